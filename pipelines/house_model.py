@@ -98,3 +98,18 @@ def prediction_plot_html(actual: Any, predicted: Any, title: str) -> str:
     image = base64.b64encode(buffer.getvalue()).decode()
     return (f"<html><head><title>{html.escape(title)}</title></head><body>"
             f'<img alt="{html.escape(title)}" src="data:image/png;base64,{image}"></body></html>')
+
+
+def serving_image_mismatch(image_uri: str, trained_version: str) -> str:
+    """Return why a prebuilt scikit-learn serving image cannot load this model, or ""."""
+    import re
+
+    match = re.search(r"/sklearn-cpu\.(\d+)-(\d+):", image_uri)
+    if not match:
+        return ""   # a custom image: its owner vouches for the library version
+    served = f"{match.group(1)}.{match.group(2)}"
+    if trained_version.split(".")[:2] == served.split("."):
+        return ""
+    return (f"serving image {image_uri} serves scikit-learn {served} but the model was trained "
+            f"with {trained_version}; pickles do not load across versions, so pass a "
+            "serving_container_image_uri with the training version")

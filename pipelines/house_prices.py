@@ -39,6 +39,7 @@ from pipelines.house_model import (
     prediction_plot_html,
     regression_metrics,
     search_regressor,
+    serving_image_mismatch,
 )
 from pipelines.monitoring_stats import compute_baseline
 from pipelines.pins import pinned
@@ -51,7 +52,6 @@ from pipelines.registry import (
 from pipelines.uri_io import join_uri, read_uri_bytes, write_uri_bytes
 
 BASE_IMAGE = "python:3.11-slim"
-DEFAULT_SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-5:latest"
 
 TABLE_PACKAGES = pinned("pandas", "numpy")
 STORAGE_PACKAGES = pinned("google-cloud-storage")
@@ -75,7 +75,7 @@ BASELINE_FUNCS = [
 
 @dsl.component(base_image=BASE_IMAGE)
 def check_run_inputs(data_uri: str, deploy_target: str, registry_uri: str,
-                     min_improvement: float):
+                     min_improvement: float, serving_container_image_uri: str):
     """Fail fast, naming the input, when the run's parameters cannot work together."""
     targets = ("vertex", "local", "none")
     if not data_uri.strip():
@@ -88,6 +88,9 @@ def check_run_inputs(data_uri: str, deploy_target: str, registry_uri: str,
                          "the gate compares with the champion recorded there")
     if not 0 <= min_improvement < 1:
         raise ValueError(f"min_improvement must be in [0, 1), got {min_improvement}")
+    if deploy_target == "vertex" and not serving_container_image_uri.strip():
+        raise ValueError("serving_container_image_uri is required when deploy_target is "
+                         "'vertex': an image serving the scikit-learn version in requirements.txt")
 
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=TABLE_PACKAGES + STORAGE_PACKAGES,
@@ -147,6 +150,7 @@ def train_model(train_features: Input[Dataset], validation_features: Input[Datas
 
     import joblib
     import pandas as pd
+    import sklearn
 
     target = house_schema()["target"]
     best, params, rmse = search_regressor(
@@ -155,7 +159,8 @@ def train_model(train_features: Input[Dataset], validation_features: Input[Datas
     os.makedirs(model.path, exist_ok=True)
     joblib.dump(best, os.path.join(model.path, "model.joblib"))
     features = model_features()
-    model.metadata.update({"framework": "scikit-learn", "params": params,
+    model.metadata.update({"framework": "scikit-learn", "sklearn_version": sklearn.__version__,
+                           "params": params,
                            "validation_rmse": rmse,
                            "feature_columns": features["numeric"] + features["categorical"]})
     print(f"best candidate {params}: validation rmse {rmse:.2f}")
@@ -249,7 +254,8 @@ def register_model(  # noqa: PLR0917 (KFP calls components by keyword)
     return version
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=pinned("google-cloud-aiplatform"))
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=pinned("google-cloud-aiplatform"),
+               additional_funcs=[house_model.serving_image_mismatch])
 def deploy_to_vertex(  # noqa: PLR0917 (KFP calls components by keyword)
     model: Input[Model], project: str, location: str, model_display_name: str,
     endpoint_display_name: str, serving_container_image_uri: str,
@@ -258,6 +264,10 @@ def deploy_to_vertex(  # noqa: PLR0917 (KFP calls components by keyword)
     """Upload the model as a new version in Vertex AI and make it the endpoint's only model."""
     from google.cloud import aiplatform
 
+    mismatch = serving_image_mismatch(serving_container_image_uri,
+                                      model.metadata.get("sklearn_version", ""))
+    if mismatch:
+        raise ValueError(mismatch)
     aiplatform.init(project=project or None, location=location)
     by_name = f'display_name="{model_display_name}"'
     parents = aiplatform.Model.list(filter=by_name, order_by="update_time desc")
@@ -294,12 +304,13 @@ def house_prices(  # noqa: PLR0917 (pipeline inputs are passed by name)
     location: str = "us-central1",
     model_display_name: str = "house-prices",
     endpoint_display_name: str = "house-prices",
-    serving_container_image_uri: str = DEFAULT_SERVING_IMAGE,
+    serving_container_image_uri: str = "",
     machine_type: str = "n1-standard-2",
 ):
     """Train on the CSV at data_uri; deploy (vertex | local | none) only if the gate promotes."""
     checked = check_run_inputs(data_uri=data_uri, deploy_target=deploy_target,
-                               registry_uri=registry_uri, min_improvement=min_improvement)
+                               registry_uri=registry_uri, min_improvement=min_improvement,
+                               serving_container_image_uri=serving_container_image_uri)
     raw = ingest(data_uri=data_uri).after(checked)
     splits = preprocess(raw_data=raw.outputs["raw_data"], seed=seed,
                         validation_fraction=validation_fraction, test_fraction=test_fraction)

@@ -8,6 +8,7 @@ from pipelines.house_model import (
     prediction_plot_html,
     regression_metrics,
     search_regressor,
+    serving_image_mismatch,
 )
 from pipelines.synthetic import generate_house_prices
 
@@ -51,3 +52,14 @@ def test_plot_is_an_html_page_with_an_embedded_png():
     assert page.startswith("<html>")
     assert "data:image/png;base64," in page
     assert "prices &lt;test&gt;" in page
+
+
+PREBUILT_1_6 = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-6:latest"
+
+
+def test_prebuilt_serving_image_must_match_the_training_version():
+    assert serving_image_mismatch(PREBUILT_1_6, "1.6.1") == ""
+    assert serving_image_mismatch("europe-docker.pkg.dev/p/r/house-serving:1", "1.9.1") == ""
+    message = serving_image_mismatch(PREBUILT_1_6, "1.9.1")
+    assert message.startswith(f"serving image {PREBUILT_1_6} serves scikit-learn 1.6 but the "
+                              "model was trained with 1.9.1")
