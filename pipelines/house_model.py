@@ -24,10 +24,12 @@ def candidate_params() -> list[dict[str, Any]]:
     ]
 
 
-def feature_matrix(frame: "pd.DataFrame") -> "pd.DataFrame":
-    """Return the model's input columns of an engineered frame, in model order."""
+def feature_matrix(frame: "pd.DataFrame") -> Any:
+    """Return the model's input columns of an engineered frame as a numpy array, in model order."""
     features = model_features()
-    return frame[[*features["numeric"], *features["categorical"]]]
+    # A plain array, as the serving container passes: the model never learns column names, so
+    # predicting on lists later raises no feature-name warnings.
+    return frame[[*features["numeric"], *features["categorical"]]].to_numpy(dtype=object)
 
 
 def build_regressor(params: dict[str, Any], seed: int) -> Any:

@@ -32,10 +32,13 @@ def test_model_serves_plain_lists_and_unseen_neighborhoods():
     train = engineered(300, 3)
     model = build_regressor(candidate_params()[0], seed=0).fit(feature_matrix(train),
                                                                train["price"])
-    row = feature_matrix(engineered(1, 4)).iloc[0].tolist()
+    row = feature_matrix(engineered(1, 4))[0].tolist()
     row[-1] = "atlantis"   # a neighborhood training never saw
-    # Vertex AI's scikit-learn container calls predict on a list of lists in this order.
-    prediction = model.predict(np.array([row], dtype=object))
+    # Vertex AI's scikit-learn container turns the instances (lists in this order) into a numpy
+    # array, which is all strings when one value is; the model still reads the numbers.
+    instances = np.asarray([row])
+    assert instances.dtype.kind == "U"
+    prediction = model.predict(instances)
     assert np.isfinite(prediction).all()
     assert len(row) == len(model_features()["numeric"]) + 1
 
