@@ -127,3 +127,20 @@ def test_every_embedded_component_program_defines_the_names_it_uses(tmp_path):
                               "--output-format", "concise", *programs],
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout
+
+
+def test_pinned_installs_are_satisfied_here_without_an_index():
+    """kfp.local with use_venv=False pip-installs into this venv: that must download nothing."""
+    import subprocess
+    import sys
+
+    specs = set()
+    for executor in spec("house_prices")["deploymentSpec"]["executors"].values():
+        command = "\n".join(executor["container"]["command"])
+        specs.update(re.findall(r"'([A-Za-z0-9_.-]+==[^' ]+)'", command))
+    checked = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--no-deps",
+         "--disable-pip-version-check", *sorted(specs)],
+        capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert "Would install" not in checked.stdout
