@@ -2,6 +2,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.house_data import (
     add_derived_features,
@@ -95,3 +97,25 @@ def test_derived_features():
     assert derived.loc[0, "sqft_per_room"] == 400.0
     assert math.isnan(derived.loc[1, "sqft_per_room"])  # no rooms: unknown, not infinite
     assert derived["age"].tolist() == [25, 0]
+
+
+cell = st.one_of(st.none(), st.integers(-10**6, 10**7), st.floats(allow_nan=True),
+                 st.sampled_from(["", "n/a", "downtown", " Riverside "]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.fixed_dictionaries({name: cell for name in (
+    "sqft", "bedrooms", "bathrooms", "year_built", "lot_sqft", "neighborhood", "price")}),
+    min_size=1, max_size=12))
+def test_cleaning_any_table_keeps_only_priced_plausible_unique_rows(rows):
+    frame = pd.DataFrame(rows, dtype=object)
+    try:
+        cleaned = clean_house_prices(frame)
+    except ValueError as error:
+        assert "no usable rows" in str(error)
+        return
+    assert cleaned["price"].between(1, 1e10).all()
+    assert cleaned["sqft"].dropna().between(100, 100_000).all()
+    assert cleaned["year_built"].dropna().between(1600, 2100).all()
+    assert not cleaned.duplicated().any()
+    assert cleaned["neighborhood"].map(lambda value: isinstance(value, str) and value != "").all()
