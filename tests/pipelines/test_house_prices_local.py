@@ -5,6 +5,7 @@ import json
 import joblib
 import numpy as np
 import pytest
+import sklearn
 
 from pipelines.house_data import add_derived_features
 from pipelines.house_model import feature_matrix
@@ -112,3 +113,20 @@ def test_unknown_deploy_target_fails_before_any_work(tmp_path, capsys, run_house
     assert "deploy_target must be one of vertex, local, none; got 'staging'" in (
         capsys.readouterr().out)
     assert not list(tmp_path.glob("house-prices-*/ingest"))
+
+
+def test_vertex_branch_refuses_an_incompatible_serving_image_before_registering(
+        tmp_path, capsys, run_house_prices):
+    generate_house_prices(300, seed=31).to_csv(tmp_path / "prices.csv", index=False)
+    registry = tmp_path / "registry"
+    with pytest.raises(RuntimeError, match="deploy-to-vertex"):
+        run_house_prices(
+            tmp_path / "kfp-root", data_uri=str(tmp_path / "prices.csv"), deploy_target="vertex",
+            registry_uri=str(registry), project="demo-project",
+            serving_container_image_uri="us-docker.pkg.dev/vertex-ai/prediction/"
+                                        "sklearn-cpu.1-6:latest")
+    out = capsys.readouterr().out
+    assert "gate: promote: no champion yet" in out
+    assert f"serves scikit-learn 1.6 but the model was trained with {sklearn.__version__}" in out
+    # The registry only records what is serving: nothing was deployed, nothing registered.
+    assert not registry.exists()
