@@ -19,6 +19,7 @@ by-name imports below only let Python and ruff resolve the names the component b
 a running component those names are the embedded copies.
 """
 
+from enum import StrEnum
 from typing import NamedTuple
 
 from kfp import dsl
@@ -53,6 +54,15 @@ from pipelines.uri_io import join_uri, read_uri_bytes, write_uri_bytes
 
 BASE_IMAGE = "python:3.11-slim"
 
+
+class DeployTarget(StrEnum):
+    """Where a promoted model goes (the `deploy_target` input)."""
+
+    VERTEX = "vertex"
+    LOCAL = "local"
+    NONE = "none"
+
+
 TABLE_PACKAGES = pinned("pandas", "numpy")
 STORAGE_PACKAGES = pinned("google-cloud-storage")
 MODEL_PACKAGES = pinned("pandas", "numpy", "scipy", "scikit-learn", "joblib")
@@ -77,7 +87,7 @@ BASELINE_FUNCS = [
 def check_run_inputs(data_uri: str, deploy_target: str, registry_uri: str,
                      min_improvement: float, serving_container_image_uri: str):
     """Fail fast, naming the input, when the run's parameters cannot work together."""
-    targets = ("vertex", "local", "none")
+    targets = ("vertex", "local", "none")   # DeployTarget's values: components cannot import it
     if not data_uri.strip():
         raise ValueError("data_uri is empty: pass the gs:// URI or path of the training CSV")
     if deploy_target not in targets:
@@ -293,7 +303,7 @@ def deploy_to_vertex(  # noqa: PLR0917 (KFP calls components by keyword)
               description="Train, evaluate and gate a house-price regressor; deploy the winner.")
 def house_prices(  # noqa: PLR0917 (pipeline inputs are passed by name)
     data_uri: str,
-    deploy_target: str = "none",
+    deploy_target: str = DeployTarget.NONE.value,
     registry_uri: str = "",
     min_improvement: float = 0.01,
     seed: int = 42,
@@ -334,9 +344,9 @@ def house_prices(  # noqa: PLR0917 (pipeline inputs are passed by name)
         "registry_uri": registry_uri, "data_uri": data_uri, "reason": reason,
     }
     with dsl.If(decided.output == "promote", name="promoted"):
-        with dsl.If(deploy_target == "local", name="deploy-local"):
+        with dsl.If(deploy_target == DeployTarget.LOCAL.value, name="deploy-local"):
             register_model(**registration).set_caching_options(enable_caching=False)
-        with dsl.If(deploy_target == "vertex", name="deploy-vertex"):
+        with dsl.If(deploy_target == DeployTarget.VERTEX.value, name="deploy-vertex"):
             deployed = deploy_to_vertex(
                 model=trained.outputs["model"], project=project, location=location,
                 model_display_name=model_display_name,

@@ -3,7 +3,7 @@
 import pytest
 from kfp.dsl import Model
 
-from pipelines.house_prices import check_run_inputs, deploy_to_vertex
+from pipelines.house_prices import DeployTarget, check_run_inputs, deploy_to_vertex
 
 
 def test_mismatched_prebuilt_image_is_refused_before_upload():
@@ -33,3 +33,10 @@ def test_run_inputs_are_checked(arguments, message):
     with pytest.raises(ValueError, match=message):
         check_run_inputs.python_func(**{**valid, **arguments})
     check_run_inputs.python_func(**valid)
+
+
+def test_the_component_accepts_exactly_the_deploy_targets():
+    valid = {"data_uri": "gs://b/x.csv", "registry_uri": "gs://b/r", "min_improvement": 0.0,
+             "serving_container_image_uri": "img"}
+    for target in DeployTarget:
+        check_run_inputs.python_func(deploy_target=target.value, **valid)
