@@ -21,6 +21,7 @@ def storage_emulator() -> Iterator[str]:
 
     server = create_server("127.0.0.1", 0, in_memory=True)
     server.start()
+    # Port 0 lets the OS pick; the emulator exposes the bound port only on its HTTP server.
     host = f"127.0.0.1:{server._api._httpd.server_address[1]}"
     with pytest.MonkeyPatch.context() as patch:
         # Set for this process and inherited by kfp.local's component subprocesses.
