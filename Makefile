@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint
+.PHONY: test lint tf-check
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,3 +16,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
+
+# Terraform checks without a Terraform binary: hcl2 parse, structure, fmt layout, checkov (offline).
+tf-check: $(STAMP)
+	$(PY) -m pytest -q tests/terraform
