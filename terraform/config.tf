@@ -25,6 +25,16 @@ locals {
     }
   ]
 
+  # The functions' own defaults apply to every retry key left unset.
+  launch_retry = { for key, value in var.launch_retry : key => value if value != null }
+
+  duration_seconds = { ms = 0.001, s = 1, m = 60, h = 3600, d = 86400 }
+  retry_deadline_seconds = (
+    var.launch_retry.deadline == null
+    ? 45
+    : tonumber(regex("^[0-9.]+", var.launch_retry.deadline)) * local.duration_seconds[regex("(ms|s|m|h|d)$", var.launch_retry.deadline)[0]]
+  )
+
   triggers_config = {
     for key, value in {
       project         = var.project_id
@@ -33,6 +43,7 @@ locals {
       service_account = google_service_account.pipeline.email
       network         = var.network
       kms_key         = var.kms_key
+      retry           = length(local.launch_retry) > 0 ? local.launch_retry : null
       routes          = local.rendered_routes
     } : key => value if value != null
   }

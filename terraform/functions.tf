@@ -89,6 +89,10 @@ resource "google_cloudfunctions2_function" "on_object_finalized" {
       condition     = alltrue([for r in var.routes : r.bucket == null || r.bucket == local.bucket_names.data])
       error_message = "Only the data bucket has a storage trigger; an object route on another bucket would never see an event."
     }
+    precondition {
+      condition     = local.retry_deadline_seconds < var.function_timeout_seconds
+      error_message = "launch_retry.deadline must be shorter than function_timeout_seconds, or the platform cuts the retries off mid-request."
+    }
   }
 
   depends_on = [

@@ -195,10 +195,42 @@ variable "routes" {
   }
 
   validation {
+    condition = alltrue(flatten([
+      for r in var.routes : [
+        for key, value in r.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", key)) && can(regex("^[a-z0-9_-]{0,63}$", value)) && !startswith(key, "trigger-")
+      ]
+    ]))
+    error_message = "Label keys must match ^[a-z][a-z0-9_-]{0,62}$ and not start with trigger- (reserved for the run labels the functions add); values must match ^[a-z0-9_-]{0,63}$."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : length(setsubtract(keys(coalesce(r.match, {})), ["model", "endpoint", "monitoring_job", "deployed_model_id", "objective"])) == 0
+    ])
+    error_message = "match keys must be alert fields: model, endpoint, monitoring_job, deployed_model_id or objective."
+  }
+
+  validation {
     condition = alltrue([
       for r in var.routes : can(regex("^[A-Za-z0-9_.-]+$", r.template)) || can(regex("^gs://[a-z0-9._-]+/.+", r.template)) || can(regex("^https://[a-z0-9-]+-kfp\\.pkg\\.dev/.+", r.template))
     ])
     error_message = "template must be a compiled template's file stem, a gs:// URI or an https://REGION-kfp.pkg.dev/ URI."
+  }
+}
+
+variable "launch_retry" {
+  description = "Backoff of the functions' calls to Vertex AI (the config's `retry`): durations such as 1s, 10s, 45s. Unset keys keep the functions' defaults (deadline 45s); the deadline must stay below function_timeout_seconds."
+  type = object({
+    initial_delay   = optional(string)
+    max_delay       = optional(string)
+    deadline        = optional(string)
+    request_timeout = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for value in values(var.launch_retry) : value == null || can(regex("^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$", coalesce(value, "1s")))])
+    error_message = "launch_retry values must be durations such as 500ms, 10s, 2m."
   }
 }
 
