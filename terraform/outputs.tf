@@ -1,10 +1,3 @@
-locals {
-  eventarc_triggers = {
-    on_object_finalized = google_cloudfunctions2_function.on_object_finalized.event_trigger[0].trigger
-    on_drift_alert      = google_cloudfunctions2_function.on_drift_alert.event_trigger[0].trigger
-  }
-}
-
 output "data_bucket" {
   description = "Watched bucket: a new object here that a route matches starts a run."
   value       = google_storage_bucket.data.name
@@ -70,11 +63,5 @@ output "triggers_yaml" {
 
 output "dead_letter_setup_commands" {
   description = "gcloud commands that attach the dead-letter topic to the Pub/Sub subscriptions Eventarc created for the two triggers (Terraform cannot own those subscriptions)."
-  value = join("\n", flatten([
-    for fn, trigger in local.eventarc_triggers : [
-      "SUB=$(gcloud eventarc triggers describe ${element(split("/", trigger), 5)} --project=${var.project_id} --location=${element(split("/", trigger), 3)} --format='value(transport.pubsub.subscription)')",
-      "gcloud pubsub subscriptions update \"$SUB\" --dead-letter-topic=${google_pubsub_topic.dead_letter.id} --max-delivery-attempts=${var.dead_letter_max_delivery_attempts}",
-      "gcloud pubsub subscriptions add-iam-policy-binding \"$SUB\" --member=serviceAccount:${local.pubsub_service_agent} --role=roles/pubsub.subscriber",
-    ]
-  ]))
+  value       = local.dead_letter_setup_commands
 }

@@ -36,6 +36,43 @@ resource "google_pubsub_subscription" "dead_letter" {
   }
 }
 
+locals {
+  eventarc_triggers = {
+    on_object_finalized = google_cloudfunctions2_function.on_object_finalized.event_trigger[0].trigger
+    on_drift_alert      = google_cloudfunctions2_function.on_drift_alert.event_trigger[0].trigger
+  }
+
+  # For each trigger (projects/P/locations/L/triggers/T): find the subscription Eventarc made for
+  # it, give it the dead-letter policy, and let the Pub/Sub service agent subscribe to it, which
+  # forwarding requires.
+  dead_letter_setup_commands = join("\n", flatten([
+    for fn, trigger in local.eventarc_triggers : [
+      "SUB=$(gcloud eventarc triggers describe ${element(split("/", trigger), 5)} --project=${var.project_id} --location=${element(split("/", trigger), 3)} --format='value(transport.pubsub.subscription)')",
+      "gcloud pubsub subscriptions update \"$SUB\" --dead-letter-topic=${google_pubsub_topic.dead_letter.id} --max-delivery-attempts=${var.dead_letter_max_delivery_attempts}",
+      "gcloud pubsub subscriptions add-iam-policy-binding \"$SUB\" --member=serviceAccount:${local.pubsub_service_agent} --role=roles/pubsub.subscriber",
+    ]
+  ]))
+}
+
+# Opt-in: run those commands from `apply` (needs gcloud, authenticated, on the machine running
+# Terraform). A replaced trigger comes with a new subscription, so a change of trigger reruns them.
+resource "terraform_data" "attach_dead_letter" {
+  count = var.attach_dead_letter_with_gcloud ? 1 : 0
+
+  triggers_replace = [
+    local.eventarc_triggers,
+    google_pubsub_topic.dead_letter.id,
+    var.dead_letter_max_delivery_attempts,
+  ]
+
+  provisioner "local-exec" {
+    interpreter = ["bash", "-euo", "pipefail", "-c"]
+    command     = local.dead_letter_setup_commands
+  }
+
+  depends_on = [google_pubsub_topic_iam_member.dead_letter_publisher]
+}
+
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   project = var.project_id
   topic   = google_pubsub_topic.dead_letter.name

@@ -245,6 +245,12 @@ variable "dead_letter_max_delivery_attempts" {
   }
 }
 
+variable "attach_dead_letter_with_gcloud" {
+  description = "Attach the dead-letter policy to Eventarc's subscriptions during apply by running dead_letter_setup_commands with gcloud (must be installed and authenticated where Terraform runs)."
+  type        = bool
+  default     = false
+}
+
 variable "enable_model_monitoring_sink" {
   description = "Route Vertex AI Model Monitoring's anomaly log entries to the drift topic with a log sink."
   type        = bool

@@ -61,10 +61,23 @@ def test_dead_letter_topic_has_a_keeping_subscription(tf: dict[str, Any]) -> Non
 
 
 def test_dead_letter_setup_commands_attach_the_topic(tf: dict[str, Any]) -> None:
-    commands = attr(tf["output"]["dead_letter_setup_commands"], "value")
+    commands = attr(tf["locals"], "dead_letter_setup_commands")
     assert "--dead-letter-topic=${google_pubsub_topic.dead_letter.id}" in commands
     assert "--max-delivery-attempts=${var.dead_letter_max_delivery_attempts}" in commands
     assert "transport.pubsub.subscription" in commands
+    assert "--role=roles/pubsub.subscriber" in commands  # forwarding needs it on the source
+    output = tf["output"]["dead_letter_setup_commands"]
+    assert attr(output, "value") == "${local.dead_letter_setup_commands}"
+
+
+def test_gcloud_attachment_is_opt_in_and_reruns_for_new_triggers(tf: dict[str, Any]) -> None:
+    attach = tf["resource"]["terraform_data"]["attach_dead_letter"]
+    assert attr(attach, "count") == "${var.attach_dead_letter_with_gcloud ? 1 : 0}"
+    assert "${local.eventarc_triggers}" in attr(attach, "triggers_replace")
+    provisioner = nested(attach, "provisioner")[0]["local-exec"]
+    assert attr(provisioner, "command") == "${local.dead_letter_setup_commands}"
+    assert attr(provisioner, "interpreter")[:3] == ["bash", "-euo", "pipefail"]
+    assert attr(tf["variable"]["attach_dead_letter_with_gcloud"], "default") is False
 
 
 def test_model_monitoring_sink_is_optional_and_filters_the_anomaly_log(tf: dict[str, Any]) -> None:
