@@ -2,11 +2,7 @@
 
 import ast
 import re
-from pathlib import Path
 from typing import Any
-
-import pytest
-import yaml
 
 from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR, attr, nested, parse_file
 
@@ -113,66 +109,3 @@ def test_example_templates_name_compiled_files() -> None:
     # compiled/ is produced on the pipelines branch; the stem is its documented output name.
     assert stems <= (compiled or {"house_prices"})
 
-
-def render_example(tf: dict[str, Any]) -> dict[str, Any]:
-    """triggers.yaml as config.tf renders it for terraform.tfvars.example, with default names.
-
-    Terraform cannot run here, so config.tf's three rules are restated: unset keys are left out,
-    object routes default to the data bucket, template stems become the uploaded objects' URIs.
-    """
-    tfvars = parse_file(TERRAFORM_DIR / "terraform.tfvars.example")
-    project = attr(tfvars, "project_id")
-    stems = {p.stem for p in (REPO_ROOT / "compiled").glob("*.yaml")} or {"house_prices"}
-    routes = []
-    for route in example_routes():
-        rendered = {key: value for key, value in route.items() if value is not None}
-        if route["event"] == "object_finalized":
-            rendered.setdefault("bucket", f"{project}-data")
-        if route["template"] in stems:
-            rendered["template"] = f"gs://{project}-templates/{route['template']}.yaml"
-        routes.append(rendered)
-    values = {
-        "project": project,
-        "region": attr(tfvars, "region"),
-        "pipeline_root": f"gs://{project}-pipeline-root/runs",
-        "service_account": f"vertex-triggers-pipeline@{project}.iam.gserviceaccount.com",
-        "network": tfvars.get("network", [None])[0],
-        "kms_key": tfvars.get("kms_key", [None])[0],
-        "retry": tfvars.get("launch_retry", [None])[0],
-        "routes": routes,
-    }
-    keys = braced_literal(attr(tf["locals"], "triggers_config"), " in ")
-    return {key: values[key] for key in keys if values[key] is not None}
-
-
-def test_rendered_example_loads_with_the_functions_config_loader(
-    tf: dict[str, Any], tmp_path: Path
-) -> None:
-    config_module = pytest.importorskip("vertex_trigger.config")
-    path = tmp_path / "triggers.yaml"
-    path.write_text(yaml.safe_dump(render_example(tf), sort_keys=False))
-    config = config_module.load_config(path)
-    assert [r.name for r in config.routes] == ["prices-arrival", "prices-drift"]
-    assert config.pipeline_root == "gs://my-project-pipeline-root/runs"
-    arrival, drift = config.routes
-    assert arrival.bucket == "my-project-data"
-    assert arrival.enable_caching is False
-    assert drift.cooldown == 6 * 3600
-    assert {r.template.uri for r in config.routes} == {
-        "gs://my-project-templates/house_prices.yaml"
-    }
-
-
-def test_example_parameters_fit_the_compiled_templates(tf: dict[str, Any], tmp_path: Path) -> None:
-    config_module = pytest.importorskip("vertex_trigger.config")
-    startup = pytest.importorskip("vertex_trigger.startup")
-    templates = pytest.importorskip("vertex_trigger.templates")
-    path = tmp_path / "triggers.yaml"
-    path.write_text(yaml.safe_dump(render_example(tf), sort_keys=False))
-    config = config_module.load_config(path)
-    for route in config.routes:
-        compiled = REPO_ROOT / "compiled" / route.template.object_name
-        if not compiled.is_file():
-            pytest.skip(f"{compiled} is built on the pipelines branch")
-        template = templates.parse_template(route.template, compiled.read_bytes(), "1")
-        startup.check_route(config, route, template)  # raises ConfigError naming the key
