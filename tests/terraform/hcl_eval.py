@@ -194,6 +194,12 @@ class Evaluator:
             return {"module": str(self.module_path)}
         if name in ("null", "true", "false"):
             return {"null": None, "true": True, "false": False}[name]
+        if name == "data":
+            return _Lazy(
+                lambda dtype: _Lazy(
+                    lambda n: _Lazy(lambda a: self.resource_attribute(f"data.{dtype}", n, a))
+                )
+            )
         if any(rtype == name for rtype, _ in self.module.resources):
             return _Lazy(lambda n: _Lazy(lambda a: self.resource_attribute(name, n, a)))
         raise HclError(f"unknown reference {name!r}")
@@ -644,16 +650,19 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": _coalesce,
     "contains": lambda _, xs, v: v in xs,
     "distinct": lambda _, xs: list(dict.fromkeys(xs)),
+    "element": lambda _, xs, i: xs[i % len(xs)],
     "endswith": lambda _, s, suffix: s.endswith(suffix),
     "fileset": _fileset,
     "flatten": lambda _, xs: _flatten_lists(xs),
     "floor": lambda _, x: math.floor(_number(x)),
     "keys": lambda _, m: sorted(m),
+    "join": lambda _, sep, xs: sep.join(xs),
     "length": lambda _, x: len(x),
     "lower": lambda _, s: s.lower(),
     "merge": _merge,
     "regex": _regex,
     "setsubtract": lambda _, a, b: set(a) - set(b),
+    "split": lambda _, sep, s: s.split(sep),
     "startswith": lambda _, s, prefix: s.startswith(prefix),
     "strcontains": lambda _, s, part: part in s,
     "tonumber": _tonumber,

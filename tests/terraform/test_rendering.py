@@ -192,3 +192,55 @@ def test_the_example_passes_every_validation_and_precondition(
     assert evaluator.local("retry_deadline_seconds") == 45
     assert evaluator.vars["routes"][1]["bucket"] is None  # optional() left unset
     assert evaluator.vars["routes"][1]["labels"] == {}  # optional() default
+
+
+def test_archive_takes_the_source_but_not_caches_or_the_shipped_config(
+    module: Module, example: dict[str, Any], tmp_path: Path
+) -> None:
+    source = tmp_path / "functions"
+    for name in ("main.py", "requirements.txt", "triggers.yaml", "vertex_trigger/__init__.py",
+                 "vertex_trigger/__pycache__/config.cpython-311.pyc", "vertex_trigger/x.pyc"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text("")
+    example["functions_source_dir"] = str(source)
+    files = plan(module, example).local("function_files")
+    assert files == {"main.py", "requirements.txt", "vertex_trigger/__init__.py"}
+
+
+def test_dead_letter_commands_address_each_trigger_subscription(
+    module: Module, example: dict[str, Any]
+) -> None:
+    triggers = {
+        name: [{"trigger": f"projects/my-project/locations/{region}/triggers/{name}-abc"}]
+        for name, region in (("on_object_finalized", "us"), ("on_drift_alert", "us-central1"))
+    }
+    computed = {
+        PIPELINE_EMAIL: pipeline_email,
+        ("data.google_project", "this", "number"): lambda _: "123456789",
+        ("google_pubsub_topic", "dead_letter", "id"): (
+            lambda _: "projects/my-project/topics/vertex-triggers-dead-letter"
+        ),
+        **{
+            ("google_cloudfunctions2_function", name, "event_trigger"): (lambda _, v=value: v)
+            for name, value in triggers.items()
+        },
+    }
+    evaluator = Evaluator(module, example, TERRAFORM_DIR, computed=computed)
+    commands = evaluator.local("dead_letter_setup_commands").split("\n")
+    assert len(commands) == 6
+    describe, update, grant = commands[3:]  # on_object_finalized sorts after on_drift_alert
+    assert describe == (
+        "SUB=$(gcloud eventarc triggers describe on_object_finalized-abc --project=my-project "
+        "--location=us --format='value(transport.pubsub.subscription)')"
+    )
+    assert update == (
+        'gcloud pubsub subscriptions update "$SUB" '
+        "--dead-letter-topic=projects/my-project/topics/vertex-triggers-dead-letter "
+        "--max-delivery-attempts=15"
+    )
+    assert grant == (
+        'gcloud pubsub subscriptions add-iam-policy-binding "$SUB" '
+        "--member=serviceAccount:service-123456789@gcp-sa-pubsub.iam.gserviceaccount.com "
+        "--role=roles/pubsub.subscriber"
+    )
+    assert "--location=us-central1" in commands[0]
