@@ -31,9 +31,9 @@ variable "name_prefix" {
   default     = "vertex-triggers"
 
   validation {
-    # Service account ids are at most 30 characters; the longest suffix added is "-pipeline".
-    condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.name_prefix))
-    error_message = "name_prefix must be 1-20 lowercase letters, digits or hyphens, starting with a letter."
+    # Service account ids are 6-30 characters; the suffixes added are "-fn" to "-pipeline".
+    condition     = can(regex("^[a-z][a-z0-9-]{2,19}$", var.name_prefix))
+    error_message = "name_prefix must be 3-20 lowercase letters, digits or hyphens, starting with a letter."
   }
 }
 
@@ -261,4 +261,9 @@ variable "labels" {
   description = "Labels on the buckets, topics and functions."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for key, value in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", key)) && can(regex("^[a-z0-9_-]{0,63}$", value))])
+    error_message = "Label keys must match ^[a-z][a-z0-9_-]{0,62}$ and values ^[a-z0-9_-]{0,63}$."
+  }
 }

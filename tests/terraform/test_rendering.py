@@ -162,6 +162,8 @@ INVALID = {
     "timeout": (lambda ex: {**ex, "function_timeout_seconds": 600}, "from 1 to 540"),
     "instances": (lambda ex: {**ex, "function_max_instance_count": 0}, "from 1 to 1000"),
     "project id": (lambda ex: {**ex, "project_id": "My_Project"}, "project_id must be"),
+    "name prefix": (lambda ex: {**ex, "name_prefix": "vt"}, "name_prefix must be 3-20"),
+    "resource labels": (lambda ex: {**ex, "labels": {"Team": "x"}}, "Label keys must match"),
     "delivery attempts": (
         lambda ex: {**ex, "dead_letter_max_delivery_attempts": 3}, "from 5 to 100"),
     "retry duration": (
