@@ -16,6 +16,8 @@ resource "google_service_account" "function_runtime" {
   project      = var.project_id
   display_name = "vertex-triggers functions runtime"
   description  = "Runs on_object_finalized and on_drift_alert: reads events' objects and templates, launches Vertex AI pipeline runs."
+
+  depends_on = [google_project_service.required]
 }
 
 resource "google_service_account" "pipeline" {
@@ -23,6 +25,8 @@ resource "google_service_account" "pipeline" {
   project      = var.project_id
   display_name = "vertex-triggers pipeline runs"
   description  = "Identity of the Vertex AI pipeline runs: reads the data bucket, writes the pipeline root."
+
+  depends_on = [google_project_service.required]
 }
 
 resource "google_service_account" "trigger" {
@@ -30,6 +34,8 @@ resource "google_service_account" "trigger" {
   project      = var.project_id
   display_name = "vertex-triggers Eventarc triggers"
   description  = "Identity Eventarc uses to deliver events to the two functions."
+
+  depends_on = [google_project_service.required]
 }
 
 # Functions runtime: launch runs, read what the routes and templates point at, act as the pipeline

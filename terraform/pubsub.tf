@@ -90,6 +90,8 @@ resource "google_logging_project_sink" "model_monitoring" {
   destination            = "pubsub.googleapis.com/${google_pubsub_topic.drift.id}"
   filter                 = "logName=\"projects/${var.project_id}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly\""
   unique_writer_identity = true
+
+  depends_on = [google_project_service.required]
 }
 
 resource "google_pubsub_topic_iam_member" "model_monitoring_sink_publisher" {
@@ -113,4 +115,6 @@ resource "google_logging_metric" "failed_events" {
     value_type  = "INT64"
     unit        = "1"
   }
+
+  depends_on = [google_project_service.required]
 }
