@@ -1,14 +1,26 @@
 # One command per job; every target bootstraps .venv from the pinned requirements when missing.
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Checkov lives in its own venv, .venv/checkov: its bc-python-hcl2 and our python-hcl2 both
+# install a top-level `hcl2` package, so one environment can only hold one of them.
+VENV         := .venv
+PY           := $(VENV)/bin/python
+CHECKOV_VENV := $(VENV)/checkov
+STAMP        := $(VENV)/.installed
 
 .PHONY: test lint tf-check
 
-$(STAMP): requirements.txt
+# A .venv made when checkov was installed in it loses checkov and bc-python-hcl2, then gets
+# python-hcl2 reinstalled, since uninstalling bc-python-hcl2 removes files of the `hcl2` they share.
+$(STAMP): requirements.txt requirements-checkov.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet pip==26.3
+	if $(PY) -m pip show --quiet bc-python-hcl2 2>/dev/null; then \
+	  $(PY) -m pip uninstall --quiet --yes checkov bc-python-hcl2 && \
+	  $(PY) -m pip install --quiet --no-deps --force-reinstall "$$(grep '^python-hcl2==' requirements.txt)"; \
+	fi
 	$(PY) -m pip install --quiet -r requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet pip==26.3
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $(STAMP)
 
 lint: $(STAMP)

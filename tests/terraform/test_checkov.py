@@ -1,22 +1,30 @@
-"""Checkov's Terraform policies pass offline, and every skip carries its reason beside it."""
+"""Checkov's Terraform policies pass offline, and every skip carries its reason beside it.
+
+Checkov runs from its own venv, .venv/checkov (requirements-checkov.txt): its bc-python-hcl2 and
+the tests' python-hcl2 both install a top-level `hcl2` package, so they cannot share one.
+"""
 
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.terraform.hcl_config import TERRAFORM_DIR
+from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR
 
-CHECKOV = Path(sys.executable).parent / "checkov"
+CHECKOV = REPO_ROOT / ".venv" / "checkov" / "bin" / "checkov"
+PINNED = re.compile(r"^checkov==(\S+)$", re.MULTILINE)
 SKIP_COMMENT = re.compile(r"#checkov:skip=(CKV2?_[A-Z0-9_]+)(?::(.*))?$")
 
 
 @pytest.fixture(scope="module")
 def checkov_report() -> dict[str, Any]:
+    if not CHECKOV.is_file():
+        pytest.fail(
+            f"{CHECKOV} is missing: run `make test`, which builds .venv/checkov from "
+            "requirements-checkov.txt"
+        )
     # --skip-download: no network here, and no platform account; the bundled policies suffice.
     result = subprocess.run(
         [str(CHECKOV), "--skip-download", "--framework", "terraform", "--directory",
@@ -39,6 +47,9 @@ def test_checkov_finds_no_failed_checks(checkov_report: dict[str, Any]) -> None:
 def test_checkov_evaluated_the_module(checkov_report: dict[str, Any]) -> None:
     resources = {c["resource"].split(".")[0] for c in checkov_report["results"]["passed_checks"]}
     assert checkov_report["summary"]["passed"] > 0
+    pinned = PINNED.search((REPO_ROOT / "requirements-checkov.txt").read_text())
+    assert pinned, "requirements-checkov.txt pins no checkov version"
+    assert checkov_report["summary"]["checkov_version"] == pinned.group(1)  # not a stale venv
     assert {"google_storage_bucket", "google_project_iam_member"} <= resources
 
 
