@@ -10,11 +10,27 @@ import hcl2
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 BLOCK_KINDS = ("resource", "data", "variable", "output", "locals")
+BLOCK_MARKER = "__is_block__"
+
+if not hasattr(hcl2, "SerializationOptions"):  # bc-python-hcl2 (checkov's) wrote over hcl2/
+    raise ImportError(
+        f"{hcl2.__file__} is not python-hcl2 8 (requirements.txt): checkov and its bc-python-hcl2 "
+        "belong in .venv/checkov; `make test` repairs a .venv that still has them"
+    )
+
+# Strings as their values (no source quotes), no comment entries, and blocks marked so that an
+# attribute holding a list of objects is never mistaken for a block.
+OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
 
 
 def parse_file(path: Path) -> dict[str, Any]:
     """Parse one .tf file into hcl2's dictionary form."""
-    return hcl2.loads(path.read_text())
+    return parse_text(path.read_text())
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """Parse HCL source text into hcl2's dictionary form."""
+    return hcl2.loads(text, serialization_options=OPTIONS)
 
 
 def merge_config(files: list[Path]) -> dict[str, dict[str, Any]]:
@@ -32,16 +48,35 @@ def merge_config(files: list[Path]) -> dict[str, dict[str, Any]]:
     return merged
 
 
+def _is_block(value: Any) -> bool:
+    """A block body (marked by hcl2), or a labelled block: label -> ... -> block body."""
+    if not isinstance(value, dict):
+        return False
+    return value.get(BLOCK_MARKER) is True or (bool(value) and all(map(_is_block, value.values())))
+
+
+def _unmarked(block: dict[str, Any]) -> dict[str, Any]:
+    if BLOCK_MARKER in block:
+        return {k: v for k, v in block.items() if k != BLOCK_MARKER}
+    return {label: _unmarked(inner) for label, inner in block.items()}
+
+
 def attr(block: dict[str, Any], name: str) -> Any:
-    """Value of an attribute; hcl2 wraps each attribute value in a one-element list."""
+    """Value of an attribute (never a nested block of that name)."""
     value = block[name]
-    assert isinstance(value, list) and len(value) == 1, f"{name} is not a single attribute"
-    return value[0]
+    assert not (isinstance(value, list) and any(_is_block(v) for v in value)), (
+        f"{name} is a nested block, not an attribute"
+    )
+    return value
 
 
 def nested(block: dict[str, Any], name: str) -> list[dict[str, Any]]:
     """The nested blocks of one type inside a block (empty when there are none)."""
-    return block.get(name, [])
+    blocks = block.get(name, [])
+    assert isinstance(blocks, list) and all(_is_block(b) for b in blocks), (
+        f"{name} is an attribute, not a nested block"
+    )
+    return [_unmarked(b) for b in blocks]
 
 
 # terraform fmt layout: hclwrite's formatter rules (indent, `=` and comment alignment).

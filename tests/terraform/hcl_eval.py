@@ -1,13 +1,13 @@
 """Evaluate the HCL this module's variables, locals and preconditions use, without Terraform.
 
 Terraform cannot be installed here, so the rendering of triggers.yaml, the variable validations and
-the preconditions are evaluated by this small interpreter over the hcl2 parser's Lark tree. It
-covers the subset of the language the module uses (literals, templates, references, indexes,
-for-expressions, conditionals, operators with HCL's precedence, and the functions listed in
-FUNCTIONS) and raises on anything else, so a construct it does not know cannot pass silently.
+the preconditions are evaluated by this small interpreter over python-hcl2's raw Lark parse tree
+(`hcl2.parses_to_tree`; its grammar already nests operators by HCL's precedence). It covers the
+subset of the language the module uses (literals, templates, references, indexes, for-expressions,
+conditionals, operators, and the functions listed in FUNCTIONS) and raises on anything else, so a
+construct it does not know cannot pass silently.
 """
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -15,15 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import yaml
-from hcl2.parser import Hcl2
+from hcl2.utils import process_escape_sequences
 from lark import Token, Tree
 
-PARSER = Hcl2.lark_parser
-
-# HCL binary operator precedence, highest first (hclsyntax/operation.go).
-_PRECEDENCE = [("*", "/", "%"), ("+", "-"), (">", ">=", "<", "<="), ("==", "!="), ("&&",), ("||",)]
-_LEVEL = {op: len(_PRECEDENCE) - i for i, ops in enumerate(_PRECEDENCE) for op in ops}
+# Operator token types of the grammar's binary_operator rule (a newline before an operator is
+# merged into its token, so the token's text is not the operator alone).
+_OPERATORS = {
+    "DOUBLE_EQ": "==", "NEQ": "!=", "LT": "<", "GT": ">", "LEQ": "<=", "GEQ": ">=", "PLUS": "+",
+    "MINUS": "-", "ASTERISK": "*", "SLASH": "/", "PERCENT": "%", "DOUBLE_AMP": "&&",
+    "DOUBLE_PIPE": "||",
+}
+_DIRECTIVES = {
+    "template_if_start", "template_else", "template_endif", "template_for_start", "template_endfor",
+}
 
 
 class HclError(Exception):
@@ -36,42 +42,54 @@ class ValidationFailedError(HclError):
 
 def parse_body(text: str) -> Tree:
     """Parse a whole file (or a snippet of attributes) into its top-level body."""
-    return PARSER.parse(text if text.endswith("\n") else text + "\n").children[0]
+    return hcl2.parses_to_tree(text).children[0]
 
 
 def parse_expression(source: str) -> Tree:
     """Parse one expression by wrapping it in an attribute."""
-    return parse_body(f"x = {source}\n").children[0].children[1]
+    return attributes_of(parse_body(f"x = {source}\n"))["x"]
 
 
 def blocks_of(body: Tree, kind: str) -> list[tuple[list[str], Tree]]:
     """Blocks of one kind in a body: (labels, block body) pairs."""
     found = []
-    for node in body.children:
-        if isinstance(node, Tree) and node.data == "block":
-            names = [_label(c) for c in node.children if not _is_body(c)]
-            if names[0] == kind:
-                found.append((names[1:], next(c for c in node.children if _is_body(c))))
+    for node in _trees(body, "block"):
+        names = [_name(c) for c in _trees(node) if c.data != "body"]
+        if names[0] == kind:
+            found.append((names[1:], next(_trees(node, "body"))))
     return found
 
 
 def attributes_of(body: Tree) -> dict[str, Tree]:
     """Attribute name -> expression tree of one body."""
-    return {
-        str(node.children[0].children[0]): node.children[1]
-        for node in body.children
-        if isinstance(node, Tree) and node.data == "attribute"
-    }
+    return {_name(node.children[0]): node.children[-1] for node in _trees(body, "attribute")}
 
 
-def _is_body(node: Any) -> bool:
-    return isinstance(node, Tree) and node.data == "body"
+def _trees(node: Tree, data: str | None = None) -> Any:
+    """Child trees of a node (all, or those of one rule), skipping newlines and comments."""
+    return (
+        c for c in node.children
+        if isinstance(c, Tree) and c.data != "new_line_or_comment" and data in (None, c.data)
+    )
 
 
-def _label(node: Any) -> str:
-    if isinstance(node, Tree):
-        return str(node.children[0])
-    return json.loads(str(node))
+def _name(node: Tree) -> str:
+    """An attribute name, block type or label: identifier, keyword, literal or quoted string."""
+    if node.data == "string":
+        return "".join(_literal_parts(node))
+    return str(node.children[0])
+
+
+def _literal_parts(node: Tree) -> list[str]:
+    """The text of a string without interpolations (block labels, object type keys)."""
+    parts = []
+    for part in node.children:
+        if isinstance(part, Tree):
+            (piece,) = part.children
+            if not isinstance(piece, Token) or piece.type != "STRING_CHARS":
+                raise HclError(f"expected a literal string, got {piece}")
+            parts.append(process_escape_sequences(str(piece)))
+    return parts
 
 
 @dataclass
@@ -208,64 +226,77 @@ class Evaluator:
 
     def evaluate(self, node: Any, scope: Mapping[str, Any]) -> Any:
         """Value of one expression tree node."""
-        if isinstance(node, Token):
-            return self._token(node, scope)
+        if not isinstance(node, Tree):
+            raise HclError(f"unsupported token {node!r}")
         handler = getattr(self, f"_{node.data}", None)
         if handler is None:
             raise HclError(f"unsupported expression: {node.data}")
         return handler(node, scope)
 
-    def _token(self, token: Token, scope: Mapping[str, Any]) -> Any:
-        if token.type == "STRING_LIT":
-            return self._template(str(token)[1:-1], scope)
-        raise HclError(f"unsupported token {token.type}")
-
     def _expr_term(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        return self.evaluate(node.children[0], scope)
+        (inner,) = _trees(node)  # a term, or the expression inside parentheses
+        return self.evaluate(inner, scope)
 
     def _identifier(self, node: Tree, scope: Mapping[str, Any]) -> Any:
         return self._root(str(node.children[0]), scope)
 
+    def _literal_value(self, node: Tree, scope: Mapping[str, Any]) -> Any:
+        return {"TRUE": True, "FALSE": False, "NULL": None}[node.children[0].type]
+
     def _int_lit(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        return int("".join(str(c) for c in node.children))
+        return int(str(node.children[0]))
 
     def _float_lit(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        return float("".join(str(c) for c in node.children))
+        return float(str(node.children[0]))
 
     def _tuple(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        return [self.evaluate(c, scope) for c in node.children]
+        return [self.evaluate(c, scope) for c in _trees(node)]
 
     def _object(self, node: Tree, scope: Mapping[str, Any]) -> Any:
         result = {}
-        for elem in node.children:
-            key_node, value_node = elem.children
-            key = self._object_key(key_node, scope)
-            result[key] = self.evaluate(value_node, scope)
+        for elem in _trees(node, "object_elem"):
+            key = self._object_key(elem.children[0], scope)
+            result[key] = self.evaluate(elem.children[-1], scope)
         return result
 
-    def _object_key(self, node: Any, scope: Mapping[str, Any]) -> str:
-        if node.data == "identifier" or _is_bare_identifier(node):
-            return _attribute_name(node)  # a bare name is the key itself, never a reference
-        return _string(self.evaluate(node, scope))
+    def _object_key(self, node: Tree, scope: Mapping[str, Any]) -> str:
+        bare = _bare_name(node)
+        if bare is not None:
+            return bare  # a bare name is the key itself, never a reference
+        return _string(self.evaluate(node.children[0], scope))
 
     def _heredoc_template_trim(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        lines = str(node.children[0]).split("\n")[1:-1]
+        lines = str(node.children[0]).rstrip("\n").split("\n")[1:-1]  # between the markers
+        if any("${" in line or "%{" in line for line in lines):
+            raise HclError("templates in heredocs are not supported")
         indent = min(len(x) - len(x.lstrip()) for x in lines if x.strip())
         return "".join(line[indent:] + "\n" for line in lines)
 
     def _get_attr_expr_term(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        target = self.evaluate(node.children[0], scope)
-        name = str(node.children[1].children[0].children[0])
-        return _index(target, name)
+        target, get_attr = _trees(node)
+        (name,) = _trees(get_attr)
+        return _index(self.evaluate(target, scope), str(name.children[0]))
 
     def _index_expr_term(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        target = self.evaluate(node.children[0], scope)
-        key = self.evaluate(node.children[1].children[0], scope)
-        return _index(target, key)
+        target, index = _trees(node)
+        if index.data == "short_index":  # legacy `list.0`
+            key = int(str(index.children[-1]))
+        else:
+            (expression,) = _trees(index)
+            key = self.evaluate(expression, scope)
+        return _index(self.evaluate(target, scope), key)
 
     def _function_call(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        name = str(node.children[0].children[0])
-        arguments = node.children[1].children if len(node.children) > 1 else []
+        names = list(_trees(node, "identifier"))
+        if len(names) > 1:
+            raise HclError("provider-defined functions are not implemented by this evaluator")
+        name = str(names[0].children[0])
+        given = next(_trees(node, "arguments"), None)
+        if given is not None and any(
+            isinstance(c, Token) and c.type == "ELLIPSIS" for c in given.children
+        ):
+            raise HclError(f"expanding arguments with ... is not supported in {name}()")
+        arguments = list(_trees(given)) if given is not None else []
         if name == "can":
             try:
                 self.evaluate(arguments[0], scope)
@@ -281,35 +312,22 @@ class Evaluator:
             raise HclError(f"{name}({values!r}): {exc}") from None
 
     def _unary_op(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        operator, operand = str(node.children[0]), self.evaluate(node.children[1], scope)
-        if operator == "!":
+        operator, operand = node.children[0].type, self.evaluate(node.children[1], scope)
+        if operator == "NOT":
             return not _bool(operand)
         return -_number(operand)
 
     def _conditional(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        condition, when_true, when_false = node.children
+        condition, when_true, when_false = _trees(node)
         chosen = when_true if _bool(self.evaluate(condition, scope)) else when_false
         return self.evaluate(chosen, scope)
 
     def _binary_op(self, node: Tree, scope: Mapping[str, Any]) -> Any:
-        operands, operators = _flatten(node)
-        last = operands[-1]
-        if isinstance(last, Tree) and last.data == "conditional":
-            # The parser nests `a > b ? x : y` as `a > (b ? x : y)`; HCL's `?:` binds loosest.
-            condition, when_true, when_false = last.children
-            holds = _bool(self._chain([*operands[:-1], condition], operators, scope))
-            return self.evaluate(when_true if holds else when_false, scope)
-        return self._chain(operands, operators, scope)
-
-    def _chain(self, operands: list[Any], operators: list[str], scope: Mapping[str, Any]) -> Any:
-        """Evaluate a flat operand/operator chain with HCL precedence (left-associative)."""
-        if not operators:
-            return self.evaluate(operands[0], scope)
-        loosest = min(_LEVEL[op] for op in operators)
-        split = max(i for i, op in enumerate(operators) if _LEVEL[op] == loosest)
-        left = self._chain(operands[: split + 1], operators[:split], scope)
-        right = self._chain(operands[split + 1 :], operators[split + 1 :], scope)
-        return _apply(operators[split], left, right)
+        # The grammar nests by precedence and associates left: `a - b - c` is ((a - b) - c).
+        left, term = _trees(node)
+        operator, right = _trees(term)
+        symbol = _OPERATORS[operator.children[0].type]
+        return _apply(symbol, self.evaluate(left, scope), self.evaluate(right, scope))
 
     def _for_tuple_expr(self, node: Tree, scope: Mapping[str, Any]) -> Any:
         intro, body, condition = _for_parts(node)
@@ -320,6 +338,8 @@ class Evaluator:
         ]
 
     def _for_object_expr(self, node: Tree, scope: Mapping[str, Any]) -> Any:
+        if any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children):
+            raise HclError("grouping for-expressions (...) are not supported")
         intro, body, condition = _for_parts(node)
         result = {}
         for inner in self._iterations(intro, scope):
@@ -333,12 +353,8 @@ class Evaluator:
         return dict(sorted(result.items()))
 
     def _iterations(self, intro: Tree, scope: Mapping[str, Any]) -> list[dict[str, Any]]:
-        names = [
-            str(c.children[0])
-            for c in intro.children
-            if isinstance(c, Tree) and c.data == "identifier"
-        ]
-        collection = self.evaluate(intro.children[-2], scope)
+        names = [str(c.children[0]) for c in _trees(intro, "identifier")]
+        collection = self.evaluate(list(_trees(intro))[-1], scope)
         if isinstance(collection, Mapping):
             pairs = sorted(collection.items())
         elif isinstance(collection, (set, frozenset)):
@@ -351,16 +367,23 @@ class Evaluator:
 
     # -- string templates ------------------------------------------------------------------------
 
-    def _template(self, text: str, scope: Mapping[str, Any]) -> Any:
-        parts = _split_template(text)
-        if len(parts) == 1 and isinstance(parts[0], Tree):
-            return self.evaluate(parts[0], scope)  # "${x}" alone keeps x's type
+    def _string(self, node: Tree, scope: Mapping[str, Any]) -> Any:
+        parts = [part.children[0] for part in _trees(node, "string_part")]
+        if len(parts) == 1 and isinstance(parts[0], Tree) and parts[0].data == "interpolation":
+            return self.evaluate(_interpolated(parts[0]), scope)  # "${x}" alone keeps x's type
         pieces = []
         for part in parts:
-            value = self.evaluate(part, scope) if isinstance(part, Tree) else part
-            if value is None:
-                raise HclError("cannot interpolate null into a string")
-            pieces.append(_string(value))
+            if isinstance(part, Tree) and part.data in _DIRECTIVES:
+                raise HclError(f"template directives are not supported: {part.data}")
+            if isinstance(part, Tree):
+                value = self.evaluate(_interpolated(part), scope)
+                if value is None:
+                    raise HclError("cannot interpolate null into a string")
+                pieces.append(_string(value))
+            elif part.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+                pieces.append(str(part)[1:])  # $${ and %%{ stand for the literal ${ and %{
+            else:
+                pieces.append(process_escape_sequences(str(part)))
         return "".join(pieces)
 
 
@@ -371,9 +394,21 @@ class _Lazy:
         self.lookup = lookup
 
 
-def _is_bare_identifier(node: Tree) -> bool:
-    child = node.children[0]
-    return isinstance(child, Tree) and child.data == "identifier"
+def _bare_name(key: Tree) -> str | None:
+    """The name of an object key written as a bare identifier or keyword, else None."""
+    (inner,) = key.children
+    if isinstance(inner, Tree) and inner.data == "keyword":
+        return str(inner.children[0])
+    if isinstance(inner, Tree) and inner.data == "expr_term":
+        (term,) = _trees(inner)
+        if term.data == "identifier":
+            return str(term.children[0])
+    return None
+
+
+def _interpolated(interpolation: Tree) -> Tree:
+    (expression,) = _trees(interpolation)
+    return expression
 
 
 def _index(target: Any, key: Any) -> Any:
@@ -390,75 +425,14 @@ def _index(target: Any, key: Any) -> Any:
     raise HclError(f"cannot index {type(target).__name__} with {key!r}")
 
 
-def _flatten(node: Tree) -> tuple[list[Any], list[str]]:
-    operands, operators = [node.children[0]], []
-    term = node.children[1]
-    operators.append(str(term.children[0].children[0]))
-    right = term.children[1]
-    if isinstance(right, Tree) and right.data == "binary_op":
-        more_operands, more_operators = _flatten(right)
-        return operands + more_operands, operators + more_operators
-    return [*operands, right], operators
-
-
 def _for_parts(node: Tree) -> tuple[Tree, list[Tree], Any]:
-    trees = [c for c in node.children if isinstance(c, Tree)]
+    trees = list(_trees(node))
     intro = trees[0]
     condition = None
     if trees[-1].data == "for_cond":
-        condition = trees[-1].children[-1]
+        (condition,) = _trees(trees[-1])
         trees = trees[:-1]
     return intro, trees[1:], condition
-
-
-def _split_template(text: str) -> list[Any]:
-    """Literal strings and parsed ${...} expressions of a quoted template."""
-    parts: list[Any] = []
-    literal, i = [], 0
-    while i < len(text):
-        if text.startswith(("$${", "%%{"), i):  # escaped: the literal "${" or "%{"
-            literal.append(text[i + 1 : i + 3])
-            i += 3
-        elif text.startswith("%{", i):
-            raise HclError(f"template directives are not supported: {text!r}")
-        elif text.startswith("${", i):
-            end = _interpolation_end(text, i + 2)
-            if literal:
-                parts.append("".join(literal))
-                literal = []
-            parts.append(parse_expression(text[i + 2 : end]))
-            i = end + 1
-        elif text[i] == "\\":
-            escaped = text[i + 1]
-            literal.append({"n": "\n", "t": "\t"}.get(escaped, escaped))
-            i += 2
-        else:
-            literal.append(text[i])
-            i += 1
-    if literal or not parts:
-        parts.append("".join(literal))
-    return parts
-
-
-def _interpolation_end(text: str, start: int) -> int:
-    depth, i, in_string = 0, start, False
-    while i < len(text):
-        ch = text[i]
-        if in_string:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
-    raise HclError(f"unterminated interpolation in {text!r}")
 
 
 def _bool(value: Any) -> bool:
@@ -527,12 +501,18 @@ def convert(value: Any, type_node: Any, evaluator: Evaluator, where: str) -> Any
     raise HclError(f"{where}: unsupported type constraint {kind}")
 
 
+def type_constraint(node: Tree) -> str:
+    """The type keyword of a `type` attribute (number, list, object...); raises if not a type."""
+    return _type_of(node)[0]
+
+
 def _type_of(node: Any) -> tuple[str, list[Any]]:
-    term = node.children[0] if isinstance(node, Tree) and node.data == "expr_term" else node
+    term = next(_trees(node)) if isinstance(node, Tree) and node.data == "expr_term" else node
     if isinstance(term, Tree) and term.data == "identifier":
         return str(term.children[0]), []
     if isinstance(term, Tree) and term.data == "function_call":
-        return str(term.children[0].children[0]), list(term.children[1].children)
+        given = next(_trees(term, "arguments"), None)
+        return str(term.children[0].children[0]), list(_trees(given)) if given else []
     raise HclError(f"unsupported type constraint {term}")
 
 
@@ -575,17 +555,21 @@ def _object(value: Any, spec_node: Tree, evaluator: Evaluator, where: str) -> di
 
 def _object_type_attributes(node: Tree) -> dict[str, Any]:
     """Attribute name -> type expression of an object({...}) type constraint."""
-    term = node.children[0] if node.data == "expr_term" else node
-    return {_attribute_name(elem.children[0]): elem.children[1] for elem in term.children}
+    term = next(_trees(node)) if node.data == "expr_term" else node
+    return {
+        _attribute_name(elem.children[0]): elem.children[-1]
+        for elem in _trees(term, "object_elem")
+    }
 
 
-def _attribute_name(node: Tree) -> str:
-    if node.data == "identifier":
-        return str(node.children[0])
-    inner = node.children[0]
-    if isinstance(inner, Tree) and inner.data == "identifier":
-        return str(inner.children[0])
-    return json.loads(str(inner))
+def _attribute_name(key: Tree) -> str:
+    """An object type's attribute name: bare, or a quoted literal."""
+    bare = _bare_name(key)
+    if bare is not None:
+        return bare
+    (term,) = _trees(key)
+    (string,) = _trees(term, "string")
+    return "".join(_literal_parts(string))
 
 
 # -- functions ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ the tests' python-hcl2 both install a top-level `hcl2` package, so they cannot s
 """
 
 import json
+import os
 import re
 import subprocess
 from typing import Any
@@ -25,11 +26,13 @@ def checkov_report() -> dict[str, Any]:
             f"{CHECKOV} is missing: run `make test`, which builds .venv/checkov from "
             "requirements-checkov.txt"
         )
+    # Without PYTHONPATH: an hcl2 on it would shadow the bc-python-hcl2 of checkov's own venv.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     # --skip-download: no network here, and no platform account; the bundled policies suffice.
     result = subprocess.run(
         [str(CHECKOV), "--skip-download", "--framework", "terraform", "--directory",
          str(TERRAFORM_DIR), "--output", "json"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, env=env,
     )
     assert result.returncode in (0, 1), result.stderr[-2000:]
     return json.loads(result.stdout)

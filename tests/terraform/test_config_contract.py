@@ -1,10 +1,16 @@
 """The rendered triggers.yaml and the routes variable follow the design's configuration contract."""
 
-import ast
 import re
 from typing import Any
 
-from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR, attr, nested, parse_file
+from tests.terraform.hcl_config import (
+    REPO_ROOT,
+    TERRAFORM_DIR,
+    attr,
+    nested,
+    parse_file,
+    parse_text,
+)
 
 # Keys of the configuration contract (design.md, "Configuration contract"), plus `retry`, the
 # functions' backoff budget for Vertex AI calls (functions/vertex_trigger/config.py).
@@ -24,13 +30,13 @@ EVENTS = {"object_finalized", "drift_alert"}
 
 
 def braced_literal(expression: str, after: str) -> dict[str, Any]:
-    """The `{...}` literal that follows `after` in an hcl2 expression string."""
+    """The `{...}` object literal that follows `after` in an hcl2 expression string, parsed."""
     start = expression.index(after) + len(after)
     depth = 0
     for end, ch in enumerate(expression[start:], start):
         depth += {"{": 1, "}": -1}.get(ch, 0)
         if depth == 0:
-            return ast.literal_eval(expression[start : end + 1])
+            return parse_text(f"literal = {expression[start : end + 1]}\n")["literal"]
     raise AssertionError(f"no literal after {after!r} in {expression}")
 
 
@@ -40,7 +46,7 @@ def route_attributes(tf: dict[str, Any]) -> dict[str, str]:
 
 
 def example_routes() -> list[dict[str, Any]]:
-    return parse_file(TERRAFORM_DIR / "terraform.tfvars.example")["routes"][0]
+    return parse_file(TERRAFORM_DIR / "terraform.tfvars.example")["routes"]
 
 
 def test_rendered_config_has_exactly_the_contract_top_level_keys(tf: dict[str, Any]) -> None:
@@ -55,8 +61,8 @@ def test_rendered_config_has_exactly_the_contract_top_level_keys(tf: dict[str, A
 
 def test_rendered_config_leaves_out_unset_keys(tf: dict[str, Any]) -> None:
     # An absent key means "as compiled" (enable_caching) or "no filter" (prefix): never write null.
-    assert attr(tf["locals"], "triggers_config").endswith("if value != None}}")
-    assert attr(tf["locals"], "rendered_routes").endswith("if value != None}]}")
+    assert attr(tf["locals"], "triggers_config").endswith("if value != null}}")
+    assert attr(tf["locals"], "rendered_routes").endswith("if value != null}]}")
 
 
 def test_rendered_config_is_yaml_in_the_archive(tf: dict[str, Any]) -> None:
@@ -72,13 +78,13 @@ def test_routes_variable_mirrors_the_contract_route(tf: dict[str, Any]) -> None:
 
 def test_object_routes_default_to_the_data_bucket(tf: dict[str, Any]) -> None:
     rendered = attr(tf["locals"], "rendered_routes")
-    assert "coalesce(r.bucket,google_storage_bucket.data.name)" in rendered
+    assert "coalesce(r.bucket, google_storage_bucket.data.name)" in rendered
 
 
 def test_template_stems_resolve_to_the_uploaded_objects(tf: dict[str, Any]) -> None:
     resolution = attr(tf["locals"], "route_templates")
     assert '"gs://${google_storage_bucket.templates.name}/${r.template}.yaml"' in resolution
-    assert attr(tf["locals"], "template_files") == '${fileset(local.compiled_dir,"*.yaml")}'
+    assert attr(tf["locals"], "template_files") == '${fileset(local.compiled_dir, "*.yaml")}'
 
 
 def test_routes_variable_validates_the_contract_rules(tf: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from tests.terraform.hcl_config import attr, nested
+from tests.terraform.hcl_eval import Module, type_constraint
 
 FUNCTIONS = {
     "on_object_finalized": "google.cloud.storage.object.v1.finalized",
@@ -78,10 +79,12 @@ def test_drift_trigger_listens_to_the_drift_topic(tf: dict[str, Any]) -> None:
     assert attr(trigger, "trigger_region") == "${var.region}"
 
 
-def test_variables_bound_instances_and_timeout(tf: dict[str, Any]) -> None:
+def test_variables_bound_instances_and_timeout(tf: dict[str, Any], tf_module: Module) -> None:
     for name in ("function_max_instance_count", "function_timeout_seconds"):
         variable = tf["variable"][name]
-        assert attr(variable, "type") == "${number}"
+        assert attr(variable, "type") == "number"
+        # the type keyword, not a quoted "number" (which the dictionary form reads the same)
+        assert type_constraint(tf_module.variables[name]["attributes"]["type"]) == "number"
         assert attr(variable, "description")
         assert nested(variable, "validation"), f"{name} has no validation"
     assert attr(tf["variable"]["function_timeout_seconds"], "default") <= 540
@@ -93,7 +96,7 @@ def test_archive_is_functions_dir_plus_rendered_config(tf: dict[str, Any]) -> No
     dynamic = nested(archive, "dynamic")[0]["source"]
     assert attr(dynamic, "for_each") == "${local.function_files}"
     assert nested(archive, "source") == [
-        {"content": ["${local.triggers_yaml}"], "filename": ["triggers.yaml"]}
+        {"content": "${local.triggers_yaml}", "filename": "triggers.yaml"}
     ]
     files = attr(tf["locals"], "function_files")
     assert "fileset(local.functions_dir" in files

@@ -5,7 +5,15 @@ from typing import Any
 
 import pytest
 
-from tests.terraform.hcl_eval import Evaluator, HclError, Module, parse_body, parse_expression
+from tests.terraform.hcl_eval import (
+    Evaluator,
+    HclError,
+    Module,
+    attributes_of,
+    blocks_of,
+    parse_body,
+    parse_expression,
+)
 
 VARIABLES = '''
 variable "items" {
@@ -69,4 +77,10 @@ def test_variables_get_optional_defaults_and_reject_unknown_attributes(tmp_path:
 
 def test_blocks_and_attributes_are_read_from_files() -> None:
     body = parse_body('locals {\n  a = 1\n}\nresource "t" "n" {\n  b = 2\n}\n')
-    assert [node.data for node in body.children] == ["block", "block"]
+    ((labels, locals_body),) = blocks_of(body, "locals")
+    assert labels == []
+    assert list(attributes_of(locals_body)) == ["a"]
+    ((labels, resource_body),) = blocks_of(body, "resource")
+    assert labels == ["t", "n"]
+    evaluator = Evaluator(Module(), {}, Path("."))
+    assert evaluator.evaluate(attributes_of(resource_body)["b"], {}) == 2

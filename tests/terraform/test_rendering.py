@@ -10,11 +10,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 import yaml
 
-from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR
+from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR, parse_file
 from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
 from tests.terraform.test_config_contract import ROUTE_KEYS, TOP_LEVEL_KEYS
 
@@ -43,8 +42,8 @@ def compiled_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def example(compiled_dir: Path) -> dict[str, Any]:
     """terraform.tfvars.example as input variables, pointed at the test's compiled/."""
-    parsed = hcl2.loads((TERRAFORM_DIR / "terraform.tfvars.example").read_text())
-    inputs = {key: value[0] for key, value in parsed.items() if not key.startswith("__")}
+    parsed = parse_file(TERRAFORM_DIR / "terraform.tfvars.example")
+    inputs = {key: value for key, value in parsed.items() if not key.startswith("__")}
     inputs["compiled_templates_dir"] = str(compiled_dir)
     return inputs
 

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from tests.terraform.hcl_config import attr, nested
+from tests.terraform.hcl_eval import Module, type_constraint
 
 BUCKETS = ("data", "templates", "pipeline_root", "source")
 
@@ -40,7 +41,7 @@ def test_compiled_templates_are_uploaded_to_the_templates_bucket(tf: dict[str, A
     assert attr(upload, "name") == "${each.value}"
     assert attr(upload, "source") == "${local.compiled_dir}/${each.value}"
     assert attr(tf["locals"], "compiled_dir") == (
-        '${coalesce(var.compiled_templates_dir,"${path.module}/../compiled")}'
+        '${coalesce(var.compiled_templates_dir, "${path.module}/../compiled")}'
     )
 
 
@@ -80,12 +81,16 @@ def test_gcloud_attachment_is_opt_in_and_reruns_for_new_triggers(tf: dict[str, A
     assert attr(tf["variable"]["attach_dead_letter_with_gcloud"], "default") is False
 
 
-def test_model_monitoring_sink_is_optional_and_filters_the_anomaly_log(tf: dict[str, Any]) -> None:
+def test_model_monitoring_sink_is_optional_and_filters_the_anomaly_log(
+    tf: dict[str, Any], tf_module: Module
+) -> None:
     sink = tf["resource"]["google_logging_project_sink"]["model_monitoring"]
     assert attr(sink, "count") == "${var.enable_model_monitoring_sink ? 1 : 0}"
     assert attr(sink, "filter") == (
-        'logName=\\"projects/${var.project_id}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly\\"'
+        'logName="projects/${var.project_id}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"'
     )
     assert attr(sink, "destination") == "pubsub.googleapis.com/${google_pubsub_topic.drift.id}"
     assert attr(sink, "unique_writer_identity") is True
-    assert attr(tf["variable"]["enable_model_monitoring_sink"], "type") == "${bool}"
+    assert attr(tf["variable"]["enable_model_monitoring_sink"], "type") == "bool"
+    declared = tf_module.variables["enable_model_monitoring_sink"]["attributes"]["type"]
+    assert type_constraint(declared) == "bool"  # the keyword, not the string "bool"
