@@ -51,6 +51,12 @@ def evaluate(source: str, **scope: Any) -> Any:
         ('coalesce(null, "", "x")', "x"),
         ('merge({a = 1}, {b = null})', {"a": 1, "b": None}),
         ('trimsuffix("house_prices.yaml", ".yaml")', "house_prices"),
+        ("(1 + 2) * 3", 9),
+        ("1 == 1\n  && 2 > 3", False),  # an operator continuing the previous line
+        ("[10, 20][1]", 20),
+        ('{"quoted key" = 1, in = 2}', {"quoted key": 1, "in": 2}),
+        ('"a\\"b\\tc\\\\"', 'a"b\tc\\'),  # HCL escapes: \" \t \\
+        ("<<-EOT\n    a\n      b\n  EOT", "a\n  b\n"),
     ],
 )
 def test_expression_values(source: str, expected: Any) -> None:
@@ -62,6 +68,8 @@ def test_unsupported_functions_and_directives_raise() -> None:
         evaluate('jsonencode({})')
     with pytest.raises(HclError, match="directives"):
         evaluate('"%{if true}x%{endif}"')
+    with pytest.raises(HclError, match="splat"):
+        evaluate("[{a = 1}][*].a")
 
 
 def test_variables_get_optional_defaults_and_reject_unknown_attributes(tmp_path: Path) -> None:
