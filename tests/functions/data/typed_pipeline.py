@@ -45,4 +45,6 @@ def typed_pipeline(
 
 
 if __name__ == "__main__":
-    compiler.Compiler().compile(typed_pipeline, str(Path(__file__).with_name("typed_pipeline.yaml")))
+    compiler.Compiler().compile(
+        typed_pipeline, str(Path(__file__).with_name("typed_pipeline.yaml"))
+    )
