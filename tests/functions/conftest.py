@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.functions.helpers import StartedServers, VertexStandIn
+from tests.functions.helpers import StartedServers, StorageStandIn, VertexStandIn
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +33,13 @@ def servers(vertex: VertexStandIn) -> Iterator[StartedServers]:
         yield started
     finally:
         started.stop_all()
+
+
+@pytest.fixture(scope="session")
+def gcs() -> Iterator[StorageStandIn]:
+    """gcp-storage-emulator serving the GCS JSON API on loopback."""
+    storage = StorageStandIn()
+    try:
+        yield storage
+    finally:
+        storage.stop()

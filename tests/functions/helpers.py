@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import yaml
@@ -103,7 +104,8 @@ def storage_event(
     attributes = {
         "type": event_type,
         "source": f"//storage.googleapis.com/projects/_/buckets/{bucket}",
-        "subject": f"objects/{name}",
+        # HTTP binding: header values outside printable ASCII are percent-encoded.
+        "subject": quote(f"objects/{name}", safe="/{}"),
         "id": event_id or f"evt-{time.monotonic_ns()}",
         "time": "2026-11-26T12:00:00.000Z",
         "datacontenttype": "application/json",
@@ -270,3 +272,34 @@ class StartedServers:
     def stop_all(self) -> None:
         for server in self.servers:
             server.stop()
+
+
+class StorageStandIn:
+    """gcp-storage-emulator in this process, driven through the GCS JSON API."""
+
+    def __init__(self) -> None:
+        from gcp_storage_emulator.server import create_server  # noqa: PLC0415
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = create_server("127.0.0.1", self.port, in_memory=True)
+        self._server.start()
+        self._buckets: set[str] = set()
+
+    def upload(self, bucket: str, name: str, content: bytes) -> str:
+        """Write an object (creating its bucket) and return its new generation."""
+        if bucket not in self._buckets:
+            requests.post(f"{self.url}/storage/v1/b", params={"project": "test-project"},
+                          json={"name": bucket}, timeout=10).raise_for_status()  # fmt: skip
+            self._buckets.add(bucket)
+        response = requests.post(
+            f"{self.url}/upload/storage/v1/b/{bucket}/o",
+            params={"uploadType": "media", "name": name},
+            data=content,
+            timeout=10,
+        )
+        response.raise_for_status()
+        return str(response.json()["generation"])
+
+    def stop(self) -> None:
+        self._server.stop()
