@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--publish", default="", metavar="projects/P/topics/T",
         help="publish a drift alert to this topic when drift is found (needs --model)",
     )
+    check.add_argument(
+        "--publish-timeout", type=float, default=60.0, metavar="SECONDS",
+        help="give up publishing after this long, retries included (default: 60)",
+    )
     check.add_argument("--fail-on-drift", action="store_true", help="exit 1 when drift is found")
     return parser
 
@@ -143,7 +147,7 @@ def run_check(
         report["alert"] = drift_alert(verdicts, args.model, checked_at, args.endpoint)
     try:
         if report["alert"] and args.publish:
-            message_id = publish_alert(args.publish, report["alert"])
+            message_id = publish_alert(args.publish, report["alert"], args.publish_timeout)
             report["published"] = {"topic": args.publish, "message_id": message_id}
     finally:
         # The verdict is reported even when publishing it failed.
