@@ -13,14 +13,13 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, TextIO
+from typing import TextIO
 
-from pipelines.drift.checks import drift_alert, evaluate_drift, validate_baseline
 from pipelines.drift.publish import publish_alert
 from pipelines.drift.render import verdict_table
-from pipelines.drift.uris import read_csv_columns, read_json_uri, write_uri_bytes
+from pipelines.drift.report import drift_report, rfc3339_now
+from pipelines.drift.uris import read_csv_columns, write_uri_bytes
 from pipelines.monitoring_stats import compute_baseline
 
 NUMERIC_FEATURES = ("sqft", "bedrooms", "bathrooms", "year_built", "lot_sqft")
@@ -34,11 +33,6 @@ class ExitCode(IntEnum):
     DRIFT = 1
     BAD_INPUT = 2
     TRANSIENT = 3
-
-
-def rfc3339_now() -> str:
-    """Return the current UTC time in RFC 3339 with millisecond precision."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def feature_list(text: str) -> list[str]:
@@ -124,27 +118,15 @@ def run_check(
     args: argparse.Namespace, stdout: TextIO, stderr: TextIO, now: Callable[[], str]
 ) -> ExitCode:
     """Compare a CSV with a baseline, report, and publish an alert on drift if asked."""
-    baseline = read_json_uri(args.baseline)
-    validate_baseline(baseline, args.baseline)
-    kinds = {name: summary["kind"] for name, summary in baseline["features"].items()}
-    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
-    categorical = [name for name, kind in kinds.items() if kind == "categorical"]
-    columns = read_csv_columns(args.new_csv, numeric, categorical)
-    verdicts = evaluate_drift(baseline, columns, args.threshold, dict(args.feature_threshold))
-    checked_at = now()
-    report: dict[str, Any] = {
-        "drifted": verdicts["drifted"],
-        "features": verdicts["features"],
-        "baseline": args.baseline,
-        "data": args.new_csv,
-        "rows": len(next(iter(columns.values()))),
-        "checked_at": checked_at,
-        "model": args.model or None,
-        "alert": None,
-        "published": None,
-    }
-    if verdicts["drifted"] and args.model:
-        report["alert"] = drift_alert(verdicts, args.model, checked_at, args.endpoint)
+    report = drift_report(
+        args.baseline,
+        args.new_csv,
+        threshold=args.threshold,
+        feature_thresholds=dict(args.feature_threshold),
+        model=args.model,
+        endpoint=args.endpoint,
+        checked_at=now(),
+    )
     try:
         if report["alert"] and args.publish:
             message_id = publish_alert(args.publish, report["alert"], args.publish_timeout)
@@ -153,7 +135,7 @@ def run_check(
         # The verdict is reported even when publishing it failed.
         print(json.dumps(report, indent=2), file=stdout)
         print(verdict_table(report), file=stderr)
-    return ExitCode.DRIFT if verdicts["drifted"] and args.fail_on_drift else ExitCode.OK
+    return ExitCode.DRIFT if report["drifted"] and args.fail_on_drift else ExitCode.OK
 
 
 def exit_code_for(error: Exception) -> ExitCode | None:
