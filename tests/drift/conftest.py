@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from pipelines.drift.uris import read_csv_columns
 from pipelines.monitoring_stats import compute_baseline
+from tests.drift.houses import houses
 
-HERE = Path(__file__).parent
 MODEL = "projects/demo-project/locations/us-central1/models/house-prices"
 NUMERIC = ["sqft", "bedrooms", "bathrooms", "year_built", "lot_sqft"]
 CATEGORICAL = ["neighborhood"]
-
-
-def _load_houses():
-    # --import-mode=importlib puts no test folder on sys.path, so load the helper by path.
-    spec = importlib.util.spec_from_file_location("drift_test_houses", HERE / "houses.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-houses_module = _load_houses()
 
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory) -> Path:
     """Training data, an unshifted batch, a sqft-shifted and a neighborhood-shifted batch."""
     folder = tmp_path_factory.mktemp("drift-data")
-    houses = houses_module.houses
     houses(2000, seed=1).to_csv(folder / "train.csv", index=False)
     houses(1000, seed=2).to_csv(folder / "same.csv", index=False)
     houses(1000, seed=3, sqft_scale=1.5).to_csv(folder / "sqft_shift.csv", index=False)
