@@ -1,6 +1,8 @@
 import base64
 import io
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from pipelines.drift.cli import ExitCode, main
 from pipelines.drift.publish import publish_alert
 
 TOPIC = "projects/demo-project/topics/drift-alerts"
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path("/work/shared/samples/cloudevents/MessagePublishedData.schema.json")
 
 
@@ -135,3 +138,26 @@ def test_the_pushed_event_is_a_message_published_cloudevent(pubsub, model):
     assert data["message"]["messageId"] == data["message"]["message_id"] == event["id"]
     assert data["message"]["publishTime"] == event["time"]
     assert event["time"].endswith("Z")
+
+
+def test_the_server_runs_as_a_program_and_logs_each_message(monkeypatch, model):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.pubsub_publish_server", "--port", "0", "--topic", TOPIC],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("pubsub publish server listening on 127.0.0.1:")
+        monkeypatch.setenv("PUBSUB_EMULATOR_HOST", first.split()[-1])
+        alert = {"model": model, "objective": "RAW_FEATURE_DRIFT", "features": []}
+        message_id = publish_alert(TOPIC, alert, timeout=30)
+        logged = json.loads(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert logged == {
+        "topic": TOPIC,
+        "message_id": message_id,
+        "attributes": {"model": model, "objective": "RAW_FEATURE_DRIFT"},
+        "data": json.dumps(alert),
+    }
