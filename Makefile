@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint
+.PHONY: test lint compile
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,3 +16,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
+
+# Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
+compile: $(STAMP)
+	$(PY) -m pipelines.compile
