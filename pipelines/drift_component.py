@@ -7,11 +7,13 @@ statistics and the check itself) with `additional_funcs`; nothing is reimplement
 from kfp import dsl
 from kfp.dsl import Artifact, Metrics, Output
 
-from pipelines import monitoring_stats
-from pipelines.drift import checks, publish, report, uris
+from pipelines import monitoring_stats, uri_io
+from pipelines.drift import checks, inputs, publish, report
+from pipelines.pins import pinned
 
-# Pinned to requirements.txt; under kfp.local (use_venv=False) they are already installed.
-PACKAGES = ["pandas==3.1.1", "google-cloud-storage==3.17.1", "google-cloud-pubsub==2.44.0"]
+BASE_IMAGE = "python:3.11-slim"  # the image house_prices' components use
+# Pinned as in requirements.txt; under kfp.local (use_venv=False) they are already installed.
+PACKAGES = pinned("pandas", "google-cloud-storage", "google-cloud-pubsub")
 
 EMBEDDED_FUNCTIONS = [
     monitoring_stats.finite_numbers,
@@ -25,10 +27,11 @@ EMBEDDED_FUNCTIONS = [
     checks.validate_threshold,
     checks.evaluate_drift,
     checks.drift_alert,
-    uris.split_gcs_uri,
-    uris.read_uri_bytes,
-    uris.read_json_uri,
-    uris.read_csv_columns,
+    uri_io.split_gcs_uri,
+    uri_io.read_uri_bytes,
+    inputs.read_input_bytes,
+    inputs.read_json_uri,
+    inputs.read_csv_columns,
     report.rfc3339_now,
     report.drift_report,
     publish.publish_alert,
@@ -36,7 +39,7 @@ EMBEDDED_FUNCTIONS = [
 
 
 @dsl.component(
-    base_image="python:3.11-slim",
+    base_image=BASE_IMAGE,
     packages_to_install=PACKAGES,
     additional_funcs=EMBEDDED_FUNCTIONS,
 )

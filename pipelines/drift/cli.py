@@ -16,14 +16,17 @@ from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import TextIO
 
+from pipelines.drift.inputs import read_csv_columns
 from pipelines.drift.publish import publish_alert
 from pipelines.drift.render import verdict_table
 from pipelines.drift.report import drift_report, rfc3339_now
-from pipelines.drift.uris import read_csv_columns, write_uri_bytes
+from pipelines.house_data import house_schema
 from pipelines.monitoring_stats import compute_baseline
+from pipelines.uri_io import write_uri_bytes
 
-NUMERIC_FEATURES = ("sqft", "bedrooms", "bathrooms", "year_built", "lot_sqft")
-CATEGORICAL_FEATURES = ("neighborhood",)
+# Defaults: the house-price inputs, as the training pipeline's baseline step uses them.
+NUMERIC_FEATURES = tuple(house_schema()["numeric"])
+CATEGORICAL_FEATURES = tuple(house_schema()["categorical"])
 
 
 class ExitCode(IntEnum):
@@ -105,7 +108,7 @@ def run_baseline(args: argparse.Namespace, stderr: TextIO) -> ExitCode:
         columns, args.numeric_features, args.categorical_features, bins=args.bins
     )
     document = json.dumps(baseline, indent=2) + "\n"
-    write_uri_bytes(args.out, document.encode("utf-8"), "application/json")
+    write_uri_bytes(args.out, document.encode("utf-8"))
     print(
         f"baseline of {len(baseline['features'])} features from {baseline['row_count']} rows"
         f" written to {args.out}",

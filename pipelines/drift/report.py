@@ -1,7 +1,8 @@
 """The drift check end to end, as one self-contained function shared by the CLI and the component.
 
 Self-contained (imports inside bodies) so the KFP component can embed it with `additional_funcs`
-next to the functions it calls from `checks`, `uris` and `pipelines.monitoring_stats`.
+next to the functions it calls from `checks`, `inputs`, `pipelines.uri_io` and
+`pipelines.monitoring_stats`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipelines.drift.checks import drift_alert, evaluate_drift, validate_baseline
-from pipelines.drift.uris import read_csv_columns, read_json_uri
+from pipelines.drift.inputs import read_csv_columns, read_json_uri
 
 
 def rfc3339_now() -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.drift.uris import read_csv_columns
+from pipelines.drift.inputs import read_csv_columns
 from pipelines.monitoring_stats import compute_baseline
 from tests.drift.houses import houses
 

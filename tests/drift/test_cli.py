@@ -113,7 +113,7 @@ def test_missing_files_and_a_non_json_baseline_are_named(data_dir, tmp_path):
     code, _, err = run_main("check", "--baseline", baseline, str(tmp_path / "nope.csv"))
     assert (code, err) == (
         ExitCode.BAD_INPUT,
-        f"drift check: error: {tmp_path}/nope.csv: no such file\n",
+        f"drift check: error: {tmp_path}/nope.csv: no such file or object\n",
     )
     not_json = tmp_path / "baseline.json"
     not_json.write_text("sqft,bedrooms\n")
@@ -216,7 +216,7 @@ def test_gcs_uris_for_data_and_baseline(gcs, data_dir):
     )
     assert (code, err) == (
         ExitCode.BAD_INPUT,
-        "drift check: error: gs://drift-data/gone.csv: no such object\n",
+        "drift check: error: gs://drift-data/gone.csv: no such file or object\n",
     )
 
 
