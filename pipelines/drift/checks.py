@@ -30,6 +30,11 @@ def validate_baseline(baseline: Any, source: str) -> None:
         for key in needed:
             if key not in summary:
                 raise ValueError(f"{source}: feature {name!r} has no {key!r}")
+        if kind == "numeric" and len(summary["frequencies"]) != len(summary["bin_edges"]) + 1:
+            raise ValueError(
+                f"{source}: feature {name!r} needs one frequency per bin"
+                " plus underflow and overflow"
+            )
 
 
 def validate_threshold(value: float, name: str) -> float:

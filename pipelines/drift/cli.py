@@ -143,13 +143,15 @@ def run_check(
 
 def exit_code_for(error: Exception) -> ExitCode | None:
     """Return the exit code for an expected failure, or None for a bug (shown with a traceback)."""
+    import requests
     from google.api_core import exceptions as api
     from google.auth import exceptions as auth
 
     transient = (
         api.TooManyRequests, api.InternalServerError, api.ServiceUnavailable, api.GatewayTimeout,
         api.DeadlineExceeded, api.RetryError, auth.TransportError, TimeoutError, ConnectionError,
-    )
+        requests.ConnectionError, requests.Timeout,
+    )  # fmt: skip
     permanent = (ValueError, OSError, api.GoogleAPICallError, auth.DefaultCredentialsError)
     if isinstance(error, transient):
         return ExitCode.TRANSIENT

@@ -94,6 +94,13 @@ def test_a_feature_with_no_fresh_values_is_named():
             },
             "b.json: feature 'x' has no 'bin_edges'",
         ),
+        (
+            {
+                "format": "vertex-triggers/baseline/v1",
+                "features": {"x": {"kind": "numeric", "frequencies": [1.0], "bin_edges": [0, 1]}},
+            },
+            "b.json: feature 'x' needs one frequency per bin plus underflow and overflow",
+        ),
     ],
 )
 def test_a_bad_baseline_is_refused_with_what_is_wrong(document, message):

@@ -5,10 +5,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from gcp_storage_emulator.server import create_server
+from google.api_core.exceptions import Forbidden, NotFound, RetryError, ServiceUnavailable
+from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import storage
 
-from pipelines.drift.cli import ExitCode, main
+from pipelines.drift.cli import ExitCode, exit_code_for, main
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEN = "2026-11-26T19:30:00.000Z"
@@ -224,3 +227,22 @@ def test_help_documents_the_exit_codes():
     result = run_module("--help")
     assert result.returncode == 0
     assert "3  transient failure" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ServiceUnavailable("busy"), ExitCode.TRANSIENT),
+        (RetryError("gave up", cause=None), ExitCode.TRANSIENT),
+        (requests.ConnectionError("refused"), ExitCode.TRANSIENT),
+        (TimeoutError(), ExitCode.TRANSIENT),
+        (NotFound("no topic"), ExitCode.BAD_INPUT),
+        (Forbidden("no access"), ExitCode.BAD_INPUT),
+        (DefaultCredentialsError("no credentials"), ExitCode.BAD_INPUT),
+        (FileNotFoundError("x.csv: no such file or object"), ExitCode.BAD_INPUT),
+        (ValueError("bad"), ExitCode.BAD_INPUT),
+        (KeyError("bug"), None),
+    ],
+)
+def test_errors_map_to_exit_codes_by_whether_a_retry_can_help(error, code):
+    assert exit_code_for(error) is code
