@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint compile
+.PHONY: test lint compile bench
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,3 +20,7 @@ test: $(STAMP) lint
 # Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
 compile: $(STAMP)
 	$(PY) -m pipelines.compile
+
+# Cold start of both functions against the shape of Google's documented sample (see README).
+bench: $(STAMP)
+	$(PY) -m benchmarks.cold_start

@@ -30,6 +30,13 @@ class CreateResult:
     after_lost_reply: bool = False  # a timed-out attempt preceded: the 409 is likely our own
 
 
+class HttpRequester(Protocol):
+    """The part of ``requests.Session`` the launcher uses."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one HTTP request."""
+
+
 class PipelineJobs(Protocol):
     """The launcher interface the handlers depend on."""
 
@@ -52,13 +59,14 @@ class VertexPipelineJobs:
 
     def __init__(
         self,
-        session: requests.Session,
+        session: HttpRequester,
         base_url: str,
         project: str,
         region: str,
         retry: RetryPolicy,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         """Talk to ``base_url`` for ``project``/``region`` through ``session``."""
@@ -67,6 +75,7 @@ class VertexPipelineJobs:
         self._collection = f"{base_url.rstrip('/')}/v1/{parent}/pipelineJobs"
         self._retry = retry
         self._sleep = sleep
+        self._clock = clock
         self._jitter = jitter
 
     def create(self, job_id: str, body: dict[str, Any]) -> CreateResult:
@@ -88,9 +97,10 @@ class VertexPipelineJobs:
 
     def _call(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, bool]:
         """Send with retries; return the first non-transient response and if a reply was lost."""
-        started = time.monotonic()
+        started = self._clock()
         lost_reply = False
-        for attempt in range(1_000):
+        attempt = 0
+        while True:
             try:
                 response = self._session.request(
                     method, url, timeout=self._retry.request_timeout, **kwargs
@@ -102,13 +112,13 @@ class VertexPipelineJobs:
                     return response, lost_reply
                 problem = f"HTTP {response.status_code}: {_error_message(response)}"
             delay = self._backoff(attempt)
-            if time.monotonic() - started + delay > self._retry.deadline:
+            if self._clock() - started + delay > self._retry.deadline:
                 raise TransientError(
                     f"Vertex AI {method} failed {attempt + 1} time(s) within "
                     f"{self._retry.deadline:g}s, last: {problem}"
                 )
             self._sleep(delay)
-        raise AssertionError("unreachable: the deadline ends the loop")
+            attempt += 1
 
     def _backoff(self, attempt: int) -> float:
         """Exponential delay with 'equal jitter': half fixed, half random, capped."""
