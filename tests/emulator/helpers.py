@@ -32,7 +32,7 @@ def explode(message: str):
 @dsl.component(base_image="python:3.11")
 def nap(seconds: float):
     """Sleep (a run long enough to cancel)."""
-    import time  # noqa: PLC0415 - lightweight components import inside the function
+    import time  # lightweight components import inside the function
 
     time.sleep(seconds)
 

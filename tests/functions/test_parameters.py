@@ -127,9 +127,9 @@ def test_render_refuses_missing_required_and_unknown_inputs() -> None:
 
 def test_parameter_values_equal_what_the_vertex_sdk_builds() -> None:
     """Our converted values are what aiplatform.PipelineJob puts in runtimeConfig."""
-    from google.auth.credentials import AnonymousCredentials  # noqa: PLC0415
-    from google.cloud import aiplatform  # noqa: PLC0415
-    from google.protobuf import json_format  # noqa: PLC0415
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform
+    from google.protobuf import json_format
 
     typed = {"data_uri": "gs://b/o.csv", "generation": 42, "ratio": 0.25, "flag": True,
              "tags": [1, "b"], "options": {"a": {"b": 2}}, "note": "n"}  # fmt: skip
