@@ -19,8 +19,9 @@ class Emulator:
     """A running emulator: `.host` (for VERTEX_AI_EMULATOR_HOST), `.url`, `.stop()`."""
 
     def __init__(self, state_dir: Path, host: str, port: int, execute: bool) -> None:
-        self.store = JobStore(Path(state_dir))
-        self.executor = PipelineExecutor(self.store, Path(state_dir) / "runs") if execute else None
+        state_dir = Path(state_dir).resolve()
+        self.store = JobStore(state_dir)
+        self.executor = PipelineExecutor(self.store, state_dir / "runs") if execute else None
         self.service = PipelineService(self.store, self.executor, FaultInjector())
         self._server = make_server(host, port, self.service)
         bound_host, bound_port = self._server.server_address[:2]

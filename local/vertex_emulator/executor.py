@@ -130,7 +130,11 @@ def _prepare_run_dir(run_dir: Path, job: dict[str, Any]) -> None:
 
 
 def _spawn(run_dir: Path) -> subprocess.Popen:
-    """Start the kfp.local runner in its own session (so a cancel kills its whole tree)."""
+    """Start the kfp.local runner in its own session (so a cancel kills its whole tree).
+
+    It runs in the emulator's working directory, so relative paths in parameters (a local model
+    registry, say) mean the same thing in every run.
+    """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
@@ -141,7 +145,6 @@ def _spawn(run_dir: Path) -> subprocess.Popen:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            cwd=run_dir,
             env=env,
             start_new_session=True,
         )
