@@ -56,9 +56,12 @@ class BucketWatcher:
         self._files: dict[Path, FileState] = {}
 
     def prime(self) -> None:
-        """Treat the files already there as finalized before we started (GCS sends no event)."""
+        """Treat files already there as finalized before we started: mirrored, not announced."""
         for path, signature in self._scan():
-            self._files[path] = FileState(signature, signature, signature[1] // 1000)
+            state = FileState(signature, signature, signature[1] // 1000)
+            self._files[path] = state
+            if self.mirror is not None:
+                self.mirror(self._new_generation(path, signature, FileState()))
 
     def poll(self) -> list[StoredObject]:
         """Scan once; return the objects whose finalize event was delivered in this scan."""

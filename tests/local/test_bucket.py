@@ -23,6 +23,7 @@ def receiver():
 @pytest.fixture
 def root(tmp_path):
     (tmp_path / "local-data" / "incoming").mkdir(parents=True)
+    (tmp_path / "local-data" / "training").mkdir(parents=True)
     return tmp_path
 
 
@@ -128,19 +129,33 @@ def test_an_unreachable_target_keeps_the_event_pending(root):
     assert watcher.poll() == []
 
 
-def test_mirroring_makes_the_object_readable_through_the_storage_emulator(
-    root, receiver, monkeypatch
-):
+@pytest.fixture
+def storage_url(monkeypatch):
     server = create_server("127.0.0.1", 0, in_memory=True)
     server.start()
-    try:
-        url = f"http://127.0.0.1:{server._api._httpd.server_port}"
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
-        watcher = BucketWatcher(root, http_deliverer(receiver.url), StorageEmulatorMirror(url))
-        write(root / "local-data/incoming/a.csv", CSV)
-        watcher.poll()
-        watcher.poll()
-        blob = storage.Client(project="local-project").bucket("local-data").blob("incoming/a.csv")
-        assert blob.download_as_bytes() == CSV
-    finally:
-        server.stop()
+    url = f"http://127.0.0.1:{server._api._httpd.server_port}"
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
+    yield url
+    server.stop()
+
+
+def read_object(bucket: str, name: str) -> bytes:
+    return storage.Client(project="local-project").bucket(bucket).blob(name).download_as_bytes()
+
+
+def test_mirroring_makes_the_object_readable_through_the_storage_emulator(
+    root, receiver, storage_url
+):
+    watcher = BucketWatcher(root, http_deliverer(receiver.url), StorageEmulatorMirror(storage_url))
+    write(root / "local-data/incoming/a.csv", CSV)
+    watcher.poll()
+    watcher.poll()
+    assert read_object("local-data", "incoming/a.csv") == CSV
+
+
+def test_files_present_at_start_are_mirrored_without_an_event(root, receiver, storage_url):
+    write(root / "local-data/training/latest.csv", CSV)
+    watcher = BucketWatcher(root, http_deliverer(receiver.url), StorageEmulatorMirror(storage_url))
+    watcher.prime()
+    assert read_object("local-data", "training/latest.csv") == CSV
+    assert receiver.events == []
