@@ -41,6 +41,8 @@ def _json_data(data: Any) -> dict[str, Any]:
             data = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise RejectedEvent("event data is not JSON") from None
+        except RecursionError:
+            raise RejectedEvent("event data is JSON nested too deeply to read") from None
     if not isinstance(data, dict):
         raise RejectedEvent(f"event data must be a JSON object, got {type(data).__name__}")
     return data

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.errors import RejectedEvent, excerpt
 
 
 class AlertForm(enum.StrEnum):
@@ -75,6 +75,8 @@ def parse_drift_alert(data: bytes) -> DriftAlert:
         payload = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise RejectedEvent("drift alert is not JSON") from None
+    except RecursionError:
+        raise RejectedEvent("drift alert is JSON nested too deeply to read") from None
     if not isinstance(payload, dict):
         raise RejectedEvent(f"drift alert must be a JSON object, got {type(payload).__name__}")
     if "jsonPayload" in payload:
@@ -99,7 +101,7 @@ def _canonical(payload: dict[str, Any]) -> DriftAlert:
         model=_text(payload, "model", required=True),
         endpoint=_text(payload, "endpoint"),
         monitoring_job=_text(payload, "monitoring_job"),
-        deployed_model_id=_text(payload, "deployed_model_id"),
+        deployed_model_id=_text(payload, "deployed_model_id", numeric_id=True),
         objective=_text(payload, "objective"),
         features=tuple(_feature(f, i, "features", "name") for i, f in enumerate(features)),
     )
@@ -112,7 +114,7 @@ def _monitoring_payload(payload: dict[str, Any], form: AlertForm) -> DriftAlert:
         model=_text(payload, "model"),
         endpoint=_text(payload, "endpoint"),
         monitoring_job=_text(payload, "modelDeploymentMonitoringJob", required=True),
-        deployed_model_id=_text(payload, "deployedModelId"),
+        deployed_model_id=_text(payload, "deployedModelId", numeric_id=True),
         objective=_text(payload, "anomalyObjective"),
         features=tuple(
             _feature(f, i, "featureAnomalies", "featureDisplayName")
@@ -121,28 +123,32 @@ def _monitoring_payload(payload: dict[str, Any], form: AlertForm) -> DriftAlert:
     )
 
 
-def _text(payload: dict[str, Any], key: str, *, required: bool = False) -> str:
+def _text(
+    payload: dict[str, Any], key: str, *, required: bool = False, numeric_id: bool = False
+) -> str:
     value = payload.get(key)
     if value is None and not required:
         return ""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)  # deployedModelId is sometimes a bare number
+    if numeric_id and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)  # deployedModelId is an int64 id, sometimes sent as a bare number
     if not isinstance(value, str) or (required and not value):
-        raise RejectedEvent(f"drift alert field {key!r} must be a non-empty string, got {value!r}")
+        raise RejectedEvent(
+            f"drift alert field {key!r} must be a non-empty string, got {excerpt(value)}"
+        )
     return value
 
 
 def _list(payload: dict[str, Any], key: str) -> list[Any]:
     value = payload.get(key)
     if not isinstance(value, list):
-        raise RejectedEvent(f"drift alert field {key!r} must be a list, got {value!r}")
+        raise RejectedEvent(f"drift alert field {key!r} must be a list, got {excerpt(value)}")
     return value
 
 
 def _feature(raw: Any, index: int, list_key: str, name_key: str) -> FeatureDeviation:
     where = f"{list_key}[{index}]"
     if not isinstance(raw, dict):
-        raise RejectedEvent(f"drift alert field {where!r} must be an object, got {raw!r}")
+        raise RejectedEvent(f"drift alert field {where!r} must be an object, got {excerpt(raw)}")
     name = raw.get(name_key)
     if not isinstance(name, str) or not name:
         raise RejectedEvent(f"drift alert field '{where}.{name_key}' must be a non-empty string")
@@ -161,5 +167,7 @@ def _number(value: Any, where: str) -> float:
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number):
-        raise RejectedEvent(f"drift alert field {where!r} must be a finite number, got {value!r}")
+        raise RejectedEvent(
+            f"drift alert field {where!r} must be a finite number, got {excerpt(value)}"
+        )
     return number

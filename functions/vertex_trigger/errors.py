@@ -1,5 +1,15 @@
 """Exceptions named by what the platform should do with the event."""
 
+import reprlib
+from typing import Any
+
+# Event fields can be megabytes long or nested thousands deep: messages show a bounded excerpt.
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxlevel = 3
+_EXCERPT.maxstring = 80
+_EXCERPT.maxother = 80
+_EXCERPT.maxlist = _EXCERPT.maxdict = 4
+
 
 class ConfigError(Exception):
     """The configuration is wrong: the instance must not start."""
@@ -11,3 +21,8 @@ class RejectedEvent(Exception):  # noqa: N818 - named by outcome, like the platf
 
 class TransientError(Exception):
     """A retry may help: raise so that Eventarc redelivers the event."""
+
+
+def excerpt(value: Any) -> str:
+    """Return a short repr of a value from an event, safe for any size or depth."""
+    return _EXCERPT.repr(value)

@@ -17,6 +17,17 @@ class Decision(enum.StrEnum):
     FAILED = "failed"
 
 
+# Cloud Logging drops entries over 256 KB; event fields are untrusted and may be megabytes long.
+FIELD_LIMIT = 2_000
+
+
+def clipped(text: str, limit: int = FIELD_LIMIT) -> str:
+    """Return text cut to ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
 _SEVERITY = {
     Decision.LAUNCHED: "INFO",
     Decision.DUPLICATE: "INFO",
@@ -55,16 +66,16 @@ class Outcome:
         """Return the Cloud Logging structured entry for this outcome."""
         entry = {
             "severity": _SEVERITY[self.decision],
-            "message": self._message(),
+            "message": clipped(self._message()),
             "decision": self.decision.value,
             "route": self.route,
-            "event_id": self.event_id,
-            "source": self.source,
+            "event_id": clipped(self.event_id),
+            "source": clipped(self.source),
         }
         if self.job:
             entry["job"] = self.job
         if self.reason:
-            entry["reason"] = self.reason
+            entry["reason"] = clipped(self.reason)
         return entry
 
     def _message(self) -> str:

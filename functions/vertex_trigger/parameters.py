@@ -96,7 +96,7 @@ def _to_json(name: str, value: Any, ptype: ParameterType, kind: type) -> Any:
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _fail(name, value, ptype, "not JSON") from None
     if not isinstance(parsed, kind):
         raise _fail(name, value, ptype)

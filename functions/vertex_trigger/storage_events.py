@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertex_trigger.cloud_events import Envelope
-from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.errors import RejectedEvent, excerpt
 
 FINALIZED = "google.cloud.storage.object.v1.finalized"
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _required_string(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
         raise RejectedEvent(
-            f"storage event field {key!r} must be a non-empty string, got {value!r}"
+            f"storage event field {key!r} must be a non-empty string, got {excerpt(value)}"
         )
     return value
 
@@ -71,7 +72,7 @@ def _optional_string(data: dict[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise RejectedEvent(f"storage event field {key!r} must be a string, got {value!r}")
+        raise RejectedEvent(f"storage event field {key!r} must be a string, got {excerpt(value)}")
     return value
 
 
@@ -86,8 +87,11 @@ def _int64(data: dict[str, Any], key: str, *, required: bool) -> int | None:
         number = int(value)
     else:
         raise RejectedEvent(
-            f"storage event field {key!r} must be an int64 (string or number), got {value!r}"
+            f"storage event field {key!r} must be an int64 (string or number), "
+            f"got {excerpt(value)}"
         )
-    if number < 0:
-        raise RejectedEvent(f"storage event field {key!r} must not be negative, got {value!r}")
+    if not 0 <= number <= INT64_MAX:
+        raise RejectedEvent(
+            f"storage event field {key!r} must be an int64 in [0, 2**63 - 1], got {excerpt(value)}"
+        )
     return number

@@ -45,6 +45,8 @@ def test_storage_int64_numbers_parse_the_same_as_strings() -> None:
         ({"generation": True}, "field 'generation' must be an int64"),
         ({"generation": 1.5}, "field 'generation' must be an int64"),
         ({"size": "-3"}, "field 'size' must be an int64"),
+        ({"generation": str(2**63)}, r"'generation' must be an int64 in \[0, 2\*\*63 - 1\]"),
+        ({"name": ["x" * 10_000]}, r"got \['x{30,}\.\.\.x{30,}'\]$"),
         ({"contentType": 5}, "field 'contentType' must be a string"),
     ],
 )
@@ -126,12 +128,22 @@ def test_log_entry_and_bare_payload_forms_agree() -> None:
         ({"jsonPayload": "text"}, "'jsonPayload' must be an object"),
         ({"featureAnomalies": []}, "'modelDeploymentMonitoringJob' must be a non-empty"),
         ({"hello": "world"}, "not a drift alert"),
+        ({"model": 12, "features": []}, "field 'model' must be a non-empty string, got 12"),
+        ({"model": "m", "deployed_model_id": -1, "features": []}, "'deployed_model_id'"),
         ([1, 2], "must be a JSON object, got list"),
     ],
 )
 def test_malformed_drift_alerts_are_rejected_with_a_reason(alert: object, message: str) -> None:
     with pytest.raises(RejectedEvent, match=message):
         parse_drift_alert(json.dumps(alert).encode())
+
+
+def test_json_nested_too_deeply_is_rejected_not_crashed() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(RejectedEvent, match="drift alert is JSON nested too deeply to read"):
+        parse_drift_alert(deep)
+    with pytest.raises(RejectedEvent, match=r"must be a list, got \{'a': \[\[\[\.\.\.\]\]\]\}$"):
+        parse_drift_alert(json.dumps({"model": "m", "features": {"a": [[[[[[1]]]]]]}}).encode())
 
 
 def test_binary_and_structured_modes_give_the_same_envelope() -> None:
