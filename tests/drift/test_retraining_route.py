@@ -7,6 +7,10 @@ functions/main.py, and the project's Vertex AI emulator recording the launch.
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,7 @@ from pipelines.drift.cli import ExitCode, main
 from tests.functions.helpers import FunctionServer, VertexStandIn, drift_route, write_config
 
 TOPIC = "projects/test-project/topics/drift-alerts"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -93,3 +98,32 @@ def test_no_drift_publishes_nothing_and_launches_nothing(
     )
     assert (code, report["drifted"], messages, statuses) == (ExitCode.OK, False, [], [])
     assert vertex.create_requests() == []
+
+
+def test_publish_server_program_pushes_to_the_function(on_drift_alert, vertex, data_dir, model):
+    """The demo's wiring: both programs as processes, PUBSUB_EMULATOR_HOST between them."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "local.pubsub_publish_server", "--port", "0", "--topic", TOPIC,
+         "--push-url", on_drift_alert.url],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        host = server.stdout.readline().split()[-1]
+        check = subprocess.run(
+            [sys.executable, "-m", "pipelines.drift", "check", "--baseline",
+             str(data_dir / "baseline.json"), str(data_dir / "neighborhood_shift.csv"),
+             "--model", model, "--publish", TOPIC],
+            cwd=ROOT, env={**os.environ, "PUBSUB_EMULATOR_HOST": host},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        logged = json.loads(server.stdout.readline())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert check.returncode == ExitCode.OK, check.stderr
+    assert json.loads(check.stdout)["published"]["message_id"] == logged["message_id"]
+    assert on_drift_alert.log_for(logged["message_id"])["decision"] == "launched"
+    [create] = vertex.create_requests()
+    assert create["body"]["runtimeConfig"]["parameterValues"]["note"].startswith(
+        "RAW_FEATURE_DRIFT neighborhood "
+    )
