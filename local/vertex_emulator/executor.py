@@ -178,9 +178,7 @@ def _run_error(result: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str,
     failed = result.get("failedTasks") or []
     if not failed:
         return {"code": FAILED_PRECONDITION, "message": result.get("message", "The run failed.")}
-    reasons = "; ".join(
-        f"{t['taskName']}: {t['reason']}" for t in tasks if t.get("reason")
-    )
+    reasons = "; ".join(f"{t['taskName']}: {t['reason']}" for t in tasks if t.get("reason"))
     message = (
         f"The DAG failed because some tasks failed. The failed tasks are: [{', '.join(failed)}]."
     )
