@@ -96,3 +96,24 @@ def test_jobs_survive_a_restart_and_pending_ones_run_after_it(tmp_path, specs):
         job = requests.get(f"{jobs_url(again)}/run-later", timeout=10).json()
         assert job["state"] == "PIPELINE_STATE_SUCCEEDED"
         assert [entry["status"] for entry in again.store.requests()] == [200, 409]
+
+
+def test_a_condition_that_is_not_met_is_not_triggered(runner, specs):
+    create(runner, "run-no", body_for(specs["branchy"], flag="no"))
+    job = wait_for(runner, "run-no", FINAL)
+    assert job["state"] == "PIPELINE_STATE_SUCCEEDED"
+    tasks = tasks_of(job)
+    assert tasks["condition-1"]["state"] == "NOT_TRIGGERED"
+    assert "add" not in tasks
+    assert tasks["choose"]["execution"]["metadata"] == {"output:Output": "no"}
+
+
+def test_a_condition_that_is_met_groups_its_tasks(runner, specs):
+    create(runner, "run-yes", body_for(specs["branchy"], flag="yes"))
+    job = wait_for(runner, "run-yes", FINAL)
+    tasks = tasks_of(job)
+    assert tasks["condition-1"]["state"] == "SUCCEEDED"
+    assert tasks["add"]["state"] == "SUCCEEDED"
+    assert tasks["add"]["parentTaskId"] == tasks["condition-1"]["taskId"]
+    assert tasks["condition-1"]["parentTaskId"] == tasks["branchy"]["taskId"]
+    assert len({t["taskId"] for t in tasks.values()}) == len(tasks)
