@@ -94,7 +94,10 @@ class TaskLayout:
         """Derive a group's state from its tasks; NOT_TRIGGERED when nothing in it ever ran."""
         states = {executed[name]["state"] for name in self.descendants(group) if name in executed}
         if not states:
-            return "NOT_TRIGGERED" if root_state == "SUCCEEDED" else None
+            parent = self.parents.get(group)
+            parent_ran = parent is None or any(n in executed for n in self.descendants(parent))
+            # only the outermost group that did not run is listed: nothing inside it was scheduled
+            return "NOT_TRIGGERED" if root_state == "SUCCEEDED" and parent_ran else None
         for state in ("FAILED", "RUNNING", "CANCELLED"):
             if state in states:
                 return state
