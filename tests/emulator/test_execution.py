@@ -117,3 +117,14 @@ def test_a_condition_that_is_met_groups_its_tasks(runner, specs):
     assert tasks["add"]["parentTaskId"] == tasks["condition-1"]["taskId"]
     assert tasks["condition-1"]["parentTaskId"] == tasks["branchy"]["taskId"]
     assert len({t["taskId"] for t in tasks.values()}) == len(tasks)
+
+
+def test_a_run_interrupted_by_a_stop_is_pending_again_after_a_restart(tmp_path, specs):
+    state = tmp_path / "state"
+    with start_emulator(state, execute=True) as runner:
+        create(runner, "run-cut", body_for(specs["sleepy"], seconds=120.0))
+        wait_for(runner, "run-cut", {"PIPELINE_STATE_RUNNING"})
+    with start_emulator(state, execute=False) as recorder:
+        job = requests.get(f"{jobs_url(recorder)}/run-cut", timeout=10).json()
+    assert job["state"] == "PIPELINE_STATE_PENDING"
+    assert "jobDetail" not in job
