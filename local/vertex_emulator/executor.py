@@ -38,10 +38,8 @@ class PipelineExecutor:
 
     def start(self) -> None:
         """Re-queue jobs left unfinished by a previous emulator process, then start working."""
-        for name in self.store.names_in_states({"PIPELINE_STATE_CANCELLING"}):
-            self.store.update(name, _mark_cancelled)
+        recover_interrupted(self.store)
         for name in self.store.names_in_states(ACTIVE):
-            self.store.update(name, _reset_to_pending)
             self._queue.put(name)
         self._thread.start()
 
@@ -116,6 +114,14 @@ class PipelineExecutor:
                 _kill(process)
                 return "cancelled" if self._is_cancelled(name) else "stopped"
             self._stop.wait(POLL_SECONDS)
+
+
+def recover_interrupted(store: JobStore) -> None:
+    """After a restart nothing is running: cancelling jobs end CANCELLED, running ones PENDING."""
+    for name in store.names_in_states({"PIPELINE_STATE_CANCELLING"}):
+        store.update(name, _mark_cancelled)
+    for name in store.names_in_states({"PIPELINE_STATE_RUNNING"}):
+        store.update(name, _reset_to_pending)
 
 
 def _prepare_run_dir(run_dir: Path, job: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ import time
 import requests
 
 from local.vertex_emulator import start_emulator
-from tests.emulator.helpers import body_for, create, jobs_url
+from tests.emulator.helpers import PARENT, body_for, create, jobs_url
 
 FINAL = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
 
@@ -128,3 +128,19 @@ def test_a_run_interrupted_by_a_stop_is_pending_again_after_a_restart(tmp_path, 
         job = requests.get(f"{jobs_url(recorder)}/run-cut", timeout=10).json()
     assert job["state"] == "PIPELINE_STATE_PENDING"
     assert "jobDetail" not in job
+
+
+def test_jobs_a_killed_emulator_left_running_or_cancelling_are_settled_at_start(tmp_path, specs):
+    state = tmp_path / "state"
+    with start_emulator(state, execute=False) as first:
+        for job_id, left_in in (("run-a", "RUNNING"), ("run-b", "CANCELLING")):
+            create(first, job_id, body_for(specs["tiny"], a=1))
+            # what a SIGKILLed emulator leaves on disk
+            first.store.update(
+                f"{PARENT}/pipelineJobs/{job_id}",
+                lambda job, s=left_in: job.update(state=f"PIPELINE_STATE_{s}"),
+            )
+    with start_emulator(state, execute=False) as second:
+        states = {j: requests.get(f"{jobs_url(second)}/{j}", timeout=10).json()["state"]
+                  for j in ("run-a", "run-b")}  # fmt: skip
+    assert states == {"run-a": "PIPELINE_STATE_PENDING", "run-b": "PIPELINE_STATE_CANCELLED"}
