@@ -12,9 +12,14 @@ COMPILED_DIR = Path(__file__).resolve().parent.parent / "compiled"
 def pipeline_functions() -> dict[str, Callable]:
     """Return {file stem: pipeline function}; imported lazily since GCPC imports are slow."""
     from pipelines.automl_image import automl_image
+    from pipelines.drift_monitoring import drift_monitoring
     from pipelines.house_prices import house_prices
 
-    return {"house_prices": house_prices, "automl_image": automl_image}
+    return {
+        "house_prices": house_prices,
+        "automl_image": automl_image,
+        "drift_monitoring": drift_monitoring,
+    }
 
 
 def compile_all(out_dir: Path) -> list[Path]:
