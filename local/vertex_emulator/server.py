@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from local.vertex_emulator.errors import ApiError, invalid_argument, not_found
-from local.vertex_emulator.faults import parse_fault
+from local.vertex_emulator.faults import FaultInjector, parse_fault
 from local.vertex_emulator.service import PipelineService
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if match := CANCEL_RE.match(path):
             return 200, self.service.cancel(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
         if path == "/emulator/faults":
-            self.service.faults.add(parse_fault(self._json_body()))
+            body = self._json_body()
+            self._injector(body).add(parse_fault(body))
             return 200, {}
         if path == "/emulator/reset":
             self.service.reset()
@@ -66,8 +67,16 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _route_delete(self, path: str, query: dict[str, str]) -> Response:
         if path == "/emulator/faults":
             self.service.faults.clear()
+            self.service.cancel_faults.clear()
             return 200, {}
         raise not_found(f"No route for DELETE {path}.")
+
+    def _injector(self, body: Any) -> FaultInjector:
+        """Pick the faults for creates (the default) or, with `"on": "cancel"`, for cancels."""
+        target = body.get("on", "create") if isinstance(body, dict) else "create"
+        if target not in ("create", "cancel"):
+            raise invalid_argument(f"fault 'on' must be 'create' or 'cancel', got {target!r}")
+        return self.service.faults if target == "create" else self.service.cancel_faults
 
     def _json_body(self) -> Any:
         """Read the request body as JSON; an empty body is an empty object."""

@@ -21,10 +21,17 @@ FINAL_STATES = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_S
 class PipelineService:
     """The Vertex AI PipelineService subset the emulator speaks."""
 
-    def __init__(self, store: JobStore, executor: PipelineExecutor | None, faults: FaultInjector):
+    def __init__(
+        self,
+        store: JobStore,
+        executor: PipelineExecutor | None,
+        faults: FaultInjector,
+        cancel_faults: FaultInjector | None = None,
+    ):
         self.store = store
         self.executor = executor
         self.faults = faults
+        self.cancel_faults = cancel_faults or FaultInjector()
 
     def create(self, parent: str, job_id: str | None, body: Any) -> Job:
         """Create a job; every attempt (also failed ones) is recorded in the request log."""
@@ -40,11 +47,7 @@ class PipelineService:
 
     def _create(self, parent: str, job_id: str, body: Any) -> Job:
         """Apply faults, validate, store, and queue for execution."""
-        fault = self.faults.take()
-        if fault is not None and fault.kind is FaultKind.STATUS:
-            raise fault_error(fault)
-        if fault is not None:
-            time.sleep(fault.seconds)
+        _apply(self.faults)
         job = parse_pipeline_job(body)
         location = parent.rsplit("/", 1)[-1]
         validate_create(job, job_id, location, require_runnable=self.executor is not None)
@@ -88,6 +91,7 @@ class PipelineService:
 
     def cancel(self, name: str) -> dict[str, Any]:
         """Cancel a job that has not finished; a finished one is FAILED_PRECONDITION."""
+        _apply(self.cancel_faults)
         job = self.get(name)
         if job["state"] in FINAL_STATES:
             state = job["state"].removeprefix("PIPELINE_STATE_")
@@ -102,7 +106,17 @@ class PipelineService:
     def reset(self) -> None:
         """Forget all jobs, requests and faults."""
         self.faults.clear()
+        self.cancel_faults.clear()
         self.store.reset()
+
+
+def _apply(faults: FaultInjector) -> None:
+    """Answer the next queued status fault, or sleep through a hang fault first."""
+    fault = faults.take()
+    if fault is not None and fault.kind is FaultKind.STATUS:
+        raise fault_error(fault)
+    if fault is not None:
+        time.sleep(fault.seconds)
 
 
 def _cancel_now(job: Job) -> None:
