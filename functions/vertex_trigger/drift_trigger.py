@@ -1,12 +1,14 @@
 """``on_drift_alert``: a drift alert on Pub/Sub launches a retraining, at most once per cooldown."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vertex_trigger.cloud_events import envelope_of
 from vertex_trigger.config import Route
 from vertex_trigger.drift_alerts import DriftAlert, parse_drift_alert
+from vertex_trigger.errors import TransientError
 from vertex_trigger.labels import ROUTE_LABEL, SOURCE_LABEL, job_id, short_hash
 from vertex_trigger.launch import launch, run_labels
 from vertex_trigger.outcomes import Decision, Outcome, Trace
@@ -14,6 +16,7 @@ from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, PubsubMessage, parse
 from vertex_trigger.routing import Skip, route_drift
 from vertex_trigger.services import Services
 
+CANCELLED_STATES = frozenset({"PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_CANCELLING"})
 _FRACTION = re.compile(r"(\.\d{6})\d+")  # RFC 3339 allows nanoseconds; datetime holds micro
 
 
@@ -48,17 +51,20 @@ def _launch_unless_cooling_down(
     event_time: str,
     trace: Trace,
 ) -> Outcome:
-    """Launch with a window job id unless Vertex holds a recent run of this route and model."""
+    """Launch with a window job id unless Vertex holds a recent run; then settle any race."""
     source_id = short_hash(alert.model_key)
+    values = alert.placeholder_values(trace.event_id, event_time)
+    labels = run_labels(route, "drift", source_id)
     if route.cooldown is None:
         trace.job = job_id(route.name, alert.model_key, message.message_id)
-    else:
-        trace.job = _window_job_id(route, alert, _parse_time(event_time) or services.now())
-        recent = _recent_run(services, route, source_id, trace.job)
-        if recent:
-            return trace.outcome(Decision.SKIPPED, recent)
-    values = alert.placeholder_values(trace.event_id, event_time)
-    return launch(services, route, values, run_labels(route, "drift", source_id), trace)
+        return launch(services, route, values, labels, trace)
+    trace.job = _window_job_id(route, alert, _parse_time(event_time) or services.now())
+    live = [run for run in _recent_runs(services, route, source_id) if _is_live(run)]
+    if live and trace.job not in {_name(run) for run in live}:
+        # Our own live run in the list means a redelivery: create answers 409 and we settle.
+        return trace.outcome(Decision.SKIPPED, _cooling_down(route, live[0]))
+    launched = launch(services, route, values, labels, trace)
+    return _settle_race(services, route, source_id, launched)
 
 
 def _window_job_id(route: Route, alert: DriftAlert, event_time: datetime) -> str:
@@ -67,21 +73,89 @@ def _window_job_id(route: Route, alert: DriftAlert, event_time: datetime) -> str
     return job_id(route.name, alert.model_key, f"window-{window}")
 
 
-def _recent_run(services: Services, route: Route, source_id: str, own_job: str) -> str:
-    """Return why the route is cooling down (another run inside the window), or ''."""
+def _settle_race(services: Services, route: Route, source_id: str, launched: Outcome) -> Outcome:
+    """Keep the earliest live run of the route and model; cancel the others in its cooldown.
+
+    Alerts on either side of a window boundary get different job ids, so both creates can
+    succeed. Each handler, after its create answered, lists the recent runs and applies one rule:
+    the winner is the earliest live run by (createTime, job name) and every other live run
+    created less than ``cooldown`` after it is cancelled. Exactly one survives because (1) the
+    order is fixed by Vertex at create time, so every observer that sees the winner picks the
+    same one; (2) nobody cancels the earliest live run, only runs after it; and (3) each handler
+    lists only after its own create answered, so whichever of two racing handlers lists last
+    sees both creates and cancels the later run. A redelivery of either event reaches the same
+    job id, gets 409 and settles again, so a cancel lost to a transient error is retried.
+    """
+    runs = _recent_runs(services, route, source_id)
+    own = next((run for run in runs if _name(run) == launched.job), None)
+    if own is None and launched.decision is Decision.DUPLICATE:
+        return launched  # created before this cooldown (an old redelivery): settled back then
+    if own is None:  # a retry lists again once Vertex shows the run it just created
+        raise TransientError(f"run {launched.job} is not listed yet; cannot settle the cooldown")
+    live = [run for run in runs if _is_live(run)]
+    if not _is_live(own):
+        won_by = f"run {_name(live[0])} won the race; " if live else ""
+        return replace(
+            launched,
+            decision=Decision.SKIPPED,
+            reason=f"cooling down: {won_by}this run {launched.job} was already cancelled",
+        )
+    winner = live[0]  # own is live, so there is one
+    cooldown = timedelta(seconds=route.cooldown)
+    losers = [run for run in live[1:] if _created(run) - _created(winner) < cooldown]
+    notes = [_cancel(services, run, launched.job) for run in losers]
+    if _name(winner) == launched.job:
+        won = "won the race; " + "; ".join(notes) if notes else ""
+        return replace(launched, reason="; ".join(filter(None, [launched.reason, won])))
+    return replace(
+        launched,
+        decision=Decision.SKIPPED,
+        reason=f"cooling down: run {_name(winner)} won the race; " + "; ".join(notes),
+    )
+
+
+def _cancel(services: Services, run: dict[str, Any], own_job: str) -> str:
+    """Cancel a losing run and say what happened, naming it as this event's run or another."""
+    name = _name(run)
+    which = f"this run {name}" if name == own_job else f"run {name}"
+    result = services.jobs.cancel(name)
+    if result.accepted:
+        return f"cancelled {which}"
+    return f"could not cancel {which}: {result.refusal}"  # finished or gone: nothing to stop
+
+
+def _recent_runs(services: Services, route: Route, source_id: str) -> list[dict[str, Any]]:
+    """Return the route's runs for one source created within the cooldown, in race order."""
     since = services.now() - timedelta(seconds=route.cooldown)
     filter_ = (
         f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
         f'AND create_time>"{since.strftime("%Y-%m-%dT%H:%M:%SZ")}"'
     )
-    for job in services.jobs.list(filter_):
-        job_name = str(job.get("name", "")).rsplit("/", 1)[-1]
-        if job_name != own_job:  # our own id means a redelivery: let create answer 409
-            return (
-                f"cooling down: run {job_name} was created at {job.get('createTime', '?')}, "
-                f"within cooldown {route.cooldown:g}s"
-            )
-    return ""
+    return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
+
+
+def _cooling_down(route: Route, run: dict[str, Any]) -> str:
+    return (
+        f"cooling down: run {_name(run)} was created at {run.get('createTime', '?')}, "
+        f"within cooldown {route.cooldown:g}s"
+    )
+
+
+def _is_live(run: dict[str, Any]) -> bool:
+    """Tell whether a run counts for the cooldown (cancelled ones lost a race or were stopped)."""
+    return run.get("state") not in CANCELLED_STATES
+
+
+def _name(run: dict[str, Any]) -> str:
+    return str(run.get("name", "")).rsplit("/", 1)[-1]
+
+
+def _created(run: dict[str, Any]) -> datetime:
+    return _parse_time(str(run.get("createTime", ""))) or datetime.max.replace(tzinfo=UTC)
+
+
+def _race_order(run: dict[str, Any]) -> tuple[datetime, str]:
+    return _created(run), _name(run)
 
 
 def _parse_time(text: str) -> datetime | None:

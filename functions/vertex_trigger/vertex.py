@@ -13,6 +13,8 @@ from vertex_trigger.config import RetryPolicy
 from vertex_trigger.errors import RejectedEvent, TransientError
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+NOT_CANCELLABLE_STATUS = frozenset({400, 404})  # finished already (FAILED_PRECONDITION), gone
+MAX_LIST_PAGES = 10  # bounds one event's listing: a cooldown holds a handful of runs
 
 
 class CreateOutcome(enum.Enum):
@@ -30,6 +32,14 @@ class CreateResult:
     after_lost_reply: bool = False  # a timed-out attempt preceded: the 409 is likely our own
 
 
+@dataclass(frozen=True)
+class CancelResult:
+    """Whether Vertex accepted a cancel, and why not when it refused."""
+
+    accepted: bool
+    refusal: str = ""
+
+
 class HttpRequester(Protocol):
     """The part of ``requests.Session`` the launcher uses."""
 
@@ -43,8 +53,13 @@ class PipelineJobs(Protocol):
     def create(self, job_id: str, body: dict[str, Any]) -> CreateResult:
         """Create a PipelineJob with a caller-chosen id."""
 
-    def list(self, filter_: str, page_size: int = 10) -> list[dict[str, Any]]:
-        """Return the first page of PipelineJobs matching an AIP-160 filter."""
+    def list(
+        self, filter_: str, order_by: str = "create_time desc", page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """Return the PipelineJobs matching an AIP-160 filter, in ``order_by`` order."""
+
+    def cancel(self, job_id: str) -> CancelResult:
+        """Ask Vertex to cancel a PipelineJob."""
 
 
 def vertex_base_url(region: str, emulator_host: str | None) -> str:
@@ -88,12 +103,29 @@ class VertexPipelineJobs:
         _raise_for_rejection(response, f"create {job_id}")
         return CreateResult(CreateOutcome.CREATED)
 
-    def list(self, filter_: str, page_size: int = 10) -> list[dict[str, Any]]:
-        """Return the first page of jobs matching ``filter_``."""
-        params = {"filter": filter_, "pageSize": page_size, "orderBy": "create_time desc"}
-        response, _ = self._call("GET", self._collection, params=params)
-        _raise_for_rejection(response, "list pipeline jobs")
-        return list(response.json().get("pipelineJobs", []))
+    def list(
+        self, filter_: str, order_by: str = "create_time desc", page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """Return the jobs matching ``filter_``, following up to MAX_LIST_PAGES pages."""
+        params: dict[str, Any] = {"filter": filter_, "pageSize": page_size, "orderBy": order_by}
+        jobs: list[dict[str, Any]] = []
+        for _ in range(MAX_LIST_PAGES):
+            response, _ = self._call("GET", self._collection, params=params)
+            _raise_for_rejection(response, "list pipeline jobs")
+            page = response.json()
+            jobs.extend(page.get("pipelineJobs", []))
+            if not page.get("nextPageToken"):
+                break
+            params["pageToken"] = page["nextPageToken"]
+        return jobs
+
+    def cancel(self, job_id: str) -> CancelResult:
+        """Cancel the job; 400/404 (finished, gone) is a refusal, not an error."""
+        response, _ = self._call("POST", f"{self._collection}/{job_id}:cancel")
+        if response.status_code in NOT_CANCELLABLE_STATUS:
+            return CancelResult(False, f"HTTP {response.status_code} {_error_message(response)}")
+        _raise_for_rejection(response, f"cancel {job_id}")
+        return CancelResult(True)
 
     def _call(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, bool]:
         """Send with retries; return the first non-transient response and if a reply was lost."""

@@ -8,7 +8,7 @@ from vertex_trigger.config import RetryPolicy, load_config
 from vertex_trigger.errors import RejectedEvent, TransientError
 from vertex_trigger.pipeline_jobs import pipeline_job_body, with_caching
 from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
-from vertex_trigger.vertex import CreateOutcome, VertexPipelineJobs
+from vertex_trigger.vertex import CancelResult, CreateOutcome, VertexPipelineJobs
 
 from tests.functions.helpers import TYPED_TEMPLATE, VertexStandIn, object_route, write_config
 
@@ -129,3 +129,46 @@ def test_connection_refused_is_transient() -> None:
                               sleep=clock.sleep, clock=lambda: clock.now)  # fmt: skip
     with pytest.raises(TransientError, match="ConnectionError"):
         jobs.list('labels.a="b"')
+
+
+def test_cancel_retries_a_503_then_cancels(clean_vertex: VertexStandIn) -> None:
+    clock = FakeClock()
+    jobs = launcher(clean_vertex, clock)
+    jobs.create("cancel-me", valid_body())
+    clean_vertex.fault(kind="status", status=503, count=1, on="cancel")
+    assert jobs.cancel("cancel-me") == CancelResult(True)
+    assert clock.sleeps == [1.0]
+    assert clean_vertex.job("cancel-me")["state"] == "PIPELINE_STATE_CANCELLED"
+
+
+def test_cancel_of_a_finished_or_unknown_job_is_a_refusal(clean_vertex: VertexStandIn) -> None:
+    jobs = launcher(clean_vertex, FakeClock())
+    jobs.create("done", valid_body())
+    jobs.cancel("done")
+    again = jobs.cancel("done")
+    assert not again.accepted
+    assert again.refusal.startswith("HTTP 400 FAILED_PRECONDITION Cannot cancel PipelineJob")
+    missing = jobs.cancel("never-created")
+    assert not missing.accepted
+    assert missing.refusal.startswith("HTTP 404 NOT_FOUND")
+
+
+def test_cancel_denied_is_rejected_and_unavailable_is_transient(
+    clean_vertex: VertexStandIn,
+) -> None:
+    jobs = launcher(clean_vertex, FakeClock())
+    jobs.create("guarded", valid_body())
+    clean_vertex.fault(kind="status", status=403, count=1, on="cancel")
+    with pytest.raises(RejectedEvent, match="refused to cancel guarded: HTTP 403"):
+        jobs.cancel("guarded")
+    clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
+    with pytest.raises(TransientError, match="POST failed 7 time"):
+        jobs.cancel("guarded")
+
+
+def test_list_follows_pages_in_the_order_asked(clean_vertex: VertexStandIn) -> None:
+    jobs = launcher(clean_vertex, FakeClock())
+    for name in ("page-a", "page-b", "page-c"):
+        jobs.create(name, {**valid_body(), "labels": {"batch": "pages"}})
+    listed = jobs.list('labels.batch="pages"', order_by="create_time", page_size=2)
+    assert [job["name"].rsplit("/", 1)[-1] for job in listed] == ["page-a", "page-b", "page-c"]
