@@ -103,7 +103,7 @@ def _settle_race(services: Services, route: Route, source_id: str, launched: Out
     winner = live[0]  # own is live, so there is one
     cooldown = timedelta(seconds=route.cooldown)
     losers = [run for run in live[1:] if _created(run) - _created(winner) < cooldown]
-    notes = [_cancel(services, run, launched.job) for run in losers]
+    notes = [_cancel(services, run, launched.job, _name(winner)) for run in losers]
     if _name(winner) == launched.job:
         won = "won the race; " + "; ".join(notes) if notes else ""
         return replace(launched, reason="; ".join(filter(None, [launched.reason, won])))
@@ -114,11 +114,16 @@ def _settle_race(services: Services, route: Route, source_id: str, launched: Out
     )
 
 
-def _cancel(services: Services, run: dict[str, Any], own_job: str) -> str:
+def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) -> str:
     """Cancel a losing run and say what happened, naming it as this event's run or another."""
     name = _name(run)
     which = f"this run {name}" if name == own_job else f"run {name}"
-    result = services.jobs.cancel(name)
+    try:
+        result = services.jobs.cancel(name)
+    except TransientError as exc:  # the redelivery gets 409 for its own id and settles again
+        raise TransientError(
+            f"could not cancel {which}, which lost the cooldown race to {winner}: {exc}"
+        ) from None
     if result.accepted:
         return f"cancelled {which}"
     return f"could not cancel {which}: {result.refusal}"  # finished or gone: nothing to stop
