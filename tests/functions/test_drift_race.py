@@ -151,3 +151,34 @@ def test_a_cancel_still_failing_is_redelivered_and_the_redelivery_settles(
         f"cooling down: run {winner['job']} won the race; cancelled this run {failed['job']}"
     )
     assert states(clean_vertex) == {winner["job"]: PENDING, failed["job"]: CANCELLED}
+
+
+def test_a_redelivered_winner_cancels_a_loser_left_running(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
+    alert, events, entries = race(server, clean_vertex)
+    by_decision = {entry["decision"]: entry for entry in entries}
+    failed, winner = by_decision["failed"], by_decision["launched"]
+    clear_faults(clean_vertex)
+    entry = redeliver(server, alert, next(e for e in events if e["id"] == winner["event_id"]))
+    assert entry["decision"] == "duplicate"
+    assert entry["job"] == winner["job"]
+    assert entry["reason"] == (
+        "a run with this job id exists: already launched; "
+        f"won the race; cancelled run {failed['job']}"
+    )
+    assert states(clean_vertex) == {winner["job"]: PENDING, failed["job"]: CANCELLED}
+
+
+def test_a_cancel_refused_with_400_is_noted_not_an_error(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    clean_vertex.fault(kind="status", status=400, count=1, on="cancel", message="finished")
+    _, _, entries = race(server, clean_vertex)
+    winner, loser = winner_and_loser(entries)
+    assert loser["reason"] == (
+        f"cooling down: run {winner['job']} won the race; could not cancel this run "
+        f"{loser['job']}: HTTP 400 INVALID_ARGUMENT finished"
+    )
+    assert states(clean_vertex) == {winner["job"]: PENDING, loser["job"]: PENDING}
