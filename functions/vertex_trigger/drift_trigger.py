@@ -95,23 +95,21 @@ def _settle_race(services: Services, route: Route, source_id: str, launched: Out
     live = [run for run in runs if _is_live(run)]
     if not _is_live(own):
         won_by = f"run {_name(live[0])} won the race; " if live else ""
-        return replace(
-            launched,
-            decision=Decision.SKIPPED,
-            reason=f"cooling down: {won_by}this run {launched.job} was already cancelled",
-        )
-    winner = live[0]  # own is live, so there is one
+        return _skipped(launched, f"{won_by}this run {launched.job} was already cancelled")
+    winner = _name(live[0])  # own is live, so there is one
     cooldown = timedelta(seconds=route.cooldown)
-    losers = [run for run in live[1:] if _created(run) - _created(winner) < cooldown]
-    notes = [_cancel(services, run, launched.job, _name(winner)) for run in losers]
-    if _name(winner) == launched.job:
-        won = "won the race; " + "; ".join(notes) if notes else ""
-        return replace(launched, reason="; ".join(filter(None, [launched.reason, won])))
-    return replace(
-        launched,
-        decision=Decision.SKIPPED,
-        reason=f"cooling down: run {_name(winner)} won the race; " + "; ".join(notes),
-    )
+    losers = [run for run in live[1:] if _created(run) - _created(live[0]) < cooldown]
+    notes = "; ".join(_cancel(services, run, launched.job, winner) for run in losers)
+    if winner != launched.job and own in losers:
+        return _skipped(launched, f"run {winner} won the race; {notes}")
+    # Here our run is the winner (or, with clocks apart, a full cooldown after it): it stays.
+    won = f"won the race; {notes}" if notes else ""
+    return replace(launched, reason="; ".join(filter(None, [launched.reason, won])))
+
+
+def _skipped(launched: Outcome, why: str) -> Outcome:
+    """Turn this event's launch into a cooldown skip: its run lost the race."""
+    return replace(launched, decision=Decision.SKIPPED, reason=f"cooling down: {why}")
 
 
 def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) -> str:
