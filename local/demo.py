@@ -119,7 +119,7 @@ def gate_text(job: Job, metrics: dict[str, float]) -> str:
         return decision
     if status == ChampionStatus.ABSENT:
         return f"{decision} (no champion yet)"
-    version = f"champion v{int(champion['version'])}"
+    version = f"champion v{int(champion['version'])}" if champion.get("version") else "champion"
     if status == ChampionStatus.UNUSABLE:
         return f"{decision} ({version} unusable: {champion.get('detail', '?')})"
     return (f"{decision} (challenger rmse {metrics['rmse']:,.0f} vs {version} "

@@ -9,7 +9,9 @@ champion's RMSE on the same split × (1 − min_improvement); in both cases the 
 its own test split must also reach `min_r2`. Why the floor: when the new data itself is bad (say,
 prices no longer related to the houses), a challenger fitted to it beats the champion on that same
 bad split, since both score badly and the challenger at least learnt the noise's mean. Its R² is
-near or below 0 there, so the floor is what stops a retrain on bad data.
+near or below 0 there, so the floor is what stops a retrain on bad data. When the new data
+repeats rows the champion was trained on, its score on the split is optimistic: the gate then
+leans towards keeping it, which is the safe side.
 
 A champion that is recorded but cannot be loaded or scored (model file gone, unreadable pickle,
 columns it does not accept) keeps its place: without a comparison on the same data there is no
@@ -93,7 +95,9 @@ def promotion_decision(challenger: dict[str, float], champion: dict[str, Any],
     if champion["status"] == "absent":
         return r2 >= min_r2, f"no champion yet ({champion['detail']}); {floor}"
     if champion["status"] != "scored":
-        return False, (f"champion v{champion['version']} unusable: {champion['detail']}; not "
+        # Version 0: champion.json itself was unreadable, so the version is unknown.
+        named = f"champion v{champion['version']}" if champion["version"] else "champion"
+        return False, (f"{named} unusable: {champion['detail']}; not "
                        "promoting without a comparison on the same data: repair the champion's "
                        "files or remove champion.json to let the next run promote")
     best = float(champion["rmse"])

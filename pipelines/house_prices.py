@@ -14,10 +14,9 @@ with the pipeline's service account. `pipelines/automl_image.py` (Vertex only) u
 
 Shared code reaches the components through `additional_funcs`: the functions of
 `pipelines.house_data`, `house_model`, `champion_gate`, `registry`, `uri_io` and
-`monitoring_stats` are copied into
-each component that needs them, so the pipeline and the drift check use one implementation. The
-by-name imports below only let Python and ruff resolve the names the component bodies use; inside
-a running component those names are the embedded copies.
+`monitoring_stats` are copied into each component that needs them, so the pipeline and the drift
+check use one implementation. The by-name imports below only let Python and ruff resolve the names
+the component bodies use; inside a running component those names are the embedded copies.
 """
 
 from enum import StrEnum
@@ -83,8 +82,9 @@ BASELINE_FUNCS = [
 
 
 @dsl.component(base_image=BASE_IMAGE)
-def check_run_inputs(data_uri: str, deploy_target: str, registry_uri: str,  # noqa: PLR0917
-                     min_improvement: float, min_r2: float, serving_container_image_uri: str):
+def check_run_inputs(  # noqa: PLR0917 (KFP calls components by keyword)
+    data_uri: str, deploy_target: str, registry_uri: str, min_improvement: float,
+    min_r2: float, serving_container_image_uri: str):
     """Fail fast, naming the input, when the run's parameters cannot work together."""
     targets = ("vertex", "local", "none")   # DeployTarget's values: components cannot import it
     if not data_uri.strip():

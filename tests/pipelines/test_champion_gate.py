@@ -77,6 +77,9 @@ def test_an_unusable_champion_keeps_its_place():
     assert reason.startswith("champion v3 unusable: no model at r/m.joblib; not promoting "
                              "without a comparison on the same data")
     assert "remove champion.json to let the next run promote" in reason
+    unreadable = champion_score(ChampionStatus.UNUSABLE, detail="r/champion.json has no valid")
+    assert promotion_decision({"rmse": 1.0, "r2": 0.99}, unreadable, 0.0, 0.5)[1].startswith(
+        "champion unusable: r/champion.json has no valid; not promoting")
 
 
 def test_champion_is_scored_on_the_given_split(tmp_path, house_model):
