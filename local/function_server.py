@@ -92,15 +92,30 @@ def start_function_server(
 ) -> FunctionServer:
     """Start `functions-framework --target TARGET` on 127.0.0.1:0 and wait until it listens."""
     command = [
-        sys.executable, "-m", "functions_framework", "--target", target,
-        "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", "0",
+        sys.executable,
+        "-m",
+        "functions_framework",
+        "--target",
+        target,
+        "--signature-type",
+        "cloudevent",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
     ]
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "GUNICORN_LOG_LEVEL": "info"}
     if threads:
         full_env["THREADS"] = str(threads)
     process = subprocess.Popen(
-        command, cwd=source_dir, env=full_env, text=True, encoding="utf-8", errors="replace",
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        command,
+        cwd=source_dir,
+        env=full_env,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     found: list[str] = []
     listening = threading.Event()
