@@ -1,0 +1,1 @@
+"""Launch Vertex AI PipelineJobs from Cloud Storage and drift-alert CloudEvents."""

@@ -1,0 +1,41 @@
+"""The CloudEvent envelope both functions receive, normalised once."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from vertex_trigger.errors import RejectedEvent
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """CloudEvent attributes we use plus the JSON data as a mapping."""
+
+    event_id: str
+    event_type: str
+    event_time: str
+    source: str
+    data: dict[str, Any]
+
+
+def envelope_of(cloud_event: Any) -> Envelope:
+    """Read a ``cloudevents`` CloudEvent (binary or structured mode alike); raise RejectedEvent."""
+    attributes = cloud_event.get_attributes()
+    return Envelope(
+        event_id=str(attributes.get("id") or ""),
+        event_type=str(attributes.get("type") or ""),
+        event_time=str(attributes.get("time") or ""),
+        source=str(attributes.get("source") or ""),
+        data=_json_data(cloud_event.get_data()),
+    )
+
+
+def _json_data(data: Any) -> dict[str, Any]:
+    if isinstance(data, bytes | bytearray | str):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise RejectedEvent("event data is not JSON") from None
+    if not isinstance(data, dict):
+        raise RejectedEvent(f"event data must be a JSON object, got {type(data).__name__}")
+    return data

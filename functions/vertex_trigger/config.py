@@ -1,0 +1,310 @@
+"""Read ``triggers.yaml`` once into frozen dataclasses; every problem names its route and key."""
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from vertex_trigger.durations import parse_duration
+from vertex_trigger.errors import ConfigError
+from vertex_trigger.labels import RESERVED_PREFIX, check_label
+from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS, placeholders_in
+from vertex_trigger.templates import TemplateRef, resolve_ref
+
+ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+MATCH_FIELDS = frozenset({"model", "endpoint", "monitoring_job", "deployed_model_id", "objective"})
+
+
+class EventKind(enum.StrEnum):
+    """The event a route listens to."""
+
+    OBJECT_FINALIZED = "object_finalized"
+    DRIFT_ALERT = "drift_alert"
+
+
+_TOP_KEYS = frozenset(
+    {
+        "project",
+        "region",
+        "pipeline_root",
+        "service_account",
+        "network",
+        "kms_key",
+        "routes",
+        "retry",
+    }
+)
+_COMMON_ROUTE_KEYS = frozenset(
+    {"name", "event", "template", "parameters", "labels", "enable_caching"}
+)
+_ROUTE_KEYS = {
+    EventKind.OBJECT_FINALIZED: _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix"},
+    EventKind.DRIFT_ALERT: _COMMON_ROUTE_KEYS | {"match", "min_deviation", "cooldown"},
+}
+_PLACEHOLDERS = {
+    EventKind.OBJECT_FINALIZED: OBJECT_PLACEHOLDERS,
+    EventKind.DRIFT_ALERT: DRIFT_PLACEHOLDERS,
+}
+_RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded jittered exponential backoff for calls to Google APIs."""
+
+    initial_delay: float = 1.0
+    max_delay: float = 10.0
+    deadline: float = 45.0  # stays inside the default 60 s event function timeout
+    request_timeout: float = 20.0
+
+
+@dataclass(frozen=True)
+class Route:
+    """One configured trigger: which events, which template, which parameters."""
+
+    name: str
+    event: EventKind
+    template: TemplateRef
+    parameters: Mapping[str, Any]
+    labels: Mapping[str, str]
+    enable_caching: bool | None
+    bucket: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    match: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    min_deviation: float | None = None
+    cooldown: float | None = None  # seconds
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one instance."""
+
+    path: Path
+    project: str
+    region: str
+    pipeline_root: str
+    service_account: str | None
+    network: str | None
+    kms_key: str | None
+    routes: tuple[Route, ...]
+    retry: RetryPolicy
+
+    def routes_for(self, event: EventKind) -> tuple[Route, ...]:
+        """Return the routes listening to ``event``, in file order."""
+        return tuple(r for r in self.routes if r.event is event)
+
+
+class _Where:
+    """Builds error messages that name the file, the route and the key."""
+
+    def __init__(self, path: Path, route: str = "") -> None:
+        self.path = path
+        self.route = route
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        place = f"{self.route}: " if self.route else ""
+        return ConfigError(f"{self.path}: {place}key {key!r}: {problem}")
+
+
+def load_config(path: Path, default_project: str | None = None) -> Config:
+    """Read and check the file at ``path``; raise ConfigError naming route and key."""
+    where = _Where(path)
+    document = _read_yaml(path)
+    _reject_unknown(where, document, _TOP_KEYS, "top level")
+    project = document.get("project") or default_project
+    if not project:
+        raise where.error("project", "missing (set it here or in $GOOGLE_CLOUD_PROJECT)")
+    raw_routes = document.get("routes")
+    if not isinstance(raw_routes, list) or not raw_routes:
+        raise where.error("routes", "expected a non-empty list of routes")
+    routes = tuple(_route(path, i, raw) for i, raw in enumerate(raw_routes))
+    _check_unique(where, routes)
+    return Config(
+        path=path,
+        project=_string(where, "project", project),
+        region=_string(where, "region", document.get("region")),
+        pipeline_root=_gcs_uri(where, "pipeline_root", document.get("pipeline_root")),
+        service_account=_optional_string(where, "service_account", document),
+        network=_optional_string(where, "network", document),
+        kms_key=_optional_string(where, "kms_key", document),
+        routes=routes,
+        retry=_retry(where, document.get("retry", {})),
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'project', 'region', 'routes', ...")
+    return document
+
+
+def _reject_unknown(
+    where: _Where, mapping: Mapping[str, Any], allowed: frozenset, what: str
+) -> None:
+    unknown = sorted(str(k) for k in mapping if k not in allowed)
+    if unknown:
+        raise where.error(
+            unknown[0], f"unknown key at {what} (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _string(where: _Where, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise where.error(key, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_string(where: _Where, key: str, mapping: Mapping[str, Any]) -> str | None:
+    return _string(where, key, mapping[key]) if mapping.get(key) is not None else None
+
+
+def _gcs_uri(where: _Where, key: str, value: Any) -> str:
+    text = _string(where, key, value)
+    if not text.startswith("gs://") or len(text) <= len("gs://"):
+        raise where.error(key, f"expected a gs://BUCKET[/PREFIX] URI, got {text!r}")
+    return text.rstrip("/")
+
+
+def _retry(where: _Where, raw: Any) -> RetryPolicy:
+    if not isinstance(raw, dict):
+        raise where.error("retry", f"expected a mapping, got {raw!r}")
+    _reject_unknown(where, raw, _RETRY_KEYS, "retry")
+    values = {}
+    for key, value in raw.items():
+        try:
+            values[key] = parse_duration(value)
+        except ValueError as exc:
+            raise where.error(f"retry.{key}", str(exc)) from None
+    return RetryPolicy(**values)
+
+
+def _route(path: Path, index: int, raw: Any) -> Route:
+    where = _Where(path, f"routes[{index}]")
+    if not isinstance(raw, dict):
+        raise where.error("routes", f"route {index} must be a mapping, got {raw!r}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not ROUTE_NAME.match(name):
+        raise where.error("name", f"expected a name matching {ROUTE_NAME.pattern}, got {name!r}")
+    where.route = f"route {name!r}"
+    try:
+        event = EventKind(raw.get("event"))
+    except ValueError:
+        allowed = " or ".join(e.value for e in EventKind)
+        raise where.error("event", f"expected {allowed}, got {raw.get('event')!r}") from None
+    _reject_unknown(where, raw, _ROUTE_KEYS[event], f"an {event} route")
+    common = {
+        "name": name,
+        "event": event,
+        "template": _template(where, path, raw.get("template")),
+        "parameters": _parameters(where, event, raw.get("parameters", {})),
+        "labels": _labels(where, raw.get("labels", {})),
+        "enable_caching": _optional_bool(where, "enable_caching", raw.get("enable_caching")),
+    }
+    if event is EventKind.OBJECT_FINALIZED:
+        return Route(**common, **_object_fields(where, raw))
+    return Route(**common, **_drift_fields(where, raw))
+
+
+def _template(where: _Where, path: Path, value: Any) -> TemplateRef:
+    text = _string(where, "template", value)
+    try:
+        return resolve_ref(text, path.parent)
+    except ValueError as exc:
+        raise where.error("template", str(exc)) from None
+
+
+def _parameters(where: _Where, event: EventKind, raw: Any) -> Mapping[str, Any]:
+    if not isinstance(raw, dict):
+        raise where.error("parameters", f"expected a mapping of input name to value, got {raw!r}")
+    allowed = _PLACEHOLDERS[event]
+    for name, value in raw.items():
+        if not isinstance(name, str):
+            raise where.error("parameters", f"input names must be strings, got {name!r}")
+        unknown = placeholders_in(value) - allowed if isinstance(value, str) else set()
+        if unknown:
+            raise where.error(
+                f"parameters.{name}",
+                f"unknown placeholder {{{sorted(unknown)[0]}}} for {event} routes "
+                f"(known: {', '.join(sorted(allowed))}; write {{{{x}}}} for a literal {{x}})",
+            )
+    return MappingProxyType(dict(raw))
+
+
+def _labels(where: _Where, raw: Any) -> Mapping[str, str]:
+    if not isinstance(raw, dict):
+        raise where.error("labels", f"expected a mapping, got {raw!r}")
+    for key, value in raw.items():
+        problem = check_label(key, value)
+        if problem:
+            raise where.error(f"labels.{key}", problem)
+        if str(key).startswith(RESERVED_PREFIX):
+            raise where.error(f"labels.{key}", f"keys starting {RESERVED_PREFIX!r} are reserved")
+    return MappingProxyType(dict(raw))
+
+
+def _optional_bool(where: _Where, key: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise where.error(key, f"expected true or false, got {value!r}")
+    return value
+
+
+def _object_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {"bucket": _string(where, "bucket", raw.get("bucket"))}
+    if fields["bucket"].startswith("gs://"):
+        raise where.error("bucket", "expected a bucket name without gs://")
+    for key in ("prefix", "suffix"):
+        value = raw.get(key, "")
+        if not isinstance(value, str):
+            raise where.error(key, f"expected a string, got {value!r}")
+        fields[key] = value
+    return fields
+
+
+def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
+    match = raw.get("match", {})
+    if not isinstance(match, dict):
+        raise where.error("match", f"expected a mapping of alert field to glob, got {match!r}")
+    for key, value in match.items():
+        if key not in MATCH_FIELDS:
+            raise where.error(
+                f"match.{key}", f"unknown alert field (known: {', '.join(sorted(MATCH_FIELDS))})"
+            )
+        if not isinstance(value, str):
+            raise where.error(f"match.{key}", f"expected a glob string, got {value!r}")
+    fields: dict[str, Any] = {"match": MappingProxyType(dict(match))}
+    deviation = raw.get("min_deviation")
+    if deviation is not None and (
+        isinstance(deviation, bool) or not isinstance(deviation, int | float) or deviation < 0
+    ):
+        raise where.error("min_deviation", f"expected a number >= 0, got {deviation!r}")
+    fields["min_deviation"] = None if deviation is None else float(deviation)
+    if raw.get("cooldown") is not None:
+        try:
+            fields["cooldown"] = parse_duration(raw["cooldown"])
+        except ValueError as exc:
+            raise where.error("cooldown", str(exc)) from None
+    return fields
+
+
+def _check_unique(where: _Where, routes: tuple[Route, ...]) -> None:
+    seen = set()
+    for route in routes:
+        if route.name in seen:
+            raise ConfigError(
+                f"{where.path}: route {route.name!r}: key 'name': duplicate route name"
+            )
+        seen.add(route.name)

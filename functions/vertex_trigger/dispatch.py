@@ -1,0 +1,29 @@
+"""Run a handler for one event, log its one line, and raise only what a retry can fix."""
+
+from collections.abc import Callable
+from typing import Any
+
+from vertex_trigger.errors import RejectedEvent, TransientError
+from vertex_trigger.outcomes import Decision, Outcome, Trace, write_log
+from vertex_trigger.services import Services
+
+Handler = Callable[[Any, Services, Trace], Outcome]
+
+
+def dispatch(
+    handler: Handler,
+    cloud_event: Any,
+    services: Services,
+    log: Callable[[Outcome], None] = write_log,
+) -> Outcome:
+    """Handle ``cloud_event``; rejections are acknowledged, transient failures re-raised."""
+    trace = Trace()
+    try:
+        outcome = handler(cloud_event, services, trace)
+    except RejectedEvent as exc:
+        outcome = trace.outcome(Decision.REJECTED, str(exc))
+    except TransientError as exc:
+        log(trace.outcome(Decision.FAILED, f"{exc}; raising so the event is redelivered"))
+        raise
+    log(outcome)
+    return outcome

@@ -1,0 +1,22 @@
+"""Parse human durations such as ``90s``, ``15m``, ``6h`` or ``1d`` into seconds."""
+
+import re
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+
+
+def parse_duration(value: object) -> float:
+    """Return seconds for a number of seconds or a ``<number><unit>`` string; raise ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 30s, 15m, 6h or 1d, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _PATTERN.match(str(value))
+        if not match:
+            raise ValueError(f"expected a duration such as 30s, 15m, 6h or 1d, got {value!r}")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    return seconds

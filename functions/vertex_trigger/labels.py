@@ -1,0 +1,31 @@
+"""Vertex AI label rules and the labels that identify a triggered run."""
+
+import hashlib
+import re
+
+LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+RESERVED_PREFIX = "trigger-"
+ROUTE_LABEL = "trigger-route"
+KIND_LABEL = "trigger-kind"
+SOURCE_LABEL = "trigger-source"
+
+
+def check_label(key: object, value: object) -> str:
+    """Return what is wrong with one label, or an empty string."""
+    if not isinstance(key, str) or not LABEL_KEY.match(key):
+        return f"label keys must match {LABEL_KEY.pattern}"
+    if not isinstance(value, str) or not LABEL_VALUE.match(value):
+        return f"label values must be strings matching {LABEL_VALUE.pattern}, got {value!r}"
+    return ""
+
+
+def short_hash(*parts: str, length: int = 16) -> str:
+    """Return a stable lowercase hex digest of ``parts`` (unambiguous joining)."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:length]
+
+
+def job_id(route: str, *identity: str) -> str:
+    """Return a deterministic PipelineJob id for ``route`` and the event's identity."""
+    return f"{route}-{short_hash(route, *identity, length=20)}"

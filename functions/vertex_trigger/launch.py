@@ -1,0 +1,46 @@
+"""Render parameters for a route and create its PipelineJob: the step both triggers share."""
+
+from collections.abc import Mapping
+
+from vertex_trigger.config import Route
+from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.labels import KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.outcomes import Decision, Outcome, Trace
+from vertex_trigger.parameters import ParameterError, render
+from vertex_trigger.pipeline_jobs import pipeline_job_body
+from vertex_trigger.services import Services
+from vertex_trigger.vertex import CreateOutcome
+
+
+def run_labels(route: Route, kind: str, source_id: str) -> dict[str, str]:
+    """Return the route's labels plus the trigger's own (route, kind, source identity)."""
+    return {**route.labels, ROUTE_LABEL: route.name, KIND_LABEL: kind, SOURCE_LABEL: source_id}
+
+
+def launch(
+    services: Services,
+    route: Route,
+    values: Mapping[str, str],
+    labels: Mapping[str, str],
+    trace: Trace,
+) -> Outcome:
+    """Create the job ``trace.job`` for ``route``; 409 is a duplicate, not an error."""
+    template = services.templates.get(route.template)
+    try:
+        parameter_values = render(route.parameters, template.inputs, values)
+    except ParameterError as exc:
+        raise RejectedEvent(f"{exc} (template {route.template.uri})") from None
+    body = pipeline_job_body(
+        services.config,
+        route=route,
+        template=template,
+        job_id=trace.job,
+        parameter_values=parameter_values,
+        labels=labels,
+    )
+    result = services.jobs.create(trace.job, body)
+    if result.outcome is CreateOutcome.CREATED:
+        return trace.outcome(Decision.LAUNCHED)
+    if result.after_lost_reply:
+        return trace.outcome(Decision.LAUNCHED, "created by an attempt whose reply was lost")
+    return trace.outcome(Decision.DUPLICATE, "a run with this job id exists: already launched")

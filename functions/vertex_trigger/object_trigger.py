@@ -1,0 +1,31 @@
+"""``on_object_finalized``: a new object in a watched bucket launches its route's pipeline."""
+
+from typing import Any
+
+from vertex_trigger.cloud_events import envelope_of
+from vertex_trigger.labels import job_id, short_hash
+from vertex_trigger.launch import launch, run_labels
+from vertex_trigger.outcomes import Decision, Outcome, Trace
+from vertex_trigger.routing import Skip, route_object
+from vertex_trigger.services import Services
+from vertex_trigger.storage_events import FINALIZED, parse_object_event
+
+
+def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
+    """Parse, route, guard and launch one storage event."""
+    envelope = envelope_of(cloud_event)
+    trace.event_id = envelope.event_id
+    if envelope.event_type != FINALIZED:
+        return trace.outcome(
+            Decision.SKIPPED, f"event type {envelope.event_type!r} is not {FINALIZED}"
+        )
+    event = parse_object_event(envelope)
+    trace.source = f"{event.uri}#{event.generation}"
+    target = route_object(services.config, event)
+    if isinstance(target, Skip):
+        trace.route = target.route
+        return trace.outcome(Decision.SKIPPED, target.reason)
+    trace.route = target.name
+    trace.job = job_id(target.name, event.bucket, event.name, str(event.generation))
+    labels = run_labels(target, "object", short_hash(event.bucket, event.name))
+    return launch(services, target, event.placeholder_values(), labels, trace)

@@ -1,0 +1,82 @@
+"""What happened to one event, and its one structured log line."""
+
+import enum
+import json
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+
+class Decision(enum.StrEnum):
+    """The closed set of outcomes for an event."""
+
+    LAUNCHED = "launched"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+_SEVERITY = {
+    Decision.LAUNCHED: "INFO",
+    Decision.DUPLICATE: "INFO",
+    Decision.SKIPPED: "INFO",
+    Decision.REJECTED: "WARNING",
+    Decision.FAILED: "ERROR",
+}
+
+
+@dataclass
+class Trace:
+    """What is known about an event so far, so any outcome can be logged with it."""
+
+    event_id: str = ""
+    source: str = ""
+    route: str = ""
+    job: str = ""
+
+    def outcome(self, decision: Decision, reason: str = "") -> "Outcome":
+        """Freeze the trace into an outcome."""
+        return Outcome(decision, self.event_id, self.source, self.route, self.job, reason)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of handling one event."""
+
+    decision: Decision
+    event_id: str
+    source: str
+    route: str
+    job: str
+    reason: str
+
+    def log_entry(self) -> dict[str, str]:
+        """Return the Cloud Logging structured entry for this outcome."""
+        entry = {
+            "severity": _SEVERITY[self.decision],
+            "message": self._message(),
+            "decision": self.decision.value,
+            "route": self.route,
+            "event_id": self.event_id,
+            "source": self.source,
+        }
+        if self.job:
+            entry["job"] = self.job
+        if self.reason:
+            entry["reason"] = self.reason
+        return entry
+
+    def _message(self) -> str:
+        subject = f" {self.source}" if self.source else ""
+        head = f"{self.decision.value}{subject}"
+        if self.job:
+            head += f" -> {self.job}"
+        return f"{head}: {self.reason}" if self.reason else head
+
+
+def write_log(outcome: Outcome, stream: TextIO | None = None) -> None:
+    """Write the outcome as one JSON line (Cloud Logging parses stdout JSON lines)."""
+    out = stream or sys.stdout
+    out.write(json.dumps(outcome.log_entry(), ensure_ascii=False) + "\n")
+    out.flush()

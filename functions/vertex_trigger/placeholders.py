@@ -1,0 +1,50 @@
+"""Plain-text ``{placeholder}`` substitution: no attribute access, indexing or evaluation."""
+
+import re
+from collections.abc import Mapping
+
+OBJECT_PLACEHOLDERS = frozenset(
+    {
+        "bucket",
+        "name",
+        "uri",
+        "generation",
+        "content_type",
+        "size",
+        "time_created",
+        "event_id",
+        "event_time",
+    }
+)
+DRIFT_PLACEHOLDERS = frozenset(
+    {
+        "model",
+        "endpoint",
+        "monitoring_job",
+        "deployed_model_id",
+        "objective",
+        "features",
+        "max_deviation",
+        "event_id",
+        "event_time",
+    }
+)
+
+# `{{name}}` is an escaped literal `{name}`; other braces are plain text (JSON stays valid).
+_TOKEN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def placeholders_in(text: str) -> set[str]:
+    """Return the placeholder names used in ``text`` (escaped ones excluded)."""
+    return {m.group(2) for m in _TOKEN.finditer(text) if m.group(2)}
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    """Replace each ``{name}`` with ``values[name]`` in one pass; inserted text is not rescanned."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "{" + match.group(1) + "}"
+        return values[match.group(2)]
+
+    return _TOKEN.sub(replace, text)

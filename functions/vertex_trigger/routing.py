@@ -1,0 +1,69 @@
+"""Pick the route for an event, or say precisely why none applies."""
+
+import fnmatch
+from dataclasses import dataclass
+
+from vertex_trigger.config import Config, EventKind, Route
+from vertex_trigger.drift_alerts import DriftAlert
+from vertex_trigger.storage_events import ObjectEvent
+from vertex_trigger.templates import TemplateKind
+
+
+@dataclass(frozen=True)
+class Skip:
+    """No launch, and why (with the route that came closest, if any)."""
+
+    reason: str
+    route: str = ""
+
+
+def route_object(config: Config, event: ObjectEvent) -> Route | Skip:
+    """Return the first object route for ``event``, or the guard or mismatch that stops it."""
+    guard = _object_guard(config, event)
+    if guard:
+        return Skip(guard)
+    closest: Skip | None = None
+    for route in config.routes_for(EventKind.OBJECT_FINALIZED):
+        if route.bucket != event.bucket:
+            continue
+        if not event.name.startswith(route.prefix):
+            closest = closest or Skip(f"object is outside prefix {route.prefix!r}", route.name)
+        elif not event.name.endswith(route.suffix):
+            closest = closest or Skip(f"object does not end with {route.suffix!r}", route.name)
+        else:
+            return route
+    return closest or Skip(f"no route watches bucket {event.bucket!r}")
+
+
+def _object_guard(config: Config, event: ObjectEvent) -> str:
+    """Return why an object must never launch (the trigger-loop traps), or an empty string."""
+    if event.name.endswith("/"):
+        return "object is a folder placeholder"
+    if _is_under(event.uri, config.pipeline_root):
+        return f"object is inside pipeline_root {config.pipeline_root}"
+    for route in config.routes:
+        if route.template.kind is TemplateKind.GCS and route.template.uri == event.uri:
+            return f"object is the template of route {route.name!r}"
+    return ""
+
+
+def _is_under(uri: str, root: str) -> bool:
+    return uri == root or uri.startswith(root.rstrip("/") + "/")
+
+
+def route_drift(config: Config, alert: DriftAlert) -> Route | Skip:
+    """Return the first drift route whose globs and threshold the alert meets."""
+    fields = alert.match_fields()
+    closest: Skip | None = None
+    for route in config.routes_for(EventKind.DRIFT_ALERT):
+        if not all(fnmatch.fnmatchcase(fields[k], glob) for k, glob in route.match.items()):
+            continue
+        if route.min_deviation is not None and alert.max_deviation < route.min_deviation:
+            closest = closest or Skip(
+                f"max deviation {alert.max_deviation:g} is below min_deviation "
+                f"{route.min_deviation:g}",
+                route.name,
+            )
+            continue
+        return route
+    return closest or Skip(f"no drift route matches model {alert.model_key!r}")

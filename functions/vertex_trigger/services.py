@@ -1,0 +1,19 @@
+"""The collaborators a handler needs, built once per instance and passed in."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from vertex_trigger.config import Config
+from vertex_trigger.templates import TemplateStore
+from vertex_trigger.vertex import PipelineJobs
+
+
+@dataclass(frozen=True)
+class Services:
+    """Configuration plus the template cache, the launcher and a clock."""
+
+    config: Config
+    templates: TemplateStore
+    jobs: PipelineJobs
+    now: Callable[[], datetime]

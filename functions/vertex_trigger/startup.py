@@ -1,0 +1,129 @@
+"""Build an instance's services from its environment and check every route against its template."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from vertex_trigger.config import Config, Route, load_config
+from vertex_trigger.errors import ConfigError, RejectedEvent, TransientError
+from vertex_trigger.parameters import ParameterError, convert
+from vertex_trigger.placeholders import placeholders_in
+from vertex_trigger.services import Services
+from vertex_trigger.templates import GcsReader, Template, TemplateStore
+from vertex_trigger.vertex import VertexPipelineJobs, vertex_base_url
+
+_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The environment variables the functions read (only main.py reads os.environ)."""
+
+    config_path: Path
+    project: str | None = None
+    vertex_emulator_host: str | None = None
+    storage_emulator_host: str | None = None
+
+
+def build_services(env: Environment) -> Services:
+    """Read the config, connect collaborators, validate every route; raise ConfigError if bad."""
+    config = load_config(env.config_path, env.project)
+    google = _GoogleSession()
+    storage_session = requests.Session() if env.storage_emulator_host else google
+    storage_url = _storage_url(env.storage_emulator_host)
+    timeout = config.retry.request_timeout
+    templates = TemplateStore(GcsReader(storage_session, storage_url, timeout), google, timeout)
+    vertex_session = requests.Session() if env.vertex_emulator_host else google
+    jobs = VertexPipelineJobs(
+        vertex_session,
+        vertex_base_url(config.region, env.vertex_emulator_host),
+        config.project,
+        config.region,
+        config.retry,
+    )
+    for route in config.routes:
+        check_route(config, route, _load_template(templates, route))
+    return Services(config, templates, jobs, lambda: datetime.now(UTC))
+
+
+class _GoogleSession:
+    """A credentialed session made on first use: emulated runs never import google.auth."""
+
+    def __init__(self) -> None:
+        self._session: requests.Session | None = None
+
+    def _authorized(self) -> requests.Session:
+        if self._session is None:
+            import google.auth  # noqa: PLC0415 - lazy: only real Google Cloud needs credentials
+            from google.auth.exceptions import DefaultCredentialsError  # noqa: PLC0415
+            from google.auth.transport.requests import AuthorizedSession  # noqa: PLC0415
+
+            try:
+                credentials, _ = google.auth.default(scopes=_SCOPES)
+            except DefaultCredentialsError as exc:
+                raise ConfigError(
+                    f"no Google credentials (and no emulator host set): {exc}"
+                ) from None
+            self._session = AuthorizedSession(credentials)
+        return self._session
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send a request with Application Default Credentials."""
+        return self._authorized().request(method, url, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        """Send a GET with Application Default Credentials."""
+        return self._authorized().get(url, **kwargs)
+
+
+def _storage_url(emulator_host: str | None) -> str:
+    if not emulator_host:
+        return "https://storage.googleapis.com"
+    return emulator_host if "://" in emulator_host else f"http://{emulator_host}"
+
+
+def _load_template(templates: TemplateStore, route: Route) -> Template:
+    try:
+        return templates.get(route.template)
+    except (RejectedEvent, TransientError) as exc:
+        raise ConfigError(f"route {route.name!r}: key 'template': cannot read it: {exc}") from None
+
+
+def check_route(config: Config, route: Route, template: Template) -> None:
+    """Check a route's parameters against its template's inputs; ConfigError names the key."""
+    where = f"{config.path}: route {route.name!r}"
+    for name, value in route.parameters.items():
+        if name not in template.inputs:
+            known = ", ".join(sorted(template.inputs)) or "none"
+            raise ConfigError(
+                f"{where}: key 'parameters.{name}': not an input of {route.template.uri} "
+                f"(inputs: {known})"
+            )
+        if isinstance(value, str) and placeholders_in(value):
+            continue  # checked per event, once the placeholder has a value
+        try:
+            convert(name, value, template.inputs[name].type)
+        except ParameterError as exc:
+            raise ConfigError(f"{where}: key 'parameters.{name}': {exc}") from None
+    missing = sorted(
+        n for n, p in template.inputs.items() if not p.optional and n not in route.parameters
+    )
+    if missing:
+        raise ConfigError(
+            f"{where}: key 'parameters': required input(s) of {route.template.uri} not supplied: "
+            f"{', '.join(missing)}"
+        )
+
+
+def environment_from(variables: Mapping[str, str], default_config: Path) -> Environment:
+    """Map environment variables onto an Environment."""
+    return Environment(
+        config_path=Path(variables.get("TRIGGERS_CONFIG") or default_config),
+        project=variables.get("GOOGLE_CLOUD_PROJECT") or None,
+        vertex_emulator_host=variables.get("VERTEX_AI_EMULATOR_HOST") or None,
+        storage_emulator_host=variables.get("STORAGE_EMULATOR_HOST") or None,
+    )
