@@ -245,7 +245,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="functions-framework THREADS")
     parser.add_argument("--fault-rate", type=float, default=0.25, help="share of creates failing")
     parser.add_argument("--hang-rate", type=float, default=0.002)
-    parser.add_argument("--hang-seconds", type=float, default=12.0)
+    parser.add_argument("--hang-seconds", type=float, default=3.0)
     parser.add_argument("--models", type=int, default=50)
     parser.add_argument("--alerts-per-model", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
