@@ -39,6 +39,11 @@ def storm_faults(status_rate: float, hang_rate: float, hang_seconds: float) -> l
     return faults
 
 
+def outage(creates: int) -> dict:
+    """Return a fault making the next `creates` creates answer 503 (queued faults apply first)."""
+    return {"kind": "status", "status": 503, "count": creates}
+
+
 @dataclass
 class ObjectStorm:
     """Deliveries to make and the runs they must produce: (data_uri, generation) per object."""
@@ -228,10 +233,12 @@ def run_storms(args: argparse.Namespace) -> list[StormResult]:
     with running_stack(threads=args.threads) as stack:
         for fault in storm_faults(args.fault_rate, args.hang_rate, args.hang_seconds):
             stack.emulator.add_fault(fault)
-        results = [
-            run_object_storm(stack, storm, args.senders, STORM_POLICY),
-            run_drift_storm(stack, drift, models, args.senders, STORM_POLICY),
-        ]
+        # Each storm opens with an outage: every create fails until `outage` of them have, so the
+        # first events exhaust the function's retry budget and Eventarc must redeliver them.
+        stack.emulator.add_fault(outage(args.outage))
+        results = [run_object_storm(stack, storm, args.senders, STORM_POLICY)]
+        stack.emulator.add_fault(outage(args.outage))
+        results.append(run_drift_storm(stack, drift, models, args.senders, STORM_POLICY))
         stack.emulator.clear_faults()
     return results
 
@@ -244,6 +251,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--threads", type=int, default=None, help="functions-framework THREADS")
     parser.add_argument("--fault-rate", type=float, default=0.25, help="share of creates failing")
+    parser.add_argument("--outage", type=int, default=100, help="503s in a row opening each storm")
     parser.add_argument("--hang-rate", type=float, default=0.002)
     parser.add_argument("--hang-seconds", type=float, default=3.0)
     parser.add_argument("--models", type=int, default=50)
