@@ -181,7 +181,7 @@ class Verdict:
 class HostileRunner:
     """Send hostile events one at a time and check each against the stack's logs and runs."""
 
-    def __init__(self, stack: Stack, log_timeout: float = 10.0) -> None:
+    def __init__(self, stack: Stack, log_timeout: float = 3.0) -> None:
         """Check events against `stack`; wait up to `log_timeout` s for each log line."""
         self.stack = stack
         self.session = requests.Session()

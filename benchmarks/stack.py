@@ -150,3 +150,38 @@ def parameter_values(job: dict) -> dict:
 def dumps(value: object) -> str:
     """Compact JSON for printing figures."""
     return json.dumps(value, sort_keys=True)
+
+
+def start_storage_emulator_process() -> tuple[str, subprocess.Popen[str]]:
+    """Start gcp-storage-emulator in memory in its own process; return its URL and process."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.storage_emulator_process"],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on " not in line:
+        process.kill()
+        raise RuntimeError(f"storage emulator did not start: {line!r}")
+    return line.rsplit("listening on ", 1)[1].strip(), process
+
+
+def upload(storage_url: str, bucket: str, name: str, content: bytes) -> str:
+    """Create the bucket if needed, upload an object; return its new generation."""
+    requests.post(
+        f"{storage_url}/storage/v1/b",
+        params={"project": PROJECT},
+        json={"name": bucket},
+        timeout=10,
+    )
+    response = requests.post(
+        f"{storage_url}/upload/storage/v1/b/{bucket}/o",
+        params={"uploadType": "media", "name": name},
+        data=content,
+        headers={"content-type": "application/x-yaml"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["generation"])

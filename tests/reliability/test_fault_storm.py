@@ -59,4 +59,6 @@ def test_drift_storm_gives_exactly_one_run_per_model(faulty_stack):
     assert result.unexpected == []
     assert result.runs == 10
     assert result.report.outcomes() == {"acked": len(deliveries)}
-    assert result.decisions.get("skipped", 0) > 0  # the cooldown held back the repeats
+    # The repeats were held back, by the cooldown check or by the window's deterministic job id.
+    held_back = result.decisions.get("skipped", 0) + result.decisions.get("duplicate", 0)
+    assert held_back >= len(deliveries) - 10
