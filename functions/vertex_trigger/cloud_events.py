@@ -30,6 +30,11 @@ def envelope_of(cloud_event: Any) -> Envelope:
     )
 
 
+def event_id_of(cloud_event: Any) -> str:
+    """Return the CloudEvent id, read before anything that may reject the event."""
+    return str(cloud_event.get_attributes().get("id") or "")
+
+
 def _json_data(data: Any) -> dict[str, Any]:
     if isinstance(data, bytes | bytearray | str):
         try:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from vertex_trigger.cloud_events import event_id_of
 from vertex_trigger.errors import RejectedEvent, TransientError
 from vertex_trigger.outcomes import Decision, Outcome, Trace, write_log
 from vertex_trigger.services import Services
@@ -17,7 +18,7 @@ def dispatch(
     log: Callable[[Outcome], None] = write_log,
 ) -> Outcome:
     """Handle ``cloud_event``; rejections are acknowledged, transient failures re-raised."""
-    trace = Trace()
+    trace = Trace(event_id=event_id_of(cloud_event))
     try:
         outcome = handler(cloud_event, services, trace)
     except RejectedEvent as exc:

@@ -92,14 +92,15 @@ def _to_boolean(name: str, value: Any) -> bool:
 
 
 def _to_json(name: str, value: Any, ptype: ParameterType, kind: type) -> Any:
+    parsed = value
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            parsed = json.loads(value)
         except ValueError:
             raise _fail(name, value, ptype, "not JSON") from None
-    if not isinstance(value, kind):
+    if not isinstance(parsed, kind):
         raise _fail(name, value, ptype)
-    return value
+    return parsed
 
 
 def convert(name: str, value: Any, ptype: ParameterType) -> Any:

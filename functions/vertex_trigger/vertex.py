@@ -59,6 +59,7 @@ class VertexPipelineJobs:
         retry: RetryPolicy,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         """Talk to ``base_url`` for ``project``/``region`` through ``session``."""
@@ -67,6 +68,7 @@ class VertexPipelineJobs:
         self._collection = f"{base_url.rstrip('/')}/v1/{parent}/pipelineJobs"
         self._retry = retry
         self._sleep = sleep
+        self._clock = clock
         self._jitter = jitter
 
     def create(self, job_id: str, body: dict[str, Any]) -> CreateResult:
@@ -88,9 +90,10 @@ class VertexPipelineJobs:
 
     def _call(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, bool]:
         """Send with retries; return the first non-transient response and if a reply was lost."""
-        started = time.monotonic()
+        started = self._clock()
         lost_reply = False
-        for attempt in range(1_000):
+        attempt = 0
+        while True:
             try:
                 response = self._session.request(
                     method, url, timeout=self._retry.request_timeout, **kwargs
@@ -102,13 +105,13 @@ class VertexPipelineJobs:
                     return response, lost_reply
                 problem = f"HTTP {response.status_code}: {_error_message(response)}"
             delay = self._backoff(attempt)
-            if time.monotonic() - started + delay > self._retry.deadline:
+            if self._clock() - started + delay > self._retry.deadline:
                 raise TransientError(
                     f"Vertex AI {method} failed {attempt + 1} time(s) within "
                     f"{self._retry.deadline:g}s, last: {problem}"
                 )
             self._sleep(delay)
-        raise AssertionError("unreachable: the deadline ends the loop")
+            attempt += 1
 
     def _backoff(self, attempt: int) -> float:
         """Exponential delay with 'equal jitter': half fixed, half random, capped."""

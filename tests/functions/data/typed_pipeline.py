@@ -1,4 +1,4 @@
-"""Source of typed_pipeline.yaml: a tiny pipeline with one input of every KFP parameter type.
+"""Source of typed_pipeline.yaml (and _v2, renamed): one input of every KFP parameter type.
 
 Regenerate with: .venv/bin/python tests/functions/data/typed_pipeline.py
 """
@@ -45,4 +45,9 @@ def typed_pipeline(
 
 
 if __name__ == "__main__":
-    compiler.Compiler().compile(typed_pipeline, str(Path(__file__).with_name("typed_pipeline.yaml")))
+    here = Path(__file__).parent
+    compiler.Compiler().compile(typed_pipeline, str(here / "typed_pipeline.yaml"))
+    # The same pipeline under another name: a "new generation" of a template in tests.
+    compiler.Compiler().compile(
+        typed_pipeline, str(here / "typed_pipeline_v2.yaml"), pipeline_name="typed-trigger-v2"
+    )

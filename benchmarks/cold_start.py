@@ -1,0 +1,204 @@
+"""Cold start of each function against the shape of Google's documented sample, in one run.
+
+Each measurement is a new Python process, timed from spawn to exit, with its own peak RSS
+(VmHWM, read by the child). A function's cold start imports ``main`` (which reads and validates
+the config), then handles a first event that launches a run on a loopback Vertex emulator. The
+sample's shape is ``from google.cloud import aiplatform`` plus ``aiplatform.PipelineJob(...)`` for
+the same template and parameters (construction only, no submit). Figures are medians of five.
+
+Run: ``make bench`` (or ``.venv/bin/python -m benchmarks.cold_start [--repeat N]``).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from local.vertex_emulator import start_emulator
+
+REPO = Path(__file__).resolve().parents[1]
+FUNCTIONS_DIR = REPO / "functions"
+TARGET_WALL_RATIO = 0.15
+TARGET_RSS_RATIO = 0.30
+PIPELINE_ROOT = "gs://bench-pipelines/runs"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One kind of process to measure."""
+
+    label: str
+    script: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Median wall time (s) and peak RSS (MiB) of one case."""
+
+    wall: float
+    rss: float
+
+
+def pick_template() -> tuple[Path, dict[str, object]]:
+    """Use the product's compiled pipeline when present, else the tests' typed fixture."""
+    compiled = REPO / "compiled" / "house_prices.yaml"
+    if compiled.exists():
+        parameters = {"data_uri": "gs://bench-data/incoming/prices.csv"}
+        return compiled, {**parameters, "deploy_target": "local", "registry_uri": ".demo/registry"}
+    fixture = REPO / "tests" / "functions" / "data" / "typed_pipeline.yaml"
+    return fixture, {"data_uri": "gs://bench-data/incoming/prices.csv", "generation": 1}
+
+
+def write_config(directory: Path, template: Path, parameters: dict[str, object]) -> Path:
+    """Write a two-route config whose routes pass the sample's parameters."""
+    object_parameters = {**parameters, "data_uri": "{uri}"}
+    routes = [
+        {"name": "bench-object", "event": "object_finalized", "bucket": "bench-data",
+         "prefix": "incoming/", "template": str(template), "parameters": object_parameters},
+        {"name": "bench-drift", "event": "drift_alert", "template": str(template),
+         "parameters": parameters},
+    ]  # fmt: skip
+    config = {"project": "bench-project", "region": "us-central1", "pipeline_root": PIPELINE_ROOT,
+              "routes": routes}  # fmt: skip
+    path = directory / "triggers.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def object_script() -> str:
+    return (
+        "import os\n"
+        "from cloudevents.http import CloudEvent\n"
+        "import main\n"
+        "n = os.environ['BENCH_RUN']\n"
+        "main.on_object_finalized(CloudEvent({'type': 'google.cloud.storage.object.v1.finalized',"
+        " 'source': '//storage.googleapis.com/projects/_/buckets/bench-data', 'id': 'e' + n},"
+        " {'bucket': 'bench-data', 'name': 'incoming/prices.csv', 'generation': n}))\n"
+    )
+
+
+def drift_script() -> str:
+    alert = {
+        "model": "projects/p/locations/l/models/house-prices",
+        "objective": "RAW_FEATURE_DRIFT",
+        "features": [{"name": "sqft", "deviation": 0.4, "threshold": 0.3}],
+    }
+    return (
+        "import base64, json, os\n"
+        "from cloudevents.http import CloudEvent\n"
+        "import main\n"
+        "n = os.environ['BENCH_RUN']\n"
+        f"data = base64.b64encode(json.dumps({alert!r}).encode()).decode()\n"
+        "main.on_drift_alert(CloudEvent({'type': 'google.cloud.pubsub.topic.v1.messagePublished',"
+        " 'source': '//pubsub.googleapis.com/projects/p/topics/drift', 'id': 'm' + n},"
+        " {'message': {'data': data, 'messageId': 'm' + n}}))\n"
+    )
+
+
+def sample_script(template: Path, parameters: dict[str, object]) -> str:
+    # AnonymousCredentials only because this machine has no Application Default Credentials.
+    return (
+        "from google.auth.credentials import AnonymousCredentials\n"
+        "from google.cloud import aiplatform\n"
+        "aiplatform.PipelineJob(display_name='sample', template_path=" + repr(str(template)) + ","
+        " parameter_values=" + repr(parameters) + ", pipeline_root=" + repr(PIPELINE_ROOT) + ","
+        " project='bench-project', location='us-central1', credentials=AnonymousCredentials())\n"
+    )
+
+
+def measure(script: str, env: dict[str, str], repeat: int) -> Figures:
+    """Median wall time and peak RSS over ``repeat`` fresh processes."""
+    walls, peaks = [], []
+    for run in range(repeat):
+        wall, rss = _measure_process(script, {**env, "BENCH_RUN": str(time.time_ns() + run)})
+        walls.append(wall)
+        peaks.append(rss)
+    return Figures(statistics.median(walls), statistics.median(peaks))
+
+
+# Peak RSS is read by the child itself: after fork+exec, the kernel's ru_maxrss for the child
+# still counts the parent's pages at fork time, which would hide small processes behind ours.
+_REPORT_PEAK = (
+    "\nimport os as _os\n"
+    "with open(_os.environ['BENCH_OUT'], 'a') as _out:\n"
+    "    _out.write(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
+)
+
+
+def _measure_process(script: str, env: dict[str, str]) -> tuple[float, float]:
+    """Spawn a fresh interpreter, time it to exit, and read the peak RSS it reported (VmHWM)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        started = time.perf_counter()
+        pid = os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-c", script + _REPORT_PEAK],
+            {**env, "BENCH_OUT": peak.name},
+            file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)],
+        )
+        _, status = os.waitpid(pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"benchmark process failed (its stderr is above):\n{script}")
+        kib = int(peak.read().split()[1])
+    return wall, kib / 1024
+
+
+def main() -> None:
+    """Measure every case and print the table and the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    template, parameters = pick_template()
+    with tempfile.TemporaryDirectory() as scratch:
+        emulator = start_emulator(Path(scratch) / "vertex", execute=False)
+        config = write_config(Path(scratch), template, parameters)
+        env = {
+            **os.environ,
+            "TRIGGERS_CONFIG": str(config),
+            "VERTEX_AI_EMULATOR_HOST": emulator.host,
+            "PYTHONPATH": str(FUNCTIONS_DIR),
+        }
+        os.chdir(FUNCTIONS_DIR)
+        cases = [
+            Case("python -c pass", "pass"),
+            Case("import functions_framework (floor)", "import functions_framework"),
+            Case("on_object_finalized cold start", object_script()),
+            Case("on_drift_alert cold start", drift_script()),
+            Case("sample shape: aiplatform.PipelineJob", sample_script(template, parameters)),
+        ]
+        try:
+            results = {case.label: measure(case.script, env, args.repeat) for case in cases}
+        finally:
+            emulator.stop()
+    report(results, template, args.repeat)
+
+
+def report(results: dict[str, Figures], template: Path, repeat: int) -> None:
+    """Print the figures, then each function's ratios to the sample's shape."""
+    print(f"template: {template.relative_to(REPO)}; median of {repeat} fresh processes each")
+    print(f"{'what':42} {'wall s':>8} {'peak RSS MiB':>13}")
+    for label, figures in results.items():
+        print(f"{label:42} {figures.wall:8.3f} {figures.rss:13.1f}")
+    sample = results["sample shape: aiplatform.PipelineJob"]
+    print(
+        "\nratios to the sample "
+        f"(targets: wall <= {TARGET_WALL_RATIO}x, RSS <= {TARGET_RSS_RATIO}x)"
+    )
+    summary = {}
+    for label in ("on_object_finalized cold start", "on_drift_alert cold start"):
+        wall = results[label].wall / sample.wall
+        rss = results[label].rss / sample.rss
+        verdict = "meets" if wall <= TARGET_WALL_RATIO and rss <= TARGET_RSS_RATIO else "MISSES"
+        print(f"{label:42} wall {wall:5.3f}x  RSS {rss:5.3f}x  {verdict} target")
+        summary[label] = {"wall_ratio": round(wall, 3), "rss_ratio": round(rss, 3)}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

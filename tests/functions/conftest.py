@@ -1,0 +1,45 @@
+"""Fixtures: the Vertex emulator and functions-framework servers, started once per module."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.functions.helpers import StartedServers, StorageStandIn, VertexStandIn
+
+
+@pytest.fixture(scope="session")
+def vertex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VertexStandIn]:
+    """The project's Vertex AI emulator, recording launches without executing them."""
+    from local.vertex_emulator import start_emulator  # noqa: PLC0415 - only tests that need it
+
+    emulator = start_emulator(tmp_path_factory.mktemp("vertex"), port=0, execute=False)
+    try:
+        yield VertexStandIn(emulator)
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def clean_vertex(vertex: VertexStandIn) -> VertexStandIn:
+    """The emulator with no jobs, requests or faults left by an earlier test."""
+    vertex.reset()
+    return vertex
+
+
+@pytest.fixture(scope="module")
+def servers(vertex: VertexStandIn) -> Iterator[StartedServers]:
+    started = StartedServers(vertex)
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+@pytest.fixture(scope="session")
+def gcs() -> Iterator[StorageStandIn]:
+    """gcp-storage-emulator serving the GCS JSON API on loopback."""
+    storage = StorageStandIn()
+    try:
+        yield storage
+    finally:
+        storage.stop()

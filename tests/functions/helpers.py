@@ -1,0 +1,305 @@
+"""Helpers for the functions' tests: real servers, real CloudEvents, configs."""
+
+import base64
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import yaml
+from cloudevents.conversion import to_binary, to_structured
+from cloudevents.http import CloudEvent
+
+REPO = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = REPO / "functions"
+DATA = Path(__file__).resolve().parent / "data"
+TYPED_TEMPLATE = DATA / "typed_pipeline.yaml"
+FUNCTIONS_FRAMEWORK = Path(sys.executable).with_name("functions-framework")
+FINALIZED = "google.cloud.storage.object.v1.finalized"
+PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+# Small budgets keep failure tests short; the shipped defaults are in the README.
+FAST_RETRY = {
+    "initial_delay": "0.05s",
+    "max_delay": "0.2s",
+    "deadline": "1.5s",
+    "request_timeout": "1s",
+}
+
+
+def free_port() -> int:
+    """Return a port that was free a moment ago (functions-framework cannot bind port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load_json(name: str) -> dict[str, Any]:
+    return json.loads((DATA / name).read_text())
+
+
+def write_config(directory: Path, routes: list[dict[str, Any]], **top: Any) -> Path:
+    """Write a triggers.yaml into ``directory`` and return its path."""
+    document = {
+        "project": "test-project",
+        "region": "us-central1",
+        "pipeline_root": "gs://test-pipelines/runs",
+        "retry": FAST_RETRY,
+        **top,
+        "routes": routes,
+    }
+    path = directory / "triggers.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def object_route(**overrides: Any) -> dict[str, Any]:
+    """An object route on bucket `data`, prefix `incoming/`, suffix `.csv`, typed template."""
+    route = {
+        "name": "arrival",
+        "event": "object_finalized",
+        "bucket": "data",
+        "prefix": "incoming/",
+        "suffix": ".csv",
+        "template": str(TYPED_TEMPLATE),
+        "parameters": {"data_uri": "{uri}", "generation": "{generation}", "note": "{name}"},
+    }
+    return {**route, **overrides}
+
+
+def drift_route(**overrides: Any) -> dict[str, Any]:
+    """A drift route with the typed template."""
+    route = {
+        "name": "drift",
+        "event": "drift_alert",
+        "template": str(TYPED_TEMPLATE),
+        "parameters": {
+            "data_uri": "gs://data/training/latest.csv",
+            "generation": 0,
+            "note": "{objective} {features} {max_deviation} {model}",
+        },
+    }
+    return {**route, **overrides}
+
+
+def storage_event(
+    name: str,
+    *,
+    bucket: str = "data",
+    generation: Any = "1700000000000001",
+    event_type: str = FINALIZED,
+    event_id: str | None = None,
+    **fields: Any,
+) -> CloudEvent:
+    """A storage CloudEvent built on the real StorageObjectData sample."""
+    data = {**load_json("StorageObjectData-simple.json"), "bucket": bucket, "name": name,
+            "generation": generation, **fields}  # fmt: skip
+    attributes = {
+        "type": event_type,
+        "source": f"//storage.googleapis.com/projects/_/buckets/{bucket}",
+        # HTTP binding: header values outside printable ASCII are percent-encoded.
+        "subject": quote(f"objects/{name}", safe="/{}"),
+        "id": event_id or f"evt-{time.monotonic_ns()}",
+        "time": "2026-11-26T12:00:00.000Z",
+        "datacontenttype": "application/json",
+    }
+    return CloudEvent(attributes, data)
+
+
+def pubsub_event(
+    payload: Any,
+    *,
+    message_id: str | None = None,
+    raw_data: str | None = None,
+    event_time: str = "2026-11-26T12:00:00.000Z",
+    id_key: str = "messageId",
+) -> CloudEvent:
+    """A Pub/Sub CloudEvent built on the real MessagePublishedData sample."""
+    envelope = load_json("MessagePublishedData.json")
+    message = dict(envelope["data"]["message"])
+    message.pop("messageId")
+    message_id = message_id or f"msg-{time.monotonic_ns()}"
+    message[id_key] = message_id
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    message["data"] = raw_data if raw_data is not None else base64.b64encode(text.encode()).decode()
+    message["publishTime"] = event_time
+    attributes = {
+        "type": envelope["type"],
+        "source": envelope["source"],
+        "id": message_id,
+        "time": event_time,
+        "datacontenttype": "application/json",
+    }
+    return CloudEvent(attributes, {**envelope["data"], "message": message})
+
+
+class FunctionServer:
+    """functions-framework's own HTTP server for one target, in a subprocess."""
+
+    def __init__(self, target: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        command = [str(FUNCTIONS_FRAMEWORK), "--target", target, "--signature-type",
+                   "cloudevent", "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            cwd=FUNCTIONS_DIR,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(
+            target=self._pump, args=(self.process.stdout, self.lines.put), daemon=True
+        ).start()
+        threading.Thread(
+            target=self._pump, args=(self.process.stderr, self.stderr.append), daemon=True
+        ).start()
+        self._seen: list[dict[str, Any]] = []
+
+    @staticmethod
+    def _pump(stream: Any, sink: Any) -> None:
+        for line in stream:
+            sink(line)
+
+    def wait_ready(self, timeout: float = 30.0) -> "FunctionServer":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                time.sleep(0.2)  # let the pump threads drain stderr
+                raise RuntimeError(f"functions-framework exited: {''.join(self.stderr)}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"functions-framework not ready: {''.join(self.stderr)}")
+
+    def send(self, event: CloudEvent, mode: str = "binary") -> requests.Response:
+        headers, body = (to_binary if mode == "binary" else to_structured)(event)
+        return requests.post(self.url, headers=headers, data=body, timeout=60)
+
+    def log_for(self, event_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Return the one structured log line for ``event_id``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for entry in self._seen:
+                if entry.get("event_id") == event_id:
+                    return entry
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no log line for {event_id}; stderr: {''.join(self.stderr)}")
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line.startswith("{"):
+                self._seen.append(json.loads(line))
+
+    def entries_for(self, event_id: str) -> list[dict[str, Any]]:
+        """Return every log line seen so far for ``event_id`` (after log_for waited for one)."""
+        while not self.lines.empty():
+            line = self.lines.get()
+            if line.startswith("{"):
+                self._seen.append(json.loads(line))
+        return [e for e in self._seen if e.get("event_id") == event_id]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class VertexStandIn:
+    """Client for the Vertex emulator's API and its /emulator/ control endpoints."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.host = emulator.host
+        self.url = emulator.url
+        self.jobs_url = f"{self.url}/v1/projects/test-project/locations/us-central1/pipelineJobs"
+
+    def reset(self) -> None:
+        requests.delete(f"{self.url}/emulator/faults", timeout=10).raise_for_status()
+        requests.post(f"{self.url}/emulator/reset", timeout=10).raise_for_status()
+
+    def fault(self, **fault: Any) -> None:
+        requests.post(f"{self.url}/emulator/faults", json=fault, timeout=10).raise_for_status()
+
+    def create_requests(self) -> list[dict[str, Any]]:
+        response = requests.get(f"{self.url}/emulator/requests", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def jobs(self, filter_: str = "") -> list[dict[str, Any]]:
+        params = {"filter": filter_, "pageSize": 100} if filter_ else {"pageSize": 100}
+        response = requests.get(self.jobs_url, params=params, timeout=10)
+        response.raise_for_status()
+        return response.json().get("pipelineJobs", [])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = requests.get(f"{self.jobs_url}/{job_id}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+
+class StartedServers:
+    """Starts function servers for a test module and stops them all at the end."""
+
+    def __init__(self, vertex: VertexStandIn) -> None:
+        self.vertex = vertex
+        self.servers: list[FunctionServer] = []
+
+    def start(self, target: str, config: Path, **env: str) -> FunctionServer:
+        environment = {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": self.vertex.host,
+                       **env}  # fmt: skip
+        server = FunctionServer(target, environment)
+        self.servers.append(server)
+        return server.wait_ready()
+
+    def stop_all(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+class StorageStandIn:
+    """gcp-storage-emulator in this process, driven through the GCS JSON API."""
+
+    def __init__(self) -> None:
+        from gcp_storage_emulator.server import create_server  # noqa: PLC0415
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = create_server("127.0.0.1", self.port, in_memory=True)
+        self._server.start()
+        self._buckets: set[str] = set()
+
+    def upload(self, bucket: str, name: str, content: bytes) -> str:
+        """Write an object (creating its bucket) and return its new generation."""
+        if bucket not in self._buckets:
+            requests.post(f"{self.url}/storage/v1/b", params={"project": "test-project"},
+                          json={"name": bucket}, timeout=10).raise_for_status()  # fmt: skip
+            self._buckets.add(bucket)
+        response = requests.post(
+            f"{self.url}/upload/storage/v1/b/{bucket}/o",
+            params={"uploadType": "media", "name": name},
+            data=content,
+            timeout=10,
+        )
+        response.raise_for_status()
+        return str(response.json()["generation"])
+
+    def stop(self) -> None:
+        self._server.stop()

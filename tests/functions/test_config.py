@@ -1,0 +1,146 @@
+"""A bad triggers.yaml stops start-up with a message naming the route and the key."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from vertex_trigger.config import EventKind, load_config
+from vertex_trigger.errors import ConfigError
+from vertex_trigger.startup import Environment, build_services, environment_from
+from vertex_trigger.templates import TemplateKind
+
+from tests.functions.helpers import TYPED_TEMPLATE, drift_route, object_route, write_config
+
+SHIPPED = Path(__file__).resolve().parents[2] / "functions" / "triggers.yaml"
+
+
+def start(path: Path, **env: Any) -> Any:
+    return build_services(Environment(path, vertex_emulator_host="127.0.0.1:9", **env))
+
+
+def config_error(tmp_path: Path, routes: list[dict[str, Any]], **top: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        start(write_config(tmp_path, routes, **top))
+    return str(caught.value)
+
+
+def test_valid_config_reads_into_frozen_dataclasses(tmp_path: Path) -> None:
+    services = start(write_config(tmp_path, [object_route(), drift_route(cooldown="6h")]))
+    arrival, drift = services.config.routes
+    assert arrival.event is EventKind.OBJECT_FINALIZED
+    assert arrival.template.kind is TemplateKind.LOCAL
+    assert drift.cooldown == 6 * 3600
+    assert services.config.retry.deadline == 1.5
+    with pytest.raises(AttributeError):
+        arrival.name = "other"  # type: ignore[misc]
+
+
+def test_relative_template_path_is_resolved_from_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "compiled").mkdir()
+    (tmp_path / "compiled" / "t.yaml").write_bytes(TYPED_TEMPLATE.read_bytes())
+    (tmp_path / "conf").mkdir()
+    path = write_config(tmp_path / "conf", [object_route(template="../compiled/t.yaml")])
+    services = start(path)
+    assert services.config.routes[0].template.uri == str(tmp_path / "compiled" / "t.yaml")
+
+
+def test_project_falls_back_to_the_environment(tmp_path: Path) -> None:
+    path = write_config(tmp_path, [object_route()], project=None)
+    assert start(path, project="env-project").config.project == "env-project"
+    with pytest.raises(ConfigError, match="key 'project': missing"):
+        start(path)
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        (object_route(name="Bad_Name"), "key 'name': expected a name matching"),
+        (object_route(colour="blue"), "route 'arrival': key 'colour': unknown key"),
+        (object_route(event="object_deleted"), "route 'arrival': key 'event': expected"),
+        (object_route(cooldown="1h"), "route 'arrival': key 'cooldown': unknown key"),
+        (object_route(bucket=None), "route 'arrival': key 'bucket': expected a non-empty string"),
+        (object_route(prefix=3), "route 'arrival': key 'prefix': expected a string"),
+        (object_route(parameters={"data_uri": "{url}", "generation": 1}),
+         "route 'arrival': key 'parameters.data_uri': unknown placeholder {url}"),
+        (object_route(parameters={"data_uri": "{model}", "generation": 1}),
+         "route 'arrival': key 'parameters.data_uri': unknown placeholder {model}"),
+        (object_route(parameters={"data_uri": "{uri}", "generation": 1, "colour": "x"}),
+         "route 'arrival': key 'parameters.colour': not an input of"),
+        (object_route(parameters={"data_uri": "{uri}"}),
+         "route 'arrival': key 'parameters': required input(s) of"),
+        (object_route(parameters={"data_uri": "{uri}", "generation": "many"}),
+         "route 'arrival': key 'parameters.generation': parameter 'generation': value 'many' "
+         "is not a valid NUMBER_INTEGER"),
+        (object_route(labels={"Team": "x"}), "route 'arrival': key 'labels.Team': label keys"),
+        (object_route(labels={"team": "Pricing"}), "key 'labels.team': label values"),
+        (object_route(labels={"trigger-route": "x"}), "key 'labels.trigger-route': keys starting"),
+        (object_route(template="/nonexistent/t.yaml"), "'arrival': key 'template': cannot read"),
+        (object_route(template="https://example.com/t.yaml"), "key 'template': an https"),
+        (object_route(template="s3://b/t.yaml"), "key 'template': unsupported template scheme"),
+        (object_route(enable_caching="no"), "route 'arrival': key 'enable_caching': expected true"),
+        (drift_route(cooldown="soon"), "route 'drift': key 'cooldown': expected a duration"),
+        (drift_route(min_deviation=-1), "route 'drift': key 'min_deviation': expected a number"),
+        (drift_route(match={"colour": "*"}), "'drift': key 'match.colour': unknown alert field"),
+        (drift_route(bucket="data"), "route 'drift': key 'bucket': unknown key"),
+        (drift_route(parameters={"data_uri": "{uri}", "generation": 1}),
+         "route 'drift': key 'parameters.data_uri': unknown placeholder {uri}"),
+    ],
+)  # fmt: skip
+def test_bad_route_names_route_and_key(tmp_path: Path, route: dict, expected: str) -> None:
+    assert expected in config_error(tmp_path, [route])
+
+
+def test_duplicate_route_names_are_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, [object_route(), object_route(prefix="other/")])
+    assert "route 'arrival': key 'name': duplicate route name" in message
+
+
+def test_bad_top_level_keys_are_named(tmp_path: Path) -> None:
+    assert "key 'regoin': unknown key" in config_error(tmp_path, [object_route()], regoin="x")
+    assert "key 'pipeline_root': expected a gs://" in config_error(
+        tmp_path, [object_route()], pipeline_root="/tmp/runs"
+    )
+    assert "key 'retry.deadline': expected a duration" in config_error(
+        tmp_path, [object_route()], retry={"deadline": "forever"}
+    )
+    assert "key 'routes': expected a non-empty list" in config_error(tmp_path, [])
+
+
+def test_unreadable_or_invalid_yaml_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the configuration"):
+        load_config(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("routes: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(broken)
+
+
+def test_template_that_is_not_a_pipeline_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump({"hello": "world"}))
+    message = config_error(tmp_path, [object_route(template="t.yaml")])
+    assert "route 'arrival': key 'template': cannot read it" in message
+    assert "not a compiled KFP v2 pipeline spec" in message
+
+
+def test_escaped_braces_and_json_literals_are_not_placeholders(tmp_path: Path) -> None:
+    params = {"data_uri": "{uri}", "generation": 1, "options": '{"a": [1, 2]}', "note": "{{uri}}"}
+    services = start(write_config(tmp_path, [object_route(parameters=params)]))
+    assert services.config.routes[0].parameters["options"] == '{"a": [1, 2]}'
+
+
+def test_environment_is_read_from_the_mapping_given() -> None:
+    env = environment_from(
+        {"TRIGGERS_CONFIG": "/x/t.yaml", "VERTEX_AI_EMULATOR_HOST": "127.0.0.1:1"},
+        Path("/default.yaml"),
+    )
+    assert env.config_path == Path("/x/t.yaml")
+    assert env.vertex_emulator_host == "127.0.0.1:1"
+    assert env.storage_emulator_host is None
+    assert environment_from({}, Path("/default.yaml")).config_path == Path("/default.yaml")
+
+
+def test_shipped_config_is_well_formed() -> None:
+    config = load_config(SHIPPED)
+    assert [r.name for r in config.routes] == ["prices-arrival", "prices-drift"]
+    assert config.routes[0].template.uri.endswith("compiled/house_prices.yaml")

@@ -1,0 +1,194 @@
+"""on_drift_alert over HTTP: three alert forms, guards, and a cooldown kept by Vertex itself."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.functions.helpers import (
+    FunctionServer,
+    StartedServers,
+    VertexStandIn,
+    drift_route,
+    load_json,
+    pubsub_event,
+    write_config,
+)
+
+MONITORING_JOB = "*/modelDeploymentMonitoringJobs/*"
+
+
+@pytest.fixture(scope="module")
+def server(servers: StartedServers, tmp_path_factory: pytest.TempPathFactory) -> FunctionServer:
+    """One on_drift_alert server: a cooled-down canonical route and a Model Monitoring route."""
+    routes = [
+        drift_route(
+            name="retrain",
+            match={"model": "*/models/house-prices*"},
+            min_deviation=0.3,
+            cooldown="1h",
+            labels={"team": "pricing"},
+        ),
+        drift_route(name="monitoring", match={"monitoring_job": MONITORING_JOB}),
+    ]
+    config = write_config(tmp_path_factory.mktemp("drift"), routes)
+    return servers.start("on_drift_alert", config)
+
+
+def canonical(model_suffix: str | None = None, **changes: Any) -> dict[str, Any]:
+    """The canonical alert for a model nobody else in this module uses."""
+    alert = load_json("drift_canonical.json")
+    alert["model"] = (
+        f"projects/p/locations/l/models/house-prices-{model_suffix or uuid.uuid4().hex[:8]}"
+    )
+    return {**alert, **changes}
+
+
+def deliver(server: FunctionServer, event: Any, mode: str = "binary") -> dict[str, Any]:
+    response = server.send(event, mode)
+    assert response.status_code == 200, response.text
+    return server.log_for(event["id"])
+
+
+@pytest.mark.parametrize("mode", ["binary", "structured"])
+def test_canonical_alert_launches_a_retraining(
+    server: FunctionServer, clean_vertex: VertexStandIn, mode: str
+) -> None:
+    alert = canonical()
+    entry = deliver(server, pubsub_event(alert), mode)
+    assert entry["decision"] == "launched"
+    assert entry["route"] == "retrain"
+    assert entry["source"] == alert["model"]
+    job = clean_vertex.job(entry["job"])
+    assert job["runtimeConfig"]["parameterValues"]["note"] == (
+        f"RAW_FEATURE_DRIFT sqft,bedrooms 0.41 {alert['model']}"
+    )
+    assert job["labels"]["trigger-kind"] == "drift"
+    assert job["labels"]["trigger-route"] == "retrain"
+    assert job["labels"]["team"] == "pricing"
+
+
+@pytest.mark.parametrize("sample", ["drift_log_entry.json", "drift_monitoring_payload.json"])
+def test_model_monitoring_forms_launch(
+    server: FunctionServer, clean_vertex: VertexStandIn, sample: str
+) -> None:
+    entry = deliver(server, pubsub_event(load_json(sample)))
+    assert entry["decision"] == "launched"
+    assert entry["route"] == "monitoring"
+    values = clean_vertex.job(entry["job"])["runtimeConfig"]["parameterValues"]
+    assert values["note"].startswith("RAW_FEATURE_SKEW sqft,year_built 0.52")
+
+
+def test_snake_case_message_id_is_accepted(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    entry = deliver(server, pubsub_event(canonical(), id_key="message_id"))
+    assert entry["decision"] == "launched"
+
+
+def test_redelivered_alert_is_a_duplicate(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    event = pubsub_event(load_json("drift_monitoring_payload.json"), message_id="m-redelivered")
+    first = deliver(server, event)
+    again = pubsub_event(load_json("drift_monitoring_payload.json"), message_id="m-redelivered")
+    again["id"] = "m-redelivered-2"
+    second = deliver(server, again)
+    assert (first["decision"], second["decision"]) == ("launched", "duplicate")
+    assert len(clean_vertex.jobs()) == 1
+
+
+def test_below_min_deviation_is_skipped(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    alert = canonical(features=[{"name": "sqft", "deviation": 0.2, "threshold": 0.3}])
+    entry = deliver(server, pubsub_event(alert))
+    assert entry["decision"] == "skipped"
+    assert entry["route"] == "retrain"
+    assert entry["reason"] == "max deviation 0.2 is below min_deviation 0.3"
+    assert clean_vertex.create_requests() == []
+
+
+def test_model_outside_every_match_is_skipped(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    entry = deliver(server, pubsub_event({**canonical(), "model": "projects/p/models/churn"}))
+    assert entry["decision"] == "skipped"
+    assert entry["reason"] == "no drift route matches model 'projects/p/models/churn'"
+    assert clean_vertex.create_requests() == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "raw", "reason"),
+    [
+        ("", "%%%", "pubsub message 'data' is not valid base64"),
+        ("", "dGVzdCBtZXNzYWdlIDM=", "drift alert is not JSON"),  # the real sample's text
+        ({"features": []}, None, "drift alert field 'model' must be a non-empty string, got None"),
+        ({"model": "m", "features": {"sqft": 1}}, None,
+         "drift alert field 'features' must be a list, got {'sqft': 1}"),
+        ({"model": "m", "features": [{"name": "a", "deviation": "high"}]}, None,
+         "drift alert field 'features[0].deviation' must be a finite number, got 'high'"),
+    ],
+)  # fmt: skip
+def test_malformed_alerts_are_acknowledged_with_a_reason(
+    server: FunctionServer, clean_vertex: VertexStandIn, payload: Any, raw: str | None, reason: str
+) -> None:
+    entry = deliver(server, pubsub_event(payload, raw_data=raw))
+    assert entry["decision"] == "rejected"
+    assert entry["reason"] == reason
+    assert clean_vertex.create_requests() == []
+
+
+def test_real_sample_delivery_is_rejected_not_retried(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    """The catalogue's MessagePublishedData sample, as is: its text is not a drift alert."""
+    from cloudevents.http import CloudEvent  # noqa: PLC0415
+
+    sample = load_json("MessagePublishedData.json")
+    data = sample.pop("data")
+    entry = deliver(server, CloudEvent(sample, data))
+    assert (entry["decision"], entry["reason"]) == ("rejected", "drift alert is not JSON")
+    assert entry["event_id"] == "3103425958877813"
+
+
+def test_concurrent_alerts_under_cooldown_give_one_run(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    alert = canonical()
+    events = [pubsub_event(alert, message_id=f"burst-{i}-{uuid.uuid4().hex[:6]}") for i in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(server.send, events))
+    assert {r.status_code for r in responses} == {200}
+    decisions = sorted(server.log_for(e["id"])["decision"] for e in events)
+    assert decisions.count("launched") == 1
+    assert set(decisions) <= {"launched", "duplicate", "skipped"}
+    assert len(clean_vertex.jobs()) == 1
+
+
+def test_alert_in_a_later_window_is_still_cooling_down(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    alert = canonical()
+    first = deliver(server, pubsub_event(alert, event_time="2026-11-26T12:59:59Z"))
+    later = deliver(server, pubsub_event(alert, event_time="2026-11-26T13:00:01Z"))
+    assert first["decision"] == "launched"
+    assert later["decision"] == "skipped"
+    assert later["reason"].startswith(f"cooling down: run {first['job']} was created at")
+    assert len(clean_vertex.jobs()) == 1
+
+
+def test_cooldown_is_per_model(server: FunctionServer, clean_vertex: VertexStandIn) -> None:
+    first = deliver(server, pubsub_event(canonical()))
+    second = deliver(server, pubsub_event(canonical()))
+    assert first["decision"] == second["decision"] == "launched"
+    assert len(clean_vertex.jobs()) == 2
+
+
+def test_other_event_types_are_skipped(server: FunctionServer, clean_vertex: VertexStandIn) -> None:
+    event = pubsub_event(canonical())
+    event["type"] = "google.cloud.pubsub.topic.v1.somethingElse"
+    entry = deliver(server, event)
+    assert entry["decision"] == "skipped"
+    assert clean_vertex.create_requests() == []

@@ -1,0 +1,146 @@
+"""Event parsing from the real CloudEvent payloads: lenient where Google is, precise when not."""
+
+import base64
+import json
+
+import pytest
+from vertex_trigger.cloud_events import Envelope, envelope_of
+from vertex_trigger.drift_alerts import AlertForm, parse_drift_alert
+from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.pubsub_events import parse_message
+from vertex_trigger.storage_events import parse_object_event
+
+from tests.functions.helpers import load_json, pubsub_event, storage_event
+
+
+def envelope(data: dict) -> Envelope:
+    return Envelope("id-1", "t", "2026-11-26T12:00:00Z", "s", data)
+
+
+def test_storage_sample_parses_with_int64_strings() -> None:
+    event = parse_object_event(envelope(load_json("StorageObjectData-simple.json")))
+    assert (event.bucket, event.name, event.generation, event.size) == (
+        "sample-bucket",
+        "folder/Test.cs",
+        1587627537231057,
+        352,
+    )
+    assert event.uri == "gs://sample-bucket/folder/Test.cs"
+    assert event.placeholder_values()["generation"] == "1587627537231057"
+
+
+def test_storage_int64_numbers_parse_the_same_as_strings() -> None:
+    sample = load_json("StorageObjectData-simple.json")
+    as_numbers = {**sample, "generation": 1587627537231057, "size": 352, "metageneration": 1}
+    assert parse_object_event(envelope(as_numbers)) == parse_object_event(envelope(sample))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": None}, "field 'name' must be a non-empty string"),
+        ({"bucket": 7}, "field 'bucket' must be a non-empty string"),
+        ({"generation": None}, "field 'generation' must be an int64"),
+        ({"generation": "12a"}, "field 'generation' must be an int64"),
+        ({"generation": True}, "field 'generation' must be an int64"),
+        ({"generation": 1.5}, "field 'generation' must be an int64"),
+        ({"size": "-3"}, "field 'size' must be an int64"),
+        ({"contentType": 5}, "field 'contentType' must be a string"),
+    ],
+)
+def test_malformed_storage_data_names_the_field(change: dict, message: str) -> None:
+    data = {**load_json("StorageObjectData-simple.json"), **change}
+    with pytest.raises(RejectedEvent, match=message):
+        parse_object_event(envelope(data))
+
+
+def test_cloudevent_data_must_be_a_json_object() -> None:
+    event = storage_event("incoming/a.csv")
+    event.data = ["not", "an", "object"]
+    with pytest.raises(RejectedEvent, match="must be a JSON object, got list"):
+        envelope_of(event)
+    event.data = b"\xff\xfe"
+    with pytest.raises(RejectedEvent, match="event data is not JSON"):
+        envelope_of(event)
+
+
+def test_pubsub_sample_decodes_and_its_text_is_not_a_drift_alert() -> None:
+    sample = load_json("MessagePublishedData.json")
+    message = parse_message(
+        Envelope(sample["id"], sample["type"], sample["time"], "s", sample["data"])
+    )
+    assert (message.message_id, message.data) == ("message-id", b"test message 3")
+    with pytest.raises(RejectedEvent, match="drift alert is not JSON"):
+        parse_drift_alert(message.data)
+
+
+def test_pubsub_text_sample_and_snake_case_message_id() -> None:
+    data = load_json("MessagePublishedData-text.json")
+    data["message"]["message_id"] = data["message"].pop("messageId")
+    assert parse_message(envelope(data)).message_id == "message-id"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [("%%%not-base64", "not valid base64"), ("", "has no 'data'"), (None, "has no 'data'")],
+)
+def test_bad_pubsub_data_is_rejected(raw: str | None, message: str) -> None:
+    event = pubsub_event({}, raw_data="x")
+    event.data["message"]["data"] = raw
+    with pytest.raises(RejectedEvent, match=message):
+        parse_message(envelope_of(event))
+
+
+def test_pubsub_without_message_is_rejected() -> None:
+    with pytest.raises(RejectedEvent, match="no 'message' object"):
+        parse_message(envelope({"subscription": "s"}))
+
+
+def test_canonical_drift_alert() -> None:
+    alert = parse_drift_alert(json.dumps(load_json("drift_canonical.json")).encode())
+    assert alert.form is AlertForm.CANONICAL
+    assert alert.model.endswith("/models/house-prices")
+    assert alert.max_deviation == 0.41
+    assert alert.placeholder_values("e", "t")["features"] == "sqft,bedrooms"
+
+
+def test_log_entry_and_bare_payload_forms_agree() -> None:
+    entry = parse_drift_alert(json.dumps(load_json("drift_log_entry.json")).encode())
+    payload = parse_drift_alert(json.dumps(load_json("drift_monitoring_payload.json")).encode())
+    assert entry.form is AlertForm.LOG_ENTRY
+    assert payload.form is AlertForm.MONITORING_PAYLOAD
+    assert entry.features == payload.features
+    assert entry.model_key == payload.model_key
+    assert entry.model_key.endswith("modelDeploymentMonitoringJobs/987654321/5566778899")
+    assert entry.objective == "RAW_FEATURE_SKEW"
+    assert entry.max_deviation == 0.52
+
+
+@pytest.mark.parametrize(
+    ("alert", "message"),
+    [
+        ({"features": []}, "field 'model' must be a non-empty string"),
+        ({"model": "m", "features": "sqft"}, "field 'features' must be a list"),
+        ({"model": "m", "features": [{"name": "a", "deviation": "x"}]}, "finite number"),
+        ({"model": "m", "features": [{"deviation": 0.2}]}, "features\\[0\\].name"),
+        ({"jsonPayload": "text"}, "'jsonPayload' must be an object"),
+        ({"featureAnomalies": []}, "'modelDeploymentMonitoringJob' must be a non-empty"),
+        ({"hello": "world"}, "not a drift alert"),
+        ([1, 2], "must be a JSON object, got list"),
+    ],
+)
+def test_malformed_drift_alerts_are_rejected_with_a_reason(alert: object, message: str) -> None:
+    with pytest.raises(RejectedEvent, match=message):
+        parse_drift_alert(json.dumps(alert).encode())
+
+
+def test_binary_and_structured_modes_give_the_same_envelope() -> None:
+    from cloudevents.conversion import to_binary, to_structured  # noqa: PLC0415
+    from cloudevents.http import from_http  # noqa: PLC0415
+
+    event = pubsub_event(load_json("drift_canonical.json"), message_id="m-1")
+    binary = envelope_of(from_http(*to_binary(event)))
+    structured = envelope_of(from_http(*to_structured(event)))
+    assert binary == structured
+    decoded = base64.b64decode(binary.data["message"]["data"])
+    assert json.loads(decoded) == load_json("drift_canonical.json")

@@ -1,0 +1,131 @@
+"""The PipelineJob body and the REST launcher's bounded backoff, against the Vertex emulator."""
+
+from pathlib import Path
+
+import pytest
+import requests
+from vertex_trigger.config import RetryPolicy, load_config
+from vertex_trigger.errors import RejectedEvent, TransientError
+from vertex_trigger.pipeline_jobs import pipeline_job_body, with_caching
+from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
+from vertex_trigger.vertex import CreateOutcome, VertexPipelineJobs
+
+from tests.functions.helpers import TYPED_TEMPLATE, VertexStandIn, object_route, write_config
+
+AR_URI = "https://us-central1-kfp.pkg.dev/test-project/pipelines/typed/latest"
+SPEC = parse_template(TemplateRef(TemplateKind.LOCAL, "t"), TYPED_TEMPLATE.read_bytes(), "1").spec
+
+
+def body_for(tmp_path: Path, ref: TemplateRef, **top: str) -> dict:
+    config = load_config(write_config(tmp_path, [object_route(enable_caching=True)], **top))
+    template = parse_template(ref, TYPED_TEMPLATE.read_bytes(), "1")
+    return pipeline_job_body(
+        config,
+        route=config.routes[0],
+        template=template,
+        job_id="arrival-0123",
+        parameter_values={"data_uri": "gs://data/x.csv", "generation": 1},
+        labels={"trigger-route": "arrival"},
+    )
+
+
+def test_body_is_a_valid_aiplatform_v1_pipeline_job(tmp_path: Path) -> None:
+    from google.cloud import aiplatform_v1  # noqa: PLC0415
+    from google.protobuf import json_format  # noqa: PLC0415
+
+    body = body_for(
+        tmp_path,
+        TemplateRef(TemplateKind.ARTIFACT_REGISTRY, AR_URI),
+        service_account="pipelines@test-project.iam.gserviceaccount.com",
+        network="projects/123/global/networks/vpc",
+        kms_key="projects/p/locations/l/keyRings/r/cryptoKeys/k",
+    )
+    json_format.ParseDict(body, aiplatform_v1.PipelineJob.pb(aiplatform_v1.PipelineJob()))
+    assert body["templateUri"] == AR_URI
+    assert body["serviceAccount"] == "pipelines@test-project.iam.gserviceaccount.com"
+    assert body["network"] == "projects/123/global/networks/vpc"
+    assert body["encryptionSpec"] == {
+        "kmsKeyName": "projects/p/locations/l/keyRings/r/cryptoKeys/k"
+    }
+    assert body["runtimeConfig"]["gcsOutputDirectory"] == "gs://test-pipelines/runs"
+
+
+def test_local_template_body_has_no_template_uri_or_optional_fields(tmp_path: Path) -> None:
+    body = body_for(tmp_path, TemplateRef(TemplateKind.LOCAL, str(TYPED_TEMPLATE)))
+    assert "templateUri" not in body
+    assert not {"serviceAccount", "network", "encryptionSpec"} & set(body)
+
+
+def test_enable_caching_reaches_every_task_and_none_keeps_the_compiled_spec() -> None:
+    nested = {**SPEC, "components": {**SPEC["components"], "comp-inner": {"dag": {"tasks": {
+        "inner": {"cachingOptions": {"enableCache": True}}}}}}}  # fmt: skip
+    off = with_caching(nested, False)
+    tasks = [
+        *off["root"]["dag"]["tasks"].values(),
+        *off["components"]["comp-inner"]["dag"]["tasks"].values(),
+    ]
+    assert [t["cachingOptions"] for t in tasks] == [{"enableCache": False}] * 2
+    assert SPEC["root"]["dag"]["tasks"]["describe"]["cachingOptions"] == {"enableCache": True}
+    assert with_caching(SPEC, None) is SPEC
+
+
+class FakeClock:
+    """Time that only moves when the launcher sleeps, so the backoff schedule is exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def launcher(vertex: VertexStandIn, clock: FakeClock, jitter: float = 1.0) -> VertexPipelineJobs:
+    retry = RetryPolicy(initial_delay=1.0, max_delay=4.0, deadline=20.0, request_timeout=5.0)
+    return VertexPipelineJobs(
+        requests.Session(), vertex.url, "test-project", "us-central1", retry,
+        sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: jitter,
+    )  # fmt: skip
+
+
+def valid_body() -> dict:
+    runtime = {
+        "gcsOutputDirectory": "gs://r/runs",
+        "parameterValues": {"data_uri": "u", "generation": 1},
+    }
+    return {"displayName": "x", "pipelineSpec": SPEC, "runtimeConfig": runtime}
+
+
+def test_backoff_is_exponential_capped_and_bounded(clean_vertex: VertexStandIn) -> None:
+    clean_vertex.fault(kind="status", status=503, count=1000)
+    clock = FakeClock()
+    with pytest.raises(TransientError) as caught:
+        launcher(clean_vertex, clock).create("backoff-1", valid_body())
+    assert clock.sleeps == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+    assert "failed 7 time(s) within 20s, last: HTTP 503" in str(caught.value)
+
+
+def test_jitter_keeps_half_of_each_delay(clean_vertex: VertexStandIn) -> None:
+    clean_vertex.fault(kind="status", status=429, count=3)
+    clock = FakeClock()
+    result = launcher(clean_vertex, clock, jitter=0.0).create("jitter-1", valid_body())
+    assert result.outcome is CreateOutcome.CREATED
+    assert clock.sleeps == [0.5, 1.0, 2.0]
+
+
+def test_409_and_other_4xx(clean_vertex: VertexStandIn) -> None:
+    jobs = launcher(clean_vertex, FakeClock())
+    assert jobs.create("same-id", valid_body()).outcome is CreateOutcome.CREATED
+    assert jobs.create("same-id", valid_body()).outcome is CreateOutcome.ALREADY_EXISTS
+    with pytest.raises(RejectedEvent, match="HTTP 400 INVALID_ARGUMENT"):
+        jobs.create("Bad_Id", valid_body())
+
+
+def test_connection_refused_is_transient() -> None:
+    clock = FakeClock()
+    retry = RetryPolicy(initial_delay=1.0, max_delay=1.0, deadline=3.0, request_timeout=1.0)
+    jobs = VertexPipelineJobs(requests.Session(), "http://127.0.0.1:9", "p", "us-central1", retry,
+                              sleep=clock.sleep, clock=lambda: clock.now)  # fmt: skip
+    with pytest.raises(TransientError, match="ConnectionError"):
+        jobs.list('labels.a="b"')

@@ -1,0 +1,148 @@
+"""Placeholders are plain text; values are converted by the template's declared types."""
+
+import json
+from typing import Any
+
+import pytest
+from vertex_trigger.parameters import ParameterError, ParameterType, convert, render
+from vertex_trigger.placeholders import placeholders_in, substitute
+from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
+
+from tests.functions.helpers import TYPED_TEMPLATE
+
+TEMPLATE = parse_template(
+    TemplateRef(TemplateKind.LOCAL, str(TYPED_TEMPLATE)), TYPED_TEMPLATE.read_bytes(), "v1"
+)
+
+
+def test_template_inputs_are_read_from_root_input_definitions() -> None:
+    types = {name: p.type for name, p in TEMPLATE.inputs.items()}
+    assert types == {
+        "data_uri": ParameterType.STRING,
+        "generation": ParameterType.NUMBER_INTEGER,
+        "ratio": ParameterType.NUMBER_DOUBLE,
+        "flag": ParameterType.BOOLEAN,
+        "tags": ParameterType.LIST,
+        "options": ParameterType.STRUCT,
+        "note": ParameterType.STRING,
+    }
+    assert {n for n, p in TEMPLATE.inputs.items() if not p.optional} == {"data_uri", "generation"}
+
+
+@pytest.mark.parametrize(
+    ("ptype", "value", "expected"),
+    [
+        (ParameterType.STRING, "x", "x"),
+        (ParameterType.STRING, 3, "3"),
+        (ParameterType.NUMBER_INTEGER, "1587627537231057", 1587627537231057),
+        (ParameterType.NUMBER_INTEGER, 7, 7),
+        (ParameterType.NUMBER_INTEGER, 7.0, 7),
+        (ParameterType.NUMBER_DOUBLE, "0.25", 0.25),
+        (ParameterType.NUMBER_DOUBLE, 2, 2.0),
+        (ParameterType.BOOLEAN, "true", True),
+        (ParameterType.BOOLEAN, "False", False),
+        (ParameterType.BOOLEAN, True, True),
+        (ParameterType.LIST, '[1, "b"]', [1, "b"]),
+        (ParameterType.LIST, [1], [1]),
+        (ParameterType.STRUCT, '{"a": {"b": 2}}', {"a": {"b": 2}}),
+        (ParameterType.STRUCT, {"a": 1}, {"a": 1}),
+    ],
+)
+def test_convert_by_type(ptype: ParameterType, value: Any, expected: Any) -> None:
+    result = convert("p", value, ptype)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("ptype", "value"),
+    [
+        (ParameterType.STRING, True),
+        (ParameterType.STRING, [1]),
+        (ParameterType.NUMBER_INTEGER, "12.5"),
+        (ParameterType.NUMBER_INTEGER, True),
+        (ParameterType.NUMBER_INTEGER, "gs://b/o"),
+        (ParameterType.NUMBER_DOUBLE, "nan"),
+        (ParameterType.NUMBER_DOUBLE, "abc"),
+        (ParameterType.BOOLEAN, "yes"),
+        (ParameterType.BOOLEAN, 1),
+        (ParameterType.LIST, '{"a": 1}'),
+        (ParameterType.LIST, "not json"),
+        (ParameterType.STRUCT, "[1]"),
+    ],
+)
+def test_unconvertible_values_name_parameter_value_and_type(
+    ptype: ParameterType, value: Any
+) -> None:
+    with pytest.raises(ParameterError) as caught:
+        convert("p", value, ptype)
+    assert f"parameter 'p': value {value!r} is not a valid {ptype}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "{0.__class__}",
+        "{uri}",
+        "{name}{{generation}}",
+        "x" * 1000,
+        "données/été/価格.csv",
+        "{",
+        "}{",
+    ],
+)
+def test_substitution_is_plain_text_and_never_rescans(name: str) -> None:
+    values = {"name": name, "uri": f"gs://b/{name}", "generation": "5"}
+    assert substitute("{name}", values) == name
+    assert substitute("{uri}|{generation}", values) == f"gs://b/{name}|5"
+
+
+def test_escaped_placeholder_is_literal_and_json_braces_are_text() -> None:
+    assert substitute("{{uri}} {uri}", {"uri": "gs://b/o"}) == "{uri} gs://b/o"
+    assert placeholders_in('{"a": {"b": 1}} {uri} {{name}}') == {"uri"}
+
+
+def test_render_converts_substituted_text_and_rejects_with_the_value() -> None:
+    params = {"data_uri": "{uri}", "generation": "{generation}", "flag": True}
+    values = {"uri": "gs://b/o.csv", "generation": "42"}
+    assert render(params, TEMPLATE.inputs, values) == {
+        "data_uri": "gs://b/o.csv",
+        "generation": 42,
+        "flag": True,
+    }
+    with pytest.raises(
+        ParameterError, match=r"parameter 'generation': value 'gs://b/o\.csv' is not"
+    ):
+        render({"data_uri": "x", "generation": "{uri}"}, TEMPLATE.inputs, values)
+
+
+def test_render_refuses_missing_required_and_unknown_inputs() -> None:
+    with pytest.raises(ParameterError, match=r"required pipeline input.*generation"):
+        render({"data_uri": "x"}, TEMPLATE.inputs, {})
+    with pytest.raises(ParameterError, match="'colour' is not an input"):
+        render({"data_uri": "x", "generation": 1, "colour": "red"}, TEMPLATE.inputs, {})
+
+
+def test_parameter_values_equal_what_the_vertex_sdk_builds() -> None:
+    """Our converted values are what aiplatform.PipelineJob puts in runtimeConfig."""
+    from google.auth.credentials import AnonymousCredentials  # noqa: PLC0415
+    from google.cloud import aiplatform  # noqa: PLC0415
+    from google.protobuf import json_format  # noqa: PLC0415
+
+    typed = {"data_uri": "gs://b/o.csv", "generation": 42, "ratio": 0.25, "flag": True,
+             "tags": [1, "b"], "options": {"a": {"b": 2}}, "note": "n"}  # fmt: skip
+    textual = {"data_uri": "{uri}", "generation": "{generation}", "ratio": "0.25",
+               "flag": "true", "tags": '[1, "b"]', "options": json.dumps({"a": {"b": 2}}),
+               "note": "n"}  # fmt: skip
+    ours = render(textual, TEMPLATE.inputs, {"uri": "gs://b/o.csv", "generation": "42"})
+    job = aiplatform.PipelineJob(
+        display_name="parity",
+        template_path=str(TYPED_TEMPLATE),
+        parameter_values=typed,
+        pipeline_root="gs://r/runs",
+        project="p",
+        location="us-central1",
+        credentials=AnonymousCredentials(),
+    )
+    sdk = json_format.MessageToDict(job._gca_resource._pb.runtime_config)["parameterValues"]
+    assert ours == sdk
