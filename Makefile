@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint bench
+.PHONY: test lint bench reliability
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,3 +20,10 @@ test: $(STAMP) lint
 # Cold start of both functions against the shape of Google's documented sample (see README).
 bench: $(STAMP)
 	$(PY) -m benchmarks.cold_start
+	$(PY) -m benchmarks.warm_throughput
+
+# Full-size fault storm (10,000 object deliveries + drift alerts) and hostile inputs (corpus +
+# 1,000 generated events); `make test` runs both smaller.
+reliability: $(STAMP)
+	$(PY) -m benchmarks.fault_storm --deliveries 10000
+	$(PY) -m benchmarks.hostile --examples 1000
