@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint bench reliability
+.PHONY: test lint bench compile demo up reliability
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,3 +27,15 @@ bench: $(STAMP)
 reliability: $(STAMP)
 	$(PY) -m benchmarks.fault_storm --deliveries 10000
 	$(PY) -m benchmarks.hostile --examples 1000
+
+# Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
+compile: $(STAMP)
+	$(PY) -m pipelines.compile
+
+# The whole loop locally: data lands -> training run; data drifts -> retraining run (see README).
+demo: $(STAMP) compile
+	$(PY) -m local.demo
+
+# The same local stack, kept running until Ctrl-C; prints how to drop a file and send an alert.
+up: $(STAMP) compile
+	$(PY) -m local.up

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
 from local.vertex_emulator import start_emulator
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,5 +26,8 @@ def dispatch(
     except TransientError as exc:
         log(trace.outcome(Decision.FAILED, f"{exc}; raising so the event is redelivered"))
         raise
+    except Exception as exc:  # a defect or a deployment problem: still one line, then redelivery
+        log(trace.outcome(Decision.FAILED, f"unexpected {type(exc).__name__}: {exc}"))
+        raise
     log(outcome)
     return outcome

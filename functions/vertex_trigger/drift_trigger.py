@@ -10,7 +10,7 @@ from vertex_trigger.drift_alerts import DriftAlert, parse_drift_alert
 from vertex_trigger.labels import ROUTE_LABEL, SOURCE_LABEL, job_id, short_hash
 from vertex_trigger.launch import launch, run_labels
 from vertex_trigger.outcomes import Decision, Outcome, Trace
-from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, parse_message
+from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, PubsubMessage, parse_message
 from vertex_trigger.routing import Skip, route_drift
 from vertex_trigger.services import Services
 
@@ -18,9 +18,8 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")  # RFC 3339 allows nanoseconds; datetime
 
 
 def handle_drift_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
-    """Parse, route, apply the cooldown and launch one drift alert."""
+    """Parse and route one drift alert, then launch it once per cooldown window."""
     envelope = envelope_of(cloud_event)
-    trace.event_id = envelope.event_id
     if envelope.event_type != MESSAGE_PUBLISHED:
         return trace.outcome(
             Decision.SKIPPED, f"event type {envelope.event_type!r} is not {MESSAGE_PUBLISHED}"
@@ -34,17 +33,32 @@ def handle_drift_event(cloud_event: Any, services: Services, trace: Trace) -> Ou
         trace.route = target.route
         return trace.outcome(Decision.SKIPPED, target.reason)
     trace.route = target.name
+    event_time = envelope.event_time or message.publish_time
+    return _launch_unless_cooling_down(
+        services, target, alert, message=message, event_time=event_time, trace=trace
+    )
+
+
+def _launch_unless_cooling_down(
+    services: Services,
+    route: Route,
+    alert: DriftAlert,
+    *,
+    message: PubsubMessage,
+    event_time: str,
+    trace: Trace,
+) -> Outcome:
+    """Launch with a window job id unless Vertex holds a recent run of this route and model."""
     source_id = short_hash(alert.model_key)
-    event_time = _parse_time(envelope.event_time or message.publish_time) or services.now()
-    if target.cooldown is None:
-        trace.job = job_id(target.name, alert.model_key, message.message_id)
+    if route.cooldown is None:
+        trace.job = job_id(route.name, alert.model_key, message.message_id)
     else:
-        trace.job = _window_job_id(target, alert, event_time)
-        recent = _recent_run(services, target, source_id, trace.job)
+        trace.job = _window_job_id(route, alert, _parse_time(event_time) or services.now())
+        recent = _recent_run(services, route, source_id, trace.job)
         if recent:
             return trace.outcome(Decision.SKIPPED, recent)
-    values = alert.placeholder_values(trace.event_id, envelope.event_time or message.publish_time)
-    return launch(services, target, values, run_labels(target, "drift", source_id), trace)
+    values = alert.placeholder_values(trace.event_id, event_time)
+    return launch(services, route, values, run_labels(route, "drift", source_id), trace)
 
 
 def _window_job_id(route: Route, alert: DriftAlert, event_time: datetime) -> str:

@@ -14,7 +14,6 @@ from vertex_trigger.storage_events import FINALIZED, parse_object_event
 def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
     """Parse, route, guard and launch one storage event."""
     envelope = envelope_of(cloud_event)
-    trace.event_id = envelope.event_id
     if envelope.event_type != FINALIZED:
         return trace.outcome(
             Decision.SKIPPED, f"event type {envelope.event_type!r} is not {FINALIZED}"

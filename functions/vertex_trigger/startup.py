@@ -58,9 +58,9 @@ class _GoogleSession:
 
     def _authorized(self) -> requests.Session:
         if self._session is None:
-            import google.auth  # noqa: PLC0415 - lazy: only real Google Cloud needs credentials
-            from google.auth.exceptions import DefaultCredentialsError  # noqa: PLC0415
-            from google.auth.transport.requests import AuthorizedSession  # noqa: PLC0415
+            import google.auth  # lazy: only real Google Cloud needs credentials
+            from google.auth.exceptions import DefaultCredentialsError
+            from google.auth.transport.requests import AuthorizedSession
 
             try:
                 credentials, _ = google.auth.default(scopes=_SCOPES)

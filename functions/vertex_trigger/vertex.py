@@ -30,6 +30,13 @@ class CreateResult:
     after_lost_reply: bool = False  # a timed-out attempt preceded: the 409 is likely our own
 
 
+class HttpRequester(Protocol):
+    """The part of ``requests.Session`` the launcher uses."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one HTTP request."""
+
+
 class PipelineJobs(Protocol):
     """The launcher interface the handlers depend on."""
 
@@ -52,7 +59,7 @@ class VertexPipelineJobs:
 
     def __init__(
         self,
-        session: requests.Session,
+        session: HttpRequester,
         base_url: str,
         project: str,
         region: str,

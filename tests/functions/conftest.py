@@ -10,7 +10,7 @@ from tests.functions.helpers import StartedServers, StorageStandIn, VertexStandI
 @pytest.fixture(scope="session")
 def vertex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VertexStandIn]:
     """The project's Vertex AI emulator, recording launches without executing them."""
-    from local.vertex_emulator import start_emulator  # noqa: PLC0415 - only tests that need it
+    from local.vertex_emulator import start_emulator  # only tests that need it
 
     emulator = start_emulator(tmp_path_factory.mktemp("vertex"), port=0, execute=False)
     try:

@@ -278,7 +278,7 @@ class StorageStandIn:
     """gcp-storage-emulator in this process, driven through the GCS JSON API."""
 
     def __init__(self) -> None:
-        from gcp_storage_emulator.server import create_server  # noqa: PLC0415
+        from gcp_storage_emulator.server import create_server
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

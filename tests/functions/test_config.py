@@ -10,7 +10,13 @@ from vertex_trigger.errors import ConfigError
 from vertex_trigger.startup import Environment, build_services, environment_from
 from vertex_trigger.templates import TemplateKind
 
-from tests.functions.helpers import TYPED_TEMPLATE, drift_route, object_route, write_config
+from tests.functions.helpers import (
+    TYPED_TEMPLATE,
+    StorageStandIn,
+    drift_route,
+    object_route,
+    write_config,
+)
 
 SHIPPED = Path(__file__).resolve().parents[2] / "functions" / "triggers.yaml"
 
@@ -144,3 +150,18 @@ def test_shipped_config_is_well_formed() -> None:
     config = load_config(SHIPPED)
     assert [r.name for r in config.routes] == ["prices-arrival", "prices-drift"]
     assert config.routes[0].template.uri.endswith("compiled/house_prices.yaml")
+
+
+def test_missing_gcs_template_stops_start_up(tmp_path: Path, gcs: StorageStandIn) -> None:
+    gcs.upload("config-templates", "present.yaml", TYPED_TEMPLATE.read_bytes())
+    host = gcs.url.removeprefix("http://")  # the usual host:port form of STORAGE_EMULATOR_HOST
+    present = write_config(tmp_path, [object_route(template="gs://config-templates/present.yaml")])
+    assert (
+        start(present, storage_emulator_host=host).config.routes[0].template.bucket
+        == "config-templates"
+    )
+    missing = write_config(tmp_path, [object_route(template="gs://config-templates/missing.yaml")])
+    with pytest.raises(ConfigError) as caught:
+        start(missing, storage_emulator_host=host)
+    assert "route 'arrival': key 'template': cannot read it" in str(caught.value)
+    assert "answered 404" in str(caught.value)

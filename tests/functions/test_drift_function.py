@@ -144,7 +144,7 @@ def test_real_sample_delivery_is_rejected_not_retried(
     server: FunctionServer, clean_vertex: VertexStandIn
 ) -> None:
     """The catalogue's MessagePublishedData sample, as is: its text is not a drift alert."""
-    from cloudevents.http import CloudEvent  # noqa: PLC0415
+    from cloudevents.http import CloudEvent
 
     sample = load_json("MessagePublishedData.json")
     data = sample.pop("data")

@@ -135,8 +135,8 @@ def test_malformed_drift_alerts_are_rejected_with_a_reason(alert: object, messag
 
 
 def test_binary_and_structured_modes_give_the_same_envelope() -> None:
-    from cloudevents.conversion import to_binary, to_structured  # noqa: PLC0415
-    from cloudevents.http import from_http  # noqa: PLC0415
+    from cloudevents.conversion import to_binary, to_structured
+    from cloudevents.http import from_http
 
     event = pubsub_event(load_json("drift_canonical.json"), message_id="m-1")
     binary = envelope_of(from_http(*to_binary(event)))

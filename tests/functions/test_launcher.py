@@ -30,8 +30,8 @@ def body_for(tmp_path: Path, ref: TemplateRef, **top: str) -> dict:
 
 
 def test_body_is_a_valid_aiplatform_v1_pipeline_job(tmp_path: Path) -> None:
-    from google.cloud import aiplatform_v1  # noqa: PLC0415
-    from google.protobuf import json_format  # noqa: PLC0415
+    from google.cloud import aiplatform_v1
+    from google.protobuf import json_format
 
     body = body_for(
         tmp_path,

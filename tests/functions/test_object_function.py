@@ -222,9 +222,9 @@ def test_parameter_values_match_the_vertex_sdk(
     server: FunctionServer, clean_vertex: VertexStandIn
 ) -> None:
     """The recorded parameterValues equal what aiplatform.PipelineJob builds for typed values."""
-    from google.auth.credentials import AnonymousCredentials  # noqa: PLC0415
-    from google.cloud import aiplatform  # noqa: PLC0415
-    from google.protobuf import json_format  # noqa: PLC0415
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform
+    from google.protobuf import json_format
 
     entry = deliver(server, storage_event("drop/house.csv", bucket="lake", size="352"))
     recorded = clean_vertex.create_requests()[0]["body"]["runtimeConfig"]["parameterValues"]

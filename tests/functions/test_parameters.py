@@ -4,6 +4,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from vertex_trigger.parameters import ParameterError, ParameterType, convert, render
 from vertex_trigger.placeholders import placeholders_in, substitute
 from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
@@ -125,9 +127,9 @@ def test_render_refuses_missing_required_and_unknown_inputs() -> None:
 
 def test_parameter_values_equal_what_the_vertex_sdk_builds() -> None:
     """Our converted values are what aiplatform.PipelineJob puts in runtimeConfig."""
-    from google.auth.credentials import AnonymousCredentials  # noqa: PLC0415
-    from google.cloud import aiplatform  # noqa: PLC0415
-    from google.protobuf import json_format  # noqa: PLC0415
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform
+    from google.protobuf import json_format
 
     typed = {"data_uri": "gs://b/o.csv", "generation": 42, "ratio": 0.25, "flag": True,
              "tags": [1, "b"], "options": {"a": {"b": 2}}, "note": "n"}  # fmt: skip
@@ -146,3 +148,14 @@ def test_parameter_values_equal_what_the_vertex_sdk_builds() -> None:
     )
     sdk = json_format.MessageToDict(job._gca_resource._pb.runtime_config)["parameterValues"]
     assert ours == sdk
+
+
+@given(name=st.text(min_size=1, max_size=300))
+def test_any_object_name_substitutes_as_itself(name: str) -> None:
+    values = {"name": name, "uri": f"gs://b/{name}", "bucket": "b"}
+    assert substitute("{uri}", values) == f"gs://b/{name}"
+    assert substitute("{bucket}/{name}", values) == f"b/{name}"
+    rendered = render(
+        {"data_uri": "{uri}", "generation": 1, "note": "{name}"}, TEMPLATE.inputs, values
+    )
+    assert rendered["note"] == name

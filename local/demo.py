@@ -1,0 +1,266 @@
+"""`make demo`: the whole loop on this machine, through the same code paths as in production.
+
+Data lands in the local bucket -> on_object_finalized launches a training run on the Vertex AI
+emulator; the data drifts -> the drift check publishes an alert -> on_drift_alert launches a
+retraining run, whose gate keeps or replaces the champion. Ends with one summary row per run;
+stops every process it started (also on Ctrl-C or failure); exits 1 if a run did not succeed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local.processes import ProcessGroup, StartupError
+from local.progress import DecisionLog, Job, RunMonitor, job_id
+from local.send_alert import canonical_alert, send_alert
+from local.stack import PYTHON, REPO, StackEndpoints, StackSettings, start_stack
+from local.wait_objects import wait_until_mirrored
+
+DEMO_ROOT = REPO / ".demo"
+# functions/triggers.yaml passes `registry_uri: .demo/registry`, relative to the emulator's cwd.
+REGISTRY = DEMO_ROOT / "registry"
+MODEL = "projects/local-project/locations/us-central1/models/house-prices"
+DATA_BUCKET = "local-data"
+RUN_APPEARS_TIMEOUT = 60.0
+RUN_FINISHES_TIMEOUT = 240.0
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the closing table."""
+
+    trigger: str
+    job: str
+    state: str
+    metrics: str
+    decision: str
+    model: str
+
+
+class Console:
+    """Prints lines stamped with the seconds since the demo started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        """Print one stamped line."""
+        print(f"[{time.monotonic() - self.started:6.1f}s] {text}", flush=True)
+
+
+def reset_demo_state(root: Path) -> None:
+    """Forget the previous demo (runs, buckets, registry, logs) so each demo starts clean."""
+    for name in ("vertex", "buckets", "registry", "logs"):
+        shutil.rmtree(root / name, ignore_errors=True)
+
+
+def generate_prices(path: Path, seed: int, shift: float | None = None, rows: int = 400) -> None:
+    """Write synthetic house prices with the pipelines' generator (straight into the bucket)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = [PYTHON, "-m", "pipelines.synthetic", "--rows", str(rows), "--seed", str(seed),
+               "--out", str(path)]  # fmt: skip
+    if shift is not None:
+        command += ["--shift", str(shift)]
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+
+
+def champion() -> dict[str, Any] | None:
+    """Return the registry's champion pointer, if a model was promoted."""
+    path = REGISTRY / "champion.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def metrics_of(job: Job) -> dict[str, float]:
+    """Return the metadata of the run's Metrics artifacts (rmse, mae, r2)."""
+    found: dict[str, float] = {}
+    for task in job.get("jobDetail", {}).get("taskDetails", []):
+        for output in task.get("outputs", {}).values():
+            for artifact in output.get("artifacts", []):
+                if artifact.get("schemaTitle") == "system.Metrics":
+                    found.update(artifact.get("metadata", {}))
+    return found
+
+
+def gate_decision(job: Job) -> str:
+    """Return the champion/challenger gate's output (promote | keep-champion)."""
+    for task in job.get("jobDetail", {}).get("taskDetails", []):
+        if task["taskName"] == "gate":
+            return str(task.get("execution", {}).get("metadata", {}).get("output:Output", "?"))
+    return "-"
+
+
+def gate_text(job: Job, metrics: dict[str, float], before: dict[str, Any] | None) -> str:
+    """Say what the gate decided, and against what (the champion before the run)."""
+    decision = gate_decision(job)
+    if decision == "-" or "rmse" not in metrics:
+        return decision
+    if before is None:
+        return f"{decision} (no champion yet)"
+    champion_rmse = float(before["metrics"]["rmse"])
+    return (f"{decision} (challenger rmse {metrics['rmse']:,.0f} vs "
+            f"champion v{before['version']} {champion_rmse:,.0f})")  # fmt: skip
+
+
+def summary_row(trigger: str, job: Job, before: dict[str, Any] | None) -> SummaryRow:
+    """Summarize a finished run, given the champion before it ran."""
+    metrics = metrics_of(job)
+    shown = ", ".join(f"{k}={metrics[k]:,.3f}" if k == "r2" else f"{k}={metrics[k]:,.0f}"
+                      for k in ("rmse", "r2") if k in metrics) or "-"  # fmt: skip
+    current = champion()
+    model = f"v{current['version']}: {current['model_uri']}" if current else "-"
+    return SummaryRow(
+        trigger, job_id(job), job["state"], shown, gate_text(job, metrics, before), model
+    )
+
+
+def print_table(rows: list[SummaryRow]) -> None:
+    """Print the summary as an aligned table."""
+    header = SummaryRow("trigger", "job id", "Vertex state", "metrics", "gate", "champion model")
+    table = [header, *rows]
+    widths = [max(len(getattr(r, f)) for r in table) for f in SummaryRow.__dataclass_fields__]
+    for index, row in enumerate(table):
+        cells = [
+            getattr(row, f).ljust(w)
+            for f, w in zip(SummaryRow.__dataclass_fields__, widths, strict=True)
+        ]
+        print(" | ".join(cells).rstrip())
+        if index == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+class Demo:
+    """The scripted story, step by step, against a running stack."""
+
+    def __init__(self, settings: StackSettings, endpoints: StackEndpoints, say: Console) -> None:
+        self.settings = settings
+        self.endpoints = endpoints
+        self.say = say
+        self.monitor = RunMonitor(endpoints.vertex_url, settings.parent, say)
+        logs = [endpoints.logs / "on_object_finalized.log", endpoints.logs / "on_drift_alert.log"]
+        self.decisions = DecisionLog(logs, say)
+        self.rows: list[SummaryRow] = []
+
+    def follow(self, trigger: str, action: Callable[[], None]) -> Job:
+        """Do `action`, then follow the run it causes until it ends; record its summary."""
+        known = {job["name"] for job in self.monitor.jobs()}
+        before = champion()
+        action()
+        job = self.monitor.wait_for_new_run(known, RUN_APPEARS_TIMEOUT, self.decisions)
+        job = self.monitor.wait_until_done(job["name"], RUN_FINISHES_TIMEOUT, self.decisions)
+        self.decisions()
+        self.rows.append(summary_row(trigger, job, before))
+        return job
+
+    def data_arrives(self) -> Job:
+        """Step 1: a new CSV lands under incoming/."""
+        name = "incoming/prices-0001.csv"
+        self.say(f"step 1: new data lands in gs://{DATA_BUCKET}/{name}")
+        path = self.settings.buckets / DATA_BUCKET / name
+        return self.follow(f"object gs://{DATA_BUCKET}/{name}", lambda: generate_prices(path, 7))
+
+    def data_drifts(self) -> Job:
+        """Step 2: drifted data becomes the training data; the drift check raises an alert."""
+        name = "training/latest.csv"
+        self.say(f"step 2: drifted data (shift 0.5) written to gs://{DATA_BUCKET}/{name}")
+        path = self.settings.buckets / DATA_BUCKET / name
+        generate_prices(path, 8, shift=0.5)
+        wait_until_mirrored(self.endpoints.storage_url, DATA_BUCKET, name, path.read_bytes())
+        self.decisions()
+        return self.follow(f"drift alert on {MODEL.rsplit('/', 1)[-1]}", lambda: self.alert(name))
+
+    def alert(self, name: str) -> None:
+        """Run the drift check (it publishes the alert); without it, send a canonical alert."""
+        if importlib.util.find_spec("pipelines.drift") is None:
+            self.say("  drift check not available: sending a canonical alert instead")
+            response = send_alert(
+                self.endpoints.drift_function_url,
+                canonical_alert(MODEL, {"sqft": 0.5}, 0.3),
+                self.settings.topic,
+            )
+            self.say(f"  alert delivered: HTTP {response.status_code}")
+            return
+        self.run_drift_check(f"gs://{DATA_BUCKET}/{name}")
+
+    def run_drift_check(self, data_uri: str) -> None:
+        """Compare the drifted data with the champion's baseline and publish to Pub/Sub."""
+        current = champion()
+        if current is None:
+            raise RuntimeError("no champion in the registry: the first run promoted nothing")
+        command = [PYTHON, "-m", "pipelines.drift", "check", data_uri,
+                   "--baseline", current["baseline_uri"], "--model", MODEL,
+                   "--threshold", "0.1", "--publish", self.settings.topic]  # fmt: skip
+        self.say(f"  drift check: {data_uri} against {current['baseline_uri']}")
+        env = {
+            "STORAGE_EMULATOR_HOST": self.endpoints.storage_url,
+            "PUBSUB_EMULATOR_HOST": self.endpoints.pubsub_host,
+            "GOOGLE_CLOUD_PROJECT": self.settings.project,
+        }
+        result = subprocess.run(
+            command,
+            cwd=REPO,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for line in result.stderr.strip().splitlines():
+            self.say(f"    {line}")
+        if result.returncode != 0:
+            raise RuntimeError(f"drift check exited {result.returncode}")
+        report = json.loads(result.stdout)
+        if not report.get("drifted"):
+            raise RuntimeError("the drift check found no drift in the shifted data")
+        self.say(f"  alert published: message {report.get('published', {}).get('message_id')}")
+
+
+def run(settings: StackSettings) -> int:
+    """Run the demo; return the process exit code."""
+    say = Console()
+    reset_demo_state(settings.root)
+    group = ProcessGroup(settings.root / "logs")
+    try:
+        say("starting: storage emulator, Vertex AI emulator, both functions, Pub/Sub, local bucket")
+        endpoints = start_stack(group, settings)
+        say(f"stack up (logs in {endpoints.logs.relative_to(REPO)})")
+        demo = Demo(settings, endpoints, say)
+        first = demo.data_arrives()
+        if first["state"] == "PIPELINE_STATE_SUCCEEDED":
+            demo.data_drifts()
+        print()
+        print_table(demo.rows)
+        failed = [row for row in demo.rows if row.state != "PIPELINE_STATE_SUCCEEDED"]
+        say("demo finished" if not failed else f"{len(failed)} run(s) did not succeed")
+        return 1 if failed or len(demo.rows) < 2 else 0
+    except (StartupError, TimeoutError, RuntimeError, subprocess.CalledProcessError) as err:
+        say(f"demo failed: {err}")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        group.stop()
+        say("stopped every process the demo started")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, turn SIGTERM into an interrupt (so cleanup runs), and run the demo."""
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
+    parser.parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return run(StackSettings(root=DEMO_ROOT))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

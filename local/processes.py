@@ -1,0 +1,123 @@
+"""Start child processes in their own sessions, wait until they serve, and stop them all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class StartupError(RuntimeError):
+    """A service did not come up; the message names it and quotes its log."""
+
+
+def free_port() -> int:
+    """Return a port that was free a moment ago (for servers that cannot bind port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Service:
+    """One child process with its log file."""
+
+    name: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, lines: int = 20) -> str:
+        """Return the last lines of the log (for error messages)."""
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def check_alive(self) -> None:
+        """Raise StartupError if the process has exited."""
+        if self.process.poll() is not None:
+            raise StartupError(
+                f"{self.name} exited with code {self.process.returncode}:\n{self.log_tail()}"
+            )
+
+
+@dataclass
+class ProcessGroup:
+    """Every process started for a stack; `stop()` ends them all (also after a failure)."""
+
+    log_dir: Path
+    services: list[Service] = field(default_factory=list)
+
+    def start(
+        self, name: str, command: list[str], env: dict[str, str], cwd: Path | None = None
+    ) -> Service:
+        """Start a command with stdout and stderr to `log_dir/NAME.log`."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # so stop() reaches its children (kfp.local's tasks)
+            )
+        service = Service(name, process, log_path)
+        self.services.append(service)
+        return service
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM every process group, then SIGKILL what is still alive after `grace`."""
+        for service in reversed(self.services):
+            _signal_group(service.process, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for service in reversed(self.services):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            _signal_group(service.process, signal.SIGKILL)  # its children too, even if it exited
+            service.process.wait()
+        self.services.clear()
+
+
+def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    """Signal a process's whole session; ignore one that is already gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
+
+
+def wait_for_line(service: Service, pattern: str, timeout: float = 60.0) -> re.Match[str]:
+    """Wait until the service's log has a line matching `pattern`; return the match."""
+    regex = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in service.log_path.read_text(errors="replace").splitlines():
+            if match := regex.search(line):
+                return match
+        service.check_alive()
+        time.sleep(0.1)
+    raise StartupError(
+        f"{service.name} did not print {pattern!r} in {timeout:.0f}s:\n{service.log_tail()}"
+    )
+
+
+def wait_for_port(service: Service, port: int, timeout: float = 60.0) -> None:
+    """Wait until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        service.check_alive()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise StartupError(
+        f"{service.name} is not listening on port {port} after {timeout:.0f}s:\n"
+        f"{service.log_tail()}"
+    )

@@ -1,0 +1,126 @@
+"""The local stack: storage emulator, Vertex AI emulator, both functions, Pub/Sub, local bucket."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.processes import ProcessGroup, free_port, wait_for_line, wait_for_port
+
+REPO = Path(__file__).resolve().parents[1]
+FUNCTIONS_DIR = REPO / "functions"
+PYTHON = sys.executable
+FUNCTIONS_FRAMEWORK = str(Path(sys.executable).with_name("functions-framework"))
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Where the stack keeps its files and which project it pretends to be."""
+
+    root: Path
+    project: str = "local-project"
+    region: str = "us-central1"
+    topic_id: str = "drift-alerts"
+    triggers_config: Path = FUNCTIONS_DIR / "triggers.yaml"
+
+    @property
+    def buckets(self) -> Path:
+        """Folder holding one folder per bucket."""
+        return self.root / "buckets"
+
+    @property
+    def topic(self) -> str:
+        """The drift alert topic."""
+        return f"projects/{self.project}/topics/{self.topic_id}"
+
+    @property
+    def parent(self) -> str:
+        """The Vertex AI parent of every run."""
+        return f"projects/{self.project}/locations/{self.region}"
+
+
+@dataclass(frozen=True)
+class StackEndpoints:
+    """How to reach each running service."""
+
+    storage_url: str
+    vertex_url: str
+    object_function_url: str
+    drift_function_url: str
+    pubsub_host: str
+    logs: Path
+
+    @property
+    def vertex_host(self) -> str:
+        """host:port for VERTEX_AI_EMULATOR_HOST."""
+        return self.vertex_url.removeprefix("http://")
+
+
+def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
+    """Start every service in dependency order; return their addresses."""
+    storage_url = _start_storage(group)
+    vertex_url = _start_vertex(group, settings, storage_url)
+    function_env = {
+        "TRIGGERS_CONFIG": str(settings.triggers_config),
+        "GOOGLE_CLOUD_PROJECT": settings.project,
+        "VERTEX_AI_EMULATOR_HOST": vertex_url.removeprefix("http://"),
+        "STORAGE_EMULATOR_HOST": storage_url,
+    }
+    object_url = _start_function(group, "on_object_finalized", function_env)
+    drift_url = _start_function(group, "on_drift_alert", function_env)
+    pubsub_host = _start_pubsub(group, settings, drift_url)
+    _start_bucket(group, settings, object_url, storage_url)
+    return StackEndpoints(
+        storage_url, vertex_url, object_url, drift_url, pubsub_host, group.log_dir
+    )
+
+
+def _start_storage(group: ProcessGroup) -> str:
+    """Start gcp-storage-emulator in memory (the bucket folders are the durable copy)."""
+    port = free_port()
+    command = [PYTHON, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
+               "--port", str(port), "--in-memory"]  # fmt: skip
+    service = group.start("storage-emulator", command, {})
+    wait_for_port(service, port)
+    return f"http://127.0.0.1:{port}"
+
+
+def _start_vertex(group: ProcessGroup, settings: StackSettings, storage_url: str) -> str:
+    """Start our Vertex AI emulator from the repo root, so relative registry paths agree."""
+    command = [PYTHON, "-m", "local.vertex_emulator", "--port", "0",
+               "--state-dir", str(settings.root / "vertex")]  # fmt: skip
+    service = group.start(
+        "vertex-emulator", command, {"STORAGE_EMULATOR_HOST": storage_url}, cwd=REPO
+    )
+    return wait_for_line(service, r"listening on (http://\S+)").group(1)
+
+
+def _start_function(group: ProcessGroup, target: str, env: dict[str, str]) -> str:
+    """Start functions-framework's own server for one entry point (it cannot bind port 0)."""
+    port = free_port()
+    command = [FUNCTIONS_FRAMEWORK, "--target", target, "--signature-type", "cloudevent",
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    service = group.start(target, command, env, cwd=FUNCTIONS_DIR)
+    wait_for_port(service, port)
+    return f"http://127.0.0.1:{port}/"
+
+
+def _start_pubsub(group: ProcessGroup, settings: StackSettings, drift_url: str) -> str:
+    """Start the loopback Pub/Sub publisher, pushing messages to on_drift_alert like Eventarc."""
+    command = [PYTHON, "-m", "local.pubsub_publish_server", "--port", "0",
+               "--topic", settings.topic, "--push-url", drift_url]  # fmt: skip
+    service = group.start("pubsub", command, {}, cwd=REPO)
+    return wait_for_line(service, r"listening on (\S+)").group(1)
+
+
+def _start_bucket(
+    group: ProcessGroup, settings: StackSettings, object_url: str, storage_url: str
+) -> None:
+    """Start the local bucket watcher, posting finalize events to on_object_finalized."""
+    settings.buckets.mkdir(parents=True, exist_ok=True)
+    command = [PYTHON, "-m", "local.bucket", "--root", str(settings.buckets),
+               "--target", object_url, "--storage-emulator", storage_url,
+               "--project", settings.project, "--poll", "0.3"]  # fmt: skip
+    service = group.start("local-bucket", command, {}, cwd=REPO)
+    wait_for_line(service, r"^watching ")

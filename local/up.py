@@ -1,0 +1,69 @@
+"""`make up`: start the local stack and keep it running until Ctrl-C, printing how to use it."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from local.processes import ProcessGroup, StartupError
+from local.progress import DecisionLog, RunMonitor
+from local.stack import REPO, StackEndpoints, StackSettings, start_stack
+
+DEMO_ROOT = REPO / ".demo"
+
+
+def usage(settings: StackSettings, endpoints: StackEndpoints) -> str:
+    """Return the how-to printed once the stack is up."""
+    incoming = (settings.buckets / "local-data" / "incoming").relative_to(REPO)
+    return f"""
+stack is up (logs in {endpoints.logs.relative_to(REPO)}, Ctrl-C stops everything)
+  Vertex AI emulator   {endpoints.vertex_url}   (VERTEX_AI_EMULATOR_HOST={endpoints.vertex_host})
+  storage emulator     {endpoints.storage_url}
+  on_object_finalized  {endpoints.object_function_url}
+  on_drift_alert       {endpoints.drift_function_url}
+  Pub/Sub publisher    {endpoints.pubsub_host}   (PUBSUB_EMULATOR_HOST, topic {settings.topic})
+
+drop a file (the prices-arrival route watches gs://local-data/incoming/*.csv):
+  .venv/bin/python -m pipelines.synthetic --rows 400 --seed 1 --out {incoming}/prices-0002.csv
+send a drift alert (the prices-drift route retrains on gs://local-data/training/latest.csv):
+  .venv/bin/python -m pipelines.synthetic --rows 400 --seed 2 --shift 0.5 \\
+      --out {(settings.buckets / "local-data" / "training" / "latest.csv").relative_to(REPO)}
+  .venv/bin/python -m local.send_alert --target {endpoints.drift_function_url} \\
+      --model projects/local-project/locations/us-central1/models/house-prices --feature sqft=0.5
+list runs:
+  curl -s {endpoints.vertex_url}/v1/{settings.parent}/pipelineJobs
+"""
+
+
+def main() -> int:
+    """Start the stack, print usage, then report runs and decisions until interrupted."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    settings = StackSettings(root=DEMO_ROOT)
+    group = ProcessGroup(settings.root / "logs")
+    try:
+        endpoints = start_stack(group, settings)
+        print(usage(settings, endpoints), flush=True)
+        monitor = RunMonitor(endpoints.vertex_url, settings.parent)
+        decisions = DecisionLog(
+            [endpoints.logs / "on_object_finalized.log", endpoints.logs / "on_drift_alert.log"]
+        )
+        monitor.poll()  # runs kept from an earlier session are shown once
+        while True:
+            for service in group.services:
+                service.check_alive()
+            decisions()
+            monitor.poll()
+            time.sleep(0.5)
+    except StartupError as err:
+        print(f"stack failed: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        group.stop()
+        print("stopped every process of the stack", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""CLI: python -m local.vertex_emulator --host 127.0.0.1 --port 0 --state-dir DIR [--no-execute]."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from local.vertex_emulator import Emulator
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(prog="python -m local.vertex_emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--state-dir", required=True, help="folder for jobs and runs (kept)")
+    parser.add_argument("--no-execute", action="store_true", help="record jobs, leave them PENDING")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGINT or SIGTERM."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s vertex-emulator %(levelname)s %(message)s",
+    )
+    emulator = Emulator(args.state_dir, args.host, args.port, execute=not args.no_execute)
+    # serve_forever runs in a thread so a signal handler can call stop() (shutdown would deadlock
+    # if called from the serving thread).
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    emulator.start()
+    print(f"vertex emulator listening on {emulator.url}", flush=True)
+    done.wait()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""List semantics: the AIP-160 filter subset, orderBy and page tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from local.vertex_emulator.errors import invalid_argument
+
+Job = dict[str, Any]
+Predicate = Callable[[Job], bool]
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+TIME_FIELDS = {
+    "create_time": "createTime",
+    "update_time": "updateTime",
+    "start_time": "startTime",
+    "end_time": "endTime",
+}
+ORDER_FIELDS = {**TIME_FIELDS, "display_name": "displayName"}
+STRING = r'"((?:[^"\\]|\\.)*)"'
+COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+LABEL_EQ_RE = re.compile(r"^labels\.([a-z][a-z0-9_-]*)\s*(=|!=)\s*" + STRING + "$")
+LABEL_HAS_RE = re.compile(r"^labels\.([a-z][a-z0-9_-]*)\s*:\s*\*$")
+TIME_RE = re.compile(
+    r"^(create_time|update_time|start_time|end_time)\s*(>=|<=|!=|=|>|<)\s*" + STRING + "$"
+)
+FIELD_RE = re.compile(r'^(state|display_name|pipeline_name)\s*(=|!=)\s*(?:"([^"]*)"|(\w+))$')
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp (with Z or an offset)."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise invalid_argument(f"filter: {text!r} is not an RFC 3339 timestamp.") from err
+
+
+def parse_filter(text: str) -> list[Predicate]:
+    """Parse `term AND term ...` into predicates; unknown terms are errors naming them."""
+    if not text.strip():
+        return []
+    return [_parse_term(term.strip()) for term in re.split(r"\s+AND\s+", text.strip())]
+
+
+def _parse_term(term: str) -> Predicate:
+    """Parse one filter term."""
+    if match := LABEL_EQ_RE.match(term):
+        key, op, value = match.groups()
+        return lambda job: COMPARATORS[op](job.get("labels", {}).get(key), _unescape(value))
+    if match := LABEL_HAS_RE.match(term):
+        key = match.group(1)
+        return lambda job: key in job.get("labels", {})
+    if match := TIME_RE.match(term):
+        field, op, value = match.groups()
+        bound = parse_time(_unescape(value))
+        json_field = TIME_FIELDS[field]
+        return lambda job: json_field in job and COMPARATORS[op](parse_time(job[json_field]), bound)
+    if match := FIELD_RE.match(term):
+        field, op, quoted, bare = match.groups()
+        value = quoted if quoted is not None else bare
+        return lambda job: COMPARATORS[op](_field_value(job, field), value)
+    raise invalid_argument(
+        f'filter: unsupported term {term!r}. Supported: labels.KEY="V", labels.KEY:*, '
+        'create_time|update_time|start_time|end_time (=, !=, >, >=, <, <=) "RFC3339", '
+        'state=PIPELINE_STATE_..., display_name="...", pipeline_name="...", joined by AND.'
+    )
+
+
+def _unescape(value: str) -> str:
+    """Undo backslash escapes inside a quoted filter string."""
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def _field_value(job: Job, field: str) -> str:
+    """Return a plain field used by the filter."""
+    if field == "state":
+        return job.get("state", "")
+    if field == "display_name":
+        return job.get("displayName", "")
+    return job.get("pipelineSpec", {}).get("pipelineInfo", {}).get("name", "")
+
+
+def sort_jobs(jobs: list[Job], order_by: str) -> list[Job]:
+    """Sort by `field [desc], ...`; the default is create_time desc, as Vertex does."""
+    keys = [part.strip() for part in (order_by or "create_time desc").split(",") if part.strip()]
+    ordered = sorted(jobs, key=lambda job: job["name"])
+    for key in reversed(keys):
+        words = key.split()
+        field = words[0]
+        if field not in ORDER_FIELDS or len(words) > 2 or words[1:] not in ([], ["desc"], ["asc"]):
+            raise invalid_argument(
+                f"orderBy: unsupported {key!r}; use one of {', '.join(ORDER_FIELDS)} "
+                "optionally followed by desc."
+            )
+        json_field = ORDER_FIELDS[field]
+        ordered.sort(key=lambda job, f=json_field: job.get(f, ""), reverse=words[1:] == ["desc"])
+    return ordered
+
+
+def page(jobs: list[Job], page_size: str, page_token: str, query_key: str) -> tuple[list[Job], str]:
+    """Return one page and the token for the next (empty when there is none)."""
+    size = _page_size(page_size)
+    offset = _decode_token(page_token, query_key) if page_token else 0
+    chunk = jobs[offset : offset + size]
+    next_offset = offset + size
+    token = _encode_token(next_offset, query_key) if next_offset < len(jobs) else ""
+    return chunk, token
+
+
+def _page_size(text: str) -> int:
+    """Parse pageSize: 0 or absent means the default; values above the maximum are capped."""
+    try:
+        size = int(text or 0)
+    except ValueError as err:
+        raise invalid_argument(f"pageSize: {text!r} is not an integer.") from err
+    if size < 0:
+        raise invalid_argument(f"pageSize must not be negative, got {size}.")
+    return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def query_key(filter_text: str, order_by: str) -> str:
+    """Fingerprint a query so a page token is only valid for the query that made it."""
+    return hashlib.sha256(f"{filter_text}\0{order_by}".encode()).hexdigest()[:16]
+
+
+def _encode_token(offset: int, key: str) -> str:
+    """Encode a page token."""
+    return base64.urlsafe_b64encode(json.dumps({"o": offset, "q": key}).encode()).decode()
+
+
+def _decode_token(token: str, key: str) -> int:
+    """Decode a page token made for the same query."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = int(data["o"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise invalid_argument(f"pageToken {token!r} is not valid.") from err
+    if data.get("q") != key:
+        raise invalid_argument("pageToken was issued for a different filter or orderBy.")
+    return offset

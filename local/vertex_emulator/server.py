@@ -1,0 +1,110 @@
+"""HTTP front of the emulator: Vertex AI v1 REST routes for PipelineJobs, /emulator/ controls."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from local.vertex_emulator.errors import ApiError, invalid_argument, not_found
+from local.vertex_emulator.faults import parse_fault
+from local.vertex_emulator.service import PipelineService
+
+log = logging.getLogger(__name__)
+PARENT = r"/v1/(projects/[^/]+/locations/[^/]+)"
+COLLECTION_RE = re.compile(PARENT + r"/pipelineJobs$")
+JOB_RE = re.compile(PARENT + r"/pipelineJobs/([^/:]+)$")
+CANCEL_RE = re.compile(PARENT + r"/pipelineJobs/([^/:]+):cancel$")
+Response = tuple[int, Any]
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    """Route one request to the service and answer JSON (errors in Google's shape)."""
+
+    service: PipelineService  # set on the subclass made by make_server
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        """Handle get, list and the request log."""
+        self._respond(self._route_get)
+
+    def do_POST(self) -> None:
+        """Handle create, cancel and the control endpoints."""
+        self._respond(self._route_post)
+
+    def do_DELETE(self) -> None:
+        """Handle clearing faults."""
+        self._respond(self._route_delete)
+
+    def _route_get(self, path: str, query: dict[str, str]) -> Response:
+        if match := COLLECTION_RE.match(path):
+            return 200, self.service.list(match.group(1), query)
+        if match := JOB_RE.match(path):
+            return 200, self.service.get(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
+        if path == "/emulator/requests":
+            return 200, self.service.store.requests()
+        raise not_found(f"No route for GET {path}.")
+
+    def _route_post(self, path: str, query: dict[str, str]) -> Response:
+        if match := COLLECTION_RE.match(path):
+            job_id = query.get("pipelineJobId") or query.get("pipeline_job_id")
+            return 200, self.service.create(match.group(1), job_id, self._json_body())
+        if match := CANCEL_RE.match(path):
+            return 200, self.service.cancel(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
+        if path == "/emulator/faults":
+            self.service.faults.add(parse_fault(self._json_body()))
+            return 200, {}
+        if path == "/emulator/reset":
+            self.service.reset()
+            return 200, {}
+        raise not_found(f"No route for POST {path}.")
+
+    def _route_delete(self, path: str, query: dict[str, str]) -> Response:
+        if path == "/emulator/faults":
+            self.service.faults.clear()
+            return 200, {}
+        raise not_found(f"No route for DELETE {path}.")
+
+    def _json_body(self) -> Any:
+        """Read the request body as JSON; an empty body is an empty object."""
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError as err:
+            raise invalid_argument(f"Invalid JSON payload received. {err}") from err
+
+    def _respond(self, route: Callable[[str, dict[str, str]], Response]) -> None:
+        """Run a route and write its JSON answer."""
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        try:
+            status, body = route(unquote(url.path), query)
+        except ApiError as err:
+            status, body = err.code, err.to_json()
+        except Exception as err:  # an emulator bug still answers in Google's shape
+            log.exception("internal error on %s %s", self.command, self.path)
+            status, body = 500, ApiError(500, f"Internal emulator error: {err}").to_json()
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Send access logs to logging instead of stderr."""
+        log.debug(format, *args)
+
+
+def make_server(host: str, port: int, service: PipelineService) -> ThreadingHTTPServer:
+    """Bind an HTTP server whose handler talks to `service`."""
+    handler = type("BoundEmulatorHandler", (EmulatorHandler,), {"service": service})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server

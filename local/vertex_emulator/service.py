@@ -1,0 +1,111 @@
+"""PipelineJob operations (create, get, list, cancel) on top of the store and the executor."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from local.vertex_emulator import listing
+from local.vertex_emulator.errors import ApiError, already_exists, failed_precondition, not_found
+from local.vertex_emulator.executor import PipelineExecutor
+from local.vertex_emulator.faults import FaultInjector, FaultKind, fault_error
+from local.vertex_emulator.store import Job, JobStore, now_rfc3339
+from local.vertex_emulator.validation import parse_pipeline_job, validate_create
+
+log = logging.getLogger(__name__)
+FINAL_STATES = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
+
+
+class PipelineService:
+    """The Vertex AI PipelineService subset the emulator speaks."""
+
+    def __init__(self, store: JobStore, executor: PipelineExecutor | None, faults: FaultInjector):
+        self.store = store
+        self.executor = executor
+        self.faults = faults
+
+    def create(self, parent: str, job_id: str | None, body: Any) -> Job:
+        """Create a job; every attempt (also failed ones) is recorded in the request log."""
+        job_id = job_id or f"job-{secrets.token_hex(8)}"
+        try:
+            job = self._create(parent, job_id, body)
+        except ApiError as err:
+            log.info("create %s/%s -> %s %s", parent, job_id, err.code, err.message)
+            self.store.record_request({"job_id": job_id, "body": body, "status": err.code})
+            raise
+        self.store.record_request({"job_id": job_id, "body": body, "status": 200})
+        return job
+
+    def _create(self, parent: str, job_id: str, body: Any) -> Job:
+        """Apply faults, validate, store, and queue for execution."""
+        fault = self.faults.take()
+        if fault is not None and fault.kind is FaultKind.STATUS:
+            raise fault_error(fault)
+        if fault is not None:
+            time.sleep(fault.seconds)
+        job = parse_pipeline_job(body)
+        validate_create(job, job_id, require_runnable=self.executor is not None)
+        name = f"{parent}/pipelineJobs/{job_id}"
+        stamp = now_rfc3339()
+        job.update(name=name, state="PIPELINE_STATE_PENDING", createTime=stamp, updateTime=stamp)
+        for output_only in ("startTime", "endTime", "error", "jobDetail"):
+            job.pop(output_only, None)
+        if not self.store.insert(job):
+            raise already_exists(f"PipelineJob {name} already exists.")
+        if self.executor is not None:
+            self.executor.submit(name)
+        log.info("created %s", name)
+        return job
+
+    def get(self, name: str) -> Job:
+        """Return one job or NOT_FOUND."""
+        job = self.store.get(name)
+        if job is None:
+            raise not_found(f"PipelineJob {name} is not found.")
+        return job
+
+    def list(self, parent: str, query: dict[str, str]) -> dict[str, Any]:
+        """Filter, order and page the jobs under a parent."""
+        filter_text = query.get("filter", "")
+        order_by = query.get("orderBy", query.get("order_by", ""))
+        predicates = listing.parse_filter(filter_text)
+        jobs = [j for j in self.store.list(parent) if all(p(j) for p in predicates)]
+        jobs = listing.sort_jobs(jobs, order_by)
+        key = listing.query_key(filter_text, order_by)
+        chunk, token = listing.page(
+            jobs,
+            query.get("pageSize", query.get("page_size", "")),
+            query.get("pageToken", query.get("page_token", "")),
+            key,
+        )
+        response: dict[str, Any] = {"pipelineJobs": chunk} if chunk else {}
+        if token:
+            response["nextPageToken"] = token
+        return response
+
+    def cancel(self, name: str) -> dict[str, Any]:
+        """Cancel a job that has not finished; a finished one is FAILED_PRECONDITION."""
+        job = self.get(name)
+        if job["state"] in FINAL_STATES:
+            state = job["state"].removeprefix("PIPELINE_STATE_")
+            raise failed_precondition(f"Cannot cancel PipelineJob {name} in state {state}.")
+        if self.executor is None:
+            self.store.update(name, _cancel_now)
+            return {}
+        self.store.update(name, lambda j: j.update(state="PIPELINE_STATE_CANCELLING"))
+        self.executor.cancel(name)
+        return {}
+
+    def reset(self) -> None:
+        """Forget all jobs, requests and faults."""
+        self.faults.clear()
+        self.store.reset()
+
+
+def _cancel_now(job: Job) -> None:
+    """Cancel a job that nothing is executing."""
+    job["state"] = "PIPELINE_STATE_CANCELLED"
+    job["endTime"] = now_rfc3339()
+    job["error"] = {"code": 1, "message": "CANCELED"}

@@ -1,0 +1,107 @@
+"""Job and request records kept in memory and mirrored to a state folder (survives restarts)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+Job = dict[str, Any]
+
+
+def now_rfc3339() -> str:
+    """Return the current UTC time as RFC 3339 with microseconds (sortable as text)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write JSON so a reader (or a crash) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+class JobStore:
+    """Thread-safe PipelineJob records, one JSON file per job under `state_dir/jobs`."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        self.jobs_dir = self.state_dir / "jobs"
+        self.requests_path = self.state_dir / "requests.jsonl"
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._load()
+
+    def _load(self) -> None:
+        """Read every stored job back into memory."""
+        for path in sorted(self.jobs_dir.glob("**/*.json")):
+            job = json.loads(path.read_text())
+            self._jobs[job["name"]] = job
+
+    def _path(self, name: str) -> Path:
+        """Map a resource name to its file."""
+        return self.jobs_dir / (name.replace("/", "~") + ".json")
+
+    def insert(self, job: Job) -> bool:
+        """Store a new job; return False when the name is taken."""
+        with self._lock:
+            if job["name"] in self._jobs:
+                return False
+            self._jobs[job["name"]] = job
+            write_json_atomically(self._path(job["name"]), job)
+            return True
+
+    def get(self, name: str) -> Job | None:
+        """Return a copy of one job, or None."""
+        with self._lock:
+            job = self._jobs.get(name)
+            return copy.deepcopy(job) if job is not None else None
+
+    def update(self, name: str, change: Callable[[Job], None]) -> Job:
+        """Apply `change` to a job under the lock, stamp updateTime, persist, return a copy."""
+        with self._lock:
+            job = self._jobs[name]
+            change(job)
+            job["updateTime"] = now_rfc3339()
+            write_json_atomically(self._path(name), job)
+            return copy.deepcopy(job)
+
+    def list(self, parent: str) -> list[Job]:
+        """Return copies of the jobs under one `projects/P/locations/L` parent."""
+        prefix = parent + "/pipelineJobs/"
+        with self._lock:
+            return [copy.deepcopy(j) for n, j in self._jobs.items() if n.startswith(prefix)]
+
+    def names_in_states(self, states: set[str]) -> list[str]:
+        """Return names of jobs in any of `states`, oldest first."""
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if j.get("state") in states]
+            return [j["name"] for j in sorted(jobs, key=lambda j: j["createTime"])]
+
+    def record_request(self, entry: dict[str, Any]) -> None:
+        """Append one create request to the request log."""
+        with self._lock:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            with self.requests_path.open("a") as out:
+                out.write(json.dumps(entry) + "\n")
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Return the create requests received, in order."""
+        with self._lock:
+            if not self.requests_path.exists():
+                return []
+            return [json.loads(line) for line in self.requests_path.read_text().splitlines()]
+
+    def reset(self) -> None:
+        """Forget every job and request."""
+        with self._lock:
+            for name in list(self._jobs):
+                self._path(name).unlink(missing_ok=True)
+            self._jobs.clear()
+            self.requests_path.unlink(missing_ok=True)

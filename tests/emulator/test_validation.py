@@ -1,0 +1,137 @@
+"""Create-time validation: the official PipelineJob type, id and label rules, parameters, 409."""
+
+import pytest
+import requests
+
+from tests.emulator.helpers import body_for, create, jobs_url
+
+
+def error_of(response) -> dict:
+    """Return the `error` object of a Google-shaped error response."""
+    payload = response.json()
+    assert set(payload) == {"error"}
+    assert set(payload["error"]) == {"code", "message", "status"}
+    assert payload["error"]["code"] == response.status_code
+    return payload["error"]
+
+
+def test_create_returns_a_pending_job_with_output_fields(recorder, specs):
+    response = create(recorder, "run-1", body_for(specs["tiny"], a=2))
+    assert response.status_code == 200
+    job = response.json()
+    assert job["name"] == "projects/test-project/locations/us-central1/pipelineJobs/run-1"
+    assert job["state"] == "PIPELINE_STATE_PENDING"
+    assert job["createTime"].endswith("Z")
+    assert job["runtimeConfig"]["parameterValues"] == {"a": 2}
+
+
+def test_reused_id_is_409_already_exists(recorder, specs):
+    assert create(recorder, "run-1", body_for(specs["tiny"], a=2)).status_code == 200
+    response = create(recorder, "run-1", body_for(specs["tiny"], a=3))
+    error = error_of(response)
+    assert response.status_code == 409
+    assert error["status"] == "ALREADY_EXISTS"
+    assert "pipelineJobs/run-1 already exists" in error["message"]
+
+
+def test_unknown_field_is_rejected_by_the_official_type(recorder, specs):
+    body = {**body_for(specs["tiny"], a=2), "pipelineSpecUri": "gs://x/y.yaml"}
+    error = error_of(create(recorder, "run-1", body))
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert 'no field named "pipelineSpecUri"' in error["message"]
+
+
+def test_wrongly_typed_field_is_rejected(recorder, specs):
+    body = {**body_for(specs["tiny"], a=2), "labels": ["not", "a", "map"]}
+    error = error_of(create(recorder, "run-1", body))
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert "labels" in error["message"]
+
+
+@pytest.mark.parametrize("job_id", ["Run-1", "1run", "run_1", "r" * 129, "run.1"])
+def test_job_id_rule(recorder, specs, job_id):
+    error = error_of(create(recorder, job_id, body_for(specs["tiny"], a=2)))
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert f"pipelineJobId {job_id!r} is invalid" in error["message"]
+
+
+def test_longest_valid_job_id_is_accepted(recorder, specs):
+    assert create(recorder, "r" + "-" * 127, body_for(specs["tiny"], a=2)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("labels", "fragment"),
+    [
+        ({"Team": "x"}, "key 'Team' is invalid"),
+        ({"team": "Pricing"}, "value 'Pricing' of key 'team' is invalid"),
+        ({"team": "x" * 64}, "of key 'team' is invalid"),
+        ({f"k{i}": "v" for i in range(65)}, "at most 64 labels"),
+    ],
+)
+def test_label_rules(recorder, specs, labels, fragment):
+    body = {**body_for(specs["tiny"], a=2), "labels": labels}
+    error = error_of(create(recorder, "run-1", body))
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert fragment in error["message"]
+
+
+def test_parameter_of_the_wrong_type(recorder, specs):
+    error = error_of(create(recorder, "run-1", body_for(specs["tiny"], a="two")))
+    assert error["message"] == (
+        "runtimeConfig.parameterValues['a']: expected NUMBER_INTEGER, got str 'two'."
+    )
+
+
+def test_fractional_number_for_an_integer_parameter(recorder, specs):
+    error = error_of(create(recorder, "run-1", body_for(specs["tiny"], a=2.5)))
+    assert "expected NUMBER_INTEGER" in error["message"]
+
+
+def test_unknown_parameter_is_named(recorder, specs):
+    error = error_of(create(recorder, "run-1", body_for(specs["tiny"], a=1, colour="red")))
+    assert "unknown parameter(s) colour" in error["message"]
+    assert "a, b, note" in error["message"]
+
+
+def test_missing_required_parameter_is_named(recorder, specs):
+    error = error_of(create(recorder, "run-1", body_for(specs["tiny"], b=2.0)))
+    assert error["message"] == "runtimeConfig.parameterValues is missing required parameter(s): a."
+
+
+def test_spec_or_template_is_required(recorder):
+    error = error_of(create(recorder, "run-1", {"displayName": "nothing"}))
+    assert error["message"] == "PipelineJob must set pipelineSpec or templateUri."
+
+
+def test_template_uri_is_recorded(recorder):
+    uri = "https://us-central1-kfp.pkg.dev/p/repo/house-prices/v1"
+    response = create(recorder, "run-1", {"templateUri": uri})
+    assert response.status_code == 200
+    assert response.json()["templateUri"] == uri
+
+
+def test_container_components_are_refused_naming_them(runner, specs):
+    error = error_of(create(runner, "run-1", body_for(specs["with-container"])))
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert (
+        "container components: comp-shell-step (executor exec-shell-step, alpine:3.20)"
+        in (error["message"])
+    )
+
+
+def test_invalid_json_is_a_google_shaped_400(recorder):
+    response = requests.post(
+        jobs_url(recorder), params={"pipelineJobId": "run-1"}, data=b"{not json", timeout=10
+    )
+    error = error_of(response)
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert error["message"].startswith("Invalid JSON payload received.")
+
+
+def test_unknown_job_is_404(recorder):
+    response = requests.get(f"{jobs_url(recorder)}/nope", timeout=10)
+    error = error_of(response)
+    assert error["status"] == "NOT_FOUND"
+    assert error["message"] == (
+        "PipelineJob projects/test-project/locations/us-central1/pipelineJobs/nope is not found."
+    )

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from pipelines.registry import (
+    claim_next_version,
+    promote_version,
+    promotion_decision,
+    read_champion,
+)
+from pipelines.uri_io import (
+    create_uri_bytes,
+    join_uri,
+    list_uri_children,
+    read_uri_bytes,
+    read_uri_bytes_if_present,
+    split_gcs_uri,
+    write_uri_bytes,
+)
+
+CHAMPION = {"version": 4, "metrics": {"rmse": 100.0, "mae": 80.0, "r2": 0.9}}
+
+
+def test_first_model_is_promoted():
+    assert promotion_decision({"rmse": 1e9}, None, 0.05) == (True, "no champion yet")
+
+
+@pytest.mark.parametrize(("rmse", "promote"), [(94.0, True), (95.0, True), (96.0, False),
+                                               (120.0, False)])
+def test_challenger_must_beat_the_champion_by_min_improvement(rmse, promote):
+    decided, reason = promotion_decision({"rmse": rmse}, CHAMPION, 0.05)
+    assert decided is promote
+    assert f"challenger rmse {rmse:.2f} vs champion v4 rmse 100.00 (needs <= 95.00" in reason
+
+
+def test_registry_round_trip_on_a_local_folder(tmp_path):
+    registry = str(tmp_path / "registry")
+    assert read_champion(registry) is None
+    assert claim_next_version(registry, {"rmse": 3.0}) == 1
+    assert claim_next_version(registry, {"rmse": 2.0}) == 2
+    pointer = promote_version(registry, 2, {"rmse": 2.0})
+    assert read_champion(registry) == pointer
+    assert pointer["model_uri"] == f"{registry}/versions/2/model.joblib"
+    saved = json.loads((tmp_path / "registry/versions/1/metrics.json").read_text())
+    assert saved == {"rmse": 3.0}
+
+
+def test_a_version_claimed_by_another_run_is_skipped(tmp_path):
+    registry = str(tmp_path)
+    # Another run created versions/2 between our listing and our claim: we must not overwrite.
+    (tmp_path / "versions" / "1").mkdir(parents=True)
+    assert create_uri_bytes(join_uri(registry, "versions", "2", "metrics.json"), b"{}")
+    (tmp_path / "versions" / "2").rename(tmp_path / "versions" / "2-in-flight")
+    assert claim_next_version(registry, {}) == 2
+    assert not create_uri_bytes(join_uri(registry, "versions", "2", "metrics.json"), b"{}")
+    assert claim_next_version(registry, {}) == 3
+
+
+def test_registry_on_gcs(make_bucket):
+    make_bucket("models")
+    registry = "gs://models/house-prices/registry"
+    assert read_champion(registry) is None
+    assert claim_next_version(registry, {"rmse": 5.0}) == 1
+    write_uri_bytes(join_uri(registry, "versions", "1", "model.joblib"), b"model-bytes")
+    promote_version(registry, 1, {"rmse": 5.0})
+    assert claim_next_version(registry, {"rmse": 4.0}) == 2
+    assert read_champion(registry)["version"] == 1
+    assert list_uri_children(join_uri(registry, "versions")) == ["1", "2"]
+    assert read_uri_bytes(f"{registry}/versions/1/model.joblib") == b"model-bytes"
+    # Not asserted here: create-only on GCS relies on ifGenerationMatch=0, which real GCS
+    # enforces but gcp-storage-emulator ignores (it overwrites).
+
+
+def test_missing_objects_and_bad_uris_are_named(make_bucket, tmp_path):
+    make_bucket("data")
+    with pytest.raises(FileNotFoundError, match=r"no object at gs://data/nothing\.csv"):
+        read_uri_bytes("gs://data/nothing.csv")
+    assert read_uri_bytes_if_present("gs://data/nothing.csv") is None
+    assert read_uri_bytes_if_present(str(tmp_path / "nothing.csv")) is None
+    with pytest.raises(ValueError, match="gs:// URI has no bucket: 'gs:///x'"):
+        split_gcs_uri("gs:///x")
+    assert list_uri_children(str(tmp_path / "absent")) == []
