@@ -150,6 +150,8 @@ def run(args: argparse.Namespace) -> dict:
         vertex = start_emulator_process(work / "vertex")
         stack.callback(vertex.stop)
         upload(storage_url, TEMPLATE_BUCKET, TEMPLATE_NAME, TEMPLATE_SOURCE.read_bytes())
+        # The sample's submit() creates the pipeline-root bucket when missing; have it exist.
+        upload(storage_url, PIPELINE_ROOT.split("/")[2], "runs/.keep", b"keep")
         env = {
             "TRIGGERS_CONFIG": str(gcs_config(work)),
             "GOOGLE_CLOUD_PROJECT": PROJECT,
