@@ -100,7 +100,7 @@ def test_age_is_bounded(server_factory):
     policy = RetryPolicy(min_backoff=0.05, max_backoff=0.05, max_age=0.2, request_timeout=2.0)
     (result,) = deliver_all([Delivery(server.url, event("x"))], policy, senders=1).results
     assert result.outcome is Outcome.GAVE_UP
-    assert 2 <= result.attempts <= 5
+    assert 2 <= result.attempts < policy.max_attempts  # the age ended it, not the count
     assert set(result.statuses) == {503}
 
 
