@@ -7,6 +7,27 @@ from benchmarks.hostile import Expect, HostileRunner, load_corpus, server_answer
 from benchmarks.hostile_strategies import hostile_events
 
 CORPUS = load_corpus()
+# Defects in functions/ these cases expose (reported to the core branch). Strict: once fixed, the
+# case passes, the xfail fails, and the entry must go.
+_HUGE_LOG = "the 1.1 MiB value is repeated in the log line (> Cloud Logging's 256 KB entry limit)"
+_DEEP_JSON = "json.loads raises RecursionError, which escapes the parser: HTTP 500, redelivered"
+KNOWN_DEFECTS = {
+    "drift-nested-alert-100000": _DEEP_JSON,
+    "drift-nested-logentry-100000": _DEEP_JSON,
+    "object-generation-beyond-int64": "a generation above int64's maximum is accepted and launched",
+    "drift-model-number": "a numeric model is read as text and launched",
+    "object-huge-name": _HUGE_LOG,
+    "drift-huge-alert": _HUGE_LOG,
+}
+
+
+def corpus_params():
+    params = []
+    for event in CORPUS:
+        reason = KNOWN_DEFECTS.get(event.name)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param(event, id=event.name, marks=marks))
+    return params
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +42,7 @@ def test_corpus_is_large_and_covers_both_functions():
     assert max(len(event.body) for event in CORPUS) > 1024 * 1024
 
 
-@pytest.mark.parametrize("event", CORPUS, ids=[event.name for event in CORPUS])
+@pytest.mark.parametrize("event", corpus_params())
 def test_corpus_event(runner, event):
     verdict = runner.send(event)
     assert verdict.problems == []
