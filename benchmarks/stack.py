@@ -73,10 +73,14 @@ class Emulator:
                 return jobs
 
     def stop(self) -> None:
-        """Stop the emulator process."""
+        """Stop the emulator process (killed if it does not exit within 10 s)."""
         if self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 def start_emulator_process(state_dir: Path, execute: bool = False) -> Emulator:
