@@ -1,4 +1,4 @@
-"""A one-step KFP pipeline whose inputs echo what the triggers pass; compiled for the reliability suite.
+"""A one-step KFP pipeline whose inputs echo what the triggers pass (reliability suite).
 
 Regenerate: .venv/bin/python tests/data/reliability/probe_pipeline.py
 """
