@@ -1,16 +1,19 @@
 """Placeholders are plain text; values are converted by the template's declared types."""
 
+import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from vertex_trigger.parameters import ParameterError, ParameterType, convert, render
 from vertex_trigger.placeholders import placeholders_in, substitute
 from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
 
-from tests.functions.helpers import TYPED_TEMPLATE
+from tests.functions.helpers import DATA, TYPED_TEMPLATE
 
 TEMPLATE = parse_template(
     TemplateRef(TemplateKind.LOCAL, str(TYPED_TEMPLATE)), TYPED_TEMPLATE.read_bytes(), "v1"
@@ -159,3 +162,22 @@ def test_any_object_name_substitutes_as_itself(name: str) -> None:
         {"data_uri": "{uri}", "generation": 1, "note": "{name}"}, TEMPLATE.inputs, values
     )
     assert rendered["note"] == name
+
+
+def test_fixture_templates_are_real_kfp_output(tmp_path: Path) -> None:
+    """Recompiling tests/functions/data/typed_pipeline.py reproduces the committed fixtures."""
+    spec = importlib.util.spec_from_file_location("typed_pipeline", DATA / "typed_pipeline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from kfp import compiler
+
+    for name, pipeline_name in [
+        ("typed_pipeline.yaml", None),
+        ("typed_pipeline_v2.yaml", "typed-trigger-v2"),
+    ]:
+        out = tmp_path / name
+        compiler.Compiler().compile(module.typed_pipeline, str(out), pipeline_name=pipeline_name)
+        fresh, committed = (yaml.safe_load(p.read_text()) for p in (out, DATA / name))
+        fresh.pop("sdkVersion")
+        committed.pop("sdkVersion")
+        assert fresh == committed
