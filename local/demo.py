@@ -258,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, turn SIGTERM into an interrupt (so cleanup runs), and run the demo."""
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
     parser.parse_args(sys.argv[1:] if argv is None else argv)
+    # Ctrl-C and SIGTERM both unwind through `finally`, which stops every process; SIGINT is set
+    # explicitly because a shell starting us in the background leaves it ignored.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return run(StackSettings(root=DEMO_ROOT))
 
 

@@ -31,6 +31,7 @@ send a drift alert (the prices-drift route retrains on gs://local-data/training/
       --out {(settings.buckets / "local-data" / "training" / "latest.csv").relative_to(REPO)}
   .venv/bin/python -m local.send_alert --target {endpoints.drift_function_url} \\
       --model projects/local-project/locations/us-central1/models/house-prices --feature sqft=0.5
+  (one retraining per model per hour: a second alert within the route's cooldown is a duplicate)
 list runs:
   curl -s {endpoints.vertex_url}/v1/{settings.parent}/pipelineJobs
 """
@@ -38,7 +39,10 @@ list runs:
 
 def main() -> int:
     """Start the stack, print usage, then report runs and decisions until interrupted."""
+    # Ctrl-C and SIGTERM both unwind through `finally`, which stops every process; SIGINT is set
+    # explicitly because a shell starting us in the background leaves it ignored.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     settings = StackSettings(root=DEMO_ROOT)
     group = ProcessGroup(settings.root / "logs")
     try:

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from local.vertex_emulator.executor import PipelineExecutor
+from local.vertex_emulator.executor import PipelineExecutor, recover_interrupted
 from local.vertex_emulator.faults import FaultInjector
 from local.vertex_emulator.server import make_server
 from local.vertex_emulator.service import PipelineService
@@ -22,6 +22,8 @@ class Emulator:
         state_dir = Path(state_dir).resolve()
         self.store = JobStore(state_dir)
         self.executor = PipelineExecutor(self.store, state_dir / "runs") if execute else None
+        if self.executor is None:
+            recover_interrupted(self.store)  # a killed emulator may have left RUNNING jobs
         self.service = PipelineService(self.store, self.executor, FaultInjector())
         self._server = make_server(host, port, self.service)
         bound_host, bound_port = self._server.server_address[:2]

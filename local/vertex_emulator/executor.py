@@ -38,10 +38,8 @@ class PipelineExecutor:
 
     def start(self) -> None:
         """Re-queue jobs left unfinished by a previous emulator process, then start working."""
-        for name in self.store.names_in_states({"PIPELINE_STATE_CANCELLING"}):
-            self.store.update(name, _mark_cancelled)
+        recover_interrupted(self.store)
         for name in self.store.names_in_states(ACTIVE):
-            self.store.update(name, _reset_to_pending)
             self._queue.put(name)
         self._thread.start()
 
@@ -118,6 +116,14 @@ class PipelineExecutor:
             self._stop.wait(POLL_SECONDS)
 
 
+def recover_interrupted(store: JobStore) -> None:
+    """After a restart nothing is running: cancelling jobs end CANCELLED, running ones PENDING."""
+    for name in store.names_in_states({"PIPELINE_STATE_CANCELLING"}):
+        store.update(name, _mark_cancelled)
+    for name in store.names_in_states({"PIPELINE_STATE_RUNNING"}):
+        store.update(name, _reset_to_pending)
+
+
 def _prepare_run_dir(run_dir: Path, job: dict[str, Any]) -> None:
     """Write the request the subprocess reads, clearing leftovers of an interrupted attempt."""
     for leftover in ("progress.json", "result.json"):
@@ -178,9 +184,7 @@ def _run_error(result: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str,
     failed = result.get("failedTasks") or []
     if not failed:
         return {"code": FAILED_PRECONDITION, "message": result.get("message", "The run failed.")}
-    reasons = "; ".join(
-        f"{t['taskName']}: {t['reason']}" for t in tasks if t.get("reason")
-    )
+    reasons = "; ".join(f"{t['taskName']}: {t['reason']}" for t in tasks if t.get("reason"))
     message = (
         f"The DAG failed because some tasks failed. The failed tasks are: [{', '.join(failed)}]."
     )

@@ -46,7 +46,8 @@ class PipelineService:
         if fault is not None:
             time.sleep(fault.seconds)
         job = parse_pipeline_job(body)
-        validate_create(job, job_id, require_runnable=self.executor is not None)
+        location = parent.rsplit("/", 1)[-1]
+        validate_create(job, job_id, location, require_runnable=self.executor is not None)
         name = f"{parent}/pipelineJobs/{job_id}"
         stamp = now_rfc3339()
         job.update(name=name, state="PIPELINE_STATE_PENDING", createTime=stamp, updateTime=stamp)

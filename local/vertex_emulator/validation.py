@@ -13,6 +13,9 @@ from local.vertex_emulator.errors import invalid_argument
 JOB_ID_RE = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
 LABEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 LABEL_VALUE_RE = re.compile(r"^[a-z0-9_-]{0,63}$")
+NETWORK_RE = re.compile(r"^projects/\d+/global/networks/[^/]+$")
+KMS_KEY_RE = re.compile(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$")
+SERVICE_ACCOUNT_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LABELS = 64
 MAX_DISPLAY_NAME = 128
 LIGHTWEIGHT_EXECUTOR_MODULE = "kfp.dsl.executor_main"
@@ -67,6 +70,29 @@ def check_display_name(job: dict[str, Any]) -> None:
     if len(name) > MAX_DISPLAY_NAME:
         raise invalid_argument(
             f"displayName is {len(name)} characters long; at most {MAX_DISPLAY_NAME} are allowed."
+        )
+
+
+def check_placement(job: dict[str, Any], location: str) -> None:
+    """Check serviceAccount, network and encryptionSpec against their documented formats."""
+    account = job.get("serviceAccount")
+    if account and not SERVICE_ACCOUNT_RE.match(account):
+        raise invalid_argument(f"serviceAccount {account!r} is not a service account email.")
+    network = job.get("network")
+    if network and not NETWORK_RE.match(network):
+        raise invalid_argument(
+            f"network {network!r} is invalid: use projects/PROJECT_NUMBER/global/networks/NAME."
+        )
+    key = job.get("encryptionSpec", {}).get("kmsKeyName", "")
+    if "encryptionSpec" in job and not (match := KMS_KEY_RE.match(key)):
+        raise invalid_argument(
+            f"encryptionSpec.kmsKeyName {key!r} is invalid: use "
+            "projects/P/locations/L/keyRings/R/cryptoKeys/K."
+        )
+    if "encryptionSpec" in job and match.group(1) != location:
+        raise invalid_argument(
+            f"encryptionSpec.kmsKeyName {key!r} is in {match.group(1)!r}; the key must be in "
+            f"the job's region {location!r}."
         )
 
 
@@ -195,11 +221,14 @@ def check_runtime_config(job: dict[str, Any]) -> None:
         check_parameter_values(spec, runtime.get("parameterValues", {}))
 
 
-def validate_create(job: dict[str, Any], job_id: str, *, require_runnable: bool) -> None:
+def validate_create(
+    job: dict[str, Any], job_id: str, location: str, *, require_runnable: bool
+) -> None:
     """Run every create-time check on a parsed PipelineJob."""
     check_job_id(job_id)
     check_labels(job.get("labels", {}))
     check_display_name(job)
+    check_placement(job, location)
     check_spec_present(job)
     check_runtime_config(job)
     if require_runnable and job.get("pipelineSpec") is not None:

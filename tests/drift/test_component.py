@@ -1,13 +1,18 @@
 import json
+import time
 
 import pytest
+import requests
 from kfp import local
 
 from local.pubsub_publish_server import PublishServer
+from local.vertex_emulator import start_emulator
 from pipelines.drift_component import drift_check
 from pipelines.drift_monitoring import drift_monitoring
+from tests.emulator.helpers import body_for, compile_spec, create, jobs_url
 
 TOPIC = "projects/demo-project/topics/drift-alerts"
+FINAL_STATES = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
 
 
 @pytest.fixture
@@ -55,3 +60,35 @@ def test_monitoring_pipeline_without_drift_publishes_nothing(kfp_local, pubsub, 
     )
     assert run.outputs["Output"] is False
     assert pubsub.messages == []
+
+
+def wait_until_final(emulator, job_id, attempts=600):
+    """Poll the job until it ends (bounded by attempts; nothing is asserted on time)."""
+    job = {}
+    for _ in range(attempts):
+        job = requests.get(f"{jobs_url(emulator)}/{job_id}", timeout=10).json()
+        if job.get("state") in FINAL_STATES:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"{job_id} stayed {job.get('state')}")
+
+
+def test_monitoring_pipeline_runs_as_a_vertex_pipeline_job(tmp_path, pubsub, data_dir, model):
+    """Compiled and submitted as a scheduler would: the emulator runs it and the alert goes out."""
+    spec = compile_spec(drift_monitoring, tmp_path)
+    body = body_for(
+        spec,
+        baseline_uri=str(data_dir / "baseline.json"),
+        data_uri=str(data_dir / "sqft_shift.csv"),
+        model=model,
+        topic=TOPIC,
+    )
+    with start_emulator(tmp_path / "vertex", execute=True) as emulator:
+        assert create(emulator, "drift-monitoring-1", body).status_code == 200
+        job = wait_until_final(emulator, "drift-monitoring-1")
+
+    assert job["state"] == "PIPELINE_STATE_SUCCEEDED", job.get("error")
+    [task] = [t for t in job["jobDetail"]["taskDetails"] if t["taskName"] == "drift-check"]
+    assert task["execution"]["metadata"]["output:Output"] is True
+    [message] = pubsub.messages
+    assert json.loads(message.data)["features"][0]["name"] == "sqft"

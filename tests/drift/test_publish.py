@@ -117,7 +117,12 @@ def test_the_server_refuses_what_pubsub_refuses(pubsub, topic, data, attributes,
     publisher = pubsub_v1.PublisherClient()
     with pytest.raises(InvalidArgument, match=message):
         publisher.publish(topic, data, **attributes).result(timeout=30)
-    with pytest.raises(NotFound, match="Topic not found"):
+    assert pubsub.messages == []
+
+
+def test_the_server_answers_not_found_for_a_topic_it_does_not_have(pubsub):
+    publisher = pubsub_v1.PublisherClient()
+    with pytest.raises(NotFound, match="Topic not found: projects/p/topics/other"):
         publisher.publish("projects/p/topics/other", b"a").result(timeout=30)
     assert pubsub.messages == []
 

@@ -9,6 +9,7 @@ from kfp import compiler
 
 from local.vertex_emulator import start_emulator
 from tests.emulator.helpers import (
+    branchy_pipeline,
     compile_spec,
     container_pipeline,
     failing_pipeline,
@@ -21,7 +22,13 @@ from tests.emulator.helpers import (
 def specs(tmp_path_factory) -> dict[str, dict]:
     """Compiled pipeline specs by name (compiled once per session)."""
     folder = tmp_path_factory.mktemp("compiled")
-    pipelines = (tiny_pipeline, failing_pipeline, sleepy_pipeline, container_pipeline)
+    pipelines = (
+        tiny_pipeline,
+        failing_pipeline,
+        sleepy_pipeline,
+        container_pipeline,
+        branchy_pipeline,
+    )
     return {p.name: compile_spec(p, folder) for p in pipelines}
 
 

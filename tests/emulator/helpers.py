@@ -37,6 +37,12 @@ def nap(seconds: float):
     time.sleep(seconds)
 
 
+@dsl.component(base_image="python:3.11")
+def choose(flag: str) -> str:
+    """Echo the flag (the condition reads it)."""
+    return flag
+
+
 @dsl.container_component
 def shell_step():
     """A container component kfp.local's SubprocessRunner cannot run."""
@@ -60,6 +66,14 @@ def failing_pipeline(message: str = "boom from the test"):
 def sleepy_pipeline(seconds: float = 60.0):
     """One long task."""
     nap(seconds=seconds)
+
+
+@dsl.pipeline(name="branchy")
+def branchy_pipeline(flag: str = "yes"):
+    """Add only when the flag says yes."""
+    chosen = choose(flag=flag)
+    with dsl.If(chosen.output == "yes"):
+        add(a=1, b=2.0)
 
 
 @dsl.pipeline(name="with-container")

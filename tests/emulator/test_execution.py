@@ -5,7 +5,7 @@ import time
 import requests
 
 from local.vertex_emulator import start_emulator
-from tests.emulator.helpers import body_for, create, jobs_url
+from tests.emulator.helpers import PARENT, body_for, create, jobs_url
 
 FINAL = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
 
@@ -96,3 +96,51 @@ def test_jobs_survive_a_restart_and_pending_ones_run_after_it(tmp_path, specs):
         job = requests.get(f"{jobs_url(again)}/run-later", timeout=10).json()
         assert job["state"] == "PIPELINE_STATE_SUCCEEDED"
         assert [entry["status"] for entry in again.store.requests()] == [200, 409]
+
+
+def test_a_condition_that_is_not_met_is_not_triggered(runner, specs):
+    create(runner, "run-no", body_for(specs["branchy"], flag="no"))
+    job = wait_for(runner, "run-no", FINAL)
+    assert job["state"] == "PIPELINE_STATE_SUCCEEDED"
+    tasks = tasks_of(job)
+    assert tasks["condition-1"]["state"] == "NOT_TRIGGERED"
+    assert "add" not in tasks
+    assert tasks["choose"]["execution"]["metadata"] == {"output:Output": "no"}
+
+
+def test_a_condition_that_is_met_groups_its_tasks(runner, specs):
+    create(runner, "run-yes", body_for(specs["branchy"], flag="yes"))
+    job = wait_for(runner, "run-yes", FINAL)
+    tasks = tasks_of(job)
+    assert tasks["condition-1"]["state"] == "SUCCEEDED"
+    assert tasks["add"]["state"] == "SUCCEEDED"
+    assert tasks["add"]["parentTaskId"] == tasks["condition-1"]["taskId"]
+    assert tasks["condition-1"]["parentTaskId"] == tasks["branchy"]["taskId"]
+    assert len({t["taskId"] for t in tasks.values()}) == len(tasks)
+
+
+def test_a_run_interrupted_by_a_stop_is_pending_again_after_a_restart(tmp_path, specs):
+    state = tmp_path / "state"
+    with start_emulator(state, execute=True) as runner:
+        create(runner, "run-cut", body_for(specs["sleepy"], seconds=120.0))
+        wait_for(runner, "run-cut", {"PIPELINE_STATE_RUNNING"})
+    with start_emulator(state, execute=False) as recorder:
+        job = requests.get(f"{jobs_url(recorder)}/run-cut", timeout=10).json()
+    assert job["state"] == "PIPELINE_STATE_PENDING"
+    assert "jobDetail" not in job
+
+
+def test_jobs_a_killed_emulator_left_running_or_cancelling_are_settled_at_start(tmp_path, specs):
+    state = tmp_path / "state"
+    with start_emulator(state, execute=False) as first:
+        for job_id, left_in in (("run-a", "RUNNING"), ("run-b", "CANCELLING")):
+            create(first, job_id, body_for(specs["tiny"], a=1))
+            # what a SIGKILLed emulator leaves on disk
+            first.store.update(
+                f"{PARENT}/pipelineJobs/{job_id}",
+                lambda job, s=left_in: job.update(state=f"PIPELINE_STATE_{s}"),
+            )
+    with start_emulator(state, execute=False) as second:
+        states = {j: requests.get(f"{jobs_url(second)}/{j}", timeout=10).json()["state"]
+                  for j in ("run-a", "run-b")}  # fmt: skip
+    assert states == {"run-a": "PIPELINE_STATE_PENDING", "run-b": "PIPELINE_STATE_CANCELLED"}

@@ -135,3 +135,43 @@ def test_unknown_job_is_404(recorder):
     assert error["message"] == (
         "PipelineJob projects/test-project/locations/us-central1/pipelineJobs/nope is not found."
     )
+
+
+def test_placement_fields_in_their_documented_formats_are_accepted(recorder, specs):
+    body = {
+        **body_for(specs["tiny"], a=1),
+        "serviceAccount": "pipelines@test-project.iam.gserviceaccount.com",
+        "network": "projects/12345/global/networks/vpc",
+        "encryptionSpec": {
+            "kmsKeyName": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
+        },
+    }
+    assert create(recorder, "run-1", body).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "fragment"),
+    [
+        (
+            {"serviceAccount": "pipelines"},
+            "serviceAccount 'pipelines' is not a service account email",
+        ),
+        ({"network": "projects/my-project/global/networks/vpc"}, "use projects/PROJECT_NUMBER/"),
+        (
+            {"encryptionSpec": {"kmsKeyName": "my-key"}},
+            "encryptionSpec.kmsKeyName 'my-key' is invalid",
+        ),
+        (
+            {
+                "encryptionSpec": {
+                    "kmsKeyName": "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"
+                }
+            },
+            "is in 'europe-west1'; the key must be in the job's region 'us-central1'",
+        ),
+    ],
+)
+def test_placement_fields_are_checked(recorder, specs, field, fragment):
+    error = error_of(create(recorder, "run-1", {**body_for(specs["tiny"], a=1), **field}))
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert fragment in error["message"]

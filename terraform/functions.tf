@@ -1,0 +1,147 @@
+# One source archive of functions/ with the rendered triggers.yaml in place of the shipped one.
+# Entries are added from `source` blocks, which the archive provider writes sorted and without
+# timestamps, so the archive's hash changes with the code or the routes and with nothing else.
+
+locals {
+  function_files = toset([
+    for f in fileset(local.functions_dir, "**") : f
+    if f != "triggers.yaml" && !strcontains(f, "__pycache__") && !endswith(f, ".pyc")
+  ])
+
+  function_memory = "256M" # the platform's default instance; the cold path is measured against it
+
+  storage_trigger_region = lower(google_storage_bucket.data.location)
+}
+
+data "archive_file" "function_source" {
+  type        = "zip"
+  output_path = "${path.module}/build/function-source.zip"
+
+  dynamic "source" {
+    for_each = local.function_files
+    content {
+      content  = file("${local.functions_dir}/${source.value}")
+      filename = source.value
+    }
+  }
+
+  source {
+    content  = local.triggers_yaml
+    filename = "triggers.yaml"
+  }
+}
+
+resource "google_storage_bucket_object" "function_source" {
+  # Named by content hash: a code or route change uploads a new object and redeploys both functions.
+  name   = "function-source-${data.archive_file.function_source.output_sha256}.zip"
+  bucket = google_storage_bucket.source.name
+  source = data.archive_file.function_source.output_path
+}
+
+resource "google_cloudfunctions2_function" "on_object_finalized" {
+  name        = "${var.name_prefix}-object-finalized"
+  project     = var.project_id
+  location    = var.region
+  description = "Launches a Vertex AI pipeline run for each new object in the data bucket that a route matches."
+  labels      = local.labels
+
+  build_config {
+    runtime     = var.function_runtime
+    entry_point = "on_object_finalized"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = local.function_memory
+    timeout_seconds                = var.function_timeout_seconds
+    max_instance_count             = var.function_max_instance_count
+    service_account_email          = google_service_account.function_runtime.email
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    environment_variables = {
+      GOOGLE_CLOUD_PROJECT = var.project_id
+    }
+  }
+
+  event_trigger {
+    # Eventarc requires a Cloud Storage trigger to live in the bucket's own location.
+    trigger_region        = local.storage_trigger_region
+    event_type            = "google.cloud.storage.object.v1.finalized"
+    retry_policy          = "RETRY_POLICY_RETRY" # launches are idempotent: a redelivery finds its run
+    service_account_email = google_service_account.trigger.email
+    event_filters {
+      attribute = "bucket"
+      value     = google_storage_bucket.data.name
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for r in var.routes : can(regex("^(gs|https)://", r.template)) || contains(local.template_stems, r.template)])
+      error_message = "A route's template names no file in the compiled templates directory; use a compiled file's stem or a full URI."
+    }
+    precondition {
+      condition     = alltrue([for r in var.routes : r.bucket == null || r.bucket == local.bucket_names.data])
+      error_message = "Only the data bucket has a storage trigger; an object route on another bucket would never see an event."
+    }
+    precondition {
+      condition     = local.retry_deadline_seconds < var.function_timeout_seconds
+      error_message = "launch_retry.deadline must be shorter than function_timeout_seconds, or the platform cuts the retries off mid-request."
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.storage_agent_publisher,
+    google_project_iam_member.trigger_event_receiver,
+    google_project_service.required,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "on_drift_alert" {
+  name        = "${var.name_prefix}-drift-alert"
+  project     = var.project_id
+  location    = var.region
+  description = "Launches a retraining pipeline run for a model drift alert on the drift topic that a route matches."
+  labels      = local.labels
+
+  build_config {
+    runtime     = var.function_runtime
+    entry_point = "on_drift_alert"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = local.function_memory
+    timeout_seconds                = var.function_timeout_seconds
+    max_instance_count             = var.function_max_instance_count
+    service_account_email          = google_service_account.function_runtime.email
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    environment_variables = {
+      GOOGLE_CLOUD_PROJECT = var.project_id
+    }
+  }
+
+  event_trigger {
+    trigger_region        = var.region
+    event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
+    pubsub_topic          = google_pubsub_topic.drift.id
+    retry_policy          = "RETRY_POLICY_RETRY" # the cooldown window's job id makes redeliveries duplicates
+    service_account_email = google_service_account.trigger.email
+  }
+
+  depends_on = [
+    google_project_iam_member.trigger_event_receiver,
+    google_project_service.required,
+  ]
+}

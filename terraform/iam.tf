@@ -1,0 +1,116 @@
+# Three identities, each holding only what it uses. No keys are created for any of them: the
+# functions, Eventarc and Vertex AI all act as these accounts through the platform.
+
+locals {
+  pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+data "google_storage_project_service_account" "this" {
+  project = var.project_id
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_service_account" "function_runtime" {
+  account_id   = "${var.name_prefix}-fn"
+  project      = var.project_id
+  display_name = "vertex-triggers functions runtime"
+  description  = "Runs on_object_finalized and on_drift_alert: reads events' objects and templates, launches Vertex AI pipeline runs."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_service_account" "pipeline" {
+  account_id   = "${var.name_prefix}-pipeline"
+  project      = var.project_id
+  display_name = "vertex-triggers pipeline runs"
+  description  = "Identity of the Vertex AI pipeline runs: reads the data bucket, writes the pipeline root."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_service_account" "trigger" {
+  account_id   = "${var.name_prefix}-trigger"
+  project      = var.project_id
+  display_name = "vertex-triggers Eventarc triggers"
+  description  = "Identity Eventarc uses to deliver events to the two functions."
+
+  depends_on = [google_project_service.required]
+}
+
+# Functions runtime: launch runs, read what the routes and templates point at, act as the pipeline
+# account for the runs it launches, and nothing else project-wide.
+resource "google_project_iam_member" "function_runtime_aiplatform_user" {
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
+resource "google_storage_bucket_iam_member" "function_runtime_data_viewer" {
+  bucket = google_storage_bucket.data.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
+resource "google_storage_bucket_iam_member" "function_runtime_templates_viewer" {
+  bucket = google_storage_bucket.templates.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
+resource "google_service_account_iam_member" "function_runtime_acts_as_pipeline" {
+  service_account_id = google_service_account.pipeline.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
+# Pipeline runs: read the data, write their outputs under the pipeline root.
+resource "google_project_iam_member" "pipeline_aiplatform_user" {
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_storage_bucket_iam_member" "pipeline_root_admin" {
+  bucket = google_storage_bucket.pipeline_root.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_storage_bucket_iam_member" "pipeline_data_viewer" {
+  bucket = google_storage_bucket.data.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+# Eventarc triggers: receive events (a project-level role by design of Eventarc) and invoke the two
+# functions' Cloud Run services, and no other service.
+resource "google_project_iam_member" "trigger_event_receiver" {
+  project = var.project_id
+  role    = "roles/eventarc.eventReceiver"
+  member  = "serviceAccount:${google_service_account.trigger.email}"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "trigger_invokes_object_finalized" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.on_object_finalized.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.trigger.email}"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "trigger_invokes_drift_alert" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.on_drift_alert.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.trigger.email}"
+}
+
+# Cloud Storage publishes object events to Eventarc's transport topic, which Eventarc names at
+# trigger creation; its service agent therefore needs the publisher role on the project.
+resource "google_project_iam_member" "storage_agent_publisher" {
+  project = var.project_id
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
+}

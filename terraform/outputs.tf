@@ -1,0 +1,67 @@
+output "data_bucket" {
+  description = "Watched bucket: a new object here that a route matches starts a run."
+  value       = google_storage_bucket.data.name
+}
+
+output "templates_bucket" {
+  description = "Bucket holding the uploaded compiled templates."
+  value       = google_storage_bucket.templates.name
+}
+
+output "template_uris" {
+  description = "gs:// URI of each uploaded compiled template, by file stem."
+  value       = { for f, o in google_storage_bucket_object.templates : trimsuffix(f, ".yaml") => "gs://${o.bucket}/${o.name}" }
+}
+
+output "pipeline_root" {
+  description = "gcsOutputDirectory of every run."
+  value       = local.triggers_config.pipeline_root
+}
+
+output "drift_topic" {
+  description = "Pub/Sub topic whose messages are drift alerts for on_drift_alert."
+  value       = google_pubsub_topic.drift.id
+}
+
+output "dead_letter_topic" {
+  description = "Topic that receives events which exhausted their deliveries, once attached (see dead_letter_setup_commands)."
+  value       = google_pubsub_topic.dead_letter.id
+}
+
+output "dead_letter_subscription" {
+  description = "Pull subscription keeping dead-lettered events for seven days."
+  value       = google_pubsub_subscription.dead_letter.id
+}
+
+output "functions" {
+  description = "Name and Eventarc trigger of each function."
+  value = {
+    on_object_finalized = {
+      name    = google_cloudfunctions2_function.on_object_finalized.name
+      trigger = local.eventarc_triggers.on_object_finalized
+    }
+    on_drift_alert = {
+      name    = google_cloudfunctions2_function.on_drift_alert.name
+      trigger = local.eventarc_triggers.on_drift_alert
+    }
+  }
+}
+
+output "service_accounts" {
+  description = "Email of each service account this configuration creates."
+  value = {
+    function_runtime = google_service_account.function_runtime.email
+    pipeline         = google_service_account.pipeline.email
+    trigger          = google_service_account.trigger.email
+  }
+}
+
+output "triggers_yaml" {
+  description = "The triggers.yaml deployed with the functions, rendered from var.routes."
+  value       = local.triggers_yaml
+}
+
+output "dead_letter_setup_commands" {
+  description = "gcloud commands that attach the dead-letter topic to the Pub/Sub subscriptions Eventarc created for the two triggers (Terraform cannot own those subscriptions)."
+  value       = local.dead_letter_setup_commands
+}

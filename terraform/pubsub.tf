@@ -1,0 +1,120 @@
+resource "google_pubsub_topic" "drift" {
+  #checkov:skip=CKV_GCP_83:Carries drift figures and model names only, encrypted at rest with Google-managed keys; CMEK is the platform team's key policy (README).
+  name    = "${var.name_prefix}-drift-alerts"
+  project = var.project_id
+  labels  = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
+# Where events go once they exhaust their deliveries. The triggers' own subscriptions are created
+# and owned by Eventarc, so the dead-letter policy is attached to them after apply (README, output
+# dead_letter_setup_commands); this topic, its keeping subscription and the Pub/Sub service agent's
+# right to publish here are what Terraform can own.
+resource "google_pubsub_topic" "dead_letter" {
+  #checkov:skip=CKV_GCP_83:Carries the same event payloads as the Eventarc transports, Google-managed keys; CMEK is the platform team's key policy (README).
+  name    = "${var.name_prefix}-dead-letter"
+  project = var.project_id
+  labels  = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_pubsub_subscription" "dead_letter" {
+  name    = "${var.name_prefix}-dead-letter-keep"
+  project = var.project_id
+  topic   = google_pubsub_topic.dead_letter.id
+  labels  = local.labels
+
+  # Pull, never acknowledged by anything automatic: messages wait for an operator for the longest
+  # retention Pub/Sub allows.
+  message_retention_duration = "604800s"
+  ack_deadline_seconds       = 60
+
+  expiration_policy {
+    ttl = "" # never expires for inactivity
+  }
+}
+
+locals {
+  eventarc_triggers = {
+    on_object_finalized = google_cloudfunctions2_function.on_object_finalized.event_trigger[0].trigger
+    on_drift_alert      = google_cloudfunctions2_function.on_drift_alert.event_trigger[0].trigger
+  }
+
+  # For each trigger (projects/P/locations/L/triggers/T): find the subscription Eventarc made for
+  # it, give it the dead-letter policy, and let the Pub/Sub service agent subscribe to it, which
+  # forwarding requires.
+  dead_letter_setup_commands = join("\n", flatten([
+    for fn, trigger in local.eventarc_triggers : [
+      "SUB=$(gcloud eventarc triggers describe ${element(split("/", trigger), 5)} --project=${var.project_id} --location=${element(split("/", trigger), 3)} --format='value(transport.pubsub.subscription)')",
+      "gcloud pubsub subscriptions update \"$SUB\" --dead-letter-topic=${google_pubsub_topic.dead_letter.id} --max-delivery-attempts=${var.dead_letter_max_delivery_attempts}",
+      "gcloud pubsub subscriptions add-iam-policy-binding \"$SUB\" --member=serviceAccount:${local.pubsub_service_agent} --role=roles/pubsub.subscriber",
+    ]
+  ]))
+}
+
+# Opt-in: run those commands from `apply` (needs gcloud, authenticated, on the machine running
+# Terraform). A replaced trigger comes with a new subscription, so a change of trigger reruns them.
+resource "terraform_data" "attach_dead_letter" {
+  count = var.attach_dead_letter_with_gcloud ? 1 : 0
+
+  triggers_replace = [
+    local.eventarc_triggers,
+    google_pubsub_topic.dead_letter.id,
+    var.dead_letter_max_delivery_attempts,
+  ]
+
+  provisioner "local-exec" {
+    interpreter = ["bash", "-euo", "pipefail", "-c"]
+    command     = local.dead_letter_setup_commands
+  }
+
+  depends_on = [google_pubsub_topic_iam_member.dead_letter_publisher]
+}
+
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.dead_letter.name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${local.pubsub_service_agent}"
+}
+
+# Optional: Vertex AI Model Monitoring's anomaly log entries become drift alerts (format 2 of the
+# design) without any code between the monitor and the function.
+resource "google_logging_project_sink" "model_monitoring" {
+  count = var.enable_model_monitoring_sink ? 1 : 0
+
+  name                   = "${var.name_prefix}-model-monitoring-anomalies"
+  project                = var.project_id
+  destination            = "pubsub.googleapis.com/${google_pubsub_topic.drift.id}"
+  filter                 = "logName=\"projects/${var.project_id}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly\""
+  unique_writer_identity = true
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_pubsub_topic_iam_member" "model_monitoring_sink_publisher" {
+  count = var.enable_model_monitoring_sink ? 1 : 0
+
+  project = var.project_id
+  topic   = google_pubsub_topic.drift.name
+  role    = "roles/pubsub.publisher"
+  member  = google_logging_project_sink.model_monitoring[0].writer_identity
+}
+
+# What an operator watches while an event is being retried: one count per `decision: failed` log
+# line the functions write (design: one structured line per event).
+resource "google_logging_metric" "failed_events" {
+  name    = "${var.name_prefix}/failed_events"
+  project = var.project_id
+  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"${google_cloudfunctions2_function.on_object_finalized.name}\" OR \"${google_cloudfunctions2_function.on_drift_alert.name}\") AND jsonPayload.decision=\"failed\""
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+  }
+
+  depends_on = [google_project_service.required]
+}

@@ -1,0 +1,86 @@
+# Four buckets with one job each. The pipeline root is never the data bucket: run outputs written
+# there cannot raise finalize events on the watched bucket and start runs of their own.
+
+resource "google_storage_bucket" "data" {
+  #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  name                        = local.bucket_names.data
+  project                     = var.project_id
+  location                    = local.bucket_location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+  labels                      = local.labels
+
+  # Keeps overwritten or deleted inputs recoverable; each overwrite is a new generation and a new run.
+  versioning {
+    enabled = true
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_storage_bucket" "templates" {
+  #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  name                        = local.bucket_names.templates
+  project                     = var.project_id
+  location                    = local.bucket_location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+  labels                      = local.labels
+
+  # Every template a run used stays readable by its generation after a recompile replaces it.
+  versioning {
+    enabled = true
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_storage_bucket" "pipeline_root" {
+  #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  #checkov:skip=CKV_GCP_78:Run outputs are written once under unique run folders; versions would only add cost.
+  name                        = local.bucket_names.pipeline_root
+  project                     = var.project_id
+  location                    = local.bucket_location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+  labels                      = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_storage_bucket" "source" {
+  #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  #checkov:skip=CKV_GCP_78:Archives are named by content hash and never overwritten; versions would only add cost.
+  name                        = local.bucket_names.source
+  project                     = var.project_id
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+  labels                      = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
+# A recompile of pipelines/ followed by `apply` ships the new templates: the provider compares each
+# object's MD5 with the local file's.
+resource "google_storage_bucket_object" "templates" {
+  for_each = local.template_files
+
+  bucket       = google_storage_bucket.templates.name
+  name         = each.value
+  source       = "${local.compiled_dir}/${each.value}"
+  content_type = "application/yaml"
+}

@@ -1,0 +1,269 @@
+variable "project_id" {
+  description = "Google Cloud project that hosts the buckets, functions, topics and Vertex AI runs."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a project ID: 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, the Pub/Sub trigger and the Vertex AI pipeline runs."
+  type        = string
+  default     = "us-central1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Google Cloud region such as us-central1."
+  }
+}
+
+variable "bucket_location" {
+  description = "Location of the buckets (a region, dual-region or multi-region such as US). Null means var.region. The storage trigger runs in this location, as Eventarc requires."
+  type        = string
+  default     = null
+}
+
+variable "name_prefix" {
+  description = "Prefix of the functions, service accounts and topics this configuration creates."
+  type        = string
+  default     = "vertex-triggers"
+
+  validation {
+    # Service account ids are 6-30 characters; the suffixes added are "-fn" to "-pipeline".
+    condition     = can(regex("^[a-z][a-z0-9-]{2,19}$", var.name_prefix))
+    error_message = "name_prefix must be 3-20 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "bucket_names" {
+  description = "Bucket names; each one left null is derived from the project ID."
+  type = object({
+    data          = optional(string)
+    templates     = optional(string)
+    pipeline_root = optional(string)
+    source        = optional(string)
+  })
+  default = {}
+}
+
+variable "force_destroy_buckets" {
+  description = "Whether `terraform destroy` may delete buckets that still hold objects."
+  type        = bool
+  default     = false
+}
+
+variable "functions_source_dir" {
+  description = "Directory of the functions' source (main.py, its package, requirements.txt). Null means ../functions beside this directory."
+  type        = string
+  default     = null
+}
+
+variable "compiled_templates_dir" {
+  description = "Directory of compiled KFP pipeline YAML uploaded to the templates bucket. Null means ../compiled beside this directory."
+  type        = string
+  default     = null
+}
+
+variable "function_runtime" {
+  description = "Python runtime of both functions."
+  type        = string
+  default     = "python311"
+
+  validation {
+    condition     = can(regex("^python3[0-9]{2}$", var.function_runtime))
+    error_message = "function_runtime must be a Python runtime such as python311."
+  }
+}
+
+variable "function_max_instance_count" {
+  description = "Upper bound on instances of each function; bounds concurrent Vertex AI launches too."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.function_max_instance_count >= 1 && var.function_max_instance_count <= 1000 && floor(var.function_max_instance_count) == var.function_max_instance_count
+    error_message = "function_max_instance_count must be a whole number from 1 to 1000."
+  }
+}
+
+variable "function_timeout_seconds" {
+  description = "Request timeout of each function. Event-driven functions allow at most 540 seconds."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.function_timeout_seconds >= 1 && var.function_timeout_seconds <= 540 && floor(var.function_timeout_seconds) == var.function_timeout_seconds
+    error_message = "function_timeout_seconds must be a whole number from 1 to 540."
+  }
+}
+
+variable "pipeline_root_path" {
+  description = "Folder inside the pipeline root bucket that becomes the runs' gcsOutputDirectory."
+  type        = string
+  default     = "runs"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", var.pipeline_root_path))
+    error_message = "pipeline_root_path must be a relative object path without leading or trailing slashes."
+  }
+}
+
+variable "network" {
+  description = "VPC network peered with Vertex AI for the runs (projects/NUMBER/global/networks/NAME); null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.network == null || can(regex("^projects/[0-9]+/global/networks/[a-z0-9-]+$", var.network))
+    error_message = "network must look like projects/PROJECT_NUMBER/global/networks/NETWORK."
+  }
+}
+
+variable "kms_key" {
+  description = "Cloud KMS key for the runs' encryptionSpec (projects/P/locations/L/keyRings/R/cryptoKeys/K); null for Google-managed keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.kms_key))
+    error_message = "kms_key must look like projects/P/locations/L/keyRings/R/cryptoKeys/K."
+  }
+}
+
+variable "routes" {
+  description = <<-EOT
+    Routes of the functions' triggers.yaml, in the configuration contract's shape. `template` is the
+    stem of a file in the compiled templates directory (uploaded and resolved to
+    gs://TEMPLATES_BUCKET/STEM.yaml) or a full gs:// or https://REGION-kfp.pkg.dev/ URI. Object routes
+    default `bucket` to the data bucket, the only bucket with a trigger. Parameter values are
+    strings (placeholders allowed); the functions convert each one to the template's declared type.
+  EOT
+  type = list(object({
+    name           = string
+    event          = string
+    template       = string
+    parameters     = optional(map(string), {})
+    labels         = optional(map(string), {})
+    enable_caching = optional(bool)
+    bucket         = optional(string)
+    prefix         = optional(string)
+    suffix         = optional(string)
+    match          = optional(map(string))
+    min_deviation  = optional(number)
+    cooldown       = optional(string)
+  }))
+
+  validation {
+    condition     = alltrue([for r in var.routes : can(regex("^[a-z][a-z0-9-]{0,39}$", r.name))])
+    error_message = "Every route name must match ^[a-z][a-z0-9-]{0,39}$."
+  }
+
+  validation {
+    condition     = length(distinct([for r in var.routes : r.name])) == length(var.routes)
+    error_message = "Route names must be unique."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : contains(["object_finalized", "drift_alert"], r.event)])
+    error_message = "Every route event must be object_finalized or drift_alert."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : r.event == "object_finalized" || (r.bucket == null && r.prefix == null && r.suffix == null)
+    ])
+    error_message = "bucket, prefix and suffix belong to object_finalized routes only."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : r.event == "drift_alert" || (r.match == null && r.min_deviation == null && r.cooldown == null)
+    ])
+    error_message = "match, min_deviation and cooldown belong to drift_alert routes only."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : r.cooldown == null || can(regex("^[0-9]+[smhd]$", coalesce(r.cooldown, "0s")))])
+    error_message = "cooldown must be a whole number followed by s, m, h or d, such as 6h."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : r.min_deviation == null || coalesce(r.min_deviation, 0) >= 0])
+    error_message = "min_deviation must not be negative."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for r in var.routes : [
+        for key, value in r.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", key)) && can(regex("^[a-z0-9_-]{0,63}$", value)) && !startswith(key, "trigger-")
+      ]
+    ]))
+    error_message = "Label keys must match ^[a-z][a-z0-9_-]{0,62}$ and not start with trigger- (reserved for the run labels the functions add); values must match ^[a-z0-9_-]{0,63}$."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : length(setsubtract(keys(coalesce(r.match, {})), ["model", "endpoint", "monitoring_job", "deployed_model_id", "objective"])) == 0
+    ])
+    error_message = "match keys must be alert fields: model, endpoint, monitoring_job, deployed_model_id or objective."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : can(regex("^[A-Za-z0-9_.-]+$", r.template)) || can(regex("^gs://[a-z0-9._-]+/.+", r.template)) || can(regex("^https://[a-z0-9-]+-kfp\\.pkg\\.dev/.+", r.template))
+    ])
+    error_message = "template must be a compiled template's file stem, a gs:// URI or an https://REGION-kfp.pkg.dev/ URI."
+  }
+}
+
+variable "launch_retry" {
+  description = "Backoff of the functions' calls to Vertex AI (the config's `retry`): durations such as 1s, 10s, 45s. Unset keys keep the functions' defaults (deadline 45s); the deadline must stay below function_timeout_seconds."
+  type = object({
+    initial_delay   = optional(string)
+    max_delay       = optional(string)
+    deadline        = optional(string)
+    request_timeout = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for value in values(var.launch_retry) : value == null || can(regex("^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$", coalesce(value, "1s")))])
+    error_message = "launch_retry values must be durations such as 500ms, 10s, 2m."
+  }
+}
+
+variable "dead_letter_max_delivery_attempts" {
+  description = "Deliveries of one event before Pub/Sub forwards it to the dead-letter topic, once the dead-letter policy is attached (see README)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.dead_letter_max_delivery_attempts >= 5 && var.dead_letter_max_delivery_attempts <= 100
+    error_message = "dead_letter_max_delivery_attempts must be from 5 to 100, Pub/Sub's limits."
+  }
+}
+
+variable "attach_dead_letter_with_gcloud" {
+  description = "Attach the dead-letter policy to Eventarc's subscriptions during apply by running dead_letter_setup_commands with gcloud (must be installed and authenticated where Terraform runs)."
+  type        = bool
+  default     = false
+}
+
+variable "enable_model_monitoring_sink" {
+  description = "Route Vertex AI Model Monitoring's anomaly log entries to the drift topic with a log sink."
+  type        = bool
+  default     = false
+}
+
+variable "labels" {
+  description = "Labels on the buckets, topics and functions."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for key, value in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", key)) && can(regex("^[a-z0-9_-]{0,63}$", value))])
+    error_message = "Label keys must match ^[a-z][a-z0-9_-]{0,62}$ and values ^[a-z0-9_-]{0,63}$."
+  }
+}

@@ -1,0 +1,93 @@
+"""IAM: three accounts, each with only what it uses; nothing public, basic or keyed."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.terraform.hcl_config import attr
+
+RUNTIME = "serviceAccount:${google_service_account.function_runtime.email}"
+PIPELINE = "serviceAccount:${google_service_account.pipeline.email}"
+TRIGGER = "serviceAccount:${google_service_account.trigger.email}"
+STORAGE_AGENT = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
+PUBSUB_AGENT = "serviceAccount:${local.pubsub_service_agent}"
+SINK_WRITER = "${google_logging_project_sink.model_monitoring[0].writer_identity}"
+
+PROJECT = "project:${var.project_id}"
+DATA = "bucket:${google_storage_bucket.data.name}"
+TEMPLATES = "bucket:${google_storage_bucket.templates.name}"
+OBJECT_FUNCTION = "${google_cloudfunctions2_function.on_object_finalized.name}"
+DRIFT_FUNCTION = "${google_cloudfunctions2_function.on_drift_alert.name}"
+PIPELINE_ROOT = "bucket:${google_storage_bucket.pipeline_root.name}"
+
+EXPECTED_GRANTS = {
+    (RUNTIME, "roles/aiplatform.user", PROJECT),
+    (RUNTIME, "roles/storage.objectViewer", DATA),
+    (RUNTIME, "roles/storage.objectViewer", TEMPLATES),
+    (RUNTIME, "roles/iam.serviceAccountUser", "sa:${google_service_account.pipeline.name}"),
+    (PIPELINE, "roles/aiplatform.user", PROJECT),
+    (PIPELINE, "roles/storage.objectAdmin", PIPELINE_ROOT),
+    (PIPELINE, "roles/storage.objectViewer", DATA),
+    (TRIGGER, "roles/eventarc.eventReceiver", PROJECT),
+    (TRIGGER, "roles/run.invoker", f"run:{OBJECT_FUNCTION}"),
+    (TRIGGER, "roles/run.invoker", f"run:{DRIFT_FUNCTION}"),
+    (STORAGE_AGENT, "roles/pubsub.publisher", PROJECT),
+    (PUBSUB_AGENT, "roles/pubsub.publisher", "topic:${google_pubsub_topic.dead_letter.name}"),
+    (SINK_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
+}
+
+# Which attribute names the granted resource, per IAM member resource type.
+TARGETS = {
+    "google_project_iam_member": ("project", "project"),
+    "google_storage_bucket_iam_member": ("bucket", "bucket"),
+    "google_service_account_iam_member": ("sa", "service_account_id"),
+    "google_cloud_run_v2_service_iam_member": ("run", "name"),
+    "google_pubsub_topic_iam_member": ("topic", "topic"),
+}
+
+
+def grants(tf: dict[str, Any]) -> set[tuple[str, str, str]]:
+    found = set()
+    for rtype, resources in tf["resource"].items():
+        if not rtype.endswith("_iam_member"):
+            continue
+        assert rtype in TARGETS, f"unexpected IAM resource type {rtype}"
+        kind, key = TARGETS[rtype]
+        for body in resources.values():
+            found.add((attr(body, "member"), attr(body, "role"), f"{kind}:{attr(body, key)}"))
+    return found
+
+
+def test_grants_are_exactly_the_specified_ones(tf: dict[str, Any]) -> None:
+    assert grants(tf) == EXPECTED_GRANTS
+
+
+def test_runtime_account_has_nothing_project_wide_but_aiplatform_user(tf: dict[str, Any]) -> None:
+    project_roles = {
+        role for member, role, target in grants(tf) if member == RUNTIME and target == PROJECT
+    }
+    assert project_roles == {"roles/aiplatform.user"}
+
+
+def test_no_authoritative_iam_resources(tf: dict[str, Any]) -> None:
+    authoritative = [t for t in tf["resource"] if t.endswith(("_iam_binding", "_iam_policy"))]
+    assert authoritative == []
+
+
+def test_no_keys_for_any_account(tf: dict[str, Any]) -> None:
+    assert "google_service_account_key" not in tf["resource"]
+    assert "google_service_account_key" not in tf["data"]
+
+
+def test_no_basic_roles_or_public_members(tf_files: list[Path]) -> None:
+    text = "\n".join(path.read_text() for path in tf_files)
+    assert re.findall(r"roles/(?:owner|editor|viewer)\b", text) == []
+    assert re.findall(r"allUsers|allAuthenticatedUsers", text) == []
+
+
+def test_three_service_accounts(tf: dict[str, Any]) -> None:
+    accounts = tf["resource"]["google_service_account"]
+    assert set(accounts) == {"function_runtime", "pipeline", "trigger"}
+    for body in accounts.values():
+        assert attr(body, "description")
+

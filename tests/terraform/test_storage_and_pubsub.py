@@ -1,0 +1,96 @@
+"""Buckets, the templates upload, the drift and dead-letter topics and the optional log sink."""
+
+from typing import Any
+
+import pytest
+
+from tests.terraform.hcl_config import attr, nested
+from tests.terraform.hcl_eval import Module, type_constraint
+
+BUCKETS = ("data", "templates", "pipeline_root", "source")
+
+
+@pytest.mark.parametrize("name", BUCKETS)
+def test_bucket_is_private_with_uniform_access(tf: dict[str, Any], name: str) -> None:
+    bucket = tf["resource"]["google_storage_bucket"][name]
+    assert attr(bucket, "uniform_bucket_level_access") is True
+    assert attr(bucket, "public_access_prevention") == "enforced"
+
+
+def test_exactly_four_buckets(tf: dict[str, Any]) -> None:
+    assert set(tf["resource"]["google_storage_bucket"]) == set(BUCKETS)
+
+
+def test_templates_bucket_is_versioned(tf: dict[str, Any]) -> None:
+    bucket = tf["resource"]["google_storage_bucket"]["templates"]
+    assert [attr(v, "enabled") for v in nested(bucket, "versioning")] == [True]
+
+
+def test_pipeline_root_is_not_the_data_bucket(tf: dict[str, Any]) -> None:
+    buckets = tf["resource"]["google_storage_bucket"]
+    assert attr(buckets["pipeline_root"], "name") == "${local.bucket_names.pipeline_root}"
+    assert attr(buckets["data"], "name") == "${local.bucket_names.data}"
+    names = attr(tf["locals"], "bucket_names")
+    assert names["pipeline_root"] != names["data"]
+
+
+def test_compiled_templates_are_uploaded_to_the_templates_bucket(tf: dict[str, Any]) -> None:
+    upload = tf["resource"]["google_storage_bucket_object"]["templates"]
+    assert attr(upload, "for_each") == "${local.template_files}"
+    assert attr(upload, "bucket") == "${google_storage_bucket.templates.name}"
+    assert attr(upload, "name") == "${each.value}"
+    assert attr(upload, "source") == "${local.compiled_dir}/${each.value}"
+    assert attr(tf["locals"], "compiled_dir") == (
+        '${coalesce(var.compiled_templates_dir, "${path.module}/../compiled")}'
+    )
+
+
+def test_required_apis_are_enabled(tf: dict[str, Any]) -> None:
+    services = attr(tf["locals"], "services")
+    for api in ("cloudfunctions", "run", "eventarc", "pubsub", "aiplatform", "cloudbuild"):
+        assert f"{api}.googleapis.com" in services
+    assert attr(tf["resource"]["google_project_service"]["required"], "disable_on_destroy") is False
+
+
+def test_dead_letter_topic_has_a_keeping_subscription(tf: dict[str, Any]) -> None:
+    assert {"drift", "dead_letter"} == set(tf["resource"]["google_pubsub_topic"])
+    keep = tf["resource"]["google_pubsub_subscription"]["dead_letter"]
+    assert attr(keep, "topic") == "${google_pubsub_topic.dead_letter.id}"
+    assert attr(keep, "message_retention_duration") == "604800s"
+    assert "push_config" not in keep  # pulled by an operator, never auto-acknowledged
+    assert [attr(p, "ttl") for p in nested(keep, "expiration_policy")] == [""]
+
+
+def test_dead_letter_setup_commands_attach_the_topic(tf: dict[str, Any]) -> None:
+    commands = attr(tf["locals"], "dead_letter_setup_commands")
+    assert "--dead-letter-topic=${google_pubsub_topic.dead_letter.id}" in commands
+    assert "--max-delivery-attempts=${var.dead_letter_max_delivery_attempts}" in commands
+    assert "transport.pubsub.subscription" in commands
+    assert "--role=roles/pubsub.subscriber" in commands  # forwarding needs it on the source
+    output = tf["output"]["dead_letter_setup_commands"]
+    assert attr(output, "value") == "${local.dead_letter_setup_commands}"
+
+
+def test_gcloud_attachment_is_opt_in_and_reruns_for_new_triggers(tf: dict[str, Any]) -> None:
+    attach = tf["resource"]["terraform_data"]["attach_dead_letter"]
+    assert attr(attach, "count") == "${var.attach_dead_letter_with_gcloud ? 1 : 0}"
+    assert "${local.eventarc_triggers}" in attr(attach, "triggers_replace")
+    provisioner = nested(attach, "provisioner")[0]["local-exec"]
+    assert attr(provisioner, "command") == "${local.dead_letter_setup_commands}"
+    assert attr(provisioner, "interpreter")[:3] == ["bash", "-euo", "pipefail"]
+    assert attr(tf["variable"]["attach_dead_letter_with_gcloud"], "default") is False
+
+
+def test_model_monitoring_sink_is_optional_and_filters_the_anomaly_log(
+    tf: dict[str, Any], tf_module: Module
+) -> None:
+    sink = tf["resource"]["google_logging_project_sink"]["model_monitoring"]
+    assert attr(sink, "count") == "${var.enable_model_monitoring_sink ? 1 : 0}"
+    assert attr(sink, "filter") == (
+        'logName="projects/${var.project_id}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"'
+    )
+    assert attr(sink, "destination") == "pubsub.googleapis.com/${google_pubsub_topic.drift.id}"
+    assert attr(sink, "unique_writer_identity") is True
+    assert attr(tf["variable"]["enable_model_monitoring_sink"], "type") == "bool"
+    declared = tf_module.variables["enable_model_monitoring_sink"]["attributes"]["type"]
+    assert type_constraint(declared) == "bool"  # the keyword, not the string "bool"
