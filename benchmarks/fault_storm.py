@@ -55,7 +55,7 @@ class ObjectStorm:
 
 
 def _object_name(rng: random.Random, index: int) -> tuple[str, str, bool]:
-    """Pick a (bucket, name, eligible) for the i-th unique object; about 1 in 7 is not eligible."""
+    """Pick a (bucket, name, eligible) for the i-th unique object; about 1 in 4 is not eligible."""
     kind = rng.randrange(14)
     if kind == 0:
         return DATA_BUCKET, f"incoming/notes-{index}.txt", False  # wrong suffix

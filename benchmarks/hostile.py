@@ -304,27 +304,29 @@ def summarize(verdicts: list[Verdict]) -> dict[str, Any]:
 
 
 def run_generated(runner: HostileRunner, examples: int, seed: int) -> list[Verdict]:
-    """Send `examples` hypothesis-generated events through the runner."""
+    """Send `examples` hypothesis-generated events, an equal share from each family."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as fix_seed
 
-    from benchmarks.hostile_strategies import hostile_events
+    from benchmarks.hostile_strategies import FAMILIES
 
     verdicts: list[Verdict] = []
+    # One run per family: a single one_of over them lets hypothesis favour some families.
+    for strategy in FAMILIES.values():
 
-    @fix_seed(seed)
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(hostile_events())
-    def check(event: HostileEvent) -> None:
-        verdicts.append(runner.send(event))
+        @fix_seed(seed)
+        @settings(
+            max_examples=examples // len(FAMILIES),
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(strategy())
+        def check(event: HostileEvent) -> None:
+            verdicts.append(runner.send(event))
 
-    check()
+        check()
     return verdicts
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from benchmarks.hostile import Expect, HostileRunner, load_corpus, server_answers
-from benchmarks.hostile_strategies import hostile_events
+from benchmarks.hostile_strategies import FAMILIES
 
 CORPUS = load_corpus()
 # Defects in functions/ these cases expose (reported to the core branch). Strict: once fixed, the
@@ -48,16 +48,24 @@ def test_corpus_event(runner, event):
     assert verdict.problems == []
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(event=hostile_events())
-def test_generated_event(runner, event):
-    verdict = runner.send(event)
-    assert verdict.problems == []
+def check_family(runner, strategy):
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(event=strategy())
+    def check(event):
+        verdict = runner.send(event)
+        assert verdict.problems == []
+
+    check()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_generated_events(runner, family):
+    check_family(runner, FAMILIES[family])
 
 
 def test_servers_still_answer_after_the_hostile_events(stack, runner):
