@@ -7,27 +7,10 @@ from benchmarks.hostile import Expect, HostileRunner, load_corpus, server_answer
 from benchmarks.hostile_strategies import FAMILIES
 
 CORPUS = load_corpus()
-# Defects in functions/ these cases expose (reported to the core branch). Strict: once fixed, the
-# case passes, the xfail fails, and the entry must go.
-_HUGE_LOG = "the 1.1 MiB value is repeated in the log line (> Cloud Logging's 256 KB entry limit)"
-_DEEP_JSON = "json.loads raises RecursionError, which escapes the parser: HTTP 500, redelivered"
-KNOWN_DEFECTS = {
-    "drift-nested-alert-100000": _DEEP_JSON,
-    "drift-nested-logentry-100000": _DEEP_JSON,
-    "object-generation-beyond-int64": "a generation above int64's maximum is accepted and launched",
-    "drift-model-number": "a numeric model is read as text and launched",
-    "object-huge-name": _HUGE_LOG,
-    "drift-huge-alert": _HUGE_LOG,
-}
 
 
 def corpus_params():
-    params = []
-    for event in CORPUS:
-        reason = KNOWN_DEFECTS.get(event.name)
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        params.append(pytest.param(event, id=event.name, marks=marks))
-    return params
+    return [pytest.param(event, id=event.name) for event in CORPUS]
 
 
 @pytest.fixture(scope="module")
