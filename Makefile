@@ -6,7 +6,7 @@ PY           := $(VENV)/bin/python
 CHECKOV_VENV := $(VENV)/checkov
 STAMP        := $(VENV)/.installed
 
-.PHONY: test lint bench compile demo up tf-check lock
+.PHONY: test lint bench compile demo up tf-check lock reliability
 
 $(STAMP): requirements.txt requirements-checkov.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +26,13 @@ test: $(STAMP) lint
 # Cold start of both functions against the shape of Google's documented sample (see README).
 bench: $(STAMP)
 	$(PY) -m benchmarks.cold_start
+	$(PY) -m benchmarks.warm_throughput
+
+# Full-size fault storm (10,000 object deliveries + drift alerts) and hostile inputs (corpus +
+# 1,000 generated events); `make test` runs both smaller.
+reliability: $(STAMP)
+	$(PY) -m benchmarks.fault_storm --deliveries 10000
+	$(PY) -m benchmarks.hostile --examples 1000
 
 # Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
 compile: $(STAMP)

@@ -27,6 +27,7 @@ from local.progress import DecisionLog, Job, RunMonitor, job_id
 from local.send_alert import canonical_alert, send_alert
 from local.stack import PYTHON, REPO, StackEndpoints, StackSettings, start_stack
 from local.wait_objects import wait_until_mirrored
+from pipelines.champion_gate import ChampionStatus
 
 DEMO_ROOT = REPO / ".demo"
 # functions/triggers.yaml passes `registry_uri: .demo/registry`, relative to the emulator's cwd.
@@ -83,45 +84,57 @@ def champion() -> dict[str, Any] | None:
 
 
 def metrics_of(job: Job) -> dict[str, float]:
-    """Return the metadata of the run's Metrics artifacts (rmse, mae, r2)."""
+    """Return the challenger's test metrics (rmse, mae, r2): its `metrics` Metrics artifact."""
     found: dict[str, float] = {}
     for task in job.get("jobDetail", {}).get("taskDetails", []):
-        for output in task.get("outputs", {}).values():
-            for artifact in output.get("artifacts", []):
-                if artifact.get("schemaTitle") == "system.Metrics":
-                    found.update(artifact.get("metadata", {}))
+        # Only the output named `metrics`: score-champion's `champion_metrics` is the champion's.
+        for artifact in task.get("outputs", {}).get("metrics", {}).get("artifacts", []):
+            if artifact.get("schemaTitle") == "system.Metrics":
+                found.update(artifact.get("metadata", {}))
     return found
+
+
+def task_outputs(job: Job, task_name: str) -> dict[str, Any] | None:
+    """Return a task's output parameters by name, or None when the run has no such task."""
+    for task in job.get("jobDetail", {}).get("taskDetails", []):
+        if task["taskName"] == task_name:
+            metadata = task.get("execution", {}).get("metadata", {})
+            return {k.removeprefix("output:"): v for k, v in metadata.items()
+                    if k.startswith("output:")}  # fmt: skip
+    return None
 
 
 def gate_decision(job: Job) -> str:
     """Return the champion/challenger gate's output (promote | keep-champion)."""
-    for task in job.get("jobDetail", {}).get("taskDetails", []):
-        if task["taskName"] == "gate":
-            return str(task.get("execution", {}).get("metadata", {}).get("output:Output", "?"))
-    return "-"
+    outputs = task_outputs(job, "gate")
+    return "-" if outputs is None else str(outputs.get("Output", "?"))
 
 
-def gate_text(job: Job, metrics: dict[str, float], before: dict[str, Any] | None) -> str:
-    """Say what the gate decided, and against what (the champion before the run)."""
+def gate_text(job: Job, metrics: dict[str, float]) -> str:
+    """Say what the gate decided, and against what: the champion scored on the same split."""
     decision = gate_decision(job)
-    if decision == "-" or "rmse" not in metrics:
+    champion = task_outputs(job, "score-champion") or {}
+    status = champion.get("status")
+    if decision == "-" or "rmse" not in metrics or status is None:
         return decision
-    if before is None:
+    if status == ChampionStatus.ABSENT:
         return f"{decision} (no champion yet)"
-    champion_rmse = float(before["metrics"]["rmse"])
-    return (f"{decision} (challenger rmse {metrics['rmse']:,.0f} vs "
-            f"champion v{before['version']} {champion_rmse:,.0f})")  # fmt: skip
+    version = f"champion v{int(champion['version'])}" if champion.get("version") else "champion"
+    if status == ChampionStatus.UNUSABLE:
+        return f"{decision} ({version} unusable: {champion.get('detail', '?')})"
+    return (f"{decision} (challenger rmse {metrics['rmse']:,.0f} vs {version} "
+            f"{float(champion['rmse']):,.0f} on the same test split)")  # fmt: skip
 
 
-def summary_row(trigger: str, job: Job, before: dict[str, Any] | None) -> SummaryRow:
-    """Summarize a finished run, given the champion before it ran."""
+def summary_row(trigger: str, job: Job) -> SummaryRow:
+    """Summarize a finished run."""
     metrics = metrics_of(job)
     shown = ", ".join(f"{k}={metrics[k]:,.3f}" if k == "r2" else f"{k}={metrics[k]:,.0f}"
                       for k in ("rmse", "r2") if k in metrics) or "-"  # fmt: skip
     current = champion()
     model = f"v{current['version']}: {current['model_uri']}" if current else "-"
     return SummaryRow(
-        trigger, job_id(job), job["state"], shown, gate_text(job, metrics, before), model
+        trigger, job_id(job), job["state"], shown, gate_text(job, metrics), model
     )
 
 
@@ -155,12 +168,11 @@ class Demo:
     def follow(self, trigger: str, action: Callable[[], None]) -> Job:
         """Do `action`, then follow the run it causes until it ends; record its summary."""
         known = {job["name"] for job in self.monitor.jobs()}
-        before = champion()
         action()
         job = self.monitor.wait_for_new_run(known, RUN_APPEARS_TIMEOUT, self.decisions)
         job = self.monitor.wait_until_done(job["name"], RUN_FINISHES_TIMEOUT, self.decisions)
         self.decisions()
-        self.rows.append(summary_row(trigger, job, before))
+        self.rows.append(summary_row(trigger, job))
         return job
 
     def data_arrives(self) -> Job:

@@ -13,10 +13,10 @@ are the same API operations the GCPC launchers make, and on Vertex the step runs
 with the pipeline's service account. `pipelines/automl_image.py` (Vertex only) uses GCPC.
 
 Shared code reaches the components through `additional_funcs`: the functions of
-`pipelines.house_data`, `house_model`, `registry`, `uri_io` and `monitoring_stats` are copied into
-each component that needs them, so the pipeline and the drift check use one implementation. The
-by-name imports below only let Python and ruff resolve the names the component bodies use; inside
-a running component those names are the embedded copies.
+`pipelines.house_data`, `house_model`, `champion_gate`, `registry`, `uri_io` and
+`monitoring_stats` are copied into each component that needs them, so the pipeline and the drift
+check use one implementation. The by-name imports below only let Python and ruff resolve the names
+the component bodies use; inside a running component those names are the embedded copies.
 """
 
 from enum import StrEnum
@@ -25,7 +25,8 @@ from typing import NamedTuple
 from kfp import dsl
 from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Model, Output
 
-from pipelines import house_data, house_model, monitoring_stats, registry, uri_io
+from pipelines import champion_gate, house_data, house_model, monitoring_stats, registry, uri_io
+from pipelines.champion_gate import promotion_decision, score_registry_champion
 from pipelines.house_data import (
     add_derived_features,
     clean_house_prices,
@@ -44,12 +45,7 @@ from pipelines.house_model import (
 )
 from pipelines.monitoring_stats import compute_baseline
 from pipelines.pins import pinned
-from pipelines.registry import (
-    claim_next_version,
-    promote_version,
-    promotion_decision,
-    read_champion,
-)
+from pipelines.registry import claim_next_version, promote_version
 from pipelines.uri_io import join_uri, read_uri_bytes, write_uri_bytes
 
 BASE_IMAGE = "python:3.11-slim"
@@ -68,13 +64,15 @@ STORAGE_PACKAGES = pinned("google-cloud-storage")
 MODEL_PACKAGES = pinned("pandas", "numpy", "scipy", "scikit-learn", "joblib")
 
 READ_URI = [uri_io.split_gcs_uri, uri_io.read_uri_bytes]
-REGISTRY_READ = [*READ_URI, uri_io.join_uri, uri_io.read_uri_bytes_if_present,
-                 registry.read_champion, registry.promotion_decision]
-REGISTRY_WRITE = [*REGISTRY_READ, uri_io.write_uri_bytes, uri_io.create_uri_bytes,
+READ_OPTIONAL_URI = [*READ_URI, uri_io.join_uri, uri_io.read_uri_bytes_if_present]
+REGISTRY_WRITE = [*READ_OPTIONAL_URI, uri_io.write_uri_bytes, uri_io.create_uri_bytes,
                   uri_io.list_uri_children, registry.claim_next_version, registry.promote_version]
 TABLE_RULES = [house_data.house_schema, house_data.model_features]
 MODEL_RULES = [*TABLE_RULES, house_model.feature_matrix, house_model.build_regressor,
                house_model.regression_metrics]
+CHAMPION_SCORING = [*READ_OPTIONAL_URI, *TABLE_RULES, house_model.feature_matrix,
+                    house_model.regression_metrics, champion_gate.champion_score,
+                    champion_gate.score_model_bytes, champion_gate.score_registry_champion]
 BASELINE_FUNCS = [
     monitoring_stats.finite_numbers, monitoring_stats.present_categories,
     monitoring_stats.equal_width_edges, monitoring_stats.binned_frequencies,
@@ -84,8 +82,9 @@ BASELINE_FUNCS = [
 
 
 @dsl.component(base_image=BASE_IMAGE)
-def check_run_inputs(data_uri: str, deploy_target: str, registry_uri: str,
-                     min_improvement: float, serving_container_image_uri: str):
+def check_run_inputs(  # noqa: PLR0917 (KFP calls components by keyword)
+    data_uri: str, deploy_target: str, registry_uri: str, min_improvement: float,
+    min_r2: float, serving_container_image_uri: str):
     """Fail fast, naming the input, when the run's parameters cannot work together."""
     targets = ("vertex", "local", "none")   # DeployTarget's values: components cannot import it
     if not data_uri.strip():
@@ -98,6 +97,8 @@ def check_run_inputs(data_uri: str, deploy_target: str, registry_uri: str,
                          "the gate compares with the champion recorded there")
     if not 0 <= min_improvement < 1:
         raise ValueError(f"min_improvement must be in [0, 1), got {min_improvement}")
+    if min_r2 > 1:
+        raise ValueError(f"min_r2 must be at most 1 (a perfect fit), got {min_r2}")
     if deploy_target == "vertex" and not serving_container_image_uri.strip():
         raise ValueError("serving_container_image_uri is required when deploy_target is "
                          "'vertex': an image serving the scikit-learn version in requirements.txt")
@@ -203,18 +204,41 @@ def evaluate_model(model: Input[Model], test_features: Input[Dataset], metrics: 
         scores["rmse"], scores["mae"], scores["r2"])
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=STORAGE_PACKAGES,
-               additional_funcs=REGISTRY_READ)
-def gate(rmse: float, mae: float, r2: float, registry_uri: str, min_improvement: float) -> str:
-    """Return "promote" or "keep-champion", judged against the registry's champion."""
-    # A single return value on purpose: kfp.local resolves a condition on a task output only
-    # when it is the task's sole "Output"; the reason goes to the log.
-    if not registry_uri:
-        promote, reason = True, "no registry_uri: nothing to compare with"
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=MODEL_PACKAGES + STORAGE_PACKAGES,
+               additional_funcs=CHAMPION_SCORING)
+def score_champion(test_features: Input[Dataset], registry_uri: str,
+                   champion_metrics: Output[Metrics]) -> NamedTuple(
+        "ChampionScore", status=str, version=int, rmse=float, mae=float, r2=float, detail=str):
+    """Score the registry's champion on this run's test split: what the gate compares with."""
+    import pandas as pd
+
+    score = score_registry_champion(registry_uri, pd.read_csv(test_features.path),
+                                    house_schema()["target"])
+    if score["status"] == "scored":
+        # Prefixed names: beside the challenger's `metrics`, a run comparison shows both.
+        for name in ("rmse", "mae", "r2"):
+            champion_metrics.log_metric(f"champion_{name}", score[name])
+        print(f"champion v{score['version']} on this run's test split: "
+              f"rmse {score['rmse']:.2f}, mae {score['mae']:.2f}, r2 {score['r2']:.4f}")
     else:
-        champion = read_champion(registry_uri)
-        promote, reason = promotion_decision(
-            {"rmse": rmse, "mae": mae, "r2": r2}, champion, min_improvement)
+        print(f"champion {score['status']}: {score['detail']}")
+    return NamedTuple("ChampionScore", status=str, version=int, rmse=float, mae=float, r2=float,
+                      detail=str)(score["status"], score["version"], score["rmse"],
+                                  score["mae"], score["r2"], score["detail"])
+
+
+@dsl.component(base_image=BASE_IMAGE, additional_funcs=[champion_gate.promotion_decision])
+def gate(  # noqa: PLR0917 (KFP calls components by keyword)
+    rmse: float, r2: float, champion_status: str, champion_version: int, champion_rmse: float,
+    champion_detail: str, min_improvement: float, min_r2: float) -> str:
+    """Return "promote" or "keep-champion": challenger against the champion on the same split."""
+    # A single return value on purpose: kfp.local resolves a condition on a task output only
+    # when it is the task's sole "Output"; the reason goes to the log. The champion's scores
+    # come from score_champion for that reason too.
+    champion = {"status": champion_status, "version": champion_version, "rmse": champion_rmse,
+                "detail": champion_detail}
+    promote, reason = promotion_decision({"rmse": rmse, "r2": r2}, champion, min_improvement,
+                                         min_r2)
     decision = "promote" if promote else "keep-champion"
     print(f"gate: {decision}: {reason}")
     return decision
@@ -242,13 +266,17 @@ def monitoring_baseline(train_data: Input[Dataset], baseline: Output[Artifact]):
                additional_funcs=REGISTRY_WRITE)
 def register_model(  # noqa: PLR0917 (KFP calls components by keyword)
     model: Input[Model], baseline: Input[Artifact], rmse: float, mae: float,
-    r2: float, registry_uri: str, data_uri: str, reason: str) -> int:
+    r2: float, registry_uri: str, data_uri: str, reason: str, champion_status: str,
+    champion_version: int, champion_rmse: float, champion_mae: float, champion_r2: float) -> int:
     """Write the model, metrics and baseline as the next registry version and make it champion."""
     import datetime
     import os
 
     scores = {"rmse": rmse, "mae": mae, "r2": r2}
-    record = {**scores, "data_uri": data_uri, "reason": reason,
+    # What the gate compared with: the replaced champion's scores on this version's test split.
+    compared_with = {"version": champion_version, "rmse": champion_rmse, "mae": champion_mae,
+                     "r2": champion_r2} if champion_status == "scored" else None
+    record = {**scores, "compared_with": compared_with, "data_uri": data_uri, "reason": reason,
               "model_params": model.metadata.get("params", {}),
               "feature_columns": model.metadata.get("feature_columns", []),
               "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
@@ -259,7 +287,7 @@ def register_model(  # noqa: PLR0917 (KFP calls components by keyword)
     with open(baseline.path, "rb") as handle:
         write_uri_bytes(join_uri(version_uri, "baseline.json"), handle.read())
     # The pointer moves last, so a reader never sees a champion whose files are incomplete.
-    promote_version(registry_uri, version, scores)
+    promote_version(registry_uri, version, scores, compared_with)
     print(f"registered version {version} at {version_uri} as champion")
     return version
 
@@ -306,6 +334,7 @@ def house_prices(  # noqa: PLR0917 (pipeline inputs are passed by name)
     deploy_target: str = DeployTarget.NONE.value,
     registry_uri: str = "",
     min_improvement: float = 0.01,
+    min_r2: float = 0.5,
     seed: int = 42,
     validation_fraction: float = 0.2,
     test_fraction: float = 0.2,
@@ -320,6 +349,7 @@ def house_prices(  # noqa: PLR0917 (pipeline inputs are passed by name)
     """Train on the CSV at data_uri; deploy (vertex | local | none) only if the gate promotes."""
     checked = check_run_inputs(data_uri=data_uri, deploy_target=deploy_target,
                                registry_uri=registry_uri, min_improvement=min_improvement,
+                               min_r2=min_r2,
                                serving_container_image_uri=serving_container_image_uri)
     raw = ingest(data_uri=data_uri).after(checked)
     splits = preprocess(raw_data=raw.outputs["raw_data"], seed=seed,
@@ -332,16 +362,25 @@ def house_prices(  # noqa: PLR0917 (pipeline inputs are passed by name)
                           validation_features=features.outputs["validation_features"], seed=seed)
     scored = evaluate_model(model=trained.outputs["model"],
                             test_features=features.outputs["test_features"])
-    decided = gate(rmse=scored.outputs["rmse"], mae=scored.outputs["mae"],
-                   r2=scored.outputs["r2"], registry_uri=registry_uri,
-                   min_improvement=min_improvement)
+    champion = score_champion(test_features=features.outputs["test_features"],
+                              registry_uri=registry_uri)
+    decided = gate(rmse=scored.outputs["rmse"], r2=scored.outputs["r2"],
+                   champion_status=champion.outputs["status"],
+                   champion_version=champion.outputs["version"],
+                   champion_rmse=champion.outputs["rmse"],
+                   champion_detail=champion.outputs["detail"],
+                   min_improvement=min_improvement, min_r2=min_r2)
     # Data behind a URI and the registry's champion change between runs: never reuse results.
-    for task in (raw, decided):
+    for task in (raw, champion, decided):
         task.set_caching_options(enable_caching=False)
     registration = {
         "model": trained.outputs["model"], "baseline": baseline.outputs["baseline"],
         "rmse": scored.outputs["rmse"], "mae": scored.outputs["mae"], "r2": scored.outputs["r2"],
         "registry_uri": registry_uri, "data_uri": data_uri, "reason": reason,
+        "champion_status": champion.outputs["status"],
+        "champion_version": champion.outputs["version"],
+        "champion_rmse": champion.outputs["rmse"], "champion_mae": champion.outputs["mae"],
+        "champion_r2": champion.outputs["r2"],
     }
     with dsl.If(decided.output == "promote", name="promoted"):
         with dsl.If(deploy_target == DeployTarget.LOCAL.value, name="deploy-local"):

@@ -2,9 +2,11 @@
 
 Layout under `registry_uri`:
 
-    champion.json              {"version": 3, "metrics": {...}, "model_uri", "baseline_uri"}
+    champion.json              {"version": 3, "metrics": {...}, "compared_with": {...} | null,
+                                "model_uri", "baseline_uri"}
     versions/3/model.joblib    the fitted scikit-learn pipeline
-    versions/3/metrics.json    test metrics plus provenance (data_uri, reason, created_at)
+    versions/3/metrics.json    test metrics plus provenance (data_uri, reason, created_at) and
+                               `compared_with`: the replaced champion's scores on the same split
     versions/3/baseline.json   monitoring baseline (pipelines.monitoring_stats format)
 
 Components embed these functions with `@dsl.component(additional_funcs=[...])` together with
@@ -21,19 +23,6 @@ from pipelines.uri_io import (
     read_uri_bytes_if_present,
     write_uri_bytes,
 )
-
-
-def promotion_decision(challenger: dict[str, float], champion: dict[str, Any] | None,
-                       min_improvement: float) -> tuple[bool, str]:
-    """Decide on RMSE: promote when there is no champion or the challenger beats it enough."""
-    if not champion:
-        return True, "no champion yet"
-    best = float(champion["metrics"]["rmse"])
-    wanted = best * (1 - min_improvement)
-    rmse = float(challenger["rmse"])
-    verdict = (f"challenger rmse {rmse:.2f} vs champion v{champion['version']} rmse {best:.2f} "
-               f"(needs <= {wanted:.2f}, min_improvement {min_improvement:g})")
-    return rmse <= wanted, verdict
 
 
 def read_champion(registry_uri: str) -> dict[str, Any] | None:
@@ -58,7 +47,8 @@ def claim_next_version(registry_uri: str, metrics: dict[str, Any]) -> int:
     return version
 
 
-def promote_version(registry_uri: str, version: int, metrics: dict[str, Any]) -> dict[str, Any]:
+def promote_version(registry_uri: str, version: int, metrics: dict[str, Any],
+                    compared_with: dict[str, Any] | None = None) -> dict[str, Any]:
     """Point champion.json at a registered version and return the pointer written."""
     import json
 
@@ -66,6 +56,8 @@ def promote_version(registry_uri: str, version: int, metrics: dict[str, Any]) ->
     pointer = {
         "version": version,
         "metrics": metrics,
+        # The champion it replaced, scored on this version's test split (None: there was none).
+        "compared_with": compared_with,
         "model_uri": join_uri(version_uri, "model.joblib"),
         "baseline_uri": join_uri(version_uri, "baseline.json"),
     }

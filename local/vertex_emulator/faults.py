@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import dataclass
 from enum import Enum
@@ -19,13 +20,18 @@ class FaultKind(Enum):
 
 @dataclass
 class Fault:
-    """One queued fault; `remaining` counts the creates it still applies to."""
+    """One queued fault; `remaining` counts the creates it still applies to.
+
+    A fault with a `rate` is not queued: it applies to each create with that probability until
+    the faults are cleared (long storms need a steady random share of failures, not a burst).
+    """
 
     kind: FaultKind
     remaining: int
     status: int = 503
     seconds: float = 0.0
     message: str = ""
+    rate: float | None = None
 
 
 def parse_fault(body: Any) -> Fault:
@@ -40,39 +46,55 @@ def parse_fault(body: Any) -> Fault:
     count = body.get("count", 1)
     if not isinstance(count, int) or count < 1:
         raise invalid_argument(f"fault count must be a positive integer, got {count!r}")
+    rate = _parse_rate(body)
     if kind is FaultKind.STATUS:
         status = body.get("status")
         if not isinstance(status, int) or not 400 <= status <= 599:
             raise invalid_argument(f"fault status must be an HTTP error 400-599, got {status!r}")
-        return Fault(kind, count, status=status, message=str(body.get("message", "")))
+        return Fault(kind, count, status=status, message=str(body.get("message", "")), rate=rate)
     seconds = body.get("seconds")
     if not isinstance(seconds, int | float) or seconds < 0:
         raise invalid_argument(f"fault seconds must be a non-negative number, got {seconds!r}")
-    return Fault(kind, count, seconds=float(seconds))
+    return Fault(kind, count, seconds=float(seconds), rate=rate)
+
+
+def _parse_rate(body: dict[str, Any]) -> float | None:
+    """Read the optional `rate` (0 < rate <= 1); it excludes `count`."""
+    rate = body.get("rate")
+    if rate is None:
+        return None
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1:
+        raise invalid_argument(f"fault rate must be a number in (0, 1], got {rate!r}")
+    if "count" in body:
+        raise invalid_argument("a fault takes either count or rate, not both")
+    return float(rate)
 
 
 class FaultInjector:
-    """A FIFO of faults; each create consumes one application of the first fault."""
+    """A FIFO of faults, each create consuming one application of the first; then rate faults."""
 
-    def __init__(self) -> None:
+    def __init__(self, rng: random.Random | None = None) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._random: list[Fault] = []
+        self._rng = rng or random.Random()
 
     def add(self, fault: Fault) -> None:
-        """Queue a fault."""
+        """Queue a counted fault, or keep a rate fault until cleared."""
         with self._lock:
-            self._faults.append(fault)
+            (self._faults if fault.rate is None else self._random).append(fault)
 
     def clear(self) -> None:
-        """Drop every queued fault."""
+        """Drop every fault, counted or rate."""
         with self._lock:
             self._faults.clear()
+            self._random.clear()
 
     def take(self) -> Fault | None:
-        """Consume one application of the first queued fault, if any."""
+        """Consume the first queued fault; without one, draw each rate fault in turn."""
         with self._lock:
             if not self._faults:
-                return None
+                return next((f for f in self._random if self._rng.random() < f.rate), None)
             fault = self._faults[0]
             fault.remaining -= 1
             if fault.remaining <= 0:

@@ -27,6 +27,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     service: PipelineService  # set on the subclass made by make_server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
+    # client's delayed ACK (40 ms) on every keep-alive request.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         """Handle get, list and the request log."""

@@ -42,6 +42,7 @@ def test_house_prices_inputs():
     assert parameters["deploy_target"]["defaultValue"] == "none"
     assert parameters["registry_uri"]["defaultValue"] == ""
     assert parameters["min_improvement"]["parameterType"] == "NUMBER_DOUBLE"
+    assert parameters["min_r2"]["defaultValue"] == 0.5
     assert parameters["seed"]["parameterType"] == "NUMBER_INTEGER"
     assert parameters["reason"]["defaultValue"] == ""
     assert all("defaultValue" in value for name, value in parameters.items()
@@ -63,8 +64,8 @@ def test_house_prices_has_only_lightweight_components_with_exact_pins():
     # register-model appears twice: once per deploy branch.
     assert set(executors) == {f"exec-{task}" for task in (
         "check-run-inputs", "ingest", "preprocess", "engineer-features", "train-model",
-        "evaluate-model", "gate", "monitoring-baseline", "register-model", "register-model-2",
-        "deploy-to-vertex")}
+        "evaluate-model", "score-champion", "gate", "monitoring-baseline", "register-model",
+        "register-model-2", "deploy-to-vertex")}
     assert {"kfp", "pandas", "scikit-learn", "joblib"} <= set(installs["exec-train-model"])
     assert "google-cloud-aiplatform" in installs["exec-deploy-to-vertex"]
 

@@ -1,14 +1,17 @@
 """compiled/house_prices.yaml end to end under kfp.local, as the demo and the emulator run it."""
 
 import json
+import shutil
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn
 
+from pipelines import synthetic
 from pipelines.house_data import add_derived_features
-from pipelines.house_model import feature_matrix
+from pipelines.house_model import build_regressor, feature_matrix, regression_metrics
 from pipelines.monitoring_stats import feature_distance
 from pipelines.synthetic import generate_house_prices
 
@@ -75,6 +78,7 @@ def test_registry_holds_the_champion(champion_run):
     assert champion["baseline_uri"] == str(version / "baseline.json")
     logged = executor_output(run_dir, "evaluate-model")["parameterValues"]
     assert champion["metrics"] == logged
+    assert champion["compared_with"] is None   # the first model: nothing to compare with
     record = json.loads((version / "metrics.json").read_text())
     assert record["data_uri"] == "gs://incoming/prices/2026-11-26.csv"
     assert record["reason"] == "RAW_FEATURE_DRIFT"
@@ -93,10 +97,78 @@ def test_challenger_trained_on_noise_is_not_promoted(champion_run, tmp_path, cap
     # Prices shuffled across rows: same scale, no relation to the features.
     noise["price"] = np.random.default_rng(0).permutation(noise["price"].to_numpy())
     noise.to_csv(tmp_path / "noise.csv", index=False)
-    run_house_prices(tmp_path / "kfp-root", data_uri=str(tmp_path / "noise.csv"),
-                     deploy_target="local", registry_uri=str(registry))
-    assert "gate: keep-champion: challenger rmse" in capsys.readouterr().out
+    run_dir = run_house_prices(tmp_path / "kfp-root", data_uri=str(tmp_path / "noise.csv"),
+                               deploy_target="local", registry_uri=str(registry))
+    out = capsys.readouterr().out
+    assert "gate: keep-champion: challenger rmse" in out
+    assert executor_output(run_dir, "score-champion")["parameterValues"]["status"] == "scored"
+    # On the noise split the challenger fitted the noise's mean and may well beat the champion;
+    # its r2 on that split is what shows the data is bad.
+    challenger_r2 = executor_output(run_dir, "evaluate-model")["parameterValues"]["r2"]
+    assert challenger_r2 < 0.5
+    assert f"challenger r2 {challenger_r2:.3f} (needs >= 0.5)" in out
     assert (registry / "champion.json").read_bytes() == before
+    assert sorted(path.name for path in (registry / "versions").iterdir()) == ["1"]
+
+
+def test_challenger_on_drifted_data_is_compared_with_the_champion_on_the_same_split(
+        champion_run, tmp_path, capsys, run_house_prices):
+    _, shared = champion_run
+    registry = tmp_path / "registry"
+    shutil.copytree(shared, registry)   # its champion.json still names the shared model file
+    champion = json.loads((registry / "champion.json").read_text())
+    synthetic.main(["--rows", "500", "--seed", "22", "--shift", "0.5",
+                    "--out", str(tmp_path / "drifted.csv")])
+    run_dir = run_house_prices(tmp_path / "kfp-root", data_uri=str(tmp_path / "drifted.csv"),
+                               deploy_target="local", registry_uri=str(registry))
+    # Score the champion's model ourselves on the run's test split.
+    test = pd.read_csv(run_dir / "engineer-features" / "test_features")
+    model = joblib.load(champion["model_uri"])
+    expected = regression_metrics(test["price"], model.predict(feature_matrix(test)))
+    scored = executor_output(run_dir, "score-champion")
+    assert scored["parameterValues"] == pytest.approx(
+        {"status": "scored", "version": 1, **expected, "detail": ""})
+    [champion_metrics] = scored["artifacts"]["champion_metrics"]["artifacts"]
+    assert champion_metrics["metadata"] == pytest.approx(
+        {f"champion_{name}": value for name, value in expected.items()})
+    challenger = executor_output(run_dir, "evaluate-model")["parameterValues"]
+    # The price scale moved: the challenger's rmse is above the champion's recorded one (on its
+    # own data), which the old gate compared with, yet below the champion's on this split.
+    assert champion["metrics"]["rmse"] < challenger["rmse"] < expected["rmse"] * 0.99
+    out = capsys.readouterr().out
+    assert (f"gate: promote: challenger rmse {challenger['rmse']:.2f} vs champion v1 rmse "
+            f"{expected['rmse']:.2f} on the same test split") in out
+    promoted = json.loads((registry / "champion.json").read_text())
+    assert promoted["version"] == 2
+    assert promoted["metrics"] == challenger
+    assert promoted["compared_with"] == pytest.approx({"version": 1, **expected})
+    record = json.loads((registry / "versions" / "2" / "metrics.json").read_text())
+    assert record["compared_with"] == promoted["compared_with"]
+
+
+def test_unusable_champion_is_kept_and_the_reason_logged(tmp_path, capsys, run_house_prices):
+    # A champion trained when the model took one more column cannot score today's features.
+    train = add_derived_features(generate_house_prices(100, seed=41))
+    wider = np.column_stack([feature_matrix(train), train["lot_sqft"]])
+    registry = tmp_path / "registry"
+    model_path = registry / "versions" / "1" / "model.joblib"
+    model_path.parent.mkdir(parents=True)
+    joblib.dump(build_regressor({}, 0).fit(wider, train["price"]), model_path)
+    pointer = json.dumps({"version": 1, "metrics": {"rmse": 1e12, "mae": 1e12, "r2": -5.0},
+                          "model_uri": str(model_path)})
+    (registry / "champion.json").write_text(pointer)
+    generate_house_prices(500, seed=42).to_csv(tmp_path / "prices.csv", index=False)
+    run_dir = run_house_prices(tmp_path / "kfp-root", data_uri=str(tmp_path / "prices.csv"),
+                               deploy_target="local", registry_uri=str(registry))
+    scored = executor_output(run_dir, "score-champion")["parameterValues"]
+    assert (scored["status"], scored["version"]) == ("unusable", 1)
+    detail = (f"cannot score {model_path}: ValueError: X has 8 features, but ColumnTransformer "
+              "is expecting 9 features as input.")
+    assert scored["detail"] == detail
+    assert (f"gate: keep-champion: champion v1 unusable: {detail}; not promoting without a "
+            "comparison on the same data") in capsys.readouterr().out
+    # Kept although its recorded rmse is hopeless: that number was never on this data.
+    assert (registry / "champion.json").read_text() == pointer
     assert sorted(path.name for path in (registry / "versions").iterdir()) == ["1"]
 
 

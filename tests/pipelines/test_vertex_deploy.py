@@ -24,12 +24,13 @@ def test_mismatched_prebuilt_image_is_refused_before_upload():
     ({"deploy_target": "local", "registry_uri": ""},
      "registry_uri is required when deploy_target is 'local'"),
     ({"min_improvement": 1.5}, r"min_improvement must be in \[0, 1\), got 1.5"),
+    ({"min_r2": 1.2}, r"min_r2 must be at most 1 \(a perfect fit\), got 1.2"),
     ({"deploy_target": "vertex", "serving_container_image_uri": ""},
      "serving_container_image_uri is required when deploy_target is 'vertex'"),
 ])
 def test_run_inputs_are_checked(arguments, message):
     valid = {"data_uri": "gs://b/x.csv", "deploy_target": "vertex", "registry_uri": "gs://b/r",
-             "min_improvement": 0.01, "serving_container_image_uri": "img"}
+             "min_improvement": 0.01, "min_r2": 0.5, "serving_container_image_uri": "img"}
     with pytest.raises(ValueError, match=message):
         check_run_inputs.python_func(**{**valid, **arguments})
     check_run_inputs.python_func(**valid)
@@ -37,6 +38,6 @@ def test_run_inputs_are_checked(arguments, message):
 
 def test_the_component_accepts_exactly_the_deploy_targets():
     valid = {"data_uri": "gs://b/x.csv", "registry_uri": "gs://b/r", "min_improvement": 0.0,
-             "serving_container_image_uri": "img"}
+             "min_r2": 0.5, "serving_container_image_uri": "img"}
     for target in DeployTarget:
         check_run_inputs.python_func(deploy_target=target.value, **valid)

@@ -1,0 +1,191 @@
+"""The local stack the reliability suite runs against: Vertex emulator plus both functions.
+
+Each part is a real server in its own process (the emulator with execute off, the two entry points
+under functions-framework's gunicorn), so the senders, the functions and Vertex do not share a GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from local.function_server import FunctionServer, start_function_server
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "tests" / "data" / "reliability" / "triggers.yaml"
+PROJECT = "reliability-project"
+REGION = "us-central1"
+DATA_BUCKET = "reliability-data"
+
+
+@dataclass
+class Emulator:
+    """A Vertex emulator process and its control endpoints."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+    @property
+    def host(self) -> str:
+        """Return host:port, the value for VERTEX_AI_EMULATOR_HOST."""
+        return self.url.removeprefix("http://")
+
+    def add_fault(self, fault: dict) -> None:
+        """Queue a fault (`{"kind": "status"|"hang", ...}`) for the next creates."""
+        requests.post(f"{self.url}/emulator/faults", json=fault, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        requests.delete(f"{self.url}/emulator/faults", timeout=10).raise_for_status()
+
+    def requests_received(self) -> list[dict]:
+        """Return every create request received, in order."""
+        response = requests.get(f"{self.url}/emulator/requests", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        """Forget every job and request."""
+        requests.post(f"{self.url}/emulator/reset", timeout=10).raise_for_status()
+
+    def list_runs(self, filter_: str = "", project: str = PROJECT) -> list[dict]:
+        """List every PipelineJob through the Vertex v1 list API, following page tokens."""
+        url = f"{self.url}/v1/projects/{project}/locations/{REGION}/pipelineJobs"
+        jobs: list[dict] = []
+        token = ""
+        while True:
+            params = {"filter": filter_, "pageSize": 1000, "pageToken": token}
+            response = requests.get(url, params=params, timeout=60)
+            response.raise_for_status()
+            page = response.json()
+            jobs.extend(page.get("pipelineJobs", []))
+            token = page.get("nextPageToken", "")
+            if not token:
+                return jobs
+
+    def stop(self) -> None:
+        """Stop the emulator process (killed if it does not exit within 10 s)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_emulator_process(state_dir: Path, execute: bool = False) -> Emulator:
+    """Start `python -m local.vertex_emulator` on an ephemeral port; wait for its one line."""
+    command = [
+        sys.executable,
+        "-m",
+        "local.vertex_emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--state-dir",
+        str(state_dir),
+    ]
+    if not execute:
+        command.append("--no-execute")
+    process = subprocess.Popen(
+        command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on " not in line:
+        process.kill()
+        raise RuntimeError(f"vertex emulator did not start: {line!r}")
+    # Keep draining stdout so the emulator never blocks on a full pipe.
+    threading.Thread(target=process.stdout.read, daemon=True).start()
+    return Emulator(line.rsplit("listening on ", 1)[1].strip(), process)
+
+
+def function_env(emulator: Emulator, config: Path = CONFIG) -> dict[str, str]:
+    """Environment for the functions: the config file and the emulator's address."""
+    return {
+        "TRIGGERS_CONFIG": str(config),
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "VERTEX_AI_EMULATOR_HOST": emulator.host,
+    }
+
+
+@dataclass
+class Stack:
+    """Emulator plus the object and drift functions, all running."""
+
+    emulator: Emulator
+    objects: FunctionServer
+    drift: FunctionServer
+
+    def log_records(self) -> list[dict]:
+        """Return the structured log lines of both functions."""
+        return self.objects.log_records() + self.drift.log_records()
+
+
+@contextmanager
+def running_stack(config: Path = CONFIG, threads: int | None = None) -> Iterator[Stack]:
+    """Start the emulator (execute off) and both functions; stop them all on exit."""
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="vertex-emu-") as state:
+        emulator = start_emulator_process(Path(state))
+        stack.callback(emulator.stop)
+        env = function_env(emulator, config)
+        objects = stack.enter_context(
+            start_function_server("on_object_finalized", env, threads=threads)
+        )
+        drift = stack.enter_context(start_function_server("on_drift_alert", env, threads=threads))
+        yield Stack(emulator, objects, drift)
+
+
+def parameter_values(job: dict) -> dict:
+    """Return a run's runtimeConfig.parameterValues (Vertex's JSON form)."""
+    return job.get("runtimeConfig", {}).get("parameterValues", {})
+
+
+def dumps(value: object) -> str:
+    """Compact JSON for printing figures."""
+    return json.dumps(value, sort_keys=True)
+
+
+def start_storage_emulator_process() -> tuple[str, subprocess.Popen[str]]:
+    """Start gcp-storage-emulator in memory in its own process; return its URL and process."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.storage_emulator_process"],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on " not in line:
+        process.kill()
+        raise RuntimeError(f"storage emulator did not start: {line!r}")
+    return line.rsplit("listening on ", 1)[1].strip(), process
+
+
+def upload(storage_url: str, bucket: str, name: str, content: bytes) -> str:
+    """Create the bucket if needed, upload an object; return its new generation."""
+    requests.post(
+        f"{storage_url}/storage/v1/b",
+        params={"project": PROJECT},
+        json={"name": bucket},
+        timeout=10,
+    )
+    response = requests.post(
+        f"{storage_url}/upload/storage/v1/b/{bucket}/o",
+        params={"uploadType": "media", "name": name},
+        data=content,
+        headers={"content-type": "application/x-yaml"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["generation"])
