@@ -44,26 +44,26 @@ def storage_event(data: object, event_id: str, bucket: str = "", name: str = "")
     return CloudEvent(attributes, data)
 
 
-def pubsub_data(payload: bytes | str, message_id: str) -> dict:
+def pubsub_data(payload: bytes | str, message_id: str, publish_time: str = EVENT_TIME) -> dict:
     """Return MessagePublishedData carrying `payload` base64-encoded, as Eventarc delivers it."""
     raw = payload.encode("utf-8") if isinstance(payload, str) else payload
     return {
         "message": {
             "data": base64.b64encode(raw).decode("ascii"),
             "messageId": message_id,
-            "publishTime": EVENT_TIME,
+            "publishTime": publish_time,
         },
         "subscription": f"projects/{PROJECT}/subscriptions/eventarc-drift",
     }
 
 
-def pubsub_event(data: object, event_id: str) -> CloudEvent:
+def pubsub_event(data: object, event_id: str, time: str = EVENT_TIME) -> CloudEvent:
     """Wrap MessagePublishedData in a messagePublished CloudEvent."""
     attributes = {
         "id": event_id,
         "type": PUBSUB_PUBLISHED,
         "source": f"//pubsub.googleapis.com/{TOPIC}",
-        "time": EVENT_TIME,
+        "time": time,
         "datacontenttype": "application/json",
     }
     return CloudEvent(attributes, data)

@@ -5,7 +5,8 @@ concurrent senders, 30% of object deliveries are duplicates (same generation), t
 a share of creates with 429/503/500 and makes some hang past the function's client timeout, and
 every non-2xx is redelivered with backoff as Eventarc does. The storm passes when the runs listed
 through the Vertex list API are exactly the unique eligible objects (none lost, none duplicated),
-and exactly one run per model for the drift alerts.
+and exactly one live run per model for the drift alerts, whose times straddle a cooldown window
+boundary so racing alerts create runs in two windows and the later ones are cancelled.
 
     .venv/bin/python -m benchmarks.fault_storm --deliveries 10000
 """
@@ -114,8 +115,18 @@ def _with_duplicates(rng: random.Random, originals: list[Delivery], count: int) 
     return [delivery for _, delivery in keyed]
 
 
+# The storm's cooldown is 1 day, so windows are epoch-aligned UTC days: these two instants are
+# 0.2 s apart but in different windows, which gives racing alerts different job ids.
+BEFORE_BOUNDARY = "2026-11-25T23:59:59.900Z"
+AFTER_BOUNDARY = "2026-11-26T00:00:00.100Z"
+CANCELLED_STATES = frozenset({"PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_CANCELLING"})
+
+
 def plan_drift_storm(models: int, alerts_per_model: int, seed: int = 11) -> tuple[list, set[str]]:
-    """Plan repeated alerts (distinct messages plus redeliveries) for each model, shuffled."""
+    """Plan repeated alerts (distinct messages plus redeliveries) for each model, shuffled.
+
+    Half of each model's alerts are timed just before a cooldown window boundary, half just after.
+    """
     rng = random.Random(seed)
     deliveries: list[Delivery] = []
     names = {
@@ -124,8 +135,10 @@ def plan_drift_storm(models: int, alerts_per_model: int, seed: int = 11) -> tupl
     for model in sorted(names):
         for n in range(alerts_per_model):
             message_id = f"msg-{seed}-{model.rsplit('/', 1)[1]}-{n}"
-            data = pubsub_data(drift_alert(model, deviation=0.3 + rng.random()), message_id)
-            delivery = Delivery("", pubsub_event(data, message_id))
+            time_ = BEFORE_BOUNDARY if n % 2 == 0 else AFTER_BOUNDARY
+            alert = drift_alert(model, deviation=0.3 + rng.random())
+            data = pubsub_data(alert, message_id, publish_time=time_)
+            delivery = Delivery("", pubsub_event(data, message_id, time=time_))
             deliveries.extend([delivery] * rng.choice([1, 1, 2]))  # some redelivered by Pub/Sub
     rng.shuffle(deliveries)
     return deliveries, names
@@ -148,6 +161,7 @@ class StormResult:
     unexpected: list = field(default_factory=list)
     decisions: dict = field(default_factory=dict)
     create_statuses: dict = field(default_factory=dict)
+    cancelled: int = 0
 
     @property
     def exact(self) -> bool:
@@ -164,6 +178,7 @@ class StormResult:
             "runs": self.runs,
             "expected_runs": self.expected,
             "exact": self.exact,
+            "cancelled_runs": self.cancelled,
             "missing": self.missing[:5],
             "unexpected": self.unexpected[:5],
             "function_decisions": self.decisions,
@@ -210,13 +225,16 @@ def _int(values: dict) -> int | None:
 def run_drift_storm(
     stack: Stack, deliveries: list, models: set[str], senders: int, policy: RetryPolicy
 ) -> StormResult:
-    """Deliver the drift storm and check there is exactly one run per model."""
+    """Deliver the drift storm and check there is exactly one live run per model."""
     since = len(stack.emulator.requests_received())
     logged = len(stack.drift.log_records())
     report = deliver_all(_aimed(deliveries, stack.drift.url), policy, senders=senders)
     jobs = stack.emulator.list_runs('labels.trigger-kind="drift"')
-    found = Counter(parameter_values(j).get("model") for j in jobs)
-    result = StormResult("drift", report, len(models), len(jobs))
+    # Runs that lost the cooldown race were cancelled; only live ones count as retrainings.
+    live = [j for j in jobs if j.get("state") not in CANCELLED_STATES]
+    found = Counter(parameter_values(j).get("model") for j in live)
+    result = StormResult("drift", report, len(models), len(live))
+    result.cancelled = len(jobs) - len(live)
     result.missing = sorted(models - set(found))
     result.unexpected = sorted(m for m, n in found.items() if m not in models or n > 1)
     result.decisions = _decisions(

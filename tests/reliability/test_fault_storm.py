@@ -1,8 +1,12 @@
 """A small fault storm: duplicates and injected Vertex faults still give exactly one run each."""
 
+from collections import Counter
+
 import pytest
 
 from benchmarks.fault_storm import (
+    AFTER_BOUNDARY,
+    BEFORE_BOUNDARY,
     FAULT_STATUSES,
     STORM_POLICY,
     outage,
@@ -38,6 +42,18 @@ def test_plan_has_the_requested_duplicates():
     assert 0 < len(storm.expected_runs) < storm.unique_objects
 
 
+def test_drift_plan_straddles_a_cooldown_window_boundary():
+    deliveries, models = plan_drift_storm(models=10, alerts_per_model=6, seed=5)
+    alerts = {d.event["id"]: d.event for d in deliveries}  # redeliveries repeat an event
+    assert len(alerts) == 60 and len(models) == 10
+    per_model_and_time = Counter(
+        (event_id.rsplit("-", 1)[0], event["time"]) for event_id, event in alerts.items()
+    )
+    assert set(per_model_and_time.values()) == {3}
+    assert {time for _, time in per_model_and_time} == {BEFORE_BOUNDARY, AFTER_BOUNDARY}
+    assert all(e["time"] == e.data["message"]["publishTime"] for e in alerts.values())
+
+
 def test_object_storm_gives_exactly_one_run_per_eligible_object(faulty_stack):
     storm = plan_object_storm(500, duplicate_share=0.3, seed=3)
     result = run_object_storm(faulty_stack, storm, senders=6, policy=STORM_POLICY)
@@ -52,7 +68,7 @@ def test_object_storm_gives_exactly_one_run_per_eligible_object(faulty_stack):
     assert_one_log_line_per_attempt(result)
 
 
-def test_drift_storm_gives_exactly_one_run_per_model(faulty_stack):
+def test_drift_storm_gives_exactly_one_live_run_per_model(faulty_stack):
     deliveries, models = plan_drift_storm(models=10, alerts_per_model=6, seed=5)
     faulty_stack.emulator.add_fault(outage(60))
     result = run_drift_storm(faulty_stack, deliveries, models, senders=6, policy=STORM_POLICY)
