@@ -1,7 +1,8 @@
 """Run a function under functions-framework's own server (gunicorn) on an ephemeral port.
 
 The server's stdout (the function's structured log lines) is collected so a caller can read, per
-event, the decision and reason the function logged.
+event, the decision and reason the function logged. The demo, the benchmarks and the tests all
+start functions through this module.
 """
 
 from __future__ import annotations
@@ -18,10 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from cloudevents.http import CloudEvent
+
+from local.cloud_event_http import post_binary, post_structured
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 # gunicorn logs its bound address at info level; with --port 0 this is how the port is learnt.
-_LISTENING = re.compile(r"Listening at: (http://[\d.]+:\d+)")
+LISTENING = re.compile(r"Listening at: (http://[\d.]+:\d+)")
+# Unbuffered so log lines arrive as they are written; info level so gunicorn logs LISTENING.
+SERVER_ENV = {"PYTHONUNBUFFERED": "1", "GUNICORN_LOG_LEVEL": "info"}
+
+
+def functions_framework_command(target: str) -> list[str]:
+    """Return the command serving `target` (CloudEvent signature) on 127.0.0.1, port 0."""
+    return [sys.executable, "-m", "functions_framework", "--target", target,
+            "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", "0"]  # fmt: skip
 
 
 @dataclass
@@ -32,6 +44,9 @@ class FunctionServer:
     process: subprocess.Popen[str]
     stdout_lines: list[str] = field(default_factory=list)
     stderr_lines: list[str] = field(default_factory=list)
+    target: str = ""
+    _pumps: list[threading.Thread] = field(default_factory=list)
+    _listening: threading.Event = field(default_factory=threading.Event)
 
     def log_records(self) -> list[dict]:
         """Return every stdout line that is a JSON object (the function's structured logs)."""
@@ -53,6 +68,47 @@ class FunctionServer:
             time.sleep(0.05)
             records = self.log_records()
         return records
+
+    def log_for(self, event_id: str, timeout: float = 10.0) -> dict:
+        """Return the first structured log line for `event_id`, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for record in self.log_records():
+                if record.get("event_id") == event_id:
+                    return record
+            if time.monotonic() > deadline:
+                stderr = "\n".join(self.stderr_lines)
+                raise AssertionError(f"no log line for {event_id}; stderr: {stderr}")
+            time.sleep(0.02)
+
+    def entries_for(self, event_id: str) -> list[dict]:
+        """Return every structured log line seen so far for `event_id`."""
+        return [record for record in self.log_records() if record.get("event_id") == event_id]
+
+    def send(self, event: CloudEvent, mode: str = "binary") -> requests.Response:
+        """Post a CloudEvent to the server in binary or structured mode."""
+        post = post_binary if mode == "binary" else post_structured
+        return post(self.url, event)
+
+    def wait_ready(self, timeout: float = 60.0) -> FunctionServer:
+        """Wait until the server listens and answers HTTP; raise RuntimeError quoting stderr."""
+        deadline = time.monotonic() + timeout
+        while not self._listening.wait(0.05):
+            if not self.alive() or time.monotonic() > deadline:
+                return self._failed_to_start()
+        if not _wait_ready(self.url, self.process):
+            return self._failed_to_start()
+        return self
+
+    def _failed_to_start(self) -> FunctionServer:
+        """Stop the server, let the pumps drain its output, raise naming the target."""
+        self.stop()
+        for pump in self._pumps:
+            pump.join(timeout=5)
+        raise RuntimeError(
+            f"functions-framework --target {self.target} did not start:\n"
+            + "\n".join(self.stderr_lines[-60:])
+        )
 
     def alive(self) -> bool:
         """Tell whether the process is still running."""
@@ -83,32 +139,18 @@ def _pump(stream, sink: list[str], on_line=None) -> None:
             on_line(line)
 
 
-def start_function_server(
+def launch_function_server(
     target: str,
     env: Mapping[str, str],
     source_dir: Path = FUNCTIONS_DIR,
     threads: int | None = None,
-    startup_timeout: float = 60.0,
 ) -> FunctionServer:
-    """Start `functions-framework --target TARGET` on 127.0.0.1:0 and wait until it listens."""
-    command = [
-        sys.executable,
-        "-m",
-        "functions_framework",
-        "--target",
-        target,
-        "--signature-type",
-        "cloudevent",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]
-    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "GUNICORN_LOG_LEVEL": "info"}
+    """Start `functions-framework --target TARGET` on 127.0.0.1:0 without waiting for it."""
+    full_env = {**os.environ, **env, **SERVER_ENV}
     if threads:
         full_env["THREADS"] = str(threads)
     process = subprocess.Popen(
-        command,
+        functions_framework_command(target),
         cwd=source_dir,
         env=full_env,
         text=True,
@@ -117,28 +159,35 @@ def start_function_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    found: list[str] = []
-    listening = threading.Event()
+    server = FunctionServer("", process, target=target)
 
     def watch(line: str) -> None:
-        match = _LISTENING.search(line)
-        if match:
-            found.append(match.group(1))
-            listening.set()
+        match = LISTENING.search(line)
+        if match and not server._listening.is_set():
+            server.url = match.group(1) + "/"
+            server._listening.set()
 
-    server = FunctionServer("", process)
-    threading.Thread(target=_pump, args=(process.stdout, server.stdout_lines), daemon=True).start()
-    threading.Thread(
-        target=_pump, args=(process.stderr, server.stderr_lines, watch), daemon=True
-    ).start()
-    if not listening.wait(startup_timeout) or not _wait_ready(found[0], process):
-        server.stop()
-        raise RuntimeError(
-            f"functions-framework --target {target} did not start:\n"
-            + "\n".join(server.stderr_lines[-30:])
-        )
-    server.url = found[0] + "/"
+    server._pumps = [
+        threading.Thread(target=_pump, args=(process.stdout, server.stdout_lines), daemon=True),
+        threading.Thread(
+            target=_pump, args=(process.stderr, server.stderr_lines, watch), daemon=True
+        ),
+    ]
+    for pump in server._pumps:
+        pump.start()
     return server
+
+
+def start_function_server(
+    target: str,
+    env: Mapping[str, str],
+    source_dir: Path = FUNCTIONS_DIR,
+    threads: int | None = None,
+    startup_timeout: float = 60.0,
+) -> FunctionServer:
+    """Start `functions-framework --target TARGET` on 127.0.0.1:0 and wait until it answers."""
+    server = launch_function_server(target, env, source_dir, threads)
+    return server.wait_ready(startup_timeout)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 30.0) -> bool:

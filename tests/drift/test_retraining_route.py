@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from local.function_server import launch_function_server
 from local.pubsub_publish_server import PublishServer
 from local.pubsub_push import push_to
 from local.vertex_emulator import start_emulator
 from pipelines.drift.cli import ExitCode, main
-from tests.functions.helpers import FunctionServer, VertexStandIn, drift_route, write_config
+from tests.functions.helpers import VertexStandIn, drift_route, write_config
 
 TOPIC = "projects/test-project/topics/drift-alerts"
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ def on_drift_alert(vertex, tmp_path):
         labels={"team": "pricing"},
     )
     config = write_config(tmp_path, [route])
-    server = FunctionServer(
+    server = launch_function_server(
         "on_drift_alert", {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": vertex.host}
     )
     try:

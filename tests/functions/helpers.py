@@ -2,12 +2,6 @@
 
 import base64
 import json
-import os
-import queue
-import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,14 +9,13 @@ from urllib.parse import quote
 
 import requests
 import yaml
-from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
-REPO = Path(__file__).resolve().parents[2]
-FUNCTIONS_DIR = REPO / "functions"
+from local.function_server import FunctionServer, launch_function_server
+from local.processes import free_port
+
 DATA = Path(__file__).resolve().parent / "data"
 TYPED_TEMPLATE = DATA / "typed_pipeline.yaml"
-FUNCTIONS_FRAMEWORK = Path(sys.executable).with_name("functions-framework")
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 # Small budgets keep failure tests short; the shipped defaults are in the README.
@@ -32,13 +25,6 @@ FAST_RETRY = {
     "deadline": "1.5s",
     "request_timeout": "1s",
 }
-
-
-def free_port() -> int:
-    """Return a port that was free a moment ago (functions-framework cannot bind port 0)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def load_json(name: str) -> dict[str, Any]:
@@ -140,89 +126,6 @@ def pubsub_event(
     return CloudEvent(attributes, {**envelope["data"], "message": message})
 
 
-class FunctionServer:
-    """functions-framework's own HTTP server for one target, in a subprocess."""
-
-    def __init__(self, target: str, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        command = [str(FUNCTIONS_FRAMEWORK), "--target", target, "--signature-type",
-                   "cloudevent", "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
-        self.process = subprocess.Popen(
-            command,
-            cwd=FUNCTIONS_DIR,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.stderr: list[str] = []
-        threading.Thread(
-            target=self._pump, args=(self.process.stdout, self.lines.put), daemon=True
-        ).start()
-        threading.Thread(
-            target=self._pump, args=(self.process.stderr, self.stderr.append), daemon=True
-        ).start()
-        self._seen: list[dict[str, Any]] = []
-
-    @staticmethod
-    def _pump(stream: Any, sink: Any) -> None:
-        for line in stream:
-            sink(line)
-
-    def wait_ready(self, timeout: float = 30.0) -> "FunctionServer":
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                time.sleep(0.2)  # let the pump threads drain stderr
-                raise RuntimeError(f"functions-framework exited: {''.join(self.stderr)}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"functions-framework not ready: {''.join(self.stderr)}")
-
-    def send(self, event: CloudEvent, mode: str = "binary") -> requests.Response:
-        headers, body = (to_binary if mode == "binary" else to_structured)(event)
-        return requests.post(self.url, headers=headers, data=body, timeout=60)
-
-    def log_for(self, event_id: str, timeout: float = 10.0) -> dict[str, Any]:
-        """Return the one structured log line for ``event_id``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for entry in self._seen:
-                if entry.get("event_id") == event_id:
-                    return entry
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no log line for {event_id}; stderr: {''.join(self.stderr)}")
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line.startswith("{"):
-                self._seen.append(json.loads(line))
-
-    def entries_for(self, event_id: str) -> list[dict[str, Any]]:
-        """Return every log line seen so far for ``event_id`` (after log_for waited for one)."""
-        while not self.lines.empty():
-            line = self.lines.get()
-            if line.startswith("{"):
-                self._seen.append(json.loads(line))
-        return [e for e in self._seen if e.get("event_id") == event_id]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 class VertexStandIn:
     """Client for the Vertex emulator's API and its /emulator/ control endpoints."""
 
@@ -265,7 +168,7 @@ class StartedServers:
     def start(self, target: str, config: Path, **env: str) -> FunctionServer:
         environment = {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": self.vertex.host,
                        **env}  # fmt: skip
-        server = FunctionServer(target, environment)
+        server = launch_function_server(target, environment)
         self.servers.append(server)
         return server.wait_ready()
 

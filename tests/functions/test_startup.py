@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.functions.helpers import (
-    FUNCTIONS_DIR,
-    FunctionServer,
-    VertexStandIn,
-    object_route,
-    write_config,
-)
+from local.function_server import FUNCTIONS_DIR, launch_function_server
+from tests.functions.helpers import VertexStandIn, object_route, write_config
 
 HEAVY = ("google.cloud.aiplatform", "kfp", "pandas", "numpy", "grpc", "google.auth")
 
@@ -26,7 +21,7 @@ def test_bad_config_stops_functions_framework_with_route_and_key(
     config = write_config(
         tmp_path, [object_route(parameters={"data_uri": "{url}", "generation": 1})]
     )
-    server = FunctionServer(
+    server = launch_function_server(
         target, {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": "127.0.0.1:9"}
     )
     try:
