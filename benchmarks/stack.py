@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from pathlib import Path
 import requests
 
 from local.function_server import FunctionServer, start_function_server
+from local.vertex_emulator_process import start_vertex_emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "tests" / "data" / "reliability" / "triggers.yaml"
@@ -85,29 +84,7 @@ class Emulator:
 
 def start_emulator_process(state_dir: Path, execute: bool = False) -> Emulator:
     """Start `python -m local.vertex_emulator` on an ephemeral port; wait for its one line."""
-    command = [
-        sys.executable,
-        "-m",
-        "local.vertex_emulator",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--state-dir",
-        str(state_dir),
-    ]
-    if not execute:
-        command.append("--no-execute")
-    process = subprocess.Popen(
-        command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if "listening on " not in line:
-        process.kill()
-        raise RuntimeError(f"vertex emulator did not start: {line!r}")
-    # Keep draining stdout so the emulator never blocks on a full pipe.
-    threading.Thread(target=process.stdout.read, daemon=True).start()
-    return Emulator(line.rsplit("listening on ", 1)[1].strip(), process)
+    return Emulator(*start_vertex_emulator_process(state_dir, execute))
 
 
 def function_env(emulator: Emulator, config: Path = CONFIG) -> dict[str, str]:
@@ -154,22 +131,6 @@ def parameter_values(job: dict) -> dict:
 def dumps(value: object) -> str:
     """Compact JSON for printing figures."""
     return json.dumps(value, sort_keys=True)
-
-
-def start_storage_emulator_process() -> tuple[str, subprocess.Popen[str]]:
-    """Start gcp-storage-emulator in memory in its own process; return its URL and process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.storage_emulator_process"],
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if "listening on " not in line:
-        process.kill()
-        raise RuntimeError(f"storage emulator did not start: {line!r}")
-    return line.rsplit("listening on ", 1)[1].strip(), process
 
 
 def upload(storage_url: str, bucket: str, name: str, content: bytes) -> str:

@@ -28,11 +28,11 @@ from benchmarks.stack import (
     ROOT,
     dumps,
     start_emulator_process,
-    start_storage_emulator_process,
     upload,
 )
 from local.eventarc_sender import Delivery, DeliveryReport, RetryPolicy, deliver_all
 from local.function_server import FunctionServer, start_function_server
+from local.storage_emulator_process import start_storage_emulator_process
 
 TEMPLATE_BUCKET = "reliability-templates"
 TEMPLATE_NAME = "probe_pipeline.yaml"

@@ -8,9 +8,13 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+_ANNOUNCED = re.compile(r"listening on (\S+)")
 
 
 class StartupError(RuntimeError):
@@ -121,3 +125,24 @@ def wait_for_port(service: Service, port: int, timeout: float = 60.0) -> None:
         f"{service.name} is not listening on port {port} after {timeout:.0f}s:\n"
         f"{service.log_tail()}"
     )
+
+
+def start_announcing(
+    command: list[str], name: str, cwd: Path = REPO
+) -> tuple[str, subprocess.Popen[str]]:
+    """Start a server whose first stdout line is `... listening on URL`; return URL and process.
+
+    For servers started outside a ProcessGroup (benchmarks): stdout is a pipe, read on.
+    """
+    process = subprocess.Popen(
+        command, cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    match = _ANNOUNCED.search(line)
+    if not match:
+        process.kill()
+        process.wait()
+        raise StartupError(f"{name} did not start: {line!r}")
+    # Keep draining stdout so the server never blocks on a full pipe.
+    threading.Thread(target=process.stdout.read, daemon=True).start()
+    return match.group(1), process

@@ -6,12 +6,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.processes import ProcessGroup, free_port, wait_for_line, wait_for_port
+from local.function_server import (
+    FUNCTIONS_DIR,
+    LISTENING,
+    SERVER_ENV,
+    functions_framework_command,
+)
+from local.processes import REPO, ProcessGroup, wait_for_line
+from local.storage_emulator_process import STORAGE_EMULATOR_COMMAND
+from local.vertex_emulator_process import vertex_emulator_command
 
-REPO = Path(__file__).resolve().parents[1]
-FUNCTIONS_DIR = REPO / "functions"
 PYTHON = sys.executable
-FUNCTIONS_FRAMEWORK = str(Path(sys.executable).with_name("functions-framework"))
 
 
 @dataclass(frozen=True)
@@ -78,18 +83,13 @@ def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
 
 def _start_storage(group: ProcessGroup) -> str:
     """Start gcp-storage-emulator in memory (the bucket folders are the durable copy)."""
-    port = free_port()
-    command = [PYTHON, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
-               "--port", str(port), "--in-memory"]  # fmt: skip
-    service = group.start("storage-emulator", command, {})
-    wait_for_port(service, port)
-    return f"http://127.0.0.1:{port}"
+    service = group.start("storage-emulator", STORAGE_EMULATOR_COMMAND, {}, cwd=REPO)
+    return wait_for_line(service, r"listening on (http://\S+)").group(1)
 
 
 def _start_vertex(group: ProcessGroup, settings: StackSettings, storage_url: str) -> str:
     """Start our Vertex AI emulator from the repo root, so relative registry paths agree."""
-    command = [PYTHON, "-m", "local.vertex_emulator", "--port", "0",
-               "--state-dir", str(settings.root / "vertex")]  # fmt: skip
+    command = vertex_emulator_command(settings.root / "vertex")
     service = group.start(
         "vertex-emulator", command, {"STORAGE_EMULATOR_HOST": storage_url}, cwd=REPO
     )
@@ -97,13 +97,10 @@ def _start_vertex(group: ProcessGroup, settings: StackSettings, storage_url: str
 
 
 def _start_function(group: ProcessGroup, target: str, env: dict[str, str]) -> str:
-    """Start functions-framework's own server for one entry point (it cannot bind port 0)."""
-    port = free_port()
-    command = [FUNCTIONS_FRAMEWORK, "--target", target, "--signature-type", "cloudevent",
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    service = group.start(target, command, env, cwd=FUNCTIONS_DIR)
-    wait_for_port(service, port)
-    return f"http://127.0.0.1:{port}/"
+    """Start functions-framework's own server for one entry point; gunicorn logs its port."""
+    command = functions_framework_command(target)
+    service = group.start(target, command, {**env, **SERVER_ENV}, cwd=FUNCTIONS_DIR)
+    return wait_for_line(service, LISTENING.pattern).group(1) + "/"
 
 
 def _start_pubsub(group: ProcessGroup, settings: StackSettings, drift_url: str) -> str:

@@ -3,9 +3,15 @@
 python -m local.storage_emulator_process   # prints: storage emulator listening on http://...
 """
 
+import subprocess
+import sys
 import time
 
 from gcp_storage_emulator.server import create_server
+
+from local.processes import start_announcing
+
+STORAGE_EMULATOR_COMMAND = [sys.executable, "-m", "local.storage_emulator_process"]
 
 
 def main() -> None:
@@ -17,6 +23,11 @@ def main() -> None:
     print(f"storage emulator listening on http://127.0.0.1:{port}", flush=True)
     while True:
         time.sleep(3600)
+
+
+def start_storage_emulator_process() -> tuple[str, subprocess.Popen[str]]:
+    """Start this program as a child process; return the emulator's URL and the process."""
+    return start_announcing(STORAGE_EMULATOR_COMMAND, "storage emulator")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,11 @@
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import requests
 
+from local.vertex_emulator_process import vertex_emulator_command
 from tests.emulator.helpers import body_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,18 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_cli_serves_and_keeps_state_across_restarts(tmp_path, specs):
     state = tmp_path / "state"
-    command = [
-        sys.executable,
-        "-m",
-        "local.vertex_emulator",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--state-dir",
-        str(state),
-        "--no-execute",
-    ]
+    command = vertex_emulator_command(state, execute=False)
     for attempt in range(2):
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
         try:
