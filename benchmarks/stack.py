@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 
 from local.function_server import FunctionServer, start_function_server
+from local.processes import stop_process
 from local.vertex_emulator_process import start_vertex_emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,13 +74,7 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop the emulator process (killed if it does not exit within 10 s)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def start_emulator_process(state_dir: Path, execute: bool = False) -> Emulator:

@@ -22,6 +22,7 @@ import requests
 from cloudevents.http import CloudEvent
 
 from local.cloud_event_http import post_binary, post_structured
+from local.processes import stop_process
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 # gunicorn logs its bound address at info level; with --port 0 this is how the port is learnt.
@@ -116,13 +117,7 @@ class FunctionServer:
 
     def stop(self) -> None:
         """Stop the server and wait for it."""
-        if self.alive():
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def __enter__(self) -> FunctionServer:
         return self

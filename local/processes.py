@@ -21,13 +21,6 @@ class StartupError(RuntimeError):
     """A service did not come up; the message names it and quotes its log."""
 
 
-def free_port() -> int:
-    """Return a port that was free a moment ago (for servers that cannot bind port 0)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class Service:
     """One child process with its log file."""
@@ -125,6 +118,17 @@ def wait_for_port(service: Service, port: int, timeout: float = 60.0) -> None:
         f"{service.name} is not listening on port {port} after {timeout:.0f}s:\n"
         f"{service.log_tail()}"
     )
+
+
+def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Terminate a child and wait for it; kill it if it is still running after `grace`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def start_announcing(

@@ -6,6 +6,7 @@ python -m local.storage_emulator_process   # prints: storage emulator listening 
 import subprocess
 import sys
 import time
+from typing import Any
 
 from gcp_storage_emulator.server import create_server
 
@@ -14,13 +15,19 @@ from local.processes import start_announcing
 STORAGE_EMULATOR_COMMAND = [sys.executable, "-m", "local.storage_emulator_process"]
 
 
-def main() -> None:
-    """Start the emulator on 127.0.0.1:0, print its URL, serve until killed."""
+def serve_in_memory() -> tuple[Any, str]:
+    """Start an in-memory emulator in this process on 127.0.0.1:0; return it and its URL."""
     server = create_server("127.0.0.1", 0, in_memory=True)
     server.start()
     # The package does not expose the bound port; with port 0 it must be read from the socket.
     port = server._api._httpd.server_address[1]
-    print(f"storage emulator listening on http://127.0.0.1:{port}", flush=True)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def main() -> None:
+    """Start the emulator on 127.0.0.1:0, print its URL, serve until killed."""
+    _, url = serve_in_memory()
+    print(f"storage emulator listening on {url}", flush=True)
     while True:
         time.sleep(3600)
 

@@ -12,7 +12,6 @@ import yaml
 from cloudevents.http import CloudEvent
 
 from local.function_server import FunctionServer, launch_function_server
-from local.processes import free_port
 
 DATA = Path(__file__).resolve().parent / "data"
 TYPED_TEMPLATE = DATA / "typed_pipeline.yaml"
@@ -181,12 +180,9 @@ class StorageStandIn:
     """gcp-storage-emulator in this process, driven through the GCS JSON API."""
 
     def __init__(self) -> None:
-        from gcp_storage_emulator.server import create_server
+        from local.storage_emulator_process import serve_in_memory  # only tests that need it
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = create_server("127.0.0.1", self.port, in_memory=True)
-        self._server.start()
+        self._server, self.url = serve_in_memory()
         self._buckets: set[str] = set()
 
     def upload(self, bucket: str, name: str, content: bytes) -> str:
