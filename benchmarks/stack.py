@@ -18,6 +18,7 @@ import requests
 
 from local.function_server import FunctionServer, start_function_server
 from local.processes import stop_process
+from local.vertex_emulator_client import VertexEmulatorClient
 from local.vertex_emulator_process import start_vertex_emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,58 +29,21 @@ DATA_BUCKET = "reliability-data"
 
 
 @dataclass
-class Emulator:
+class Emulator(VertexEmulatorClient):
     """A Vertex emulator process and its control endpoints."""
 
-    url: str
-    process: subprocess.Popen[str]
-
-    @property
-    def host(self) -> str:
-        """Return host:port, the value for VERTEX_AI_EMULATOR_HOST."""
-        return self.url.removeprefix("http://")
-
-    def add_fault(self, fault: dict) -> None:
-        """Queue a fault (`{"kind": "status"|"hang", ...}`) for the next creates."""
-        requests.post(f"{self.url}/emulator/faults", json=fault, timeout=10).raise_for_status()
-
-    def clear_faults(self) -> None:
-        """Drop every queued fault."""
-        requests.delete(f"{self.url}/emulator/faults", timeout=10).raise_for_status()
-
-    def requests_received(self) -> list[dict]:
-        """Return every create request received, in order."""
-        response = requests.get(f"{self.url}/emulator/requests", timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def reset(self) -> None:
-        """Forget every job and request."""
-        requests.post(f"{self.url}/emulator/reset", timeout=10).raise_for_status()
-
-    def list_runs(self, filter_: str = "", project: str = PROJECT) -> list[dict]:
-        """List every PipelineJob through the Vertex v1 list API, following page tokens."""
-        url = f"{self.url}/v1/projects/{project}/locations/{REGION}/pipelineJobs"
-        jobs: list[dict] = []
-        token = ""
-        while True:
-            params = {"filter": filter_, "pageSize": 1000, "pageToken": token}
-            response = requests.get(url, params=params, timeout=60)
-            response.raise_for_status()
-            page = response.json()
-            jobs.extend(page.get("pipelineJobs", []))
-            token = page.get("nextPageToken", "")
-            if not token:
-                return jobs
+    process: subprocess.Popen[str] | None = None
 
     def stop(self) -> None:
         """Stop the emulator process (killed if it does not exit within 10 s)."""
-        stop_process(self.process)
+        if self.process:
+            stop_process(self.process)
 
 
 def start_emulator_process(state_dir: Path, execute: bool = False) -> Emulator:
     """Start `python -m local.vertex_emulator` on an ephemeral port; wait for its one line."""
-    return Emulator(*start_vertex_emulator_process(state_dir, execute))
+    url, process = start_vertex_emulator_process(state_dir, execute)
+    return Emulator(url, PROJECT, REGION, process)
 
 
 def function_env(emulator: Emulator, config: Path = CONFIG) -> dict[str, str]:

@@ -22,7 +22,7 @@ def vertex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VertexStandIn]:
 @pytest.fixture
 def clean_vertex(vertex: VertexStandIn) -> VertexStandIn:
     """The emulator with no jobs, requests or faults left by an earlier test."""
-    vertex.reset()
+    vertex.clean()
     return vertex
 
 

@@ -12,6 +12,7 @@ import yaml
 from cloudevents.http import CloudEvent
 
 from local.function_server import FunctionServer, launch_function_server
+from local.vertex_emulator_client import VertexEmulatorClient
 
 DATA = Path(__file__).resolve().parent / "data"
 TYPED_TEMPLATE = DATA / "typed_pipeline.yaml"
@@ -125,36 +126,28 @@ def pubsub_event(
     return CloudEvent(attributes, {**envelope["data"], "message": message})
 
 
-class VertexStandIn:
-    """Client for the Vertex emulator's API and its /emulator/ control endpoints."""
+class VertexStandIn(VertexEmulatorClient):
+    """The Vertex emulator as project `test-project` sees it, with the tests' short names."""
 
     def __init__(self, emulator: Any) -> None:
-        self.host = emulator.host
-        self.url = emulator.url
-        self.jobs_url = f"{self.url}/v1/projects/test-project/locations/us-central1/pipelineJobs"
+        super().__init__(emulator.url, "test-project")
 
-    def reset(self) -> None:
-        requests.delete(f"{self.url}/emulator/faults", timeout=10).raise_for_status()
-        requests.post(f"{self.url}/emulator/reset", timeout=10).raise_for_status()
+    def clean(self) -> None:
+        """Drop queued faults and forget every job and request."""
+        self.clear_faults()
+        self.reset()
 
     def fault(self, **fault: Any) -> None:
-        requests.post(f"{self.url}/emulator/faults", json=fault, timeout=10).raise_for_status()
+        self.add_fault(fault)
 
     def create_requests(self) -> list[dict[str, Any]]:
-        response = requests.get(f"{self.url}/emulator/requests", timeout=10)
-        response.raise_for_status()
-        return response.json()
+        return self.requests_received()
 
     def jobs(self, filter_: str = "") -> list[dict[str, Any]]:
-        params = {"filter": filter_, "pageSize": 100} if filter_ else {"pageSize": 100}
-        response = requests.get(self.jobs_url, params=params, timeout=10)
-        response.raise_for_status()
-        return response.json().get("pipelineJobs", [])
+        return self.list_runs(filter_)
 
     def job(self, job_id: str) -> dict[str, Any]:
-        response = requests.get(f"{self.jobs_url}/{job_id}", timeout=10)
-        response.raise_for_status()
-        return response.json()
+        return self.get_run(job_id)
 
 
 class StartedServers:

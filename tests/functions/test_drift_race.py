@@ -99,7 +99,7 @@ def test_concurrent_alerts_across_a_boundary_always_leave_exactly_one_live_run(
     server: FunctionServer, vertex: VertexStandIn
 ) -> None:
     for _ in range(5):
-        vertex.reset()
+        vertex.clean()
         alert = alert_for_new_model()
         events = [pubsub_event(alert, event_time=t) for t in [BEFORE_BOUNDARY, AFTER_BOUNDARY] * 2]
         assert {response.status_code for response in send_all(server, events)} == {200}

@@ -1,0 +1,65 @@
+"""Talk to a running Vertex AI emulator: the v1 list and get API and its /emulator/ controls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+@dataclass
+class VertexEmulatorClient:
+    """The emulator at `url`, seen from one project and region."""
+
+    url: str
+    project: str
+    region: str = "us-central1"
+
+    @property
+    def host(self) -> str:
+        """Return host:port, the value for VERTEX_AI_EMULATOR_HOST."""
+        return self.url.removeprefix("http://")
+
+    @property
+    def jobs_url(self) -> str:
+        """Return the pipelineJobs collection of the project and region."""
+        return f"{self.url}/v1/projects/{self.project}/locations/{self.region}/pipelineJobs"
+
+    def add_fault(self, fault: dict[str, Any]) -> None:
+        """Queue a fault (`{"kind": "status"|"hang", ...}`) for the next creates."""
+        requests.post(f"{self.url}/emulator/faults", json=fault, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        requests.delete(f"{self.url}/emulator/faults", timeout=10).raise_for_status()
+
+    def requests_received(self) -> list[dict[str, Any]]:
+        """Return every create request received, in order."""
+        response = requests.get(f"{self.url}/emulator/requests", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        """Forget every job and request."""
+        requests.post(f"{self.url}/emulator/reset", timeout=10).raise_for_status()
+
+    def list_runs(self, filter_: str = "", page_size: int = 1000) -> list[dict[str, Any]]:
+        """List every PipelineJob through the Vertex v1 list API, following page tokens."""
+        jobs: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            params = {"filter": filter_, "pageSize": page_size, "pageToken": token}
+            response = requests.get(self.jobs_url, params=params, timeout=60)
+            response.raise_for_status()
+            page = response.json()
+            jobs.extend(page.get("pipelineJobs", []))
+            token = page.get("nextPageToken", "")
+            if not token:
+                return jobs
+
+    def get_run(self, job_id: str) -> dict[str, Any]:
+        """Return one PipelineJob by id."""
+        response = requests.get(f"{self.jobs_url}/{job_id}", timeout=10)
+        response.raise_for_status()
+        return response.json()
