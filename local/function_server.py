@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import requests
 from cloudevents.http import CloudEvent
@@ -96,12 +97,12 @@ class FunctionServer:
         deadline = time.monotonic() + timeout
         while not self._listening.wait(0.05):
             if not self.alive() or time.monotonic() > deadline:
-                return self._failed_to_start()
+                self._failed_to_start()
         if not _wait_ready(self.url, self.process):
-            return self._failed_to_start()
+            self._failed_to_start()
         return self
 
-    def _failed_to_start(self) -> FunctionServer:
+    def _failed_to_start(self) -> NoReturn:
         """Stop the server, let the pumps drain its output, raise naming the target."""
         self.stop()
         for pump in self._pumps:

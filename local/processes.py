@@ -1,4 +1,4 @@
-"""Start child processes in their own sessions, wait until they serve, and stop them all."""
+"""Start child processes (in their own sessions for a stack), wait until they serve, stop them."""
 
 from __future__ import annotations
 
