@@ -1,0 +1,133 @@
+"""The drift cooldown, kept by Vertex itself: the route's recent runs are the only state.
+
+A window job id makes concurrent alerts in one window collide on Vertex's 409; `check` skips an
+alert while a live run exists; `settle` closes the race across a window boundary by keeping the
+earliest live run and cancelling the rest of its cooldown.
+"""
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from vertex_trigger.config import Route
+from vertex_trigger.drift_alerts import DriftAlert
+from vertex_trigger.errors import TransientError
+from vertex_trigger.labels import ROUTE_LABEL, SOURCE_LABEL, job_id
+from vertex_trigger.outcomes import Decision, Outcome
+from vertex_trigger.services import Services
+
+CANCELLED_STATES = frozenset({"PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_CANCELLING"})
+_FRACTION = re.compile(r"(\.\d{6})\d+")  # RFC 3339 allows nanoseconds; datetime holds micro
+
+
+def window_job_id(route: Route, alert: DriftAlert, event_time: str, now: datetime) -> str:
+    """Concurrent alerts in one cooldown window share an id, so Vertex's 409 admits only one."""
+    moment = _parse_time(event_time) or now
+    window = int(moment.timestamp() // route.cooldown)
+    return job_id(route.name, alert.model_key, f"window-{window}")
+
+
+def check(services: Services, route: Route, source_id: str, own_job: str) -> str:
+    """Return why the alert must wait (a live run in the cooldown that is not ours), or ''."""
+    live = [run for run in _recent_runs(services, route, source_id) if _is_live(run)]
+    if live and own_job not in {_name(run) for run in live}:
+        # Our own live run in the list means a redelivery: create answers 409 and we settle.
+        return _cooling_down(route, live[0])
+    return ""
+
+
+def settle(services: Services, route: Route, source_id: str, launched: Outcome) -> Outcome:
+    """Keep the earliest live run of the route and model; cancel the others in its cooldown.
+
+    Alerts on either side of a window boundary get different job ids, so both creates can
+    succeed. Each handler, after its create answered, lists the recent runs and applies one rule:
+    the winner is the earliest live run by (createTime, job name) and every other live run
+    created less than ``cooldown`` after it is cancelled. Exactly one survives because (1) the
+    order is fixed by Vertex at create time, so every observer that sees the winner picks the
+    same one; (2) nobody cancels the earliest live run, only runs after it; and (3) each handler
+    lists only after its own create answered, so whichever of two racing handlers lists last
+    sees both creates and cancels the later run. A redelivery of either event reaches the same
+    job id, gets 409 and settles again, so a cancel lost to a transient error is retried.
+    """
+    runs = _recent_runs(services, route, source_id)
+    own = next((run for run in runs if _name(run) == launched.job), None)
+    if own is None and launched.decision is Decision.DUPLICATE:
+        return launched  # created before this cooldown (an old redelivery): settled back then
+    if own is None:  # a retry lists again once Vertex shows the run it just created
+        raise TransientError(f"run {launched.job} is not listed yet; cannot settle the cooldown")
+    live = [run for run in runs if _is_live(run)]
+    if not _is_live(own):
+        won_by = f"run {_name(live[0])} won the race; " if live else ""
+        return _skipped(launched, f"{won_by}this run {launched.job} was already cancelled")
+    winner = _name(live[0])  # own is live, so there is one
+    cooldown = timedelta(seconds=route.cooldown)
+    losers = [run for run in live[1:] if _created(run) - _created(live[0]) < cooldown]
+    notes = "; ".join(_cancel(services, run, launched.job, winner) for run in losers)
+    if winner != launched.job and own in losers:
+        return _skipped(launched, f"run {winner} won the race; {notes}")
+    # Here our run is the winner (or, with clocks apart, a full cooldown after it): it stays.
+    won = f"won the race; {notes}" if notes else ""
+    return replace(launched, reason="; ".join(filter(None, [launched.reason, won])))
+
+
+def _skipped(launched: Outcome, why: str) -> Outcome:
+    """Turn this event's launch into a cooldown skip: its run lost the race."""
+    return replace(launched, decision=Decision.SKIPPED, reason=f"cooling down: {why}")
+
+
+def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) -> str:
+    """Cancel a losing run and say what happened, naming it as this event's run or another."""
+    name = _name(run)
+    which = f"this run {name}" if name == own_job else f"run {name}"
+    try:
+        result = services.jobs.cancel(name)
+    except TransientError as exc:  # the redelivery gets 409 for its own id and settles again
+        raise TransientError(
+            f"could not cancel {which}, which lost the cooldown race to {winner}: {exc}"
+        ) from None
+    if result.accepted:
+        return f"cancelled {which}"
+    return f"could not cancel {which}: {result.refusal}"  # finished or gone: nothing to stop
+
+
+def _recent_runs(services: Services, route: Route, source_id: str) -> list[dict[str, Any]]:
+    """Return the route's runs for one source created within the cooldown, in race order."""
+    since = services.now() - timedelta(seconds=route.cooldown)
+    filter_ = (
+        f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
+        f'AND create_time>"{since.strftime("%Y-%m-%dT%H:%M:%SZ")}"'
+    )
+    return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
+
+
+def _cooling_down(route: Route, run: dict[str, Any]) -> str:
+    return (
+        f"cooling down: run {_name(run)} was created at {run.get('createTime', '?')}, "
+        f"within cooldown {route.cooldown:g}s"
+    )
+
+
+def _is_live(run: dict[str, Any]) -> bool:
+    """Tell whether a run counts for the cooldown (cancelled ones lost a race or were stopped)."""
+    return run.get("state") not in CANCELLED_STATES
+
+
+def _name(run: dict[str, Any]) -> str:
+    return str(run.get("name", "")).rsplit("/", 1)[-1]
+
+
+def _created(run: dict[str, Any]) -> datetime:
+    return _parse_time(str(run.get("createTime", ""))) or datetime.max.replace(tzinfo=UTC)
+
+
+def _race_order(run: dict[str, Any]) -> tuple[datetime, str]:
+    return _created(run), _name(run)
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", text))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
