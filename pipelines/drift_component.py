@@ -16,13 +16,7 @@ BASE_IMAGE = "python:3.11-slim"  # the image house_prices' components use
 PACKAGES = pinned("pandas", "google-cloud-storage", "google-cloud-pubsub")
 
 EMBEDDED_FUNCTIONS = [
-    monitoring_stats.finite_numbers,
-    monitoring_stats.present_categories,
-    monitoring_stats.binned_frequencies,
-    monitoring_stats.category_frequencies,
-    monitoring_stats.jensen_shannon_divergence,
-    monitoring_stats.l_infinity_distance,
-    monitoring_stats.feature_distance,
+    *monitoring_stats.DISTANCE_FUNCTIONS,
     checks.validate_baseline,
     checks.validate_threshold,
     checks.evaluate_drift,

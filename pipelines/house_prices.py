@@ -73,12 +73,6 @@ MODEL_RULES = [*TABLE_RULES, house_model.feature_matrix, house_model.build_regre
 CHAMPION_SCORING = [*READ_OPTIONAL_URI, *TABLE_RULES, house_model.feature_matrix,
                     house_model.regression_metrics, champion_gate.champion_score,
                     champion_gate.score_model_bytes, champion_gate.score_registry_champion]
-BASELINE_FUNCS = [
-    monitoring_stats.finite_numbers, monitoring_stats.present_categories,
-    monitoring_stats.equal_width_edges, monitoring_stats.binned_frequencies,
-    monitoring_stats.category_frequencies, monitoring_stats.numeric_summary,
-    monitoring_stats.categorical_summary, monitoring_stats.compute_baseline,
-]
 
 
 @dsl.component(base_image=BASE_IMAGE)
@@ -245,7 +239,7 @@ def gate(  # noqa: PLR0917 (KFP calls components by keyword)
 
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=TABLE_PACKAGES,
-               additional_funcs=[house_data.house_schema, *BASELINE_FUNCS])
+               additional_funcs=[house_data.house_schema, *monitoring_stats.BASELINE_FUNCTIONS])
 def monitoring_baseline(train_data: Input[Dataset], baseline: Output[Artifact]):
     """Write per-feature training statistics (pipelines.monitoring_stats format) as JSON."""
     import json

@@ -191,3 +191,15 @@ def feature_distance(summary: Mapping[str, Any], values: Iterable[Any]) -> float
     if not categories:
         raise ValueError("no values to compare")
     return l_infinity_distance(summary["frequencies"], category_frequencies(categories))
+
+
+# What a component embeds with `additional_funcs` (callees first), kept beside the functions so a
+# new helper is added once: the pipeline's baseline step and the drift check both use these lists.
+BASELINE_FUNCTIONS = [
+    finite_numbers, present_categories, equal_width_edges, binned_frequencies,
+    category_frequencies, numeric_summary, categorical_summary, compute_baseline,
+]
+DISTANCE_FUNCTIONS = [
+    finite_numbers, present_categories, binned_frequencies, category_frequencies,
+    jensen_shannon_divergence, l_infinity_distance, feature_distance,
+]
