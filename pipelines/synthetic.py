@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COLUMNS = ("sqft", "bedrooms", "bathrooms", "year_built", "lot_sqft", "neighborhood", "price")
+from pipelines.house_data import house_schema
+
+# The columns the pipeline requires, in schema order: what the generated frame must hold.
+COLUMNS = (*house_schema()["numeric"], *house_schema()["categorical"], house_schema()["target"])
 NEIGHBORHOODS = ("downtown", "riverside", "hillcrest", "suburbia", "oldtown")
 REFERENCE_MIX = (0.30, 0.20, 0.15, 0.25, 0.10)
 SHIFTED_MIX = (0.05, 0.10, 0.15, 0.60, 0.10)
