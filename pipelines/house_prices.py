@@ -63,8 +63,7 @@ TABLE_PACKAGES = pinned("pandas", "numpy")
 STORAGE_PACKAGES = pinned("google-cloud-storage")
 MODEL_PACKAGES = pinned("pandas", "numpy", "scipy", "scikit-learn", "joblib")
 
-READ_URI = [uri_io.split_gcs_uri, uri_io.read_uri_bytes]
-READ_OPTIONAL_URI = [*READ_URI, uri_io.join_uri, uri_io.read_uri_bytes_if_present]
+READ_OPTIONAL_URI = [*uri_io.READ_FUNCTIONS, uri_io.join_uri, uri_io.read_uri_bytes_if_present]
 REGISTRY_WRITE = [*READ_OPTIONAL_URI, uri_io.write_uri_bytes, uri_io.create_uri_bytes,
                   uri_io.list_uri_children, registry.claim_next_version, registry.promote_version]
 TABLE_RULES = [house_data.house_schema, house_data.model_features]
@@ -99,7 +98,7 @@ def check_run_inputs(  # noqa: PLR0917 (KFP calls components by keyword)
 
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=TABLE_PACKAGES + STORAGE_PACKAGES,
-               additional_funcs=[*READ_URI, house_data.house_schema,
+               additional_funcs=[*uri_io.READ_FUNCTIONS, house_data.house_schema,
                                  house_data.missing_columns, house_data.load_house_prices])
 def ingest(data_uri: str, raw_data: Output[Dataset]):
     """Read the CSV at data_uri (gs:// or a path), check its columns, keep the required ones."""

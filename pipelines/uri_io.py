@@ -103,3 +103,7 @@ def list_uri_children(uri: str) -> list[str]:
     for blob in storage.Client().list_blobs(bucket, prefix=prefix):
         children.add(blob.name[len(prefix):].split("/", 1)[0])
     return sorted(children)
+
+
+# What a component that reads a URI embeds with `additional_funcs` (callee first).
+READ_FUNCTIONS = [split_gcs_uri, read_uri_bytes]
