@@ -75,7 +75,7 @@ class PipelineService:
         filter_text = query.get("filter", "")
         order_by = query.get("orderBy", query.get("order_by", ""))
         predicates = listing.parse_filter(filter_text)
-        jobs = [j for j in self.store.list(parent) if all(p(j) for p in predicates)]
+        jobs = self.store.list(parent, lambda job: all(p(job) for p in predicates))
         jobs = listing.sort_jobs(jobs, order_by)
         key = listing.query_key(filter_text, order_by)
         chunk, token = listing.page(
