@@ -9,7 +9,7 @@ from typing import Any
 
 from local.vertex_emulator import listing
 from local.vertex_emulator.errors import ApiError, already_exists, failed_precondition, not_found
-from local.vertex_emulator.executor import PipelineExecutor
+from local.vertex_emulator.executor import PipelineExecutor, mark_cancelled
 from local.vertex_emulator.faults import FaultInjector, FaultKind, fault_error
 from local.vertex_emulator.store import Job, JobStore, now_rfc3339
 from local.vertex_emulator.validation import parse_pipeline_job, validate_create
@@ -97,7 +97,7 @@ class PipelineService:
             state = job["state"].removeprefix("PIPELINE_STATE_")
             raise failed_precondition(f"Cannot cancel PipelineJob {name} in state {state}.")
         if self.executor is None:
-            self.store.update(name, _cancel_now)
+            self.store.update(name, mark_cancelled)
             return {}
         self.store.update(name, lambda j: j.update(state="PIPELINE_STATE_CANCELLING"))
         self.executor.cancel(name)
@@ -117,10 +117,3 @@ def _apply(faults: FaultInjector) -> None:
         raise fault_error(fault)
     if fault is not None:
         time.sleep(fault.seconds)
-
-
-def _cancel_now(job: Job) -> None:
-    """Cancel a job that nothing is executing."""
-    job["state"] = "PIPELINE_STATE_CANCELLED"
-    job["endTime"] = now_rfc3339()
-    job["error"] = {"code": 1, "message": "CANCELED"}
