@@ -103,10 +103,14 @@ class PipelineService:
         self.executor.cancel(name)
         return {}
 
-    def reset(self) -> None:
-        """Forget all jobs, requests and faults."""
+    def clear_faults(self) -> None:
+        """Drop every injected fault, for creates and for cancels."""
         self.faults.clear()
         self.cancel_faults.clear()
+
+    def reset(self) -> None:
+        """Forget all jobs, requests and faults."""
+        self.clear_faults()
         self.store.reset()
 
 
