@@ -75,15 +75,20 @@ class PipelineService:
         filter_text = query.get("filter", "")
         order_by = query.get("orderBy", query.get("order_by", ""))
         predicates = listing.parse_filter(filter_text)
-        jobs = self.store.list(parent, lambda job: all(p(job) for p in predicates))
-        jobs = listing.sort_jobs(jobs, order_by)
         key = listing.query_key(filter_text, order_by)
-        chunk, token = listing.page(
-            jobs,
+        offset, size = listing.page_window(
             query.get("pageSize", query.get("page_size", "")),
             query.get("pageToken", query.get("page_token", "")),
             key,
         )
+        # One job past the page tells whether another page follows; only these get copied.
+        jobs = self.store.list(
+            parent,
+            keep=lambda job: all(p(job) for p in predicates),
+            pick=lambda kept: listing.sort_jobs(kept, order_by)[offset : offset + size + 1],
+        )
+        chunk = jobs[:size]
+        token = listing.next_page_token(offset, size, len(jobs) > size, key)
         response: dict[str, Any] = {"pipelineJobs": chunk} if chunk else {}
         if token:
             response["nextPageToken"] = token
