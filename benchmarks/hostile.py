@@ -279,10 +279,16 @@ def _short(value: Any) -> str:
 
 def server_answers(stack: Stack) -> bool:
     """Tell whether both functions still answer a well-formed (ineligible) event with a 2xx."""
-    from benchmarks.events import storage_event, storage_object
+    from benchmarks.events import drift_alert, pubsub_event, storage_event, storage_object
 
-    event = storage_event(storage_object("elsewhere", "probe.txt", "1"), "liveness-probe")
-    answers = [post_binary(s.url, event, timeout=30) for s in (stack.objects,)]
+    # Events each function answers 200 without launching: another bucket, a deviation below 0.3.
+    object_probe = storage_event(storage_object("elsewhere", "probe.txt", "1"), "liveness-probe")
+    alert = drift_alert("liveness-probe-model", deviation=0.01)
+    drift_probe = pubsub_event(pubsub_data(alert, "liveness-probe"), "liveness-probe")
+    answers = [
+        post_binary(stack.objects.url, object_probe, timeout=30),
+        post_binary(stack.drift.url, drift_probe, timeout=30),
+    ]
     return (
         all(a.status_code == 200 for a in answers) and stack.objects.alive() and stack.drift.alive()
     )
