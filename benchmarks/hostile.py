@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
 from benchmarks.events import PUBSUB_PUBLISHED, STORAGE_FINALIZED, pubsub_data
 from benchmarks.stack import Stack, dumps, running_stack
+from local.cloud_event_http import encode, post_binary
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "hostile"
 # Cloud Logging rejects a LogEntry above 256 KB: a longer line is a lost line.
@@ -138,9 +138,7 @@ def _encode(case: dict, event_id: str) -> tuple[dict[str, str], bytes]:
         headers = {f"ce-{k}": str(v) for k, v in attributes.items()}
         return headers | {"ce-specversion": "1.0", "content-type": "application/json"}, raw[0]
     event = CloudEvent(attributes, _data(case, event_id))
-    encode = to_structured if case.get("mode") == "structured" else to_binary
-    headers, body = encode(event)
-    return dict(headers), body if isinstance(body, bytes) else (body or "").encode("utf-8")
+    return encode(event, structured=case.get("mode") == "structured")
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> list[HostileEvent]:
@@ -281,12 +279,15 @@ def _short(value: Any) -> str:
 
 def server_answers(stack: Stack) -> bool:
     """Tell whether both functions still answer a well-formed (ineligible) event with a 2xx."""
-    from benchmarks.events import storage_event, storage_object
+    from benchmarks.events import drift_alert, pubsub_event, storage_event, storage_object
 
-    event = storage_event(storage_object("elsewhere", "probe.txt", "1"), "liveness-probe")
-    headers, body = to_binary(event)
+    # Events each function answers 200 without launching: another bucket, a deviation below 0.3.
+    object_probe = storage_event(storage_object("elsewhere", "probe.txt", "1"), "liveness-probe")
+    alert = drift_alert("liveness-probe-model", deviation=0.01)
+    drift_probe = pubsub_event(pubsub_data(alert, "liveness-probe"), "liveness-probe")
     answers = [
-        requests.post(s.url, headers=headers, data=body, timeout=30) for s in (stack.objects,)
+        post_binary(stack.objects.url, object_probe, timeout=30),
+        post_binary(stack.drift.url, drift_probe, timeout=30),
     ]
     return (
         all(a.status_code == 200 for a in answers) and stack.objects.alive() and stack.drift.alive()

@@ -14,13 +14,13 @@ import math
 import uuid
 from typing import Any
 
-from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 from hypothesis import strategies as st
 
 from benchmarks.events import PUBSUB_PUBLISHED, STORAGE_FINALIZED, pubsub_data, storage_object
 from benchmarks.hostile import Expect, HostileEvent
 from benchmarks.stack import DATA_BUCKET
+from local.cloud_event_http import encode
 
 INJECTIONS = (
     "{0.__class__}",
@@ -92,9 +92,7 @@ def _http(event_id: str, type_: str, data: Any, mode: str) -> tuple[dict[str, st
         "source": "//hostile.example/generated",
         "datacontenttype": "application/json",
     }
-    encode = to_structured if mode == "structured" else to_binary
-    headers, body = encode(CloudEvent(attributes, data))
-    return dict(headers), body if isinstance(body, bytes) else (body or "").encode("utf-8")
+    return encode(CloudEvent(attributes, data), structured=mode == "structured")
 
 
 @st.composite

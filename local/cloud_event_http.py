@@ -7,6 +7,14 @@ from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
 
+def encode(event: CloudEvent, structured: bool = False) -> tuple[dict[str, str], bytes]:
+    """Return the HTTP headers and body bytes for an event, binary mode unless `structured`."""
+    headers, body = (to_structured if structured else to_binary)(event)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return dict(headers), body or b""
+
+
 def post_binary(url: str, event: CloudEvent, timeout: float = 60.0) -> requests.Response:
     """Send in binary mode (attributes as ce- headers, data as the body), as Eventarc does."""
     headers, body = to_binary(event)

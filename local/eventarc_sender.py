@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
-from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
+
+from local.cloud_event_http import encode as encode_event
 
 TIMEOUT = "timeout"
 CONNECTION_ERROR = "connection-error"
@@ -116,13 +117,7 @@ class DeliveryReport:
 
 def encode(delivery: Delivery) -> tuple[dict[str, str], bytes]:
     """HTTP headers and body for a delivery, as the `cloudevents` client builds them."""
-    if delivery.mode is Mode.STRUCTURED:
-        headers, body = to_structured(delivery.event)
-    else:
-        headers, body = to_binary(delivery.event)
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    return dict(headers), body or b""
+    return encode_event(delivery.event, structured=delivery.mode is Mode.STRUCTURED)
 
 
 def post_once(

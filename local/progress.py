@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
+from local.vertex_emulator_client import VertexEmulatorClient
 
 Job = dict[str, Any]
 FINAL_STATES = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
@@ -41,11 +41,10 @@ class RunMonitor:
     _seen: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     def jobs(self) -> list[Job]:
-        """Return every run under the parent, oldest first."""
-        url = f"{self.vertex_url}/v1/{self.parent}/pipelineJobs"
-        response = requests.get(url, params={"orderBy": "create_time"}, timeout=10)
-        response.raise_for_status()
-        return response.json().get("pipelineJobs", [])
+        """Return every run under the parent, oldest first (all pages: `make up` keeps runs)."""
+        project, _, region = self.parent.removeprefix("projects/").partition("/locations/")
+        client = VertexEmulatorClient(self.vertex_url, project, region)
+        return client.list_runs(order_by="create_time")
 
     def poll(self) -> list[Job]:
         """Fetch runs once and print what changed since the last poll."""

@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass, field
 
 import requests
-from cloudevents.conversion import to_binary
 from cloudevents.http import CloudEvent
 
+from local.cloud_event_http import post_binary
 from local.pubsub_publish_server import ReceivedMessage, publish_time_text
 
 MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
@@ -60,9 +60,8 @@ class Pusher:
 
     def __call__(self, message: ReceivedMessage) -> None:
         """Deliver one message; a failed delivery is reported, not retried."""
-        headers, body = to_binary(message_published_event(message))
         try:
-            status = requests.post(self.url, headers=headers, data=body, timeout=self.timeout)
+            status = post_binary(self.url, message_published_event(message), self.timeout)
             self.statuses.append(status.status_code)
         except requests.RequestException as error:
             self.statuses.append(0)

@@ -12,7 +12,6 @@ HTTP mode, `MessagePublishedData` with both `messageId` and `message_id` spellin
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import secrets
 import sys
@@ -23,10 +22,11 @@ from typing import Any
 import requests
 from cloudevents.http import CloudEvent
 
+from local import pubsub_push
 from local.cloud_event_http import post_binary, post_structured
 from local.object_events import rfc3339_millis
+from local.pubsub_publish_server import ReceivedMessage
 
-MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 DEFAULT_TOPIC = "projects/local-project/topics/drift-alerts"
 
 
@@ -64,27 +64,16 @@ def read_alert_file(path: Path) -> dict[str, Any]:
 
 
 def message_published_event(alert: dict[str, Any], topic: str) -> CloudEvent:
-    """Wrap the alert as Pub/Sub message data in a messagePublished CloudEvent."""
-    message_id = str(secrets.randbelow(10**16))
-    published = rfc3339_millis(datetime.now(UTC))
-    message = {
-        "data": base64.b64encode(json.dumps(alert).encode()).decode(),
-        "attributes": {},
-        "messageId": message_id,
-        "message_id": message_id,
-        "publishTime": published,
-        "publish_time": published,
-    }
-    project, _, topic_id = topic.removeprefix("projects/").partition("/topics/")
-    attributes = {
-        "type": MESSAGE_PUBLISHED,
-        "source": f"//pubsub.googleapis.com/{topic}",
-        "id": message_id,
-        "time": published,
-        "datacontenttype": "application/json",
-    }
-    data = {"subscription": f"projects/{project}/subscriptions/{topic_id}-push", "message": message}
-    return CloudEvent(attributes, data)
+    """Wrap the alert as Pub/Sub message data in the messagePublished CloudEvent Eventarc sends."""
+    message = ReceivedMessage(
+        topic=topic,
+        data=json.dumps(alert).encode(),
+        attributes={},
+        message_id=str(secrets.randbelow(10**16)),
+        publish_time=datetime.now(UTC),
+        ordering_key="",
+    )
+    return pubsub_push.message_published_event(message)
 
 
 def send_alert(

@@ -44,12 +44,15 @@ class VertexEmulatorClient:
         """Forget every job and request."""
         requests.post(f"{self.url}/emulator/reset", timeout=10).raise_for_status()
 
-    def list_runs(self, filter_: str = "", page_size: int = 1000) -> list[dict[str, Any]]:
+    def list_runs(
+        self, filter_: str = "", page_size: int = 1000, order_by: str = ""
+    ) -> list[dict[str, Any]]:
         """List every PipelineJob through the Vertex v1 list API, following page tokens."""
         jobs: list[dict[str, Any]] = []
         token = ""
         while True:
-            params = {"filter": filter_, "pageSize": page_size, "pageToken": token}
+            params = {"filter": filter_, "orderBy": order_by, "pageSize": page_size,
+                      "pageToken": token}  # fmt: skip
             response = requests.get(self.jobs_url, params=params, timeout=60)
             response.raise_for_status()
             page = response.json()

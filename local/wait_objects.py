@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 from urllib.parse import quote
 
 import requests
+
+from local.object_events import md5_base64
 
 
 def wait_until_mirrored(
     storage_url: str, bucket: str, name: str, content: bytes, timeout: float = 30.0
 ) -> None:
     """Poll the GCS JSON API until the object has this content's MD5 (the bucket mirrored it)."""
-    expected = base64.b64encode(hashlib.md5(content).digest()).decode()
+    expected = md5_base64(content)
     url = f"{storage_url}/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

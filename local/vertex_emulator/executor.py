@@ -72,7 +72,7 @@ class PipelineExecutor:
             if job is None or job["state"] not in RUNNABLE:
                 continue
             if self._is_cancelled(name) or job["state"] == "PIPELINE_STATE_CANCELLING":
-                self.store.update(name, _mark_cancelled)
+                self.store.update(name, mark_cancelled)
                 continue
             self._execute(job)
 
@@ -119,7 +119,7 @@ class PipelineExecutor:
 def recover_interrupted(store: JobStore) -> None:
     """After a restart nothing is running: cancelling jobs end CANCELLED, running ones PENDING."""
     for name in store.names_in_states({"PIPELINE_STATE_CANCELLING"}):
-        store.update(name, _mark_cancelled)
+        store.update(name, mark_cancelled)
     for name in store.names_in_states({"PIPELINE_STATE_RUNNING"}):
         store.update(name, _reset_to_pending)
 
@@ -216,7 +216,8 @@ def _reset_to_pending(job: dict[str, Any]) -> None:
         job.pop(field, None)
 
 
-def _mark_cancelled(job: dict[str, Any]) -> None:
+def mark_cancelled(job: dict[str, Any]) -> None:
+    """End a job as CANCELLED, as Vertex records it."""
     job["state"] = "PIPELINE_STATE_CANCELLED"
     job["endTime"] = now_rfc3339()
     job["error"] = {"code": 1, "message": "CANCELED"}

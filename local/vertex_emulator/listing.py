@@ -111,14 +111,15 @@ def sort_jobs(jobs: list[Job], order_by: str) -> list[Job]:
     return ordered
 
 
-def page(jobs: list[Job], page_size: str, page_token: str, query_key: str) -> tuple[list[Job], str]:
-    """Return one page and the token for the next (empty when there is none)."""
-    size = _page_size(page_size)
+def page_window(page_size: str, page_token: str, query_key: str) -> tuple[int, int]:
+    """Return the (offset, size) of the page asked for; the token must come from the same query."""
     offset = _decode_token(page_token, query_key) if page_token else 0
-    chunk = jobs[offset : offset + size]
-    next_offset = offset + size
-    token = _encode_token(next_offset, query_key) if next_offset < len(jobs) else ""
-    return chunk, token
+    return offset, _page_size(page_size)
+
+
+def next_page_token(offset: int, size: int, more: bool, query_key: str) -> str:
+    """Return the token for the page after (offset, size), or "" when nothing follows."""
+    return _encode_token(offset + size, query_key) if more else ""
 
 
 def _page_size(text: str) -> int:

@@ -69,8 +69,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _route_delete(self, path: str, query: dict[str, str]) -> Response:
         if path == "/emulator/faults":
-            self.service.faults.clear()
-            self.service.cancel_faults.clear()
+            self.service.clear_faults()
             return 200, {}
         raise not_found(f"No route for DELETE {path}.")
 

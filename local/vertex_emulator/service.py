@@ -9,7 +9,7 @@ from typing import Any
 
 from local.vertex_emulator import listing
 from local.vertex_emulator.errors import ApiError, already_exists, failed_precondition, not_found
-from local.vertex_emulator.executor import PipelineExecutor
+from local.vertex_emulator.executor import PipelineExecutor, mark_cancelled
 from local.vertex_emulator.faults import FaultInjector, FaultKind, fault_error
 from local.vertex_emulator.store import Job, JobStore, now_rfc3339
 from local.vertex_emulator.validation import parse_pipeline_job, validate_create
@@ -75,15 +75,20 @@ class PipelineService:
         filter_text = query.get("filter", "")
         order_by = query.get("orderBy", query.get("order_by", ""))
         predicates = listing.parse_filter(filter_text)
-        jobs = [j for j in self.store.list(parent) if all(p(j) for p in predicates)]
-        jobs = listing.sort_jobs(jobs, order_by)
         key = listing.query_key(filter_text, order_by)
-        chunk, token = listing.page(
-            jobs,
+        offset, size = listing.page_window(
             query.get("pageSize", query.get("page_size", "")),
             query.get("pageToken", query.get("page_token", "")),
             key,
         )
+        # One job past the page tells whether another page follows; only these get copied.
+        jobs = self.store.list(
+            parent,
+            keep=lambda job: all(p(job) for p in predicates),
+            pick=lambda kept: listing.sort_jobs(kept, order_by)[offset : offset + size + 1],
+        )
+        chunk = jobs[:size]
+        token = listing.next_page_token(offset, size, len(jobs) > size, key)
         response: dict[str, Any] = {"pipelineJobs": chunk} if chunk else {}
         if token:
             response["nextPageToken"] = token
@@ -97,16 +102,20 @@ class PipelineService:
             state = job["state"].removeprefix("PIPELINE_STATE_")
             raise failed_precondition(f"Cannot cancel PipelineJob {name} in state {state}.")
         if self.executor is None:
-            self.store.update(name, _cancel_now)
+            self.store.update(name, mark_cancelled)
             return {}
         self.store.update(name, lambda j: j.update(state="PIPELINE_STATE_CANCELLING"))
         self.executor.cancel(name)
         return {}
 
-    def reset(self) -> None:
-        """Forget all jobs, requests and faults."""
+    def clear_faults(self) -> None:
+        """Drop every injected fault, for creates and for cancels."""
         self.faults.clear()
         self.cancel_faults.clear()
+
+    def reset(self) -> None:
+        """Forget all jobs, requests and faults."""
+        self.clear_faults()
         self.store.reset()
 
 
@@ -117,10 +126,3 @@ def _apply(faults: FaultInjector) -> None:
         raise fault_error(fault)
     if fault is not None:
         time.sleep(fault.seconds)
-
-
-def _cancel_now(job: Job) -> None:
-    """Cancel a job that nothing is executing."""
-    job["state"] = "PIPELINE_STATE_CANCELLED"
-    job["endTime"] = now_rfc3339()
-    job["error"] = {"code": 1, "message": "CANCELED"}

@@ -72,11 +72,18 @@ class JobStore:
             write_json_atomically(self._path(name), job)
             return copy.deepcopy(job)
 
-    def list(self, parent: str) -> list[Job]:
-        """Return copies of the jobs under one `projects/P/locations/L` parent."""
+    def list(
+        self,
+        parent: str,
+        keep: Callable[[Job], bool] = lambda job: True,
+        pick: Callable[[list[Job]], list[Job]] = lambda jobs: jobs,
+    ) -> list[Job]:
+        """Return copies of the jobs under a parent that `keep` accepts and `pick` chooses."""
         prefix = parent + "/pipelineJobs/"
         with self._lock:
-            return [copy.deepcopy(j) for n, j in self._jobs.items() if n.startswith(prefix)]
+            # Filter, order and page before copying: copying every stored spec made list slow.
+            kept = [j for name, j in self._jobs.items() if name.startswith(prefix) and keep(j)]
+            return [copy.deepcopy(job) for job in pick(kept)]
 
     def names_in_states(self, states: set[str]) -> list[str]:
         """Return names of jobs in any of `states`, oldest first."""

@@ -42,6 +42,13 @@ def test_cancel_faults_answer_cancels_and_leave_creates_alone(recorder, specs):
     assert job["state"] == "PIPELINE_STATE_CANCELLED"
 
 
+def test_clearing_faults_drops_cancel_faults_too(recorder, specs):
+    assert add_fault(recorder, {"kind": "status", "status": 503, "count": 1, "on": "cancel"}).ok
+    assert requests.delete(f"{recorder.url}/emulator/faults", timeout=10).ok
+    assert create(recorder, "run-1", body_for(specs["tiny"], a=1)).status_code == 200
+    assert cancel(recorder, "run-1").status_code == 200
+
+
 def test_fault_target_must_be_create_or_cancel(recorder):
     response = add_fault(recorder, {"kind": "status", "status": 503, "on": "list"})
     assert response.status_code == 400

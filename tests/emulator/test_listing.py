@@ -76,6 +76,13 @@ def test_paging_walks_every_job_once(recorder, specs):
     assert seen == ["run-c", "run-b", "run-a"]
 
 
+def test_a_page_ending_at_the_last_job_has_no_next_token(recorder, specs):
+    make_jobs(recorder, specs["tiny"])
+    response = requests.get(jobs_url(recorder), params={"pageSize": 3}, timeout=10).json()
+    assert len(response["pipelineJobs"]) == 3
+    assert "nextPageToken" not in response
+
+
 def test_page_token_is_bound_to_its_query(recorder, specs):
     make_jobs(recorder, specs["tiny"])
     token = requests.get(jobs_url(recorder), params={"pageSize": 1}, timeout=10).json()[

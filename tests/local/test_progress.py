@@ -52,3 +52,14 @@ def test_decision_log_prints_each_decision_line_once(tmp_path):
         "  on_object_finalized: launched j-1",
         "  on_object_finalized: skipped (outside prefix)",
     ]
+
+
+def test_monitor_sees_runs_beyond_the_first_page(emulator, tmp_path):
+    # `make up` keeps runs across sessions: the 101st run is past Vertex's default page of 100.
+    body = body_for(compile_spec(tiny_pipeline, tmp_path), a=1)
+    url = f"{emulator.url}/v1/{PARENT}/pipelineJobs"
+    with requests.Session() as session:
+        for n in range(101):
+            session.post(url, params={"pipelineJobId": f"run-{n:03d}"}, json=body, timeout=10)
+    jobs = RunMonitor(emulator.url, PARENT, lambda line: None).jobs()
+    assert [job["name"].rsplit("/", 1)[-1] for job in jobs] == [f"run-{n:03d}" for n in range(101)]
