@@ -9,7 +9,6 @@ stops every process it started (also on Ctrl-C or failure); exits 1 if a run did
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -24,7 +23,6 @@ from typing import Any
 
 from local.processes import ProcessGroup, StartupError
 from local.progress import DecisionLog, Job, RunMonitor, job_id
-from local.send_alert import canonical_alert, send_alert
 from local.stack import PYTHON, REPO, StackEndpoints, StackSettings, start_stack
 from local.wait_objects import wait_until_mirrored
 from pipelines.champion_gate import ChampionStatus
@@ -193,16 +191,7 @@ class Demo:
         return self.follow(f"drift alert on {MODEL.rsplit('/', 1)[-1]}", lambda: self.alert(name))
 
     def alert(self, name: str) -> None:
-        """Run the drift check (it publishes the alert); without it, send a canonical alert."""
-        if importlib.util.find_spec("pipelines.drift") is None:
-            self.say("  drift check not available: sending a canonical alert instead")
-            response = send_alert(
-                self.endpoints.drift_function_url,
-                canonical_alert(MODEL, {"sqft": 0.5}, 0.3),
-                self.settings.topic,
-            )
-            self.say(f"  alert delivered: HTTP {response.status_code}")
-            return
+        """Run the drift check on the new data; it publishes the alert."""
         self.run_drift_check(f"gs://{DATA_BUCKET}/{name}")
 
     def run_drift_check(self, data_uri: str) -> None:
