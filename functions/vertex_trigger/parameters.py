@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vertex_trigger.errors import excerpt
 from vertex_trigger.placeholders import substitute
 
 
@@ -41,9 +42,10 @@ _FALSE = {"false", "False", "FALSE"}
 
 
 def _fail(name: str, value: Any, ptype: ParameterType, why: str = "") -> ParameterError:
-    shown = repr(value) if len(repr(value)) <= 200 else repr(value)[:200] + "..."
     suffix = f" ({why})" if why else ""
-    return ParameterError(f"parameter {name!r}: value {shown} is not a valid {ptype}{suffix}")
+    return ParameterError(
+        f"parameter {name!r}: value {excerpt(value)} is not a valid {ptype}{suffix}"
+    )
 
 
 def _to_string(name: str, value: Any) -> str:
