@@ -124,7 +124,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
     if not isinstance(raw_routes, list) or not raw_routes:
         raise where.error("routes", "expected a non-empty list of routes")
     routes = tuple(_route(path, i, raw) for i, raw in enumerate(raw_routes))
-    _check_unique(where, routes)
+    _check_unique(path, routes)
     return Config(
         path=path,
         project=_string(where, "project", project),
@@ -300,11 +300,9 @@ def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _check_unique(where: _Where, routes: tuple[Route, ...]) -> None:
+def _check_unique(path: Path, routes: tuple[Route, ...]) -> None:
     seen = set()
     for route in routes:
         if route.name in seen:
-            raise ConfigError(
-                f"{where.path}: route {route.name!r}: key 'name': duplicate route name"
-            )
+            raise _Where(path, f"route {route.name!r}").error("name", "duplicate route name")
         seen.add(route.name)
