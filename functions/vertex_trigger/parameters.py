@@ -123,13 +123,20 @@ def convert(name: str, value: Any, ptype: ParameterType) -> Any:
     raise AssertionError(ptype)  # unreachable: the enum is closed
 
 
+def missing_inputs(
+    parameters: Mapping[str, Any], inputs: Mapping[str, InputParameter]
+) -> list[str]:
+    """Return the names of required inputs that ``parameters`` leaves out, sorted."""
+    return sorted(n for n, p in inputs.items() if not p.optional and n not in parameters)
+
+
 def render(
     parameters: Mapping[str, Any],
     inputs: Mapping[str, InputParameter],
     values: Mapping[str, str],
 ) -> dict[str, Any]:
     """Substitute placeholders in string parameters, then convert each to its input's type."""
-    missing = sorted(n for n, p in inputs.items() if not p.optional and n not in parameters)
+    missing = missing_inputs(parameters, inputs)
     if missing:
         raise ParameterError(f"required pipeline input(s) not supplied: {', '.join(missing)}")
     result = {}

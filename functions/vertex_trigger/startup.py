@@ -10,7 +10,7 @@ import requests
 
 from vertex_trigger.config import Config, Route, load_config
 from vertex_trigger.errors import ConfigError, RejectedEvent, TransientError
-from vertex_trigger.parameters import ParameterError, convert
+from vertex_trigger.parameters import ParameterError, convert, missing_inputs
 from vertex_trigger.placeholders import placeholders_in
 from vertex_trigger.services import Services
 from vertex_trigger.templates import GcsReader, Template, TemplateStore
@@ -110,9 +110,7 @@ def check_route(config: Config, route: Route, template: Template) -> None:
             convert(name, value, template.inputs[name].type)
         except ParameterError as exc:
             raise ConfigError(f"{where}: key 'parameters.{name}': {exc}") from None
-    missing = sorted(
-        n for n, p in template.inputs.items() if not p.optional and n not in route.parameters
-    )
+    missing = missing_inputs(route.parameters, template.inputs)
     if missing:
         raise ConfigError(
             f"{where}: key 'parameters': required input(s) of {route.template.uri} not supplied: "
