@@ -14,7 +14,7 @@ from vertex_trigger.durations import parse_duration
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.labels import RESERVED_PREFIX, check_label
 from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS, placeholders_in
-from vertex_trigger.templates import TemplateRef, resolve_ref
+from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 MATCH_FIELDS = frozenset({"model", "endpoint", "monitoring_job", "deployed_model_id", "objective"})
@@ -144,7 +144,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=YAML_LOADER)  # the C safe loader when libyaml is there
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):
