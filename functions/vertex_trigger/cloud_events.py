@@ -14,7 +14,6 @@ class Envelope:
     event_id: str
     event_type: str
     event_time: str
-    source: str
     data: dict[str, Any]
 
 
@@ -25,7 +24,6 @@ def envelope_of(cloud_event: Any) -> Envelope:
         event_id=str(attributes.get("id") or ""),
         event_type=str(attributes.get("type") or ""),
         event_time=str(attributes.get("time") or ""),
-        source=str(attributes.get("source") or ""),
         data=json_object(cloud_event.get_data(), "event data"),
     )
 
