@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from vertex_trigger.labels import short_hash
 
 from tests.functions.helpers import (
     FunctionServer,
@@ -67,6 +68,7 @@ def test_canonical_alert_launches_a_retraining(
     assert job["labels"]["trigger-kind"] == "drift"
     assert job["labels"]["trigger-route"] == "retrain"
     assert job["labels"]["team"] == "pricing"
+    assert job["labels"]["trigger-source"] == short_hash(alert["model"])
 
 
 @pytest.mark.parametrize("sample", ["drift_log_entry.json", "drift_monitoring_payload.json"])
