@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from local.vertex_emulator import start_emulator
+from local.vertex_emulator_client import VertexEmulatorClient
 
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = REPO / "functions"
@@ -175,9 +176,20 @@ def main() -> None:
         ]
         try:
             results = {case.label: measure(case.script, env, args.repeat) for case in cases}
+            check_launches(VertexEmulatorClient(emulator.url, "bench-project"), 2 * args.repeat)
         finally:
             emulator.stop()
     report(results, template, args.repeat)
+
+
+def check_launches(vertex: VertexEmulatorClient, expected: int) -> None:
+    """Refuse figures unless every function cold start created its run (a skip is cheaper)."""
+    created = [r for r in vertex.requests_received() if r["status"] == 200]
+    if len(created) != expected:
+        raise RuntimeError(
+            f"expected {expected} runs created by the function cold starts, the emulator "
+            f"recorded {len(created)}: the figures would not measure a launch"
+        )
 
 
 def report(results: dict[str, Figures], template: Path, repeat: int) -> None:

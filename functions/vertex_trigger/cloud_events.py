@@ -14,7 +14,6 @@ class Envelope:
     event_id: str
     event_type: str
     event_time: str
-    source: str
     data: dict[str, Any]
 
 
@@ -25,8 +24,7 @@ def envelope_of(cloud_event: Any) -> Envelope:
         event_id=str(attributes.get("id") or ""),
         event_type=str(attributes.get("type") or ""),
         event_time=str(attributes.get("time") or ""),
-        source=str(attributes.get("source") or ""),
-        data=_json_data(cloud_event.get_data()),
+        data=json_object(cloud_event.get_data(), "event data"),
     )
 
 
@@ -35,14 +33,15 @@ def event_id_of(cloud_event: Any) -> str:
     return str(cloud_event.get_attributes().get("id") or "")
 
 
-def _json_data(data: Any) -> dict[str, Any]:
+def json_object(data: Any, what: str) -> dict[str, Any]:
+    """Return JSON text (or decoded data) as a mapping; RejectedEvent names ``what``."""
     if isinstance(data, bytes | bytearray | str):
         try:
             data = json.loads(data)
         except (ValueError, UnicodeDecodeError):
-            raise RejectedEvent("event data is not JSON") from None
+            raise RejectedEvent(f"{what} is not JSON") from None
         except RecursionError:
-            raise RejectedEvent("event data is JSON nested too deeply to read") from None
+            raise RejectedEvent(f"{what} is JSON nested too deeply to read") from None
     if not isinstance(data, dict):
-        raise RejectedEvent(f"event data must be a JSON object, got {type(data).__name__}")
+        raise RejectedEvent(f"{what} must be a JSON object, got {type(data).__name__}")
     return data

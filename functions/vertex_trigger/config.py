@@ -14,7 +14,7 @@ from vertex_trigger.durations import parse_duration
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.labels import RESERVED_PREFIX, check_label
 from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS, placeholders_in
-from vertex_trigger.templates import TemplateRef, resolve_ref
+from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 MATCH_FIELDS = frozenset({"model", "endpoint", "monitoring_job", "deployed_model_id", "objective"})
@@ -124,7 +124,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
     if not isinstance(raw_routes, list) or not raw_routes:
         raise where.error("routes", "expected a non-empty list of routes")
     routes = tuple(_route(path, i, raw) for i, raw in enumerate(raw_routes))
-    _check_unique(where, routes)
+    _check_unique(path, routes)
     return Config(
         path=path,
         project=_string(where, "project", project),
@@ -144,7 +144,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=YAML_LOADER)  # the C safe loader when libyaml is there
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):
@@ -300,11 +300,9 @@ def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _check_unique(where: _Where, routes: tuple[Route, ...]) -> None:
+def _check_unique(path: Path, routes: tuple[Route, ...]) -> None:
     seen = set()
     for route in routes:
         if route.name in seen:
-            raise ConfigError(
-                f"{where.path}: route {route.name!r}: key 'name': duplicate route name"
-            )
+            raise _Where(path, f"route {route.name!r}").error("name", "duplicate route name")
         seen.add(route.name)

@@ -1,11 +1,11 @@
 """Drift alerts in the three accepted forms: canonical, LogEntry, and Model Monitoring payload."""
 
 import enum
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
+from vertex_trigger.cloud_events import json_object
 from vertex_trigger.errors import RejectedEvent, excerpt
 
 
@@ -71,14 +71,7 @@ class DriftAlert:
 
 def parse_drift_alert(data: bytes) -> DriftAlert:
     """Parse Pub/Sub message data into a DriftAlert; raise RejectedEvent naming the problem."""
-    try:
-        payload = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise RejectedEvent("drift alert is not JSON") from None
-    except RecursionError:
-        raise RejectedEvent("drift alert is JSON nested too deeply to read") from None
-    if not isinstance(payload, dict):
-        raise RejectedEvent(f"drift alert must be a JSON object, got {type(payload).__name__}")
+    payload = json_object(data, "drift alert")
     if "jsonPayload" in payload:
         inner = payload["jsonPayload"]
         if not isinstance(inner, dict):

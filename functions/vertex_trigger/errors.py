@@ -10,6 +10,9 @@ _EXCERPT.maxstring = 80
 _EXCERPT.maxother = 80
 _EXCERPT.maxlist = _EXCERPT.maxdict = 4
 
+# HTTP answers of Google APIs that a later attempt may not get: timeouts, throttling, 5xx.
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
 
 class ConfigError(Exception):
     """The configuration is wrong: the instance must not start."""

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vertex_trigger.errors import excerpt
 from vertex_trigger.placeholders import substitute
 
 
@@ -41,9 +42,10 @@ _FALSE = {"false", "False", "FALSE"}
 
 
 def _fail(name: str, value: Any, ptype: ParameterType, why: str = "") -> ParameterError:
-    shown = repr(value) if len(repr(value)) <= 200 else repr(value)[:200] + "..."
     suffix = f" ({why})" if why else ""
-    return ParameterError(f"parameter {name!r}: value {shown} is not a valid {ptype}{suffix}")
+    return ParameterError(
+        f"parameter {name!r}: value {excerpt(value)} is not a valid {ptype}{suffix}"
+    )
 
 
 def _to_string(name: str, value: Any) -> str:
@@ -121,13 +123,20 @@ def convert(name: str, value: Any, ptype: ParameterType) -> Any:
     raise AssertionError(ptype)  # unreachable: the enum is closed
 
 
+def missing_inputs(
+    parameters: Mapping[str, Any], inputs: Mapping[str, InputParameter]
+) -> list[str]:
+    """Return the names of required inputs that ``parameters`` leaves out, sorted."""
+    return sorted(n for n, p in inputs.items() if not p.optional and n not in parameters)
+
+
 def render(
     parameters: Mapping[str, Any],
     inputs: Mapping[str, InputParameter],
     values: Mapping[str, str],
 ) -> dict[str, Any]:
     """Substitute placeholders in string parameters, then convert each to its input's type."""
-    missing = sorted(n for n, p in inputs.items() if not p.optional and n not in parameters)
+    missing = missing_inputs(parameters, inputs)
     if missing:
         raise ParameterError(f"required pipeline input(s) not supplied: {', '.join(missing)}")
     result = {}

@@ -10,11 +10,11 @@ import requests
 
 from vertex_trigger.config import Config, Route, load_config
 from vertex_trigger.errors import ConfigError, RejectedEvent, TransientError
-from vertex_trigger.parameters import ParameterError, convert
+from vertex_trigger.parameters import ParameterError, convert, missing_inputs
 from vertex_trigger.placeholders import placeholders_in
 from vertex_trigger.services import Services
 from vertex_trigger.templates import GcsReader, Template, TemplateStore
-from vertex_trigger.vertex import VertexPipelineJobs, vertex_base_url
+from vertex_trigger.vertex import VertexPipelineJobs
 
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
@@ -34,13 +34,13 @@ def build_services(env: Environment) -> Services:
     config = load_config(env.config_path, env.project)
     google = _GoogleSession()
     storage_session = requests.Session() if env.storage_emulator_host else google
-    storage_url = _storage_url(env.storage_emulator_host)
+    storage_url = _api_root(env.storage_emulator_host, "https://storage.googleapis.com")
     timeout = config.retry.request_timeout
     templates = TemplateStore(GcsReader(storage_session, storage_url, timeout), google, timeout)
     vertex_session = requests.Session() if env.vertex_emulator_host else google
     jobs = VertexPipelineJobs(
         vertex_session,
-        vertex_base_url(config.region, env.vertex_emulator_host),
+        _api_root(env.vertex_emulator_host, f"https://{config.region}-aiplatform.googleapis.com"),
         config.project,
         config.region,
         config.retry,
@@ -80,9 +80,10 @@ class _GoogleSession:
         return self._authorized().get(url, **kwargs)
 
 
-def _storage_url(emulator_host: str | None) -> str:
+def _api_root(emulator_host: str | None, production: str) -> str:
+    """Return ``http://HOST`` for an emulator (the *_EMULATOR_HOST convention), else production."""
     if not emulator_host:
-        return "https://storage.googleapis.com"
+        return production
     return emulator_host if "://" in emulator_host else f"http://{emulator_host}"
 
 
@@ -109,9 +110,7 @@ def check_route(config: Config, route: Route, template: Template) -> None:
             convert(name, value, template.inputs[name].type)
         except ParameterError as exc:
             raise ConfigError(f"{where}: key 'parameters.{name}': {exc}") from None
-    missing = sorted(
-        n for n, p in template.inputs.items() if not p.optional and n not in route.parameters
-    )
+    missing = missing_inputs(route.parameters, template.inputs)
     if missing:
         raise ConfigError(
             f"{where}: key 'parameters': required input(s) of {route.template.uri} not supplied: "

@@ -14,12 +14,11 @@ from urllib.parse import quote
 import requests
 import yaml
 
-from vertex_trigger.errors import RejectedEvent, TransientError
+from vertex_trigger.errors import TRANSIENT_STATUS, RejectedEvent, TransientError
 from vertex_trigger.parameters import InputParameter, ParameterType
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster at cold start
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster at cold start
 _ARTIFACT_REGISTRY = re.compile(r"^https://[a-z0-9-]+-kfp\.pkg\.dev/[^/]+/[^/]+/[^/]+/[^/]+$")
-_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 # Artifact Registry has no cheap generation check: a tag may move, so re-read after this long.
 ARTIFACT_REGISTRY_TTL_SECONDS = 300.0
 
@@ -81,7 +80,7 @@ def resolve_ref(template: str, base_dir: Path) -> TemplateRef:
 def parse_template(ref: TemplateRef, text: str | bytes, version: str) -> Template:
     """Parse compiled KFP v2 YAML (first document) into a Template; raise ValueError."""
     try:
-        documents = list(yaml.load_all(text, Loader=_YAML_LOADER))
+        documents = list(yaml.load_all(text, Loader=YAML_LOADER))
     except yaml.YAMLError as exc:
         raise ValueError(f"template {ref.uri} is not valid YAML: {exc}") from None
     spec = documents[0] if documents else None
@@ -142,7 +141,7 @@ def _get(session: HttpSession, url: str, timeout: float, **kwargs: Any) -> Any:
         response = session.get(url, timeout=timeout, **kwargs)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise TransientError(f"cannot reach {url}: {exc}") from None
-    if response.status_code in _TRANSIENT_STATUS:
+    if response.status_code in TRANSIENT_STATUS:
         raise TransientError(f"GET {url} answered {response.status_code}")
     if response.status_code >= 400:
         raise RejectedEvent(f"GET {url} answered {response.status_code}: {response.text[:300]}")

@@ -10,9 +10,8 @@ from typing import Any, Protocol
 import requests
 
 from vertex_trigger.config import RetryPolicy
-from vertex_trigger.errors import RejectedEvent, TransientError
+from vertex_trigger.errors import TRANSIENT_STATUS, RejectedEvent, TransientError
 
-TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 NOT_CANCELLABLE_STATUS = frozenset({400, 404})  # finished already (FAILED_PRECONDITION), gone
 MAX_LIST_PAGES = 10  # bounds one event's listing: a cooldown holds a handful of runs
 
@@ -60,13 +59,6 @@ class PipelineJobs(Protocol):
 
     def cancel(self, job_id: str) -> CancelResult:
         """Ask Vertex to cancel a PipelineJob."""
-
-
-def vertex_base_url(region: str, emulator_host: str | None) -> str:
-    """Return the API root: the regional endpoint, or ``http://HOST`` for an emulator."""
-    if emulator_host:
-        return emulator_host if "://" in emulator_host else f"http://{emulator_host}"
-    return f"https://{region}-aiplatform.googleapis.com"
 
 
 class VertexPipelineJobs:

@@ -7,6 +7,7 @@ import pytest
 import yaml
 from vertex_trigger.config import EventKind, load_config
 from vertex_trigger.errors import ConfigError
+from vertex_trigger.parameters import render
 from vertex_trigger.startup import Environment, build_services, environment_from
 from vertex_trigger.templates import TemplateKind
 
@@ -132,7 +133,11 @@ def test_template_that_is_not_a_pipeline_is_a_config_error(tmp_path: Path) -> No
 def test_escaped_braces_and_json_literals_are_not_placeholders(tmp_path: Path) -> None:
     params = {"data_uri": "{uri}", "generation": 1, "options": '{"a": [1, 2]}', "note": "{{uri}}"}
     services = start(write_config(tmp_path, [object_route(parameters=params)]))
-    assert services.config.routes[0].parameters["options"] == '{"a": [1, 2]}'
+    route = services.config.routes[0]
+    assert route.parameters["options"] == '{"a": [1, 2]}'
+    inputs = services.templates.get(route.template).inputs
+    rendered = render(route.parameters, inputs, {"uri": "gs://data/a.csv"})
+    assert (rendered["options"], rendered["note"]) == ({"a": [1, 2]}, "{uri}")
 
 
 def test_environment_is_read_from_the_mapping_given() -> None:

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from vertex_trigger.labels import short_hash
 
 from tests.functions.helpers import (
     FunctionServer,
@@ -67,6 +68,7 @@ def test_canonical_alert_launches_a_retraining(
     assert job["labels"]["trigger-kind"] == "drift"
     assert job["labels"]["trigger-route"] == "retrain"
     assert job["labels"]["team"] == "pricing"
+    assert job["labels"]["trigger-source"] == short_hash(alert["model"])
 
 
 @pytest.mark.parametrize("sample", ["drift_log_entry.json", "drift_monitoring_payload.json"])
@@ -83,8 +85,16 @@ def test_model_monitoring_forms_launch(
 def test_snake_case_message_id_is_accepted(
     server: FunctionServer, clean_vertex: VertexStandIn
 ) -> None:
-    entry = deliver(server, pubsub_event(canonical(), id_key="message_id"))
+    """Only `message_id` names the message: its redelivery (a new event id) is a duplicate."""
+    payload = load_json("drift_monitoring_payload.json")  # the route without a cooldown
+    event = pubsub_event(payload, message_id="m-snake", id_key="message_id")
+    entry = deliver(server, event)
     assert entry["decision"] == "launched"
+    again = pubsub_event(payload, message_id="m-snake", id_key="message_id")
+    again["id"] = "m-snake-redelivered"
+    second = deliver(server, again)
+    assert (second["decision"], second["job"]) == ("duplicate", entry["job"])
+    assert len(clean_vertex.jobs()) == 1
 
 
 def test_redelivered_alert_is_a_duplicate(
@@ -191,4 +201,8 @@ def test_other_event_types_are_skipped(server: FunctionServer, clean_vertex: Ver
     event["type"] = "google.cloud.pubsub.topic.v1.somethingElse"
     entry = deliver(server, event)
     assert entry["decision"] == "skipped"
+    assert entry["reason"] == (
+        "event type 'google.cloud.pubsub.topic.v1.somethingElse' is not "
+        "google.cloud.pubsub.topic.v1.messagePublished"
+    )
     assert clean_vertex.create_requests() == []

@@ -69,10 +69,6 @@ def redeliver(server: FunctionServer, alert: dict[str, Any], event: CloudEvent) 
     return server.log_for(again["id"])
 
 
-def clear_faults(vertex: VertexStandIn) -> None:
-    requests.delete(f"{vertex.url}/emulator/faults", timeout=10).raise_for_status()
-
-
 def states(vertex: VertexStandIn) -> dict[str, str]:
     return {job["name"].rsplit("/", 1)[-1]: job["state"] for job in vertex.jobs()}
 
@@ -144,7 +140,7 @@ def test_a_cancel_still_failing_is_redelivered_and_the_redelivery_settles(
         f"{winner['job']}: Vertex AI POST failed"
     )
     assert failed["reason"].endswith("raising so the event is redelivered")
-    clear_faults(clean_vertex)
+    clean_vertex.clear_faults()
     entry = redeliver(server, alert, next(e for e in events if e["id"] == failed["event_id"]))
     assert entry["decision"] == "skipped"
     assert entry["reason"] == (
@@ -160,7 +156,7 @@ def test_a_redelivered_winner_cancels_a_loser_left_running(
     alert, events, entries = race(server, clean_vertex)
     by_decision = {entry["decision"]: entry for entry in entries}
     failed, winner = by_decision["failed"], by_decision["launched"]
-    clear_faults(clean_vertex)
+    clean_vertex.clear_faults()
     entry = redeliver(server, alert, next(e for e in events if e["id"] == winner["event_id"]))
     assert entry["decision"] == "duplicate"
     assert entry["job"] == winner["job"]

@@ -14,7 +14,7 @@ from tests.functions.helpers import load_json, pubsub_event, storage_event
 
 
 def envelope(data: dict) -> Envelope:
-    return Envelope("id-1", "t", "2026-11-26T12:00:00Z", "s", data)
+    return Envelope("id-1", "t", "2026-11-26T12:00:00Z", data)
 
 
 def test_storage_sample_parses_with_int64_strings() -> None:
@@ -69,7 +69,7 @@ def test_cloudevent_data_must_be_a_json_object() -> None:
 def test_pubsub_sample_decodes_and_its_text_is_not_a_drift_alert() -> None:
     sample = load_json("MessagePublishedData.json")
     message = parse_message(
-        Envelope(sample["id"], sample["type"], sample["time"], "s", sample["data"])
+        Envelope(sample["id"], sample["type"], sample["time"], sample["data"])
     )
     assert (message.message_id, message.data) == ("message-id", b"test message 3")
     with pytest.raises(RejectedEvent, match="drift alert is not JSON"):

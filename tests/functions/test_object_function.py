@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vertex_trigger.labels import job_id
+from vertex_trigger.labels import job_id, short_hash
 
 from tests.functions.helpers import (
     DATA,
@@ -93,7 +93,7 @@ def test_new_csv_launches_one_run(
     assert labels["trigger-route"] == "arrival"
     assert labels["trigger-kind"] == "object"
     assert labels["team"] == "pricing"
-    assert len(labels["trigger-source"]) == 16
+    assert labels["trigger-source"] == short_hash("data", "incoming/prices.csv")
     body = clean_vertex.create_requests()[0]["body"]
     tasks = body["pipelineSpec"]["root"]["dag"]["tasks"]
     assert {t["cachingOptions"]["enableCache"] for t in tasks.values()} == {False}
