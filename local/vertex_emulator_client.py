@@ -30,6 +30,15 @@ class VertexEmulatorClient:
         """Queue a fault (`{"kind": "status"|"hang", ...}`) for the next creates."""
         requests.post(f"{self.url}/emulator/faults", json=fault, timeout=10).raise_for_status()
 
+    def set_create_quota(self, creates_per_minute: int, retry_info: bool = False) -> None:
+        """Answer 429 RESOURCE_EXHAUSTED beyond `creates_per_minute` creates per region."""
+        quota = {"creates_per_minute": creates_per_minute, "retry_info": retry_info}
+        requests.post(f"{self.url}/emulator/quota", json=quota, timeout=10).raise_for_status()
+
+    def clear_create_quota(self) -> None:
+        """Let creates through without a quota again (the default)."""
+        requests.delete(f"{self.url}/emulator/quota", timeout=10).raise_for_status()
+
     def clear_faults(self) -> None:
         """Drop every queued fault."""
         requests.delete(f"{self.url}/emulator/faults", timeout=10).raise_for_status()

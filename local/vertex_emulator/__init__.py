@@ -8,23 +8,33 @@ from types import TracebackType
 
 from local.vertex_emulator.executor import PipelineExecutor, recover_interrupted
 from local.vertex_emulator.faults import FaultInjector
+from local.vertex_emulator.quota import CreateQuota, QuotaSettings
 from local.vertex_emulator.server import make_server
 from local.vertex_emulator.service import PipelineService
 from local.vertex_emulator.store import JobStore
 
-__all__ = ["Emulator", "start_emulator"]
+__all__ = ["Emulator", "QuotaSettings", "start_emulator"]
 
 
 class Emulator:
     """A running emulator: `.host` (for VERTEX_AI_EMULATOR_HOST), `.url`, `.stop()`."""
 
-    def __init__(self, state_dir: Path, host: str, port: int, execute: bool) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        host: str,
+        port: int,
+        execute: bool,
+        quota: QuotaSettings | None = None,
+    ) -> None:
         state_dir = Path(state_dir).resolve()
         self.store = JobStore(state_dir)
         self.executor = PipelineExecutor(self.store, state_dir / "runs") if execute else None
         if self.executor is None:
             recover_interrupted(self.store)  # a killed emulator may have left RUNNING jobs
-        self.service = PipelineService(self.store, self.executor, FaultInjector())
+        self.service = PipelineService(
+            self.store, self.executor, FaultInjector(), quota=CreateQuota(quota)
+        )
         self._server = make_server(host, port, self.service)
         bound_host, bound_port = self._server.server_address[:2]
         self.host = f"{bound_host}:{bound_port}"
@@ -66,7 +76,11 @@ class Emulator:
 
 
 def start_emulator(
-    state_dir: str | Path, port: int = 0, execute: bool = True, host: str = "127.0.0.1"
+    state_dir: str | Path,
+    port: int = 0,
+    execute: bool = True,
+    host: str = "127.0.0.1",
+    quota: QuotaSettings | None = None,
 ) -> Emulator:
     """Start an emulator in this process on a background thread and return its handle."""
-    return Emulator(Path(state_dir), host, port, execute).start()
+    return Emulator(Path(state_dir), host, port, execute, quota).start()

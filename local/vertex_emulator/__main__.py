@@ -1,4 +1,7 @@
-"""CLI: python -m local.vertex_emulator --host 127.0.0.1 --port 0 --state-dir DIR [--no-execute]."""
+"""Serve the emulator until SIGINT or SIGTERM.
+
+python -m local.vertex_emulator --state-dir DIR [--port 0] [--no-execute] [--create-quota N]
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import signal
 import sys
 import threading
 
-from local.vertex_emulator import Emulator
+from local.vertex_emulator import Emulator, QuotaSettings
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -18,6 +21,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--state-dir", required=True, help="folder for jobs and runs (kept)")
     parser.add_argument("--no-execute", action="store_true", help="record jobs, leave them PENDING")
+    parser.add_argument(
+        "--create-quota",
+        type=int,
+        default=0,
+        metavar="N",
+        help="answer 429 RESOURCE_EXHAUSTED beyond N creates per minute per region (Vertex: 60)",
+    )
+    parser.add_argument(
+        "--quota-retry-info", action="store_true", help="add google.rpc.RetryInfo to quota 429s"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -29,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s vertex-emulator %(levelname)s %(message)s",
     )
-    emulator = Emulator(args.state_dir, args.host, args.port, execute=not args.no_execute)
+    quota = (
+        QuotaSettings(args.create_quota, args.quota_retry_info) if args.create_quota > 0 else None
+    )
+    emulator = Emulator(
+        args.state_dir, args.host, args.port, execute=not args.no_execute, quota=quota
+    )
     # serve_forever runs in a thread so a signal handler can call stop() (shutdown would deadlock
     # if called from the serving thread).
     done = threading.Event()

@@ -49,11 +49,76 @@ def parse_time(text: str) -> datetime:
         raise invalid_argument(f"filter: {text!r} is not an RFC 3339 timestamp.") from err
 
 
+# Quoted strings, parentheses, a negating `-` that starts a term, and runs of anything else.
+TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[()]|(?<![^\s(])-|[^\s()"]+')
+KEYWORDS = {"AND", "OR", "NOT"}
+
+
 def parse_filter(text: str) -> list[Predicate]:
-    """Parse `term AND term ...` into predicates; unknown terms are errors naming them."""
+    """Parse an AIP-160 filter into predicates that must all hold; errors name the bad term.
+
+    Supported grammar (AIP-160's, as Vertex documents for ListPipelineJobs): terms combined with
+    `AND` and `OR`, where `OR` binds tighter (`a AND b OR c` is `a AND (b OR c)`), `NOT` or `-`
+    before a term, and parentheses.
+    """
     if not text.strip():
         return []
-    return [_parse_term(term.strip()) for term in re.split(r"\s+AND\s+", text.strip())]
+    parser = _FilterParser(TOKEN_RE.findall(text))
+    predicate = parser.expression()
+    if not parser.done():
+        raise invalid_argument(f"filter: unexpected {parser.peek()!r} in {text!r}.")
+    return [predicate]
+
+
+class _FilterParser:
+    """Recursive descent: expression = factor {AND factor}; factor = term {OR term}."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self._tokens = tokens
+        self._at = 0
+
+    def done(self) -> bool:
+        return self._at == len(self._tokens)
+
+    def peek(self) -> str:
+        return self._tokens[self._at] if not self.done() else ""
+
+    def _take(self) -> str:
+        token = self.peek()
+        self._at += 1
+        return token
+
+    def expression(self) -> Predicate:
+        parts = [self._factor()]
+        while self.peek() == "AND":
+            self._take()
+            parts.append(self._factor())
+        return parts[0] if len(parts) == 1 else lambda job: all(p(job) for p in parts)
+
+    def _factor(self) -> Predicate:
+        parts = [self._term()]
+        while self.peek() == "OR":
+            self._take()
+            parts.append(self._term())
+        return parts[0] if len(parts) == 1 else lambda job: any(p(job) for p in parts)
+
+    def _term(self) -> Predicate:
+        if self.peek() in ("NOT", "-"):
+            self._take()
+            inner = self._term()
+            return lambda job: not inner(job)
+        if self.peek() == "(":
+            self._take()
+            inner = self.expression()
+            if self._take() != ")":
+                raise invalid_argument("filter: a '(' is not closed.")
+            return inner
+        words = []
+        while not self.done() and self.peek() not in KEYWORDS | {"(", ")"}:
+            words.append(self._take())
+        if not words:
+            raise invalid_argument(f"filter: expected a term, got {self.peek() or 'the end'!r}.")
+        return _parse_term(" ".join(words))
 
 
 def _parse_term(term: str) -> Predicate:
@@ -76,7 +141,8 @@ def _parse_term(term: str) -> Predicate:
     raise invalid_argument(
         f'filter: unsupported term {term!r}. Supported: labels.KEY="V", labels.KEY:*, '
         'create_time|update_time|start_time|end_time (=, !=, >, >=, <, <=) "RFC3339", '
-        'state=PIPELINE_STATE_..., display_name="...", pipeline_name="...", joined by AND.'
+        'state=PIPELINE_STATE_..., display_name="...", pipeline_name="...", combined with '
+        "AND, OR, NOT and parentheses."
     )
 
 

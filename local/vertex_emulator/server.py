@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from local.vertex_emulator.errors import ApiError, invalid_argument, not_found
 from local.vertex_emulator.faults import FaultInjector, parse_fault
+from local.vertex_emulator.quota import parse_quota
 from local.vertex_emulator.service import PipelineService
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._respond(self._route_post)
 
     def do_DELETE(self) -> None:
-        """Handle clearing faults."""
+        """Handle clearing faults and the quota."""
         self._respond(self._route_delete)
 
     def _route_get(self, path: str, query: dict[str, str]) -> Response:
@@ -50,6 +51,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return 200, self.service.get(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
         if path == "/emulator/requests":
             return 200, self.service.store.requests()
+        if path == "/emulator/quota":
+            settings = self.service.quota.settings
+            return 200, vars(settings) if settings else {}
         raise not_found(f"No route for GET {path}.")
 
     def _route_post(self, path: str, query: dict[str, str]) -> Response:
@@ -65,11 +69,17 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if path == "/emulator/reset":
             self.service.reset()
             return 200, {}
+        if path == "/emulator/quota":
+            self.service.quota.configure(parse_quota(self._json_body()))
+            return 200, {}
         raise not_found(f"No route for POST {path}.")
 
     def _route_delete(self, path: str, query: dict[str, str]) -> Response:
         if path == "/emulator/faults":
             self.service.clear_faults()
+            return 200, {}
+        if path == "/emulator/quota":
+            self.service.quota.configure(None)
             return 200, {}
         raise not_found(f"No route for DELETE {path}.")
 

@@ -11,6 +11,7 @@ from local.vertex_emulator import listing
 from local.vertex_emulator.errors import ApiError, already_exists, failed_precondition, not_found
 from local.vertex_emulator.executor import PipelineExecutor, mark_cancelled
 from local.vertex_emulator.faults import FaultInjector, FaultKind, fault_error
+from local.vertex_emulator.quota import CreateQuota
 from local.vertex_emulator.store import Job, JobStore, now_rfc3339
 from local.vertex_emulator.validation import parse_pipeline_job, validate_create
 
@@ -27,11 +28,13 @@ class PipelineService:
         executor: PipelineExecutor | None,
         faults: FaultInjector,
         cancel_faults: FaultInjector | None = None,
+        quota: CreateQuota | None = None,
     ):
         self.store = store
         self.executor = executor
         self.faults = faults
         self.cancel_faults = cancel_faults or FaultInjector()
+        self.quota = quota or CreateQuota()
 
     def create(self, parent: str, job_id: str | None, body: Any) -> Job:
         """Create a job; every attempt (also failed ones) is recorded in the request log."""
@@ -46,7 +49,8 @@ class PipelineService:
         return job
 
     def _create(self, parent: str, job_id: str, body: Any) -> Job:
-        """Apply faults, validate, store, and queue for execution."""
+        """Check the quota, apply faults, validate, store, and queue for execution."""
+        self.quota.admit(parent)  # Google checks quota before the service sees the request
         _apply(self.faults)
         job = parse_pipeline_job(body)
         location = parent.rsplit("/", 1)[-1]
@@ -114,8 +118,9 @@ class PipelineService:
         self.cancel_faults.clear()
 
     def reset(self) -> None:
-        """Forget all jobs, requests and faults."""
+        """Forget all jobs, requests, faults and quota usage (a quota setting stays)."""
         self.clear_faults()
+        self.quota.clear_usage()
         self.store.reset()
 
 

@@ -122,3 +122,36 @@ def test_list_is_scoped_to_the_parent(recorder, specs):
     make_jobs(recorder, specs["tiny"])
     other = f"{recorder.url}/v1/projects/other/locations/us-central1/pipelineJobs"
     assert requests.get(other, timeout=10).json() == {}
+
+
+def test_or_binds_tighter_than_and_as_aip_160_says(recorder, specs):
+    make_jobs(recorder, specs["tiny"])
+    either = 'labels.kind="object" OR labels.kind="drift"'
+    assert list_ids(recorder, filter=either) == ["run-c", "run-a"]
+    # a AND b OR c is a AND (b OR c), not (a AND b) OR c
+    assert list_ids(recorder, filter=f'labels.team="pricing" AND {either}') == ["run-a"]
+    teams = '(labels.team="search" OR labels.team="pricing")'
+    assert list_ids(recorder, filter=f"{teams} AND {either}") == ["run-c", "run-a"]
+
+
+def test_not_and_states_or_ed(recorder, specs):
+    make_jobs(recorder, specs["tiny"])
+    pending = 'state="PIPELINE_STATE_PENDING"'
+    assert list_ids(recorder, filter=f'{pending} OR state="PIPELINE_STATE_RUNNING"') == [
+        "run-c", "run-b", "run-a"
+    ]  # fmt: skip
+    assert list_ids(recorder, filter=f'NOT {pending}') == []
+    assert list_ids(recorder, filter='-labels.kind:* AND labels.team="pricing"') == ["run-b"]
+
+
+def test_quoted_values_may_hold_keywords_and_parentheses(recorder, specs):
+    make_jobs(recorder, specs["tiny"])
+    assert list_ids(recorder, filter='display_name="a AND (b"') == []
+
+
+def test_unbalanced_parentheses_are_invalid(recorder):
+    response = requests.get(
+        jobs_url(recorder), params={"filter": '(labels.team="pricing"'}, timeout=10
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "filter: a '(' is not closed."
