@@ -1,4 +1,4 @@
-"""Cloud Functions entry points: a new object or a drift alert launches a Vertex AI PipelineJob."""
+"""Cloud Functions entry points: objects and drift alerts launch PipelineJobs; sweep recovers."""
 
 import os
 from pathlib import Path
@@ -6,8 +6,10 @@ from pathlib import Path
 import functions_framework
 from vertex_trigger.dispatch import dispatch
 from vertex_trigger.drift_trigger import handle_drift_event
+from vertex_trigger.errors import DeferredEvent
 from vertex_trigger.object_trigger import handle_object_event
 from vertex_trigger.startup import build_services, environment_from
+from vertex_trigger.sweeper import sweep as sweep_routes
 
 # Read once per instance: a bad configuration stops the instance here, not on an event.
 SERVICES = build_services(environment_from(os.environ, Path(__file__).with_name("triggers.yaml")))
@@ -23,3 +25,16 @@ def on_object_finalized(cloud_event: object) -> None:
 def on_drift_alert(cloud_event: object) -> None:
     """Launch a retraining pipeline for a drift alert published on Pub/Sub."""
     dispatch(handle_drift_event, cloud_event, SERVICES)
+
+
+@functions_framework.http
+def sweep(request: object) -> tuple[dict, int]:
+    """Launch what object events missed (Cloud Scheduler calls it); 500 if something failed."""
+    summary = sweep_routes(SERVICES)
+    return summary, 500 if summary["failed"] else 200
+
+
+@functions_framework.errorhandler(DeferredEvent)
+def deferred(error: DeferredEvent) -> tuple[str, int]:
+    """Answer 429 without a traceback: Eventarc redelivers the event later; nothing failed."""
+    return str(error), 429

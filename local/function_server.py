@@ -32,10 +32,10 @@ LISTENING = re.compile(r"Listening at: (http://[\d.]+:\d+)")
 SERVER_ENV = {"PYTHONUNBUFFERED": "1", "GUNICORN_LOG_LEVEL": "info"}
 
 
-def functions_framework_command(target: str) -> list[str]:
-    """Return the command serving `target` (CloudEvent signature) on 127.0.0.1, port 0."""
+def functions_framework_command(target: str, signature: str = "cloudevent") -> list[str]:
+    """Return the command serving `target` (CloudEvent or `http` signature) on 127.0.0.1:0."""
     return [sys.executable, "-m", "functions_framework", "--target", target,
-            "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", "0"]  # fmt: skip
+            "--signature-type", signature, "--host", "127.0.0.1", "--port", "0"]  # fmt: skip
 
 
 @dataclass
@@ -140,13 +140,14 @@ def launch_function_server(
     env: Mapping[str, str],
     source_dir: Path = FUNCTIONS_DIR,
     threads: int | None = None,
+    signature: str = "cloudevent",
 ) -> FunctionServer:
     """Start `functions-framework --target TARGET` on 127.0.0.1:0 without waiting for it."""
     full_env = {**os.environ, **env, **SERVER_ENV}
     if threads:
         full_env["THREADS"] = str(threads)
     process = subprocess.Popen(
-        functions_framework_command(target),
+        functions_framework_command(target, signature),
         cwd=source_dir,
         env=full_env,
         text=True,
@@ -180,9 +181,11 @@ def start_function_server(
     source_dir: Path = FUNCTIONS_DIR,
     threads: int | None = None,
     startup_timeout: float = 60.0,
+    *,
+    signature: str = "cloudevent",
 ) -> FunctionServer:
     """Start `functions-framework --target TARGET` on 127.0.0.1:0 and wait until it answers."""
-    server = launch_function_server(target, env, source_dir, threads)
+    server = launch_function_server(target, env, source_dir, threads, signature)
     return server.wait_ready(startup_timeout)
 
 

@@ -10,14 +10,23 @@ from typing import Any
 
 import yaml
 
+from vertex_trigger.batches import BatchRule, BatchSpec, BatchSpecError, parse_batch
 from vertex_trigger.durations import parse_duration
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.labels import RESERVED_PREFIX, check_label
-from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS, placeholders_in
+from vertex_trigger.placeholders import (
+    BATCH_PLACEHOLDERS,
+    DRIFT_PLACEHOLDERS,
+    MANIFEST_PLACEHOLDERS,
+    OBJECT_PLACEHOLDERS,
+    placeholders_in,
+)
 from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 MATCH_FIELDS = frozenset({"model", "endpoint", "monitoring_job", "deployed_model_id", "objective"})
+# max_running and max_runs_per_day are counted with one page of the route's runs.
+MAX_LIMIT = 1000
 
 
 class EventKind(enum.StrEnum):
@@ -40,15 +49,21 @@ _TOP_KEYS = frozenset(
     }
 )
 _COMMON_ROUTE_KEYS = frozenset(
-    {"name", "event", "template", "parameters", "labels", "enable_caching"}
+    {
+        "name",
+        "event",
+        "template",
+        "parameters",
+        "labels",
+        "enable_caching",
+        "max_running",
+        "max_runs_per_day",
+    }
 )
 _ROUTE_KEYS = {
-    EventKind.OBJECT_FINALIZED: _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix"},
+    EventKind.OBJECT_FINALIZED: _COMMON_ROUTE_KEYS
+    | {"bucket", "prefix", "suffix", "batch", "sweep_lookback"},
     EventKind.DRIFT_ALERT: _COMMON_ROUTE_KEYS | {"match", "min_deviation", "cooldown"},
-}
-_PLACEHOLDERS = {
-    EventKind.OBJECT_FINALIZED: OBJECT_PLACEHOLDERS,
-    EventKind.DRIFT_ALERT: DRIFT_PLACEHOLDERS,
 }
 _RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
 
@@ -79,6 +94,10 @@ class Route:
     match: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     min_deviation: float | None = None
     cooldown: float | None = None  # seconds
+    batch: BatchSpec | None = None
+    sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
+    max_running: int | None = None
+    max_runs_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -206,17 +225,39 @@ def _route(path: Path, index: int, raw: Any) -> Route:
         allowed = " or ".join(e.value for e in EventKind)
         raise where.error("event", f"expected {allowed}, got {raw.get('event')!r}") from None
     _reject_unknown(where, raw, _ROUTE_KEYS[event], f"an {event} route")
-    common = {
-        "name": name,
-        "event": event,
-        "template": _template(where, path, raw.get("template")),
-        "parameters": _parameters(where, event, raw.get("parameters", {})),
-        "labels": _labels(where, raw.get("labels", {})),
-        "enable_caching": _optional_bool(where, "enable_caching", raw.get("enable_caching")),
-    }
-    if event is EventKind.OBJECT_FINALIZED:
-        return Route(**common, **_object_fields(where, raw))
-    return Route(**common, **_drift_fields(where, raw))
+    object_route = event is EventKind.OBJECT_FINALIZED
+    kind = _object_fields(where, raw) if object_route else _drift_fields(where, raw)
+    allowed, what = _placeholders_for(event, kind.get("batch"))
+    return Route(
+        name=name,
+        event=event,
+        template=_template(where, path, raw.get("template")),
+        parameters=_parameters(where, allowed, what, raw.get("parameters", {})),
+        labels=_labels(where, raw.get("labels", {})),
+        enable_caching=_optional_bool(where, "enable_caching", raw.get("enable_caching")),
+        max_running=_limit(where, "max_running", raw.get("max_running")),
+        max_runs_per_day=_limit(where, "max_runs_per_day", raw.get("max_runs_per_day")),
+        **kind,
+    )
+
+
+def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozenset, str]:
+    """Return the placeholders a route may use and how to name its kind in an error."""
+    if event is EventKind.DRIFT_ALERT:
+        return DRIFT_PLACEHOLDERS, f"{event} routes"
+    if batch is None:
+        return OBJECT_PLACEHOLDERS, f"{event} routes"
+    if batch.rule is BatchRule.MANIFEST:
+        return MANIFEST_PLACEHOLDERS, "manifest batch routes"
+    return BATCH_PLACEHOLDERS, "batch routes"
+
+
+def _limit(where: _Where, key: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise where.error(key, f"expected a whole number from 1 to {MAX_LIMIT}, got {value!r}")
+    return value
 
 
 def _template(where: _Where, path: Path, value: Any) -> TemplateRef:
@@ -227,10 +268,9 @@ def _template(where: _Where, path: Path, value: Any) -> TemplateRef:
         raise where.error("template", str(exc)) from None
 
 
-def _parameters(where: _Where, event: EventKind, raw: Any) -> Mapping[str, Any]:
+def _parameters(where: _Where, allowed: frozenset, what: str, raw: Any) -> Mapping[str, Any]:
     if not isinstance(raw, dict):
         raise where.error("parameters", f"expected a mapping of input name to value, got {raw!r}")
-    allowed = _PLACEHOLDERS[event]
     for name, value in raw.items():
         if not isinstance(name, str):
             raise where.error("parameters", f"input names must be strings, got {name!r}")
@@ -238,7 +278,7 @@ def _parameters(where: _Where, event: EventKind, raw: Any) -> Mapping[str, Any]:
         if unknown:
             raise where.error(
                 f"parameters.{name}",
-                f"unknown placeholder {{{sorted(unknown)[0]}}} for {event} routes "
+                f"unknown placeholder {{{sorted(unknown)[0]}}} for {what} "
                 f"(known: {', '.join(sorted(allowed))}; write {{{{x}}}} for a literal {{x}})",
             )
     return MappingProxyType(dict(raw))
@@ -271,7 +311,35 @@ def _object_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(value, str):
             raise where.error(key, f"expected a string, got {value!r}")
         fields[key] = value
+    if raw.get("batch") is not None:
+        try:
+            fields["batch"] = parse_batch(raw["batch"])
+        except BatchSpecError as exc:
+            raise where.error(exc.key, str(exc)) from None
+    fields["sweep_lookback"] = _sweep_lookback(where, raw.get("sweep_lookback"), fields)
     return fields
+
+
+def _sweep_lookback(where: _Where, value: Any, fields: Mapping[str, Any]) -> float | None:
+    """Parse the sweeper's lookback; a quiet batch needs it, since only the sweeper launches it."""
+    quiet = fields.get("batch") and fields["batch"].rule is BatchRule.QUIET
+    if value is None:
+        if quiet:
+            raise where.error(
+                "sweep_lookback", "a quiet batch is launched by the sweeper only: set it"
+            )
+        return None
+    try:
+        lookback = parse_duration(value)
+    except ValueError as exc:
+        raise where.error("sweep_lookback", str(exc)) from None
+    if quiet and lookback <= fields["batch"].quiet:
+        raise where.error(
+            "sweep_lookback",
+            f"must be longer than the quiet period {fields['batch'].quiet:g}s, or the sweeper "
+            "never sees a batch become quiet",
+        )
+    return lookback
 
 
 def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,6 @@ alert while a live run exists; `settle` closes the race across a window boundary
 earliest live run and cancelling the rest of its cooldown.
 """
 
-import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,15 +14,16 @@ from vertex_trigger.drift_alerts import DriftAlert
 from vertex_trigger.errors import TransientError
 from vertex_trigger.labels import ROUTE_LABEL, SOURCE_LABEL, job_id
 from vertex_trigger.outcomes import Decision, Outcome
+from vertex_trigger.pipeline_jobs import job_id_of
 from vertex_trigger.services import Services
+from vertex_trigger.times import filter_time, parse_rfc3339
 
 CANCELLED_STATES = frozenset({"PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_CANCELLING"})
-_FRACTION = re.compile(r"(\.\d{6})\d+")  # RFC 3339 allows nanoseconds; datetime holds micro
 
 
 def window_job_id(route: Route, alert: DriftAlert, event_time: str, now: datetime) -> str:
     """Concurrent alerts in one cooldown window share an id, so Vertex's 409 admits only one."""
-    moment = _parse_time(event_time) or now
+    moment = parse_rfc3339(event_time) or now
     window = int(moment.timestamp() // route.cooldown)
     return job_id(route.name, alert.model_key, f"window-{window}")
 
@@ -31,7 +31,7 @@ def window_job_id(route: Route, alert: DriftAlert, event_time: str, now: datetim
 def check(services: Services, route: Route, source_id: str, own_job: str) -> str:
     """Return why the alert must wait (a live run in the cooldown that is not ours), or ''."""
     live = [run for run in _recent_runs(services, route, source_id) if _is_live(run)]
-    if live and own_job not in {_name(run) for run in live}:
+    if live and own_job not in {job_id_of(run) for run in live}:
         # Our own live run in the list means a redelivery: create answers 409 and we settle.
         return _cooling_down(route, live[0])
     return ""
@@ -51,16 +51,16 @@ def settle(services: Services, route: Route, source_id: str, launched: Outcome) 
     job id, gets 409 and settles again, so a cancel lost to a transient error is retried.
     """
     runs = _recent_runs(services, route, source_id)
-    own = next((run for run in runs if _name(run) == launched.job), None)
+    own = next((run for run in runs if job_id_of(run) == launched.job), None)
     if own is None and launched.decision is Decision.DUPLICATE:
         return launched  # created before this cooldown (an old redelivery): settled back then
     if own is None:  # a retry lists again once Vertex shows the run it just created
         raise TransientError(f"run {launched.job} is not listed yet; cannot settle the cooldown")
     live = [run for run in runs if _is_live(run)]
     if not _is_live(own):
-        won_by = f"run {_name(live[0])} won the race; " if live else ""
+        won_by = f"run {job_id_of(live[0])} won the race; " if live else ""
         return _skipped(launched, f"{won_by}this run {launched.job} was already cancelled")
-    winner = _name(live[0])  # own is live, so there is one
+    winner = job_id_of(live[0])  # own is live, so there is one
     cooldown = timedelta(seconds=route.cooldown)
     losers = [run for run in live[1:] if _created(run) - _created(live[0]) < cooldown]
     notes = "; ".join(_cancel(services, run, launched.job, winner) for run in losers)
@@ -78,7 +78,7 @@ def _skipped(launched: Outcome, why: str) -> Outcome:
 
 def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) -> str:
     """Cancel a losing run and say what happened, naming it as this event's run or another."""
-    name = _name(run)
+    name = job_id_of(run)
     which = f"this run {name}" if name == own_job else f"run {name}"
     try:
         result = services.jobs.cancel(name)
@@ -96,14 +96,14 @@ def _recent_runs(services: Services, route: Route, source_id: str) -> list[dict[
     since = services.now() - timedelta(seconds=route.cooldown)
     filter_ = (
         f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
-        f'AND create_time>"{since.strftime("%Y-%m-%dT%H:%M:%SZ")}"'
+        f'AND create_time>"{filter_time(since)}"'
     )
     return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
 
 
 def _cooling_down(route: Route, run: dict[str, Any]) -> str:
     return (
-        f"cooling down: run {_name(run)} was created at {run.get('createTime', '?')}, "
+        f"cooling down: run {job_id_of(run)} was created at {run.get('createTime', '?')}, "
         f"within cooldown {route.cooldown:g}s"
     )
 
@@ -113,21 +113,9 @@ def _is_live(run: dict[str, Any]) -> bool:
     return run.get("state") not in CANCELLED_STATES
 
 
-def _name(run: dict[str, Any]) -> str:
-    return str(run.get("name", "")).rsplit("/", 1)[-1]
-
-
 def _created(run: dict[str, Any]) -> datetime:
-    return _parse_time(str(run.get("createTime", ""))) or datetime.max.replace(tzinfo=UTC)
+    return parse_rfc3339(str(run.get("createTime", ""))) or datetime.max.replace(tzinfo=UTC)
 
 
 def _race_order(run: dict[str, Any]) -> tuple[datetime, str]:
-    return _created(run), _name(run)
-
-
-def _parse_time(text: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", text))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return _created(run), job_id_of(run)

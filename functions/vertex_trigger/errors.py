@@ -26,6 +26,10 @@ class TransientError(Exception):
     """A retry may help: raise so that Eventarc redelivers the event."""
 
 
+class DeferredEvent(Exception):  # noqa: N818 - named by outcome, like RejectedEvent
+    """Not now (a route's cap is reached): answer 429 so Eventarc redelivers it; nothing failed."""
+
+
 def excerpt(value: Any) -> str:
     """Return a short repr of a value from an event, safe for any size or depth."""
     return _EXCERPT.repr(value)

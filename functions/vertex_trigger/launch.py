@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from vertex_trigger.config import Route
 from vertex_trigger.errors import RejectedEvent
 from vertex_trigger.labels import KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.limits import check_limits
 from vertex_trigger.outcomes import Decision, Outcome, Trace
 from vertex_trigger.parameters import ParameterError, render
 from vertex_trigger.pipeline_jobs import pipeline_job_body
@@ -24,7 +25,7 @@ def launch(
     labels: Mapping[str, str],
     trace: Trace,
 ) -> Outcome:
-    """Create the job ``trace.job`` for ``route``; 409 is a duplicate, not an error."""
+    """Create the job ``trace.job`` for ``route`` within its limits; 409 is a duplicate."""
     template = services.templates.get(route.template)
     try:
         parameter_values = render(route.parameters, template.inputs, values)
@@ -38,6 +39,9 @@ def launch(
         parameter_values=parameter_values,
         labels=labels,
     )
+    over_budget = check_limits(services, route, trace.job)  # may raise DeferredEvent
+    if over_budget:
+        return trace.outcome(Decision.SKIPPED, over_budget)
     result = services.jobs.create(trace.job, body)
     if result.outcome is CreateOutcome.CREATED:
         return trace.outcome(Decision.LAUNCHED)

@@ -14,6 +14,7 @@ class Decision(enum.StrEnum):
     DUPLICATE = "duplicate"
     SKIPPED = "skipped"
     REJECTED = "rejected"
+    DEFERRED = "deferred"
     FAILED = "failed"
 
 
@@ -33,6 +34,7 @@ _SEVERITY = {
     Decision.DUPLICATE: "INFO",
     Decision.SKIPPED: "INFO",
     Decision.REJECTED: "WARNING",
+    Decision.DEFERRED: "INFO",  # waiting for capacity is the cap working, not a failure
     Decision.FAILED: "ERROR",
 }
 

@@ -19,6 +19,11 @@ def with_caching(spec: Mapping[str, Any], enable_caching: bool | None) -> Mappin
     return spec
 
 
+def job_id_of(run: Mapping[str, Any]) -> str:
+    """Return the job id of a listed run (the last part of its resource name)."""
+    return str(run.get("name", "")).rsplit("/", 1)[-1]
+
+
 def pipeline_job_body(
     config: Config,
     *,

@@ -16,6 +16,12 @@ OBJECT_PLACEHOLDERS = frozenset(
         "event_time",
     }
 )
+# Batch routes launch for a folder, also from the sweeper with no event: only the batch's own
+# values (and its bucket) are the same whoever launches it.
+BATCH_PLACEHOLDERS = frozenset(
+    {"bucket", "batch_uri", "batch_folder", "batch_objects", "batch_bytes"}
+)
+MANIFEST_PLACEHOLDERS = BATCH_PLACEHOLDERS | {"batch_manifest_uri"}
 DRIFT_PLACEHOLDERS = frozenset(
     {
         "model",

@@ -3,6 +3,7 @@
 import fnmatch
 from dataclasses import dataclass
 
+from vertex_trigger.batches import is_control
 from vertex_trigger.config import Config, EventKind, Route
 from vertex_trigger.drift_alerts import DriftAlert
 from vertex_trigger.storage_events import ObjectEvent
@@ -28,7 +29,8 @@ def route_object(config: Config, event: ObjectEvent) -> Route | Skip:
             continue
         if not event.name.startswith(route.prefix):
             closest = closest or Skip(f"object is outside prefix {route.prefix!r}", route.name)
-        elif not event.name.endswith(route.suffix):
+        elif not event.name.endswith(route.suffix) and not is_control(route.batch, event.name):
+            # A batch's marker or manifest belongs to it whatever the data objects' suffix.
             closest = closest or Skip(f"object does not end with {route.suffix!r}", route.name)
         else:
             return route

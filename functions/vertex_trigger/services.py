@@ -5,15 +5,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vertex_trigger.config import Config
+from vertex_trigger.gcs_objects import GcsObjects
 from vertex_trigger.templates import TemplateStore
 from vertex_trigger.vertex import PipelineJobs
 
 
 @dataclass(frozen=True)
 class Services:
-    """Configuration plus the template cache, the launcher and a clock."""
+    """Configuration plus the template cache, the launcher, bucket listings and a clock."""
 
     config: Config
     templates: TemplateStore
     jobs: PipelineJobs
     now: Callable[[], datetime]
+    storage: GcsObjects  # lists batch folders and reads manifests; the sweeper lists prefixes

@@ -10,6 +10,7 @@ import requests
 
 from vertex_trigger.config import Config, Route, load_config
 from vertex_trigger.errors import ConfigError, RejectedEvent, TransientError
+from vertex_trigger.gcs_objects import GcsObjects
 from vertex_trigger.parameters import ParameterError, convert, missing_inputs
 from vertex_trigger.placeholders import placeholders_in
 from vertex_trigger.services import Services
@@ -47,7 +48,8 @@ def build_services(env: Environment) -> Services:
     )
     for route in config.routes:
         check_route(config, route, _load_template(templates, route))
-    return Services(config, templates, jobs, lambda: datetime.now(UTC))
+    storage = GcsObjects(storage_session, storage_url, timeout)
+    return Services(config, templates, jobs, lambda: datetime.now(UTC), storage)
 
 
 class _GoogleSession:

@@ -119,7 +119,7 @@ class GcsReader:
 
     def generation(self, bucket: str, name: str) -> str:
         """Return the live generation of gs://bucket/name."""
-        response = _get(
+        response = checked_get(
             self._session,
             self._object_url(bucket, name),
             self._timeout,
@@ -130,12 +130,12 @@ class GcsReader:
     def download(self, bucket: str, name: str, generation: str) -> bytes:
         """Return the bytes of one generation of gs://bucket/name."""
         params = {"alt": "media", "generation": generation}
-        return _get(
+        return checked_get(
             self._session, self._object_url(bucket, name), self._timeout, params=params
         ).content
 
 
-def _get(session: HttpSession, url: str, timeout: float, **kwargs: Any) -> Any:
+def checked_get(session: HttpSession, url: str, timeout: float, **kwargs: Any) -> Any:
     """GET ``url``; raise TransientError for what a retry may fix, RejectedEvent otherwise."""
     try:
         response = session.get(url, timeout=timeout, **kwargs)
@@ -197,7 +197,7 @@ class TemplateStore:
         return _parsed(ref, text, version)
 
     def _fetch_registry(self, ref: TemplateRef) -> Template:
-        response = _get(self._https, ref.uri, self._timeout)
+        response = checked_get(self._https, ref.uri, self._timeout)
         return _parsed(ref, response.content, response.headers.get("etag", ""))
 
 

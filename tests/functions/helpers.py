@@ -157,10 +157,12 @@ class StartedServers:
         self.vertex = vertex
         self.servers: list[FunctionServer] = []
 
-    def start(self, target: str, config: Path, **env: str) -> FunctionServer:
+    def start(
+        self, target: str, config: Path, signature: str = "cloudevent", **env: str
+    ) -> FunctionServer:
         environment = {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": self.vertex.host,
                        **env}  # fmt: skip
-        server = launch_function_server(target, environment)
+        server = launch_function_server(target, environment, signature=signature)
         self.servers.append(server)
         return server.wait_ready()
 
@@ -192,6 +194,11 @@ class StorageStandIn:
         )
         response.raise_for_status()
         return str(response.json()["generation"])
+
+    def delete(self, bucket: str, name: str) -> None:
+        """Delete an object's live generation."""
+        url = f"{self.url}/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
+        requests.delete(url, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         self._server.stop()

@@ -170,3 +170,72 @@ def test_missing_gcs_template_stops_start_up(tmp_path: Path, gcs: StorageStandIn
         start(missing, storage_emulator_host=host)
     assert "route 'arrival': key 'template': cannot read it" in str(caught.value)
     assert "answered 404" in str(caught.value)
+
+
+BATCH_PARAMETERS = {"data_uri": "{batch_uri}", "generation": "{batch_objects}"}
+
+
+def batch_route(complete_when: Any, **overrides: Any) -> dict[str, Any]:
+    return object_route(
+        **{"batch": {"complete_when": complete_when}, "parameters": BATCH_PARAMETERS, **overrides}
+    )
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        (object_route(batch={"marker": "_SUCCESS"}),
+         "route 'arrival': key 'batch': expected {complete_when: {RULE: VALUE}}"),
+        (batch_route({"marker": "_SUCCESS", "min_objects": 3}),
+         "key 'batch.complete_when': expected exactly one rule of marker, min_objects"),
+        (batch_route({"files": 3}), "key 'batch.complete_when.files': unknown rule"),
+        (batch_route({"marker": "done/_SUCCESS"}),
+         "key 'batch.complete_when.marker': expected an object name in the folder"),
+        (batch_route({"manifest": ""}), "key 'batch.complete_when.manifest': expected an object"),
+        (batch_route({"min_objects": 0}),
+         "key 'batch.complete_when.min_objects': expected a whole number >= 1, got 0"),
+        (batch_route({"min_objects": True}), "key 'batch.complete_when.min_objects': expected"),
+        (batch_route({"quiet": "soon"}), "key 'batch.complete_when.quiet': expected a duration"),
+        (batch_route({"quiet": "10m"}),
+         "key 'sweep_lookback': a quiet batch is launched by the sweeper only: set it"),
+        (batch_route({"quiet": "10m"}, sweep_lookback="10m"),
+         "key 'sweep_lookback': must be longer than the quiet period 600s"),
+        (object_route(sweep_lookback="forever"), "key 'sweep_lookback': expected a duration"),
+        (drift_route(sweep_lookback="1h"), "route 'drift': key 'sweep_lookback': unknown key"),
+        (drift_route(batch={"complete_when": {"min_objects": 2}}),
+         "route 'drift': key 'batch': unknown key"),
+        (batch_route({"marker": "_SUCCESS"}, parameters={"data_uri": "{uri}", "generation": 1}),
+         "key 'parameters.data_uri': unknown placeholder {uri} for batch routes (known: "
+         "batch_bytes, batch_folder, batch_objects, batch_uri, bucket;"),
+        (batch_route({"marker": "_SUCCESS"},
+                     parameters={"data_uri": "{batch_manifest_uri}", "generation": 1}),
+         "unknown placeholder {batch_manifest_uri} for batch routes"),
+        (object_route(parameters={"data_uri": "{batch_folder}", "generation": 1}),
+         "unknown placeholder {batch_folder} for object_finalized routes"),
+        (object_route(max_running=0),
+         "route 'arrival': key 'max_running': expected a whole number from 1 to 1000, got 0"),
+        (drift_route(max_runs_per_day=1001), "key 'max_runs_per_day': expected a whole number"),
+        (object_route(max_runs_per_day="5"), "key 'max_runs_per_day': expected a whole number"),
+    ],
+)  # fmt: skip
+def test_bad_batch_and_limit_keys_name_route_and_key(
+    tmp_path: Path, route: dict, expected: str
+) -> None:
+    assert expected in config_error(tmp_path, [route])
+
+
+def test_batch_and_limit_keys_read_into_the_route(tmp_path: Path) -> None:
+    routes = [
+        batch_route({"quiet": "10m"}, sweep_lookback="2h", max_running=3),
+        drift_route(max_runs_per_day=5),
+        object_route(
+            name="manifest",
+            batch={"complete_when": {"manifest": "files.txt"}},
+            parameters={"data_uri": "{batch_manifest_uri}", "generation": "{batch_bytes}"},
+        ),
+    ]
+    arrival, drift, manifest = start(write_config(tmp_path, routes)).config.routes
+    assert (arrival.batch.rule, arrival.batch.quiet) == ("quiet", 600)
+    assert (arrival.sweep_lookback, arrival.max_running) == (7200, 3)
+    assert (drift.max_runs_per_day, drift.batch, drift.sweep_lookback) == (5, None, None)
+    assert (manifest.batch.rule, manifest.batch.control) == ("manifest", "files.txt")

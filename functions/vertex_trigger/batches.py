@@ -1,0 +1,207 @@
+"""Batch routes: an object's folder is a batch, launched once when its completion rule holds.
+
+GCS is the state: every decision comes from listing the folder (and reading its manifest), so two
+instances, or an instance and the sweeper, decide alike and their creates meet on one job id.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from vertex_trigger.durations import parse_duration
+from vertex_trigger.gcs_objects import ObjectInfo
+from vertex_trigger.labels import job_id
+
+
+class BatchRule(enum.StrEnum):
+    """When a folder is complete."""
+
+    MARKER = "marker"  # the marker object exists
+    MIN_OBJECTS = "min_objects"  # at least N data objects exist
+    MANIFEST = "manifest"  # every object the manifest lists exists
+    QUIET = "quiet"  # no object newer than the quiet period (decided by the sweeper)
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """A route's ``batch:`` key."""
+
+    rule: BatchRule
+    control: str = ""  # the marker's or the manifest's name in the folder
+    min_objects: int = 0
+    quiet: float = 0.0  # seconds
+
+
+class BatchSpecError(ValueError):
+    """A bad ``batch:`` key; ``key`` is the dotted key to name in the ConfigError."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+def parse_batch(raw: Any) -> BatchSpec:
+    """Parse ``{complete_when: {RULE: VALUE}}``; raise BatchSpecError naming the key."""
+    rules = ", ".join(r.value for r in BatchRule)
+    if not isinstance(raw, dict) or set(raw) != {"complete_when"}:
+        raise BatchSpecError("batch", f"expected {{complete_when: {{RULE: VALUE}}}} ({rules})")
+    when = raw["complete_when"]
+    if not isinstance(when, dict) or len(when) != 1:
+        raise BatchSpecError(
+            "batch.complete_when", f"expected exactly one rule of {rules}, got {when!r}"
+        )
+    ((key, value),) = when.items()
+    where = f"batch.complete_when.{key}"
+    try:
+        rule = BatchRule(key)
+    except ValueError:
+        raise BatchSpecError(where, f"unknown rule (known: {rules})") from None
+    if rule in (BatchRule.MARKER, BatchRule.MANIFEST):
+        if not isinstance(value, str) or not value or "/" in value:
+            raise BatchSpecError(where, f"expected an object name in the folder, got {value!r}")
+        return BatchSpec(rule, control=value)
+    if rule is BatchRule.MIN_OBJECTS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise BatchSpecError(where, f"expected a whole number >= 1, got {value!r}")
+        return BatchSpec(rule, min_objects=value)
+    try:
+        return BatchSpec(rule, quiet=parse_duration(value))
+    except ValueError as exc:
+        raise BatchSpecError(where, str(exc)) from None
+
+
+def folder_of(name: str) -> str:
+    """Return the batch of an object: its name up to and including the last ``/``."""
+    return name[: name.rfind("/") + 1]
+
+
+def is_hidden(name: str) -> bool:
+    """Tell whether an object is hidden (``.`` or ``_`` first, as Hadoop and Spark write them)."""
+    return name[name.rfind("/") + 1 :].startswith((".", "_"))
+
+
+def is_control(spec: BatchSpec | None, name: str) -> bool:
+    """Tell whether ``name`` is its folder's marker or manifest."""
+    return bool(spec and spec.control) and name[name.rfind("/") + 1 :] == spec.control
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One folder of a batch route as its listing showed it."""
+
+    bucket: str
+    folder: str
+    listed: tuple[ObjectInfo, ...]  # every object directly in the folder
+    data: tuple[ObjectInfo, ...]  # those that count: not hidden, not the control, suffix fits
+
+    @property
+    def uri(self) -> str:
+        """Return ``gs://bucket/folder``."""
+        return f"gs://{self.bucket}/{self.folder}"
+
+    def control(self, spec: BatchSpec) -> ObjectInfo | None:
+        """Return the folder's marker or manifest, if it exists."""
+        return next((o for o in self.listed if is_control(spec, o.name)), None)
+
+
+def batch_of(
+    spec: BatchSpec, suffix: str, bucket: str, folder: str, listed: list[ObjectInfo]
+) -> Batch:
+    """Keep the objects directly in ``folder`` and pick the data objects among them."""
+    here = tuple(o for o in listed if o.name.startswith(folder) and folder_of(o.name) == folder)
+    data = tuple(
+        o
+        for o in here
+        if o.name != folder
+        and not is_hidden(o.name)
+        and not is_control(spec, o.name)
+        and o.name.endswith(suffix)
+    )
+    return Batch(bucket, folder, here, data)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Whether a batch is complete: its objects, what names its run, or what it waits for."""
+
+    objects: tuple[ObjectInfo, ...]
+    identity: str = ""  # with route, bucket and folder, names the run ("" : the folder alone)
+    waiting: str = ""  # why it is not complete; empty when it is
+
+    @property
+    def complete(self) -> bool:
+        """Tell whether the batch may launch."""
+        return not self.waiting
+
+
+def completion(
+    spec: BatchSpec, batch: Batch, now: datetime, manifest: tuple[str, ...] = ()
+) -> Completion:
+    """Decide ``batch`` by its rule; ``manifest`` is the manifest's names, when it has one."""
+    if spec.rule is BatchRule.MANIFEST:
+        return _by_manifest(spec, batch, manifest)
+    if not batch.data:
+        return Completion((), waiting=f"batch {batch.uri} is empty: no data objects yet")
+    if spec.rule is BatchRule.MARKER:
+        return _by_marker(spec, batch)
+    if spec.rule is BatchRule.MIN_OBJECTS:
+        return _by_count(spec, batch)
+    return _by_quiet(spec, batch, now)
+
+
+def _by_marker(spec: BatchSpec, batch: Batch) -> Completion:
+    marker = batch.control(spec)
+    if marker is None:
+        why = f"{len(batch.data)} object(s), no marker {spec.control} yet"
+        return Completion(batch.data, waiting=f"batch {batch.uri} incomplete: {why}")
+    return Completion(batch.data, identity=f"marker-{marker.generation}")
+
+
+def _by_count(spec: BatchSpec, batch: Batch) -> Completion:
+    if len(batch.data) < spec.min_objects:
+        why = f"{len(batch.data)} of {spec.min_objects} objects"
+        return Completion(batch.data, waiting=f"batch {batch.uri} incomplete: {why}")
+    return Completion(batch.data)
+
+
+def _by_manifest(spec: BatchSpec, batch: Batch, names: tuple[str, ...]) -> Completion:
+    manifest = batch.control(spec)
+    if manifest is None:
+        why = f"no manifest {spec.control} yet"
+        return Completion((), waiting=f"batch {batch.uri} incomplete: {why}")
+    present = {o.name: o for o in batch.listed}
+    listed = tuple(present[n] for n in names if n in present)
+    if len(listed) < len(names):
+        why = f"{len(listed)} of {len(names)} objects listed in {spec.control}"
+        return Completion(listed, waiting=f"batch {batch.uri} incomplete: {why}")
+    return Completion(listed, identity=f"manifest-{manifest.generation}")
+
+
+def _by_quiet(spec: BatchSpec, batch: Batch, now: datetime) -> Completion:
+    newest = max(batch.listed, key=lambda o: o.time_created)
+    due = newest.time_created + timedelta(seconds=spec.quiet)
+    if now < due:
+        why = f"{newest.name} is newer than quiet {spec.quiet:g}s"
+        return Completion(batch.data, waiting=f"batch {batch.uri} is not quiet yet: {why}")
+    latest = max(batch.data, key=lambda o: (o.time_created, o.generation))
+    return Completion(batch.data, identity=f"quiet-{latest.generation}")
+
+
+def batch_job_id(route: str, batch: Batch, done: Completion) -> str:
+    """Return the deterministic job id of a complete batch."""
+    return job_id(route, "batch", batch.bucket, batch.folder, done.identity)
+
+
+def batch_values(spec: BatchSpec, batch: Batch, done: Completion) -> dict[str, str]:
+    """Return the text each batch placeholder stands for."""
+    values = {
+        "bucket": batch.bucket,
+        "batch_uri": batch.uri,
+        "batch_folder": batch.folder,
+        "batch_objects": str(len(done.objects)),
+        "batch_bytes": str(sum(o.size for o in done.objects)),
+    }
+    if spec.rule is BatchRule.MANIFEST:
+        values["batch_manifest_uri"] = batch.uri + spec.control
+    return values

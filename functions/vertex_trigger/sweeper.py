@@ -1,0 +1,162 @@
+"""``sweep``: launch what object events missed, under the job ids the events would have used.
+
+For each object route with ``sweep_lookback``: list the objects under its prefix created within the
+lookback, list the route's runs once (by label), and launch what has no run: due ``quiet`` batches,
+complete batches, single objects. The ids are deterministic, so the sweeper and the event path
+never both launch one thing; a run older than the lookback answers ``409`` (a duplicate).
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from vertex_trigger.batch_trigger import decide_batch, launch_complete_batch
+from vertex_trigger.batches import batch_job_id, folder_of
+from vertex_trigger.config import EventKind, Route
+from vertex_trigger.errors import DeferredEvent, RejectedEvent, TransientError
+from vertex_trigger.gcs_objects import ObjectInfo
+from vertex_trigger.labels import ROUTE_LABEL, job_id
+from vertex_trigger.object_trigger import launch_object
+from vertex_trigger.outcomes import Decision, Outcome, Trace, write_log
+from vertex_trigger.pipeline_jobs import job_id_of
+from vertex_trigger.routing import route_object
+from vertex_trigger.services import Services
+from vertex_trigger.storage_events import ObjectEvent
+from vertex_trigger.times import filter_time
+
+SWEEP_LIMIT = 100_000  # objects listed per route and sweep (a hundred pages of the JSON API)
+RUNS_PAGE = 1000
+LAUNCHED_REASON = "no run for it: launched by the sweeper"
+# Logged one line each; skips and duplicates are only counted (a sweep sees them by thousands).
+LOGGED = frozenset({Decision.LAUNCHED, Decision.REJECTED, Decision.DEFERRED, Decision.FAILED})
+Log = Callable[[Outcome], None]
+Attempt = Callable[[Trace], Outcome]
+
+
+def sweep(services: Services, log: Log = write_log) -> dict[str, Any]:
+    """Sweep every object route with ``sweep_lookback``; return the count of each decision."""
+    started = services.now()
+    sweep_id = f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    totals: Counter[str] = Counter()
+    routes: dict[str, dict[str, int]] = {}
+    for route in services.config.routes_for(EventKind.OBJECT_FINALIZED):
+        if route.sweep_lookback is not None:
+            counts = _sweep_route(services, route, sweep_id, started, log)
+            routes[route.name] = dict(counts)
+            totals.update(counts)
+    summary: dict[str, Any] = {"sweep": sweep_id}
+    summary.update({d.value: totals[d.value] for d in Decision})
+    summary["left_for_next_sweep"] = totals["left_for_next_sweep"]
+    summary["routes"] = routes
+    return summary
+
+
+def _sweep_route(
+    services: Services, route: Route, sweep_id: str, started: datetime, log: Log
+) -> Counter[str]:
+    """Try every candidate of one route; stop at the first deferral or failure."""
+    since = started - timedelta(seconds=route.sweep_lookback or 0)
+    counts: Counter[str] = Counter()
+    try:
+        recent = [
+            o
+            for o in services.storage.list(route.bucket, route.prefix, max_objects=SWEEP_LIMIT)
+            if o.time_created >= since
+        ]
+        filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND create_time>"{filter_time(since)}"'
+        runs = {job_id_of(run) for run in services.jobs.list(filter_, page_size=RUNS_PAGE)}
+    except (RejectedEvent, TransientError) as exc:
+        decision = Decision.REJECTED if isinstance(exc, RejectedEvent) else Decision.FAILED
+        log(Trace(sweep_id, route=route.name).outcome(decision, f"cannot sweep: {exc}"))
+        counts[decision.value] += 1
+        return counts
+    events = [_object_event(route.bucket, o, sweep_id, started) for o in recent]
+    attempts = list(_candidates(services, route, events, runs))
+    for done, (source, attempt) in enumerate(attempts, 1):
+        outcome = _attempt(attempt, Trace(sweep_id, source=source, route=route.name))
+        counts[outcome.decision.value] += 1
+        if outcome.decision in LOGGED:
+            log(outcome)
+        if outcome.decision in (Decision.DEFERRED, Decision.FAILED):
+            counts["left_for_next_sweep"] += len(attempts) - done
+            break
+    return counts
+
+
+def _attempt(attempt: Attempt, trace: Trace) -> Outcome:
+    """Run one candidate; what the event path would raise becomes this candidate's outcome."""
+    try:
+        outcome = attempt(trace)
+    except RejectedEvent as exc:
+        return trace.outcome(Decision.REJECTED, str(exc))
+    except DeferredEvent as exc:
+        return trace.outcome(Decision.DEFERRED, f"{exc}; the next sweep tries again")
+    except TransientError as exc:
+        return trace.outcome(Decision.FAILED, f"{exc}; the next sweep tries again")
+    if outcome.decision is Decision.LAUNCHED and not outcome.reason:
+        return trace.outcome(Decision.LAUNCHED, LAUNCHED_REASON)
+    return outcome
+
+
+def _candidates(
+    services: Services, route: Route, events: list[ObjectEvent], runs: set[str]
+) -> Iterator[tuple[str, Attempt]]:
+    """Yield (source, attempt) for each recent object of the route, or each folder of a batch."""
+    mine = [e for e in events if _routes_here(services, route, e)]
+    if route.batch is None:
+        for event in mine:
+            yield f"{event.uri}#{event.generation}", _object_attempt(services, route, event, runs)
+        return
+    for folder in sorted({folder_of(e.name) for e in mine}):
+        yield f"gs://{route.bucket}/{folder}", _batch_attempt(services, route, folder, runs)
+
+
+def _object_attempt(
+    services: Services, route: Route, event: ObjectEvent, runs: set[str]
+) -> Attempt:
+    def attempt(trace: Trace) -> Outcome:
+        trace.job = job_id(route.name, event.bucket, event.name, str(event.generation))
+        if trace.job in runs:
+            return trace.outcome(Decision.DUPLICATE, "its run exists")
+        return launch_object(services, route, event, trace)
+
+    return attempt
+
+
+def _batch_attempt(services: Services, route: Route, folder: str, runs: set[str]) -> Attempt:
+    def attempt(trace: Trace) -> Outcome:
+        batch, done = decide_batch(services, route, route.bucket, folder)
+        if not done.complete:
+            return trace.outcome(Decision.SKIPPED, done.waiting)
+        trace.job = batch_job_id(route.name, batch, done)
+        if trace.job in runs:
+            return trace.outcome(Decision.DUPLICATE, "its run exists")
+        return launch_complete_batch(services, route, batch, done, trace)
+
+    return attempt
+
+
+def _routes_here(services: Services, route: Route, event: ObjectEvent) -> bool:
+    """Tell whether the event path would give this object to this route (same guards)."""
+    target = route_object(services.config, event)
+    return isinstance(target, Route) and target.name == route.name
+
+
+def _object_event(bucket: str, obj: ObjectInfo, sweep_id: str, started: datetime) -> ObjectEvent:
+    """Build the event the sweeper stands in for (event_id: the sweep's; event_time: its start)."""
+    return ObjectEvent(
+        event_id=sweep_id,
+        event_time=_rfc3339_millis(started),
+        bucket=bucket,
+        name=obj.name,
+        generation=obj.generation,
+        content_type=obj.content_type,
+        size=obj.size,
+        time_created=_rfc3339_millis(obj.time_created),
+    )
+
+
+def _rfc3339_millis(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
