@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import flask
 import functions_framework
 from vertex_trigger.dispatch import dispatch
 from vertex_trigger.drift_trigger import handle_drift_event
@@ -28,8 +29,10 @@ def on_drift_alert(cloud_event: object) -> None:
 
 
 @functions_framework.http
-def sweep(request: object) -> tuple[dict, int]:
-    """Launch what object events missed (Cloud Scheduler calls it); 500 if something failed."""
+def sweep(request: flask.Request) -> tuple[dict, int]:
+    """Launch what object events missed (Cloud Scheduler POSTs); 500 if something failed."""
+    if request.method != "POST":  # a probe or a browser must not start a sweep
+        return {"error": "POST to sweep"}, 405
     summary = sweep_routes(SERVICES)
     return summary, 500 if summary["failed"] else 200
 

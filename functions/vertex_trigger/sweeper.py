@@ -6,10 +6,12 @@ complete batches, single objects. The ids are deterministic, so the sweeper and 
 never both launch one thing; a run older than the lookback answers ``409`` (a duplicate).
 """
 
+import json
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 
 from vertex_trigger.batch_trigger import decide_batch, launch_complete_batch
 from vertex_trigger.batches import batch_job_id, folder_of
@@ -34,7 +36,24 @@ Log = Callable[[Outcome], None]
 Attempt = Callable[[Trace], Outcome]
 
 
-def sweep(services: Services, log: Log = write_log) -> dict[str, Any]:
+def write_summary(summary: dict[str, Any], stream: TextIO | None = None) -> None:
+    """Write the sweep's counts as one JSON line (ERROR when something failed, else INFO)."""
+    counts = ", ".join(f"{d.value} {summary[d.value]}" for d in Decision if summary[d.value])
+    entry = {
+        "severity": "ERROR" if summary["failed"] else "INFO",
+        "message": f"{summary['sweep']}: {counts or 'nothing to do'}",
+        "sweep": summary,
+    }
+    out = stream or sys.stdout
+    out.write(json.dumps(entry) + "\n")
+    out.flush()
+
+
+def sweep(
+    services: Services,
+    log: Log = write_log,
+    report: Callable[[dict[str, Any]], None] = write_summary,
+) -> dict[str, Any]:
     """Sweep every object route with ``sweep_lookback``; return the count of each decision."""
     started = services.now()
     sweep_id = f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
@@ -49,6 +68,7 @@ def sweep(services: Services, log: Log = write_log) -> dict[str, Any]:
     summary.update({d.value: totals[d.value] for d in Decision})
     summary["left_for_next_sweep"] = totals["left_for_next_sweep"]
     summary["routes"] = routes
+    report(summary)
     return summary
 
 
