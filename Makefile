@@ -28,11 +28,13 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.cold_start
 	$(PY) -m benchmarks.warm_throughput
 
-# Full-size fault storm (10,000 object deliveries + drift alerts) and hostile inputs (corpus +
-# 1,000 generated events); `make test` runs both smaller.
+# Full-size fault storm (10,000 object deliveries + drift alerts), hostile inputs (corpus +
+# 1,000 generated events) and the quota burst (1,000 objects, then 10 batches); `make test` runs
+# all three smaller.
 reliability: $(STAMP)
 	$(PY) -m benchmarks.fault_storm --deliveries 10000
 	$(PY) -m benchmarks.hostile --examples 1000
+	$(PY) -m benchmarks.burst --objects 1000
 
 # Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
 compile: $(STAMP)

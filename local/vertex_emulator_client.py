@@ -30,9 +30,12 @@ class VertexEmulatorClient:
         """Queue a fault (`{"kind": "status"|"hang", ...}`) for the next creates."""
         requests.post(f"{self.url}/emulator/faults", json=fault, timeout=10).raise_for_status()
 
-    def set_create_quota(self, creates_per_minute: int, retry_info: bool = False) -> None:
+    def set_create_quota(
+        self, creates_per_minute: int, retry_info: bool = False, window_seconds: float = 60.0
+    ) -> None:
         """Answer 429 RESOURCE_EXHAUSTED beyond `creates_per_minute` creates per region."""
-        quota = {"creates_per_minute": creates_per_minute, "retry_info": retry_info}
+        quota = {"creates_per_minute": creates_per_minute, "retry_info": retry_info,
+                 "window_seconds": window_seconds}  # fmt: skip
         requests.post(f"{self.url}/emulator/quota", json=quota, timeout=10).raise_for_status()
 
     def clear_create_quota(self) -> None:

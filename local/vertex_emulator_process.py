@@ -9,20 +9,15 @@ from pathlib import Path
 from local.processes import REPO, start_announcing
 
 
-def vertex_emulator_command(
-    state_dir: Path, execute: bool = True, create_quota: int = 0
-) -> list[str]:
+def vertex_emulator_command(state_dir: Path, execute: bool = True) -> list[str]:
     """Return the command serving the emulator on 127.0.0.1, port 0, keeping jobs in state_dir."""
     command = [sys.executable, "-m", "local.vertex_emulator", "--host", "127.0.0.1",
                "--port", "0", "--state-dir", str(state_dir)]  # fmt: skip
-    if create_quota:
-        command += ["--create-quota", str(create_quota)]
     return command if execute else [*command, "--no-execute"]
 
 
 def start_vertex_emulator_process(
-    state_dir: Path, execute: bool = False, create_quota: int = 0
+    state_dir: Path, execute: bool = False
 ) -> tuple[str, subprocess.Popen[str]]:
     """Start the emulator from the repo root; return its URL (from its one line) and process."""
-    command = vertex_emulator_command(state_dir, execute, create_quota)
-    return start_announcing(command, "vertex emulator", REPO)
+    return start_announcing(vertex_emulator_command(state_dir, execute), "vertex emulator", REPO)

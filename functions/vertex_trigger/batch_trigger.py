@@ -14,10 +14,11 @@ from vertex_trigger.batches import (
 )
 from vertex_trigger.config import Route
 from vertex_trigger.errors import RejectedEvent
-from vertex_trigger.labels import short_hash
+from vertex_trigger.labels import ROUTE_LABEL, SOURCE_LABEL, short_hash
 from vertex_trigger.launch import launch, run_labels
 from vertex_trigger.manifests import MANIFEST_LIMIT, manifest_names
 from vertex_trigger.outcomes import Decision, Outcome, Trace
+from vertex_trigger.pipeline_jobs import job_id_of
 from vertex_trigger.services import Services
 from vertex_trigger.storage_events import ObjectEvent
 
@@ -47,11 +48,23 @@ def handle_batch_object(
 def launch_batch(
     services: Services, route: Route, bucket: str, folder: str, trace: Trace
 ) -> Outcome:
-    """List the folder, decide its batch, and launch it if it is complete."""
+    """List the folder, decide its batch, and launch it unless it is incomplete or launched."""
     batch, done = decide_batch(services, route, bucket, folder)
     if not done.complete:
         return trace.outcome(Decision.SKIPPED, done.waiting)
+    trace.job = batch_job_id(route.name, batch, done)
+    # Every object of a complete batch lands here: asking Vertex with a list (the CRUD quota,
+    # 600/min) spares the create quota (60/min) the 409s that all but one would spend.
+    if trace.job in _batch_runs(services, route, batch):
+        return trace.outcome(Decision.DUPLICATE, "the batch's run exists: already launched")
     return launch_complete_batch(services, route, batch, done, trace)
+
+
+def _batch_runs(services: Services, route: Route, batch: Batch) -> set[str]:
+    """Return the job ids of the runs this route made for this folder (one per export)."""
+    source = short_hash(batch.bucket, batch.folder)
+    filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source}"'
+    return {job_id_of(run) for run in services.jobs.list(filter_, page_size=100)}
 
 
 def decide_batch(
@@ -71,7 +84,7 @@ def launch_complete_batch(
 ) -> Outcome:
     """Launch a complete batch under its deterministic job id (the event path and the sweeper)."""
     assert route.batch is not None
-    trace.job = batch_job_id(route.name, batch, done)
+    trace.job = batch_job_id(route.name, batch, done)  # the sweeper's candidates know it too
     labels = run_labels(route, "batch", short_hash(batch.bucket, batch.folder))
     return launch(services, route, batch_values(route.batch, batch, done), labels, trace)
 

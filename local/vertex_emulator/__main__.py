@@ -31,6 +31,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quota-retry-info", action="store_true", help="add google.rpc.RetryInfo to quota 429s"
     )
+    parser.add_argument(
+        "--quota-window",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="the quota's 'minute' (shorter only to scale a benchmark down)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -43,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s vertex-emulator %(levelname)s %(message)s",
     )
     quota = (
-        QuotaSettings(args.create_quota, args.quota_retry_info) if args.create_quota > 0 else None
+        QuotaSettings(args.create_quota, args.quota_retry_info, args.quota_window)
+        if args.create_quota > 0
+        else None
     )
     emulator = Emulator(
         args.state_dir, args.host, args.port, execute=not args.no_execute, quota=quota

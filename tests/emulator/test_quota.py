@@ -110,10 +110,26 @@ def test_a_refused_create_does_not_use_quota_and_the_window_slides():
         quota.admit(PARENT)
 
 
+def test_a_shorter_window_scales_the_minute_down():
+    clock = FakeClock()
+    quota = CreateQuota(QuotaSettings(1, retry_info=True, window_seconds=2.0), clock)
+    quota.admit(PARENT)
+    clock.now += 0.5
+    with pytest.raises(Exception) as refused:
+        quota.admit(PARENT)
+    assert refused.value.details[-1]["retryDelay"] == "1.5s"
+    clock.now += 1.5
+    quota.admit(PARENT)
+
+
 def test_quota_is_set_and_cleared_over_http(recorder, specs):
     url = f"{recorder.url}/emulator/quota"
     assert requests.post(url, json={"creates_per_minute": 1}, timeout=10).ok
-    assert requests.get(url, timeout=10).json() == {"creates_per_minute": 1, "retry_info": False}
+    assert requests.get(url, timeout=10).json() == {
+        "creates_per_minute": 1,
+        "retry_info": False,
+        "window_seconds": 60.0,
+    }
     assert create(recorder, "run-1", body_for(specs["tiny"], a=1)).status_code == 200
     assert create(recorder, "run-2", body_for(specs["tiny"], a=1)).status_code == 429
     assert requests.post(f"{recorder.url}/emulator/reset", timeout=10).ok  # usage forgotten
@@ -136,6 +152,10 @@ POSITIVE = "quota creates_per_minute must be a positive integer, got"
             "quota retry_info must be true or false, got 'yes'",
         ),
         ({"creates_per_minute": 5, "burst": 2}, "quota: unknown field 'burst'"),
+        (
+            {"creates_per_minute": 5, "window_seconds": 0},
+            "quota window_seconds must be a positive number, got 0",
+        ),
         ([60], "quota must be a JSON object"),
     ],
 )
