@@ -46,7 +46,7 @@ from pipelines.house_model import (
 from pipelines.monitoring_stats import compute_baseline
 from pipelines.pins import pinned
 from pipelines.registry import claim_next_version, promote_version
-from pipelines.uri_io import join_uri, read_uri_bytes, write_uri_bytes
+from pipelines.uri_io import join_uri, read_csv_parts, write_uri_bytes
 
 BASE_IMAGE = "python:3.11-slim"
 
@@ -98,11 +98,14 @@ def check_run_inputs(  # noqa: PLR0917 (KFP calls components by keyword)
 
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=TABLE_PACKAGES + STORAGE_PACKAGES,
-               additional_funcs=[*uri_io.READ_FUNCTIONS, house_data.house_schema,
+               additional_funcs=[*uri_io.READ_PARTS_FUNCTIONS, house_data.house_schema,
                                  house_data.missing_columns, house_data.load_house_prices])
 def ingest(data_uri: str, raw_data: Output[Dataset]):
-    """Read the CSV at data_uri (gs:// or a path), check its columns, keep the required ones."""
-    frame = load_house_prices(read_uri_bytes(data_uri), data_uri)
+    """Read the CSV at data_uri (or a folder's part files: ending /); keep the required columns."""
+    import pandas as pd
+
+    parts = [load_house_prices(data, source) for source, data in read_csv_parts(data_uri)]
+    frame = pd.concat(parts, ignore_index=True)
     frame.to_csv(raw_data.path, index=False)
     raw_data.metadata.update({"rows": len(frame), "source": data_uri})
     print(f"ingested {len(frame)} rows from {data_uri}")

@@ -105,5 +105,20 @@ def list_uri_children(uri: str) -> list[str]:
     return sorted(children)
 
 
+def read_csv_parts(uri: str) -> list[tuple[str, bytes]]:
+    """Return [(uri, bytes)] of the file at uri, or of each CSV directly in a folder (ending /).
+
+    A folder is an export's part files (a batch route passes `{batch_uri}`): names ending .csv,
+    leaving out hidden ones (. or _ first, such as _SUCCESS). An empty folder is an error naming it.
+    """
+    if not uri.endswith("/"):
+        return [(uri, read_uri_bytes(uri))]
+    names = [n for n in list_uri_children(uri) if n.endswith(".csv") and n[0] not in "._"]
+    if not names:
+        raise FileNotFoundError(f"no .csv files directly in {uri}")
+    return [(join_uri(uri, name), read_uri_bytes(join_uri(uri, name))) for name in names]
+
+
 # What a component that reads a URI embeds with `additional_funcs` (callee first).
 READ_FUNCTIONS = [split_gcs_uri, read_uri_bytes]
+READ_PARTS_FUNCTIONS = [*READ_FUNCTIONS, join_uri, list_uri_children, read_csv_parts]

@@ -7,6 +7,7 @@ from pipelines.uri_io import (
     create_uri_bytes,
     join_uri,
     list_uri_children,
+    read_csv_parts,
     read_uri_bytes,
     read_uri_bytes_if_present,
     split_gcs_uri,
@@ -62,3 +63,29 @@ def test_missing_objects_and_bad_uris_are_named(make_bucket, tmp_path):
     with pytest.raises(ValueError, match="gs:// URI has no bucket: 'gs:///x'"):
         split_gcs_uri("gs:///x")
     assert list_uri_children(str(tmp_path / "absent")) == []
+
+
+def test_a_folder_uri_reads_its_csv_part_files_and_skips_hidden_ones(tmp_path):
+    export = tmp_path / "export"
+    (export / "sub").mkdir(parents=True)
+    for name, content in [("part-1.csv", b"b"), ("part-0.csv", b"a"), ("_SUCCESS", b""),
+                          (".part-2.csv.crc", b"x"), ("_tmp.csv", b"x"), ("notes.txt", b"x"),
+                          ("sub/part-3.csv", b"x")]:  # fmt: skip
+        (export / name).write_bytes(content)
+    assert read_csv_parts(f"{export}/") == [
+        (f"{export}/part-0.csv", b"a"),
+        (f"{export}/part-1.csv", b"b"),
+    ]
+    assert read_csv_parts(f"{export}/part-1.csv") == [(f"{export}/part-1.csv", b"b")]
+    with pytest.raises(FileNotFoundError, match=f"no .csv files directly in {tmp_path}/empty/"):
+        read_csv_parts(f"{tmp_path}/empty/")
+
+
+def test_a_gcs_folder_uri_reads_its_part_files(make_bucket):
+    make_bucket("exports")
+    for name in ("day/part-0.csv", "day/part-1.csv", "day/_SUCCESS"):
+        write_uri_bytes(f"gs://exports/{name}", name.encode())
+    assert read_csv_parts("gs://exports/day/") == [
+        ("gs://exports/day/part-0.csv", b"day/part-0.csv"),
+        ("gs://exports/day/part-1.csv", b"day/part-1.csv"),
+    ]
