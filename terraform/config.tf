@@ -21,6 +21,10 @@ locals {
         bucket   = r.event == "object_finalized" ? coalesce(r.bucket, google_storage_bucket.data.name) : null
         template = local.route_templates[r.name]
         labels   = length(r.labels) > 0 ? r.labels : null
+        # The one rule set, without the unset ones Terraform's optional() fills with null.
+        batch = r.batch == null ? null : {
+          complete_when = { for rule, value in r.batch.complete_when : rule => value if value != null }
+        }
       }) : key => value if value != null
     }
   ]

@@ -1,4 +1,4 @@
-# Three identities, each holding only what it uses. No keys are created for any of them: the
+# Three identities (four with the sweeper's scheduler, sweeper.tf), each holding only what it uses. No keys are created for any of them: the
 # functions, Eventarc and Vertex AI all act as these accounts through the platform.
 
 locals {
@@ -46,7 +46,11 @@ resource "google_project_iam_member" "function_runtime_aiplatform_user" {
   member  = "serviceAccount:${google_service_account.function_runtime.email}"
 }
 
+# Only batch routes (which list a folder and read its manifest) and the sweeper (which lists a
+# route's prefix) read the data bucket; without them the functions never touch its objects.
 resource "google_storage_bucket_iam_member" "function_runtime_data_viewer" {
+  count = local.lists_data_bucket ? 1 : 0
+
   bucket = google_storage_bucket.data.name
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.function_runtime.email}"

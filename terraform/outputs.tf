@@ -47,12 +47,23 @@ output "functions" {
   }
 }
 
+output "sweeper" {
+  description = "The sweep function and its Cloud Scheduler job, or null when no route sets sweep_lookback."
+  value = local.sweep_enabled ? {
+    name     = google_cloudfunctions2_function.sweep[0].name
+    url      = google_cloudfunctions2_function.sweep[0].service_config[0].uri
+    schedule = google_cloud_scheduler_job.sweep[0].schedule
+    job      = google_cloud_scheduler_job.sweep[0].id
+  } : null
+}
+
 output "service_accounts" {
   description = "Email of each service account this configuration creates."
   value = {
     function_runtime = google_service_account.function_runtime.email
     pipeline         = google_service_account.pipeline.email
     trigger          = google_service_account.trigger.email
+    scheduler        = local.sweep_enabled ? google_service_account.scheduler[0].email : null
   }
 }
 

@@ -153,6 +153,17 @@ variable "routes" {
     match          = optional(map(string))
     min_deviation  = optional(number)
     cooldown       = optional(string)
+    batch = optional(object({
+      complete_when = object({
+        marker      = optional(string)
+        min_objects = optional(number)
+        manifest    = optional(string)
+        quiet       = optional(string)
+      })
+    }))
+    sweep_lookback   = optional(string)
+    max_running      = optional(number)
+    max_runs_per_day = optional(number)
   }))
 
   validation {
@@ -182,6 +193,39 @@ variable "routes" {
       for r in var.routes : r.event == "drift_alert" || (r.match == null && r.min_deviation == null && r.cooldown == null)
     ])
     error_message = "match, min_deviation and cooldown belong to drift_alert routes only."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : r.event == "object_finalized" || (r.batch == null && r.sweep_lookback == null)
+    ])
+    error_message = "batch and sweep_lookback belong to object_finalized routes only."
+  }
+
+  validation {
+    condition = alltrue([
+      # A conditional, not ||: Terraform before 1.12 evaluates both sides of a logical operator.
+      for r in var.routes : r.batch == null ? true : length([for rule, value in r.batch.complete_when : rule if value != null]) == 1
+    ])
+    error_message = "batch.complete_when takes exactly one rule: marker, min_objects, manifest or quiet."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for r in var.routes : [
+        for value in [r.sweep_lookback, r.batch == null ? null : r.batch.complete_when.quiet] : value == null || can(regex("^[0-9]+[smhd]$", coalesce(value, "0s")))
+      ]
+    ]))
+    error_message = "sweep_lookback and batch.complete_when.quiet must be a whole number followed by s, m, h or d, such as 2h."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for r in var.routes : [
+        for value in [r.max_running, r.max_runs_per_day] : value == null || (coalesce(value, 1) >= 1 && coalesce(value, 1) <= 1000 && floor(coalesce(value, 1)) == coalesce(value, 1))
+      ]
+    ]))
+    error_message = "max_running and max_runs_per_day must be whole numbers from 1 to 1000."
   }
 
   validation {
@@ -215,6 +259,28 @@ variable "routes" {
       for r in var.routes : can(regex("^[A-Za-z0-9_.-]+$", r.template)) || can(regex("^gs://[a-z0-9._-]+/.+", r.template)) || can(regex("^https://[a-z0-9-]+-kfp\\.pkg\\.dev/.+", r.template))
     ])
     error_message = "template must be a compiled template's file stem, a gs:// URI or an https://REGION-kfp.pkg.dev/ URI."
+  }
+}
+
+variable "sweep_schedule" {
+  description = "Cron schedule (UTC) on which Cloud Scheduler calls the sweep function; used only when a route sets sweep_lookback."
+  type        = string
+  default     = "*/10 * * * *"
+
+  validation {
+    condition     = length(split(" ", var.sweep_schedule)) == 5
+    error_message = "sweep_schedule must be a five-field cron expression such as */10 * * * *."
+  }
+}
+
+variable "sweep_timeout_seconds" {
+  description = "Request timeout of the sweep function, also Cloud Scheduler's attempt deadline (15 to 1800 seconds, the scheduler's limits for HTTP targets)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.sweep_timeout_seconds >= 15 && var.sweep_timeout_seconds <= 1800 && floor(var.sweep_timeout_seconds) == var.sweep_timeout_seconds
+    error_message = "sweep_timeout_seconds must be a whole number from 15 to 1800."
   }
 }
 

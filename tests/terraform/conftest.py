@@ -1,11 +1,12 @@
-"""Fixtures for the Terraform checks: terraform/ parsed once per session."""
+"""Fixtures for the Terraform checks: terraform/ parsed once per session, the example's inputs."""
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.terraform.hcl_config import TERRAFORM_DIR, merge_config
+from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR, merge_config, parse_file
 from tests.terraform.hcl_eval import Module
 
 
@@ -25,3 +26,30 @@ def tf(tf_files: list[Path]) -> dict[str, dict[str, Any]]:
 def tf_module() -> Module:
     """The module as expression trees, for what the dictionary form cannot tell apart."""
     return Module.load(TERRAFORM_DIR)
+
+
+@pytest.fixture(scope="module")
+def module() -> Module:
+    return Module.load(TERRAFORM_DIR)
+
+
+@pytest.fixture
+def compiled_dir(tmp_path: Path) -> Path:
+    """A compiled/ holding house_prices.yaml: the real one when present, else a stand-in name."""
+    directory = tmp_path / "compiled"
+    directory.mkdir()
+    real = REPO_ROOT / "compiled" / "house_prices.yaml"
+    if real.is_file():
+        shutil.copy(real, directory / real.name)
+    else:
+        (directory / "house_prices.yaml").write_text("# named like the pipelines' output\n")
+    return directory
+
+
+@pytest.fixture
+def example(compiled_dir: Path) -> dict[str, Any]:
+    """terraform.tfvars.example as input variables, pointed at the test's compiled/."""
+    parsed = parse_file(TERRAFORM_DIR / "terraform.tfvars.example")
+    inputs = {key: value for key, value in parsed.items() if not key.startswith("__")}
+    inputs["compiled_templates_dir"] = str(compiled_dir)
+    return inputs

@@ -631,6 +631,7 @@ def _flatten_lists(values: Any) -> list[Any]:
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "alltrue": lambda _, xs: all(_bool(x) for x in xs),
+    "anytrue": lambda _, xs: any(_bool(x) for x in xs),
     "coalesce": _coalesce,
     "contains": lambda _, xs, v: v in xs,
     "distinct": lambda _, xs: list(dict.fromkeys(xs)),

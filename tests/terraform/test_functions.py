@@ -17,8 +17,9 @@ def function(tf: dict[str, Any], name: str) -> dict[str, Any]:
     return tf["resource"]["google_cloudfunctions2_function"][name]
 
 
-def test_exactly_the_two_functions(tf: dict[str, Any]) -> None:
-    assert set(tf["resource"]["google_cloudfunctions2_function"]) == set(FUNCTIONS)
+def test_exactly_the_two_event_functions_and_the_sweeper(tf: dict[str, Any]) -> None:
+    # The sweep function (HTTP, sweeper.tf) is checked in test_sweeper.py.
+    assert set(tf["resource"]["google_cloudfunctions2_function"]) == {*FUNCTIONS, "sweep"}
     assert "google_cloudfunctions_function" not in tf["resource"]  # 1st gen
 
 

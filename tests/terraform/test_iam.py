@@ -12,12 +12,14 @@ TRIGGER = "serviceAccount:${google_service_account.trigger.email}"
 STORAGE_AGENT = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
 PUBSUB_AGENT = "serviceAccount:${local.pubsub_service_agent}"
 SINK_WRITER = "${google_logging_project_sink.model_monitoring[0].writer_identity}"
+SCHEDULER = "serviceAccount:${google_service_account.scheduler[0].email}"
 
 PROJECT = "project:${var.project_id}"
 DATA = "bucket:${google_storage_bucket.data.name}"
 TEMPLATES = "bucket:${google_storage_bucket.templates.name}"
 OBJECT_FUNCTION = "${google_cloudfunctions2_function.on_object_finalized.name}"
 DRIFT_FUNCTION = "${google_cloudfunctions2_function.on_drift_alert.name}"
+SWEEP_FUNCTION = "${google_cloudfunctions2_function.sweep[0].name}"
 PIPELINE_ROOT = "bucket:${google_storage_bucket.pipeline_root.name}"
 
 EXPECTED_GRANTS = {
@@ -34,6 +36,12 @@ EXPECTED_GRANTS = {
     (STORAGE_AGENT, "roles/pubsub.publisher", PROJECT),
     (PUBSUB_AGENT, "roles/pubsub.publisher", "topic:${google_pubsub_topic.dead_letter.name}"),
     (SINK_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
+    (SCHEDULER, "roles/run.invoker", f"run:{SWEEP_FUNCTION}"),
+}
+# Grants that exist only with batch routes or a sweep (count on a local): what each depends on.
+CONDITIONAL = {
+    "function_runtime_data_viewer": "${local.lists_data_bucket ? 1 : 0}",
+    "scheduler_invokes_sweep": "${local.sweep_enabled ? 1 : 0}",
 }
 
 # Which attribute names the granted resource, per IAM member resource type.
@@ -85,9 +93,28 @@ def test_no_basic_roles_or_public_members(tf_files: list[Path]) -> None:
     assert re.findall(r"allUsers|allAuthenticatedUsers", text) == []
 
 
-def test_three_service_accounts(tf: dict[str, Any]) -> None:
+def test_grants_only_some_routes_need_exist_only_with_them(tf: dict[str, Any]) -> None:
+    counted = {
+        name: attr(body, "count")
+        for resources in tf["resource"].values()
+        for name, body in resources.items()
+        if name in CONDITIONAL
+    }
+    assert counted == CONDITIONAL
+
+
+def test_scheduler_account_may_invoke_the_sweep_function_and_nothing_else(
+    tf: dict[str, Any],
+) -> None:
+    assert {(r, t) for m, r, t in grants(tf) if m == SCHEDULER} == {
+        ("roles/run.invoker", f"run:{SWEEP_FUNCTION}")
+    }
+
+
+def test_four_service_accounts(tf: dict[str, Any]) -> None:
     accounts = tf["resource"]["google_service_account"]
-    assert set(accounts) == {"function_runtime", "pipeline", "trigger"}
+    assert set(accounts) == {"function_runtime", "pipeline", "trigger", "scheduler"}
+    assert attr(accounts["scheduler"], "count") == "${local.sweep_enabled ? 1 : 0}"
     for body in accounts.values():
         assert attr(body, "description")
 

@@ -6,46 +6,18 @@ the provider computes it.
 """
 
 import copy
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR, parse_file
+from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR
 from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
 from tests.terraform.test_config_contract import ROUTE_KEYS, TOP_LEVEL_KEYS
 
 PIPELINE_EMAIL = ("google_service_account", "pipeline", "email")
 EXAMPLE_PIPELINE_ACCOUNT = "vertex-triggers-pipeline@my-project.iam.gserviceaccount.com"
-
-
-@pytest.fixture(scope="module")
-def module() -> Module:
-    return Module.load(TERRAFORM_DIR)
-
-
-@pytest.fixture
-def compiled_dir(tmp_path: Path) -> Path:
-    """A compiled/ holding house_prices.yaml: the real one when present, else a stand-in name."""
-    directory = tmp_path / "compiled"
-    directory.mkdir()
-    real = REPO_ROOT / "compiled" / "house_prices.yaml"
-    if real.is_file():
-        shutil.copy(real, directory / real.name)
-    else:
-        (directory / "house_prices.yaml").write_text("# named like the pipelines' output\n")
-    return directory
-
-
-@pytest.fixture
-def example(compiled_dir: Path) -> dict[str, Any]:
-    """terraform.tfvars.example as input variables, pointed at the test's compiled/."""
-    parsed = parse_file(TERRAFORM_DIR / "terraform.tfvars.example")
-    inputs = {key: value for key, value in parsed.items() if not key.startswith("__")}
-    inputs["compiled_templates_dir"] = str(compiled_dir)
-    return inputs
 
 
 def plan(module: Module, inputs: dict[str, Any]) -> Evaluator:

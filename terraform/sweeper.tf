@@ -1,0 +1,103 @@
+# The sweeper: a third function, HTTP, that Cloud Scheduler calls with an OIDC token to launch what
+# object events missed (README "The sweeper"). Created only when a route sets sweep_lookback.
+
+locals {
+  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null])
+  # Batch routes list folders and read manifests, the sweeper lists prefixes: both need to list
+  # the data bucket's objects, which nothing else of the functions does.
+  lists_data_bucket = anytrue([for r in var.routes : r.batch != null || r.sweep_lookback != null])
+}
+
+resource "google_cloudfunctions2_function" "sweep" {
+  count = local.sweep_enabled ? 1 : 0
+
+  name        = "${var.name_prefix}-sweep"
+  project     = var.project_id
+  location    = var.region
+  description = "Launches what object events missed (due quiet batches, complete batches and objects without a run); called by Cloud Scheduler."
+  labels      = local.labels
+
+  build_config {
+    runtime     = var.function_runtime
+    entry_point = "sweep"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = local.function_memory
+    timeout_seconds                = var.sweep_timeout_seconds
+    max_instance_count             = 1 # one sweep at a time: an overlapping call is refused
+    service_account_email          = google_service_account.function_runtime.email
+    ingress_settings               = "ALLOW_INTERNAL_ONLY" # Cloud Scheduler in the project is internal
+    all_traffic_on_latest_revision = true
+    environment_variables = {
+      GOOGLE_CLOUD_PROJECT = var.project_id
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.retry_deadline_seconds < var.sweep_timeout_seconds
+      error_message = "launch_retry.deadline must be shorter than sweep_timeout_seconds, or one launch's retries outlast the sweep."
+    }
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_service_account" "scheduler" {
+  count = local.sweep_enabled ? 1 : 0
+
+  account_id   = "${var.name_prefix}-sweeper"
+  project      = var.project_id
+  display_name = "vertex-triggers sweep schedule"
+  description  = "Identity Cloud Scheduler uses to call the sweep function (an OIDC token); may invoke that function and nothing else."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_sweep" {
+  count = local.sweep_enabled ? 1 : 0
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.sweep[0].name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler[0].email}"
+}
+
+resource "google_cloud_scheduler_job" "sweep" {
+  count = local.sweep_enabled ? 1 : 0
+
+  name             = "${var.name_prefix}-sweep"
+  project          = var.project_id
+  region           = var.region
+  description      = "Calls the sweep function, which launches what object events missed."
+  schedule         = var.sweep_schedule
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "${var.sweep_timeout_seconds}s"
+
+  retry_config {
+    retry_count = 0 # the next scheduled sweep is the retry: it sees the same objects again
+  }
+
+  http_target {
+    http_method = "POST" # the function sweeps on POST only
+    uri         = google_cloudfunctions2_function.sweep[0].service_config[0].uri
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler[0].email
+      audience              = google_cloudfunctions2_function.sweep[0].service_config[0].uri
+    }
+  }
+
+  depends_on = [
+    google_cloud_run_v2_service_iam_member.scheduler_invokes_sweep,
+    google_project_service.required,
+  ]
+}

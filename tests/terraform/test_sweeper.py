@@ -1,0 +1,137 @@
+"""The sweeper: a third function (HTTP), a Cloud Scheduler job with an OIDC token, its account."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.terraform.hcl_config import attr, nested
+from tests.terraform.hcl_eval import Module, ValidationFailedError
+from tests.terraform.test_rendering import plan, with_route
+
+SWEEP_URI = "${google_cloudfunctions2_function.sweep[0].service_config[0].uri}"
+SCHEDULER_EMAIL = "${google_service_account.scheduler[0].email}"
+COUNT = "${local.sweep_enabled ? 1 : 0}"
+
+
+def sweep_function(tf: dict[str, Any]) -> dict[str, Any]:
+    return tf["resource"]["google_cloudfunctions2_function"]["sweep"]
+
+
+def test_sweep_function_is_http_from_the_same_archive_as_the_runtime_account(
+    tf: dict[str, Any],
+) -> None:
+    function = sweep_function(tf)
+    assert attr(function, "count") == COUNT
+    assert nested(function, "event_trigger") == []  # HTTP: called, not triggered
+    build = nested(function, "build_config")[0]
+    assert attr(build, "entry_point") == "sweep"
+    storage = nested(nested(build, "source")[0], "storage_source")[0]
+    assert attr(storage, "object") == "${google_storage_bucket_object.function_source.name}"
+    service = nested(function, "service_config")[0]
+    assert attr(service, "service_account_email") == (
+        "${google_service_account.function_runtime.email}"
+    )
+    assert attr(service, "ingress_settings") == "ALLOW_INTERNAL_ONLY"
+    assert attr(service, "max_instance_count") == 1  # never two sweeps at once
+    assert attr(service, "timeout_seconds") == "${var.sweep_timeout_seconds}"
+
+
+def test_scheduler_posts_with_an_oidc_token_for_the_function(tf: dict[str, Any]) -> None:
+    job = tf["resource"]["google_cloud_scheduler_job"]["sweep"]
+    assert attr(job, "count") == COUNT
+    assert attr(job, "schedule") == "${var.sweep_schedule}"
+    assert attr(job, "time_zone") == "Etc/UTC"
+    assert attr(job, "attempt_deadline") == "${var.sweep_timeout_seconds}s"
+    target = nested(job, "http_target")[0]
+    assert attr(target, "http_method") == "POST"
+    assert attr(target, "uri") == SWEEP_URI
+    token = nested(target, "oidc_token")[0]
+    assert attr(token, "service_account_email") == SCHEDULER_EMAIL
+    assert attr(token, "audience") == SWEEP_URI
+    assert nested(job, "oauth_token") == [] and nested(target, "oauth_token") == []
+    assert "${google_cloud_run_v2_service_iam_member.scheduler_invokes_sweep}" in (
+        attr(job, "depends_on")
+    )
+
+
+def test_scheduler_api_is_enabled(tf: dict[str, Any]) -> None:
+    assert "cloudscheduler.googleapis.com" in attr(tf["locals"], "services")
+
+
+def batch_example(example: dict[str, Any]) -> dict[str, Any]:
+    exports = {
+        "name": "prices-export",
+        "event": "object_finalized",
+        "prefix": "exports/",
+        "suffix": ".csv",
+        "template": "house_prices",
+        "batch": {"complete_when": {"marker": "_SUCCESS"}},
+        "parameters": {"data_uri": "{batch_uri}", "reason": "{batch_objects} files"},
+        "sweep_lookback": "2h",
+        "max_running": 2,
+        "max_runs_per_day": 50,
+    }
+    return {**example, "routes": [*example["routes"], exports]}
+
+
+def test_without_sweep_lookback_nothing_of_the_sweeper_exists(
+    module: Module, example: dict[str, Any]
+) -> None:
+    evaluator = plan(module, example)
+    assert evaluator.local("sweep_enabled") is False
+    assert evaluator.local("lists_data_bucket") is False  # so no viewer grant on the data bucket
+
+
+def test_a_batch_route_with_a_sweep_renders_and_loads(
+    module: Module, example: dict[str, Any], tmp_path: Path
+) -> None:
+    evaluator = plan(module, batch_example(example))
+    assert evaluator.local("sweep_enabled") is True
+    assert evaluator.local("lists_data_bucket") is True
+    rendered = yaml.safe_load(evaluator.local("triggers_yaml"))
+    exports = rendered["routes"][2]
+    assert exports["batch"] == {"complete_when": {"marker": "_SUCCESS"}}  # unset rules left out
+    assert (exports["sweep_lookback"], exports["max_running"], exports["max_runs_per_day"]) == (
+        "2h", 2, 50,
+    )  # fmt: skip
+    loader = pytest.importorskip("vertex_trigger.config")
+    path = tmp_path / "triggers.yaml"
+    path.write_text(evaluator.local("triggers_yaml"))
+    route = loader.load_config(path).routes[2]
+    assert (route.batch.rule, route.batch.control, route.sweep_lookback) == (
+        "marker", "_SUCCESS", 7200,
+    )  # fmt: skip
+
+
+INVALID = {
+    "two batch rules": (
+        lambda ex: with_route(ex, 2, batch={"complete_when": {"marker": "_SUCCESS",
+                                                              "min_objects": 3}}),
+        "batch.complete_when takes exactly one rule"),
+    "quiet unit": (
+        lambda ex: with_route(ex, 2, batch={"complete_when": {"quiet": "10 minutes"}}),
+        "must be a whole number followed by s, m, h or d"),
+    "lookback unit": (lambda ex: with_route(ex, 2, sweep_lookback="2"), "sweep_lookback and"),
+    "batch on a drift route": (
+        lambda ex: with_route(ex, 1, batch={"complete_when": {"min_objects": 2}}),
+        "batch and sweep_lookback belong to object_finalized routes only"),
+    "max_running": (lambda ex: with_route(ex, 2, max_running=0), "from 1 to 1000"),
+    "max_runs_per_day": (lambda ex: with_route(ex, 1, max_runs_per_day=2.5), "from 1 to 1000"),
+    "schedule": (lambda ex: {**ex, "sweep_schedule": "every 10 minutes"}, "five-field cron"),
+    "sweep timeout": (lambda ex: {**ex, "sweep_timeout_seconds": 10}, "from 15 to 1800"),
+    "retry deadline past the sweep timeout": (
+        lambda ex: {**ex, "sweep_timeout_seconds": 30, "launch_retry": {"deadline": "45s"}},
+        "shorter than sweep_timeout_seconds"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", INVALID)
+def test_invalid_sweeper_inputs_stop_the_plan_with_a_message(
+    module: Module, example: dict[str, Any], case: str
+) -> None:
+    change, message = INVALID[case]
+    with pytest.raises(ValidationFailedError) as failure:
+        plan(module, change(batch_example(example)))
+    assert message in str(failure.value)
