@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +33,7 @@ log = logging.getLogger("local.bucket")
 IGNORED_SUFFIXES = (".tmp", ".part", "~")
 Signature = tuple[int, int]  # (size, mtime_ns)
 Deliver = Callable[[CloudEvent], int]
-Mirror = Callable[[StoredObject], None]
+Mirror = Callable[[StoredObject], int | None]  # the generation the storage emulator gave it
 
 
 @dataclass
@@ -69,7 +69,9 @@ class BucketWatcher:
         for gone in set(self._files) - set(present):
             del self._files[gone]
         delivered = []
-        for path, signature in sorted(present.items()):
+        # In write order (mtime, then name), as Cloud Storage finalizes: an export's marker,
+        # written last, is announced after its part files even when one poll sees them all.
+        for path, signature in sorted(present.items(), key=lambda item: (item[1][1], item[0])):
             state = self._files.setdefault(path, FileState())
             if state.delivered == signature:
                 continue
@@ -105,10 +107,8 @@ class BucketWatcher:
     def _finalize(self, path: Path, signature: Signature, state: FileState) -> StoredObject | None:
         """Mirror and announce one stable version; keep it pending when delivery fails."""
         if state.pending is None:
-            state.pending = self._new_generation(path, signature, state)
+            state.pending = self._mirrored(self._new_generation(path, signature, state))
         obj = state.pending
-        if self.mirror is not None:
-            self.mirror(obj)
         status = self.deliver(finalized_event(obj))
         log.info(
             "gs://%s/%s generation %s -> HTTP %s", obj.bucket, obj.name, obj.generation, status
@@ -117,6 +117,15 @@ class BucketWatcher:
             return None  # Eventarc redelivers a non-2xx: retry the same event on the next poll
         state.delivered, state.generation, state.pending = signature, obj.generation, None
         return obj
+
+    def _mirrored(self, obj: StoredObject) -> StoredObject:
+        """Upload once (when mirroring): the event then carries the generation GCS assigned.
+
+        A redelivery resends the same event, so a sweep (which lists the emulator) and the event
+        path compute the same job id for the object, as against Cloud Storage.
+        """
+        generation = self.mirror(obj) if self.mirror is not None else None
+        return replace(obj, generation=generation) if generation else obj
 
     def _new_generation(self, path: Path, signature: Signature, state: FileState) -> StoredObject:
         """Read the file as a new generation (microseconds, like GCS; always above the last)."""
@@ -146,8 +155,8 @@ class StorageEmulatorMirror:
         self.project = project
         self._buckets: set[str] = set()
 
-    def __call__(self, obj: StoredObject) -> None:
-        """Upload one object (creating its bucket on first use)."""
+    def __call__(self, obj: StoredObject) -> int:
+        """Upload one object (creating its bucket on first use); return its new generation."""
         self._ensure_bucket(obj.bucket)
         response = requests.post(
             f"{self.base_url}/upload/storage/v1/b/{obj.bucket}/o",
@@ -157,6 +166,7 @@ class StorageEmulatorMirror:
             timeout=30,
         )
         response.raise_for_status()
+        return int(response.json()["generation"])
 
     def _ensure_bucket(self, bucket: str) -> None:
         """Create the bucket unless it exists."""

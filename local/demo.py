@@ -2,8 +2,10 @@
 
 Data lands in the local bucket -> on_object_finalized launches a training run on the Vertex AI
 emulator; the data drifts -> the drift check publishes an alert -> on_drift_alert launches a
-retraining run, whose gate keeps or replaces the champion. Ends with one summary row per run;
-stops every process it started (also on Ctrl-C or failure); exits 1 if a run did not succeed.
+retraining run, whose gate keeps or replaces the champion; an export of three part files and its
+_SUCCESS marker -> one run for the batch; the sweeper finds nothing missed. Ends with one summary
+row per run; stops every process it started (also on Ctrl-C or failure); exits 1 if a run did not
+succeed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from local.processes import ProcessGroup, StartupError
 from local.progress import DecisionLog, Job, RunMonitor, job_id
@@ -190,6 +194,29 @@ class Demo:
         self.decisions()
         return self.follow(f"drift alert on {MODEL.rsplit('/', 1)[-1]}", lambda: self.alert(name))
 
+    def export_arrives(self) -> Job:
+        """Step 3: an export writes three part files, then its marker: one run for the batch."""
+        folder = "exports/2026-12-01/"
+        self.say(f"step 3: an export writes 3 part files to gs://{DATA_BUCKET}/{folder}")
+        for part, seed in enumerate((21, 22, 23)):
+            path = self.settings.buckets / DATA_BUCKET / f"{folder}part-{part:05d}.csv"
+            generate_prices(path, seed, rows=200)
+            # The marker means "complete": it must not land before the parts are in the bucket.
+            name = f"{folder}{path.name}"
+            wait_until_mirrored(self.endpoints.storage_url, DATA_BUCKET, name, path.read_bytes())
+        self.decisions()
+        marker = self.settings.buckets / DATA_BUCKET / f"{folder}_SUCCESS"
+        self.say(f"  then its marker gs://{DATA_BUCKET}/{folder}_SUCCESS")
+        # One byte: gcp-storage-emulator refuses an empty upload (Spark's markers are empty).
+        return self.follow(f"batch gs://{DATA_BUCKET}/{folder}", lambda: marker.write_text("\n"))
+
+    def sweep(self) -> None:
+        """Step 4: the sweeper (Cloud Scheduler's call) looks for objects whose events were lost."""
+        self.say("step 4: the sweeper looks back 2 h for objects and batches without a run")
+        summary = requests.post(self.endpoints.sweep_url, timeout=120).json()
+        counts = {k: summary[k] for k in ("launched", "duplicate", "skipped") if summary[k]}
+        self.say(f"  sweep: {counts} (every object and batch already has its run)")
+
     def alert(self, name: str) -> None:
         """Run the drift check on the new data; it publishes the alert."""
         self.run_drift_check(f"gs://{DATA_BUCKET}/{name}")
@@ -232,19 +259,22 @@ def run(settings: StackSettings) -> int:
     reset_demo_state(settings.root)
     group = ProcessGroup(settings.root / "logs")
     try:
-        say("starting: storage emulator, Vertex AI emulator, both functions, Pub/Sub, local bucket")
+        say("starting: storage and Vertex AI emulators, three functions, Pub/Sub, local bucket")
         endpoints = start_stack(group, settings)
         say(f"stack up (logs in {endpoints.logs.relative_to(REPO)})")
         demo = Demo(settings, endpoints, say)
         first = demo.data_arrives()
         if first["state"] == "PIPELINE_STATE_SUCCEEDED":
             demo.data_drifts()
+            demo.export_arrives()
+            demo.sweep()
         print()
         print_table(demo.rows)
         failed = [row for row in demo.rows if row.state != "PIPELINE_STATE_SUCCEEDED"]
         say("demo finished" if not failed else f"{len(failed)} run(s) did not succeed")
-        return 1 if failed or len(demo.rows) < 2 else 0
-    except (StartupError, TimeoutError, RuntimeError, subprocess.CalledProcessError) as err:
+        return 1 if failed or len(demo.rows) < 3 else 0
+    except (StartupError, TimeoutError, RuntimeError, subprocess.CalledProcessError,
+            requests.RequestException) as err:  # fmt: skip
         say(f"demo failed: {err}")
         return 1
     except KeyboardInterrupt:

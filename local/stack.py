@@ -1,4 +1,4 @@
-"""The local stack: storage emulator, Vertex AI emulator, both functions, Pub/Sub, local bucket."""
+"""The local stack: storage and Vertex AI emulators, the three functions, Pub/Sub, local bucket."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ class StackEndpoints:
     drift_function_url: str
     pubsub_host: str
     logs: Path
+    sweep_url: str = ""  # POST runs the sweeper (Cloud Scheduler's call in production)
 
     @property
     def vertex_host(self) -> str:
@@ -74,10 +75,11 @@ def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
     }
     object_url = _start_function(group, "on_object_finalized", function_env)
     drift_url = _start_function(group, "on_drift_alert", function_env)
+    sweep_url = _start_function(group, "sweep", function_env, signature="http")
     pubsub_host = _start_pubsub(group, settings, drift_url)
     _start_bucket(group, settings, object_url, storage_url)
     return StackEndpoints(
-        storage_url, vertex_url, object_url, drift_url, pubsub_host, group.log_dir
+        storage_url, vertex_url, object_url, drift_url, pubsub_host, group.log_dir, sweep_url
     )
 
 
@@ -96,9 +98,11 @@ def _start_vertex(group: ProcessGroup, settings: StackSettings, storage_url: str
     return wait_for_line(service, r"listening on (http://\S+)").group(1)
 
 
-def _start_function(group: ProcessGroup, target: str, env: dict[str, str]) -> str:
+def _start_function(
+    group: ProcessGroup, target: str, env: dict[str, str], signature: str = "cloudevent"
+) -> str:
     """Start functions-framework's own server for one entry point; gunicorn logs its port."""
-    command = functions_framework_command(target)
+    command = functions_framework_command(target, signature)
     service = group.start(target, command, {**env, **SERVER_ENV}, cwd=FUNCTIONS_DIR)
     return wait_for_line(service, LISTENING.pattern).group(1) + "/"
 

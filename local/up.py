@@ -16,12 +16,14 @@ DEMO_ROOT = REPO / ".demo"
 def usage(settings: StackSettings, endpoints: StackEndpoints) -> str:
     """Return the how-to printed once the stack is up."""
     incoming = (settings.buckets / "local-data" / "incoming").relative_to(REPO)
+    exports = (settings.buckets / "local-data" / "exports" / "day-1").relative_to(REPO)
     return f"""
 stack is up (logs in {endpoints.logs.relative_to(REPO)}, Ctrl-C stops everything)
   Vertex AI emulator   {endpoints.vertex_url}   (VERTEX_AI_EMULATOR_HOST={endpoints.vertex_host})
   storage emulator     {endpoints.storage_url}
   on_object_finalized  {endpoints.object_function_url}
   on_drift_alert       {endpoints.drift_function_url}
+  sweep                {endpoints.sweep_url}   (POST: launch what events missed)
   Pub/Sub publisher    {endpoints.pubsub_host}   (PUBSUB_EMULATOR_HOST, topic {settings.topic})
 
 drop a file (the prices-arrival route watches gs://local-data/incoming/*.csv):
@@ -32,6 +34,12 @@ send a drift alert (the prices-drift route retrains on gs://local-data/training/
   .venv/bin/python -m local.send_alert --target {endpoints.drift_function_url} \\
       --model projects/local-project/locations/us-central1/models/house-prices --feature sqft=0.5
   (one retraining per model per hour: a second alert within the route's cooldown is a duplicate)
+write an export (the prices-export route trains once per folder, when _SUCCESS lands):
+  .venv/bin/python -m pipelines.synthetic --rows 200 --seed 3 --out {exports}/part-00000.csv
+  .venv/bin/python -m pipelines.synthetic --rows 200 --seed 4 --out {exports}/part-00001.csv
+  echo > {exports}/_SUCCESS       (write the marker last: the batch is complete once it exists)
+run the sweeper (Cloud Scheduler calls it in production):
+  curl -s -X POST {endpoints.sweep_url}
 list runs:
   curl -s {endpoints.vertex_url}/v1/{settings.parent}/pipelineJobs
 """

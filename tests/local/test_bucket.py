@@ -159,3 +159,25 @@ def test_files_present_at_start_are_mirrored_without_an_event(root, receiver, st
     watcher.prime()
     assert read_object("local-data", "training/latest.csv") == CSV
     assert receiver.events == []
+
+
+def test_a_mirrored_object_is_announced_with_the_generation_gcs_gave_it(
+    root, receiver, storage_url
+):
+    watcher = BucketWatcher(root, http_deliverer(receiver.url), StorageEmulatorMirror(storage_url))
+    write(root / "local-data/incoming/a.csv", CSV)
+    watcher.poll()
+    watcher.poll()
+    blob = storage.Client(project="local-project").bucket("local-data").get_blob("incoming/a.csv")
+    [event] = receiver.events
+    assert int(event.data["generation"]) == blob.generation  # a sweep finds the same identity
+
+
+def test_files_written_in_one_poll_are_announced_in_write_order(root, receiver):
+    watcher = BucketWatcher(root, http_deliverer(receiver.url))
+    (root / "local-data/exports").mkdir(parents=True)
+    write(root / "local-data/exports/part-1.csv", CSV, mtime_ns=1_000_000_000)
+    write(root / "local-data/exports/_SUCCESS", b"\n", mtime_ns=2_000_000_000)  # sorts first
+    watcher.poll()
+    watcher.poll()
+    assert [e.data["name"] for e in receiver.events] == ["exports/part-1.csv", "exports/_SUCCESS"]
