@@ -7,7 +7,7 @@ import pytest
 from tests.terraform.hcl_config import attr, nested
 from tests.terraform.hcl_eval import Module, type_constraint
 
-BUCKETS = ("data", "templates", "pipeline_root", "source")
+BUCKETS = ("data", "templates", "pipeline_root", "models", "source")
 
 
 @pytest.mark.parametrize("name", BUCKETS)
@@ -17,12 +17,13 @@ def test_bucket_is_private_with_uniform_access(tf: dict[str, Any], name: str) ->
     assert attr(bucket, "public_access_prevention") == "enforced"
 
 
-def test_exactly_four_buckets(tf: dict[str, Any]) -> None:
+def test_exactly_five_buckets(tf: dict[str, Any]) -> None:
     assert set(tf["resource"]["google_storage_bucket"]) == set(BUCKETS)
 
 
-def test_templates_bucket_is_versioned(tf: dict[str, Any]) -> None:
-    bucket = tf["resource"]["google_storage_bucket"]["templates"]
+@pytest.mark.parametrize("name", ["templates", "models"])
+def test_overwritten_buckets_are_versioned(tf: dict[str, Any], name: str) -> None:
+    bucket = tf["resource"]["google_storage_bucket"][name]
     assert [attr(v, "enabled") for v in nested(bucket, "versioning")] == [True]
 
 
