@@ -67,7 +67,7 @@ resource "google_artifact_registry_repository_iam_member" "function_runtime_temp
 
   project    = split("/", each.value)[1]
   location   = split("/", each.value)[3]
-  repository = each.value
+  repository = split("/", each.value)[5]
   role       = "roles/artifactregistry.reader"
   member     = "serviceAccount:${google_service_account.function_runtime.email}"
 }

@@ -29,7 +29,7 @@ EXPECTED_GRANTS = {
     (RUNTIME, "roles/storage.objectViewer", DATA),
     (RUNTIME, "roles/storage.objectViewer", TEMPLATES),
     (RUNTIME, "roles/iam.serviceAccountUser", "sa:${google_service_account.pipeline.name}"),
-    (RUNTIME, "roles/artifactregistry.reader", "repository:${each.value}"),
+    (RUNTIME, "roles/artifactregistry.reader", 'repository:${split("/", each.value)[5]}'),
     (PIPELINE, "roles/aiplatform.user", PROJECT),
     (PIPELINE, "roles/storage.objectAdmin", PIPELINE_ROOT),
     (PIPELINE, "roles/storage.objectAdmin", MODELS),

@@ -254,8 +254,16 @@ def test_artifact_registry_templates_name_their_repositories_once(
         example["routes"][index]["template"] = (
             f"https://europe-west4-kfp.pkg.dev/tools/kfp-repo/house-prices/v{index}"
         )
-    repositories = plan(module, example).local("template_repositories")
-    assert repositories == {"projects/tools/locations/europe-west4/repositories/kfp-repo"}
+    evaluator = plan(module, example)
+    (repository,) = evaluator.local("template_repositories")
+    assert repository == "projects/tools/locations/europe-west4/repositories/kfp-repo"
+    attributes = module.resources[
+        ("google_artifact_registry_repository_iam_member", "function_runtime_template_reader")
+    ]["attributes"]
+    each = {"each": {"value": repository}}  # the grant's for_each instance for that repository
+    assert {key: evaluator.evaluate(attributes[key], each)
+            for key in ("project", "location", "repository")} == {
+        "project": "tools", "location": "europe-west4", "repository": "kfp-repo"}
 
 
 def test_archive_takes_the_source_but_not_caches_or_the_shipped_config(
