@@ -2,6 +2,11 @@
 # there cannot raise finalize events on the watched bucket and start runs of their own. With
 # var.kms_key the two buckets that runs write (pipeline root, models) default to that key.
 
+locals {
+  # The default key of the buckets runs write (pipeline root, models): var.kms_key, when set.
+  run_bucket_default_key = var.kms_key == null ? [] : [var.kms_key]
+}
+
 resource "google_storage_bucket" "data" {
   #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
   name                        = local.bucket_names.data
@@ -59,7 +64,7 @@ resource "google_storage_bucket" "pipeline_root" {
   labels                      = local.labels
 
   dynamic "encryption" {
-    for_each = var.kms_key == null ? [] : [var.kms_key]
+    for_each = local.run_bucket_default_key
     content {
       default_kms_key_name = encryption.value
     }
@@ -94,7 +99,7 @@ resource "google_storage_bucket" "models" {
   }
 
   dynamic "encryption" {
-    for_each = var.kms_key == null ? [] : [var.kms_key]
+    for_each = local.run_bucket_default_key
     content {
       default_kms_key_name = encryption.value
     }
