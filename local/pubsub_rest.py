@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -87,12 +87,12 @@ class PubsubRest:
 
     host: str
     timeout: float = 30.0
-    _session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """Send one JSON call (the emulator wants a JSON content type) and return its answer."""
         url = f"http://{self.host}/v1/{path}"
-        response = self._session.request(method, url, json=body or {}, timeout=self.timeout)
+        # No shared Session: callers may use one client from several threads.
+        response = requests.request(method, url, json=body or {}, timeout=self.timeout)
         if not response.ok:
             try:
                 reason = response.json()["error"]["message"]
