@@ -1,11 +1,11 @@
 """`make demo`: the whole loop on this machine, through the same code paths as in production.
 
 Data lands in the local bucket -> on_object_finalized launches a training run on the Vertex AI
-emulator; the data drifts -> the drift check publishes an alert -> on_drift_alert launches a
-retraining run, whose gate keeps or replaces the champion; an export of three part files and its
-_SUCCESS marker -> one run for the batch; the sweeper finds nothing missed. Ends with one summary
-row per run; stops every process it started (also on Ctrl-C or failure); exits 1 if a run did not
-succeed.
+emulator; the data drifts -> the drift check publishes an alert to the Pub/Sub emulator, which
+pushes it (through the Eventarc adapter) -> on_drift_alert launches a retraining run, whose gate
+keeps or replaces the champion; an export of three part files and its _SUCCESS marker -> one run
+for the batch; the sweeper finds nothing missed. Ends with one summary row per run;
+stops every process it started (also on Ctrl-C or failure); exits 1 if a run did not succeed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 import requests
 
+from local.eventarc_push import forwarded_in_log
 from local.processes import ProcessGroup, StartupError
 from local.progress import DecisionLog, Job, RunMonitor, job_id
 from local.stack import PYTHON, REPO, StackEndpoints, StackSettings, start_stack
@@ -64,8 +65,8 @@ class Console:
 
 
 def reset_demo_state(root: Path) -> None:
-    """Forget the previous demo (runs, buckets, registry, logs) so each demo starts clean."""
-    for name in ("vertex", "buckets", "registry", "logs"):
+    """Forget the previous demo (runs, buckets, registry, logs, Pub/Sub) so each starts clean."""
+    for name in ("vertex", "buckets", "registry", "logs", "pubsub"):
         shutil.rmtree(root / name, ignore_errors=True)
 
 
@@ -250,7 +251,26 @@ class Demo:
         report = json.loads(result.stdout)
         if not report.get("drifted"):
             raise RuntimeError("the drift check found no drift in the shifted data")
-        self.say(f"  alert published: message {report.get('published', {}).get('message_id')}")
+        published = report.get("published") or {}
+        self.say(
+            f"  alert published to the Pub/Sub emulator ({self.endpoints.pubsub_host}): "
+            f"message {published.get('message_id')} on {published.get('topic')}"
+        )
+        self.show_push(str(published.get("message_id")))
+
+    def show_push(self, message_id: str) -> None:
+        """Show the emulator's push of the message reaching on_drift_alert (the adapter's log)."""
+        log = self.endpoints.logs / "eventarc-push.log"
+        deadline = time.monotonic() + RUN_APPEARS_TIMEOUT
+        while (pushed := forwarded_in_log(log, message_id)) is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the Pub/Sub emulator did not push message {message_id}")
+            time.sleep(0.2)
+        self.say(
+            f"  Pub/Sub emulator pushed message {pushed.message_id} "
+            f"({pushed.subscription}, delivery {pushed.attempt}) through the Eventarc adapter "
+            f"to on_drift_alert: HTTP {pushed.status}"
+        )
 
 
 def run(settings: StackSettings) -> int:
@@ -259,7 +279,8 @@ def run(settings: StackSettings) -> int:
     reset_demo_state(settings.root)
     group = ProcessGroup(settings.root / "logs")
     try:
-        say("starting: storage and Vertex AI emulators, three functions, Pub/Sub, local bucket")
+        say("starting: Pub/Sub emulator, storage emulator, Vertex AI emulator, three functions, "
+            "Eventarc push adapter, local bucket")
         endpoints = start_stack(group, settings)
         say(f"stack up (logs in {endpoints.logs.relative_to(REPO)})")
         demo = Demo(settings, endpoints, say)

@@ -72,15 +72,25 @@ class ProcessGroup:
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM every process group, then SIGKILL what is still alive after `grace`."""
-        for service in reversed(self.services):
-            _signal_group(service.process, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for service in reversed(self.services):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            _signal_group(service.process, signal.SIGKILL)  # its children too, even if it exited
-            service.process.wait()
+        _end(list(reversed(self.services)), grace)
         self.services.clear()
+
+    def discard(self, service: Service, grace: float = 5.0) -> None:
+        """Stop one service (a failed launch about to be retried) and forget it."""
+        _end([service], grace)
+        self.services.remove(service)
+
+
+def _end(services: list[Service], grace: float) -> None:
+    """SIGTERM the services' process groups, then SIGKILL what is still alive after `grace`."""
+    for service in services:
+        _signal_group(service.process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in services:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        _signal_group(service.process, signal.SIGKILL)  # its children too, even if it exited
+        service.process.wait()
 
 
 def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:

@@ -1,33 +1,30 @@
-"""Send a drift alert to the on_drift_alert server as a Pub/Sub messagePublished CloudEvent.
+"""Publish a drift alert to the drift topic on the Pub/Sub emulator (google-cloud-pubsub).
 
-    python -m local.send_alert --target http://127.0.0.1:8082/ \
+    PUBSUB_EMULATOR_HOST=127.0.0.1:8085 python -m local.send_alert \
         --model projects/p/models/house-prices --feature sqft=0.41 [--threshold 0.3] \
         [--endpoint E] [--topic projects/P/topics/T]
-    python -m local.send_alert --target http://127.0.0.1:8082/ --file alert.json  # any form
+    python -m local.send_alert --emulator 127.0.0.1:8085 --file alert.json   # any accepted form
 
-The alert is the Pub/Sub message data; the event is what Eventarc delivers for a push: binary
-HTTP mode, `MessagePublishedData` with both `messageId` and `message_id` spellings.
+The alert is the message data, published as `python -m pipelines.drift check --publish` does; the
+emulator pushes it through the Eventarc adapter (`local.eventarc_push`) to on_drift_alert.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import secrets
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
-import requests
-from cloudevents.http import CloudEvent
-
-from local import pubsub_push
-from local.cloud_event_http import post_binary, post_structured
 from local.object_events import rfc3339_millis
-from local.pubsub_publish_server import ReceivedMessage
+from pipelines.drift.publish import publish_alert
 
 DEFAULT_TOPIC = "projects/local-project/topics/drift-alerts"
+EMULATOR_ENV = "PUBSUB_EMULATOR_HOST"
 
 
 class AlertInputError(ValueError):
@@ -63,27 +60,6 @@ def read_alert_file(path: Path) -> dict[str, Any]:
     return alert
 
 
-def message_published_event(alert: dict[str, Any], topic: str) -> CloudEvent:
-    """Wrap the alert as Pub/Sub message data in the messagePublished CloudEvent Eventarc sends."""
-    message = ReceivedMessage(
-        topic=topic,
-        data=json.dumps(alert).encode(),
-        attributes={},
-        message_id=str(secrets.randbelow(10**16)),
-        publish_time=datetime.now(UTC),
-        ordering_key="",
-    )
-    return pubsub_push.message_published_event(message)
-
-
-def send_alert(
-    url: str, alert: dict[str, Any], topic: str = DEFAULT_TOPIC, structured: bool = False
-) -> requests.Response:
-    """Post the alert's messagePublished CloudEvent to `url`."""
-    event = message_published_event(alert, topic)
-    return (post_structured if structured else post_binary)(url, event)
-
-
 def feature_deviation(text: str) -> tuple[str, float]:
     """Parse NAME=DEVIATION."""
     name, _, value = text.partition("=")
@@ -100,7 +76,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--target", required=True, help="URL of the on_drift_alert server")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", type=Path, help="alert JSON in any accepted form")
     source.add_argument("--model", help="model resource name (builds a canonical alert)")
@@ -108,26 +83,47 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threshold", type=float, default=0.3)
     parser.add_argument("--endpoint", default="")
     parser.add_argument("--topic", default=DEFAULT_TOPIC)
-    parser.add_argument("--structured", action="store_true", help="structured mode, not binary")
+    parser.add_argument(
+        "--emulator", metavar="HOST:PORT", default=os.environ.get(EMULATOR_ENV, ""),
+        help=f"the Pub/Sub emulator (default: ${EMULATOR_ENV})",
+    )  # fmt: skip
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds, retries included")
     return parser.parse_args(argv)
 
 
+def alert_from(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the alert the arguments describe."""
+    if not args.emulator:
+        raise AlertInputError(
+            f"no Pub/Sub emulator: set {EMULATOR_ENV} (`make up` prints it) or give --emulator"
+        )
+    if args.file:
+        return read_alert_file(args.file)
+    if not args.feature:
+        raise AlertInputError("--model needs at least one --feature NAME=DEVIATION")
+    return canonical_alert(args.model, dict(args.feature), args.threshold, args.endpoint)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Send one alert; exit 0 on a 2xx answer, 1 otherwise, 2 on bad input."""
+    """Publish one alert; exit 0 once published, 1 if publishing failed, 2 on bad input."""
+    from google.api_core.exceptions import GoogleAPIError
+
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        if args.file:
-            alert = read_alert_file(args.file)
-        elif not args.feature:
-            raise AlertInputError("--model needs at least one --feature NAME=DEVIATION")
-        else:
-            alert = canonical_alert(args.model, dict(args.feature), args.threshold, args.endpoint)
+        alert = alert_from(args)
     except AlertInputError as err:
         print(f"send_alert: {err}", file=sys.stderr)
         return 2
-    response = send_alert(args.target, alert, args.topic, args.structured)
-    print(f"alert sent to {args.target}: HTTP {response.status_code}")
-    return 0 if response.ok else 1
+    try:
+        # google-cloud-pubsub's client reads the emulator's address from the environment.
+        with mock.patch.dict(os.environ, {EMULATOR_ENV: args.emulator}):
+            message_id = publish_alert(args.topic, alert, args.timeout)
+    except (GoogleAPIError, TimeoutError, ValueError) as err:
+        print(f"send_alert: publishing to {args.topic} failed: {err}", file=sys.stderr)
+        return 1
+    print(f"alert published to {args.topic} on the Pub/Sub emulator at {args.emulator}: "
+          f"message {message_id}")  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""The local stack: storage and Vertex AI emulators, the three functions, Pub/Sub, local bucket."""
+"""The local stack: storage and Vertex AI emulators, the three functions, Pub/Sub, local bucket.
+
+Pub/Sub is Google's emulator; the push to on_drift_alert goes through `local.eventarc_push`, the
+stand-in for Eventarc's trigger (see `local.pubsub_topology` for the topics and subscriptions).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from local.function_server import (
     functions_framework_command,
 )
 from local.processes import REPO, ProcessGroup, wait_for_line
+from local.pubsub_emulator import EmulatorLaunch, launch_pubsub_emulator
+from local.pubsub_topology import DriftDelivery
 from local.storage_emulator_process import STORAGE_EMULATOR_COMMAND
 from local.vertex_emulator_process import vertex_emulator_command
 
@@ -35,9 +41,14 @@ class StackSettings:
         return self.root / "buckets"
 
     @property
+    def pubsub(self) -> DriftDelivery:
+        """The drift alerts' topics and subscriptions."""
+        return DriftDelivery(self.project, self.topic_id)
+
+    @property
     def topic(self) -> str:
         """The drift alert topic."""
-        return f"projects/{self.project}/topics/{self.topic_id}"
+        return self.pubsub.topic
 
     @property
     def parent(self) -> str:
@@ -54,6 +65,7 @@ class StackEndpoints:
     object_function_url: str
     drift_function_url: str
     pubsub_host: str
+    push_adapter_url: str
     logs: Path
     sweep_url: str = ""  # POST runs the sweeper (Cloud Scheduler's call in production)
 
@@ -65,6 +77,7 @@ class StackEndpoints:
 
 def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
     """Start every service in dependency order; return their addresses."""
+    pubsub = launch_pubsub_emulator(group, settings.root / "pubsub")  # Java starts meanwhile
     storage_url = _start_storage(group)
     vertex_url = _start_vertex(group, settings, storage_url)
     function_env = {
@@ -76,10 +89,11 @@ def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
     object_url = _start_function(group, "on_object_finalized", function_env)
     drift_url = _start_function(group, "on_drift_alert", function_env)
     sweep_url = _start_function(group, "sweep", function_env, signature="http")
-    pubsub_host = _start_pubsub(group, settings, drift_url)
+    pubsub_host, adapter_url = _start_pubsub(group, settings, pubsub, drift_url)
     _start_bucket(group, settings, object_url, storage_url)
     return StackEndpoints(
-        storage_url, vertex_url, object_url, drift_url, pubsub_host, group.log_dir, sweep_url
+        storage_url, vertex_url, object_url, drift_url, pubsub_host, adapter_url, group.log_dir,
+        sweep_url,
     )
 
 
@@ -107,12 +121,17 @@ def _start_function(
     return wait_for_line(service, LISTENING.pattern).group(1) + "/"
 
 
-def _start_pubsub(group: ProcessGroup, settings: StackSettings, drift_url: str) -> str:
-    """Start the loopback Pub/Sub publisher, pushing messages to on_drift_alert like Eventarc."""
-    command = [PYTHON, "-m", "local.pubsub_publish_server", "--port", "0",
-               "--topic", settings.topic, "--push-url", drift_url]  # fmt: skip
-    service = group.start("pubsub", command, {}, cwd=REPO)
-    return wait_for_line(service, r"listening on (\S+)").group(1)
+def _start_pubsub(
+    group: ProcessGroup, settings: StackSettings, launch: EmulatorLaunch, drift_url: str
+) -> tuple[str, str]:
+    """Wait for the emulator, start the Eventarc push adapter, create topics and subscriptions."""
+    emulator = launch.ready()
+    command = [PYTHON, "-m", "local.eventarc_push", "--topic", settings.topic,
+               "--target", drift_url, "--port", "0"]  # fmt: skip
+    service = group.start("eventarc-push", command, {}, cwd=REPO)
+    adapter_url = wait_for_line(service, r"listening on (http://\S+)").group(1)
+    settings.pubsub.create(emulator.rest(), adapter_url)
+    return emulator.host, adapter_url
 
 
 def _start_bucket(

@@ -17,6 +17,11 @@ def usage(settings: StackSettings, endpoints: StackEndpoints) -> str:
     """Return the how-to printed once the stack is up."""
     incoming = (settings.buckets / "local-data" / "incoming").relative_to(REPO)
     exports = (settings.buckets / "local-data" / "exports" / "day-1").relative_to(REPO)
+    pubsub = settings.pubsub
+    pull = (
+        f"curl -s -X POST -H 'content-type: application/json' -d '{{\"maxMessages\": 10}}' "
+        f"http://{endpoints.pubsub_host}/v1/{pubsub.dead_letter_subscription}:pull"
+    )
     return f"""
 stack is up (logs in {endpoints.logs.relative_to(REPO)}, Ctrl-C stops everything)
   Vertex AI emulator   {endpoints.vertex_url}   (VERTEX_AI_EMULATOR_HOST={endpoints.vertex_host})
@@ -24,14 +29,18 @@ stack is up (logs in {endpoints.logs.relative_to(REPO)}, Ctrl-C stops everything
   on_object_finalized  {endpoints.object_function_url}
   on_drift_alert       {endpoints.drift_function_url}
   sweep                {endpoints.sweep_url}   (POST: launch what events missed)
-  Pub/Sub publisher    {endpoints.pubsub_host}   (PUBSUB_EMULATOR_HOST, topic {settings.topic})
+  Pub/Sub emulator     {endpoints.pubsub_host}   (PUBSUB_EMULATOR_HOST={endpoints.pubsub_host})
+    topic {pubsub.topic} -> push subscription {pubsub.push_subscription}
+      -> Eventarc adapter {endpoints.push_adapter_url} -> on_drift_alert
+    after {pubsub.max_delivery_attempts} failed pushes -> {pubsub.dead_letter_topic}
+      -> pull subscription {pubsub.dead_letter_subscription}
 
 drop a file (the prices-arrival route watches gs://local-data/incoming/*.csv):
   .venv/bin/python -m pipelines.synthetic --rows 400 --seed 1 --out {incoming}/prices-0002.csv
 send a drift alert (the prices-drift route retrains on gs://local-data/training/latest.csv):
   .venv/bin/python -m pipelines.synthetic --rows 400 --seed 2 --shift 0.5 \\
       --out {(settings.buckets / "local-data" / "training" / "latest.csv").relative_to(REPO)}
-  .venv/bin/python -m local.send_alert --target {endpoints.drift_function_url} \\
+  PUBSUB_EMULATOR_HOST={endpoints.pubsub_host} .venv/bin/python -m local.send_alert \\
       --model projects/local-project/locations/us-central1/models/house-prices --feature sqft=0.5
   (one retraining per model per hour: a second alert within the route's cooldown is a duplicate)
 write an export (the prices-export route trains once per folder, when _SUCCESS lands):
@@ -42,6 +51,8 @@ run the sweeper (Cloud Scheduler calls it in production):
   curl -s -X POST {endpoints.sweep_url}
 list runs:
   curl -s {endpoints.vertex_url}/v1/{settings.parent}/pipelineJobs
+read dead letters (pulled, not acknowledged):
+  {pull}
 """
 
 

@@ -95,10 +95,16 @@ resource "google_cloudfunctions2_function" "on_object_finalized" {
     }
   }
 
+  # Start-up reads every route's template (an instance that cannot fails to start), so the
+  # uploads and the runtime's read grants come first; runs need the CMEK grant before any launch.
   depends_on = [
     google_project_iam_member.storage_agent_publisher,
     google_project_iam_member.trigger_event_receiver,
     google_project_service.required,
+    google_storage_bucket_object.templates,
+    google_storage_bucket_iam_member.function_runtime_templates_viewer,
+    google_artifact_registry_repository_iam_member.function_runtime_template_reader,
+    google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
   ]
 }
 
@@ -140,8 +146,13 @@ resource "google_cloudfunctions2_function" "on_drift_alert" {
     service_account_email = google_service_account.trigger.email
   }
 
+  # As the object function: start-up reads every template; runs need the CMEK grant.
   depends_on = [
     google_project_iam_member.trigger_event_receiver,
     google_project_service.required,
+    google_storage_bucket_object.templates,
+    google_storage_bucket_iam_member.function_runtime_templates_viewer,
+    google_artifact_registry_repository_iam_member.function_runtime_template_reader,
+    google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
   ]
 }

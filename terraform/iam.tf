@@ -1,5 +1,8 @@
-# Three identities (four with the sweeper's scheduler, sweeper.tf), each holding only what it uses. No keys are created for any of them: the
-# functions, Eventarc and Vertex AI all act as these accounts through the platform.
+# Three identities (four with the sweeper's scheduler, sweeper.tf), each holding only what it uses,
+# plus the Google service agents' grants the platform needs. No keys are created for any account:
+# the functions, Eventarc and Vertex AI all act as these accounts through the platform.
+# terraform/README.md, "What the deployment needs", lists every grant here with why (a test keeps
+# the two equal).
 
 locals {
   pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
@@ -62,13 +65,25 @@ resource "google_storage_bucket_iam_member" "function_runtime_templates_viewer" 
   member = "serviceAccount:${google_service_account.function_runtime.email}"
 }
 
+# Start-up reads every route's template; those in Artifact Registry need the repository's reader.
+resource "google_artifact_registry_repository_iam_member" "function_runtime_template_reader" {
+  for_each = local.template_repositories
+
+  project    = split("/", each.value)[1]
+  location   = split("/", each.value)[3]
+  repository = split("/", each.value)[5]
+  role       = "roles/artifactregistry.reader"
+  member     = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
 resource "google_service_account_iam_member" "function_runtime_acts_as_pipeline" {
   service_account_id = google_service_account.pipeline.name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.function_runtime.email}"
 }
 
-# Pipeline runs: read the data, write their outputs under the pipeline root.
+# Pipeline runs: read the data, write their outputs under the pipeline root and their models to
+# the registry bucket.
 resource "google_project_iam_member" "pipeline_aiplatform_user" {
   project = var.project_id
   role    = "roles/aiplatform.user"
@@ -77,6 +92,12 @@ resource "google_project_iam_member" "pipeline_aiplatform_user" {
 
 resource "google_storage_bucket_iam_member" "pipeline_root_admin" {
   bucket = google_storage_bucket.pipeline_root.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_storage_bucket_iam_member" "pipeline_models_admin" {
+  bucket = google_storage_bucket.models.name
   role   = "roles/storage.objectAdmin"
   member = "serviceAccount:${google_service_account.pipeline.email}"
 }
@@ -117,4 +138,40 @@ resource "google_project_iam_member" "storage_agent_publisher" {
   project = var.project_id
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
+}
+
+# CMEK (var.kms_key). Vertex AI's service agent encrypts the runs' resources with the key; Cloud
+# Storage's encrypts what runs write to the pipeline root and models buckets, whose default key it
+# is. Each agent is made to exist first: a grant to an agent not created yet fails.
+resource "google_project_service_identity" "aiplatform" {
+  count    = var.kms_key == null ? 0 : 1
+  provider = google-beta
+
+  project = var.project_id
+  service = "aiplatform.googleapis.com"
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_kms_crypto_key_iam_member" "vertex_agent_uses_kms_key" {
+  count = var.kms_key == null ? 0 : 1
+
+  crypto_key_id = local.kms_key_id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${google_project_service_identity.aiplatform[0].email}"
+
+  lifecycle {
+    precondition {
+      condition     = var.kms_key == null ? true : local.kms_key_location == var.region
+      error_message = "kms_key must be in var.region: Vertex AI requires a resource's Cloud KMS key in the resource's own region."
+    }
+  }
+}
+
+resource "google_kms_crypto_key_iam_member" "storage_agent_uses_kms_key" {
+  count = var.kms_key == null ? 0 : 1
+
+  crypto_key_id = local.kms_key_id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
 }

@@ -7,8 +7,23 @@ locals {
     data          = coalesce(var.bucket_names.data, "${var.project_id}-data")
     templates     = coalesce(var.bucket_names.templates, "${var.project_id}-templates")
     pipeline_root = coalesce(var.bucket_names.pipeline_root, "${var.project_id}-pipeline-root")
+    models        = coalesce(var.bucket_names.models, "${var.project_id}-models")
     source        = coalesce(var.bucket_names.source, "${var.project_id}-function-source")
   }
+
+  # kms_key as the parts KMS IAM resources take (PROJECT/LOCATION/RING/KEY); null without a key.
+  kms_key_parts    = var.kms_key == null ? null : regex("^projects/([^/]+)/locations/([^/]+)/keyRings/([^/]+)/cryptoKeys/([^/]+)$", var.kms_key)
+  kms_key_id       = local.kms_key_parts == null ? null : join("/", local.kms_key_parts)
+  kms_key_location = local.kms_key_parts == null ? null : local.kms_key_parts[1]
+
+  # Artifact Registry repositories that routes read templates from, as
+  # projects/PROJECT/locations/REGION/repositories/REPOSITORY (from https://REGION-kfp.pkg.dev/PROJECT/REPOSITORY/...).
+  template_repositories = toset([
+    for parts in [
+      for r in var.routes : regex("^https://([a-z0-9-]+)-kfp\\.pkg\\.dev/([^/]+)/([^/]+)/", r.template)
+      if startswith(r.template, "https://")
+    ] : "projects/${parts[1]}/locations/${parts[0]}/repositories/${parts[2]}"
+  ])
 
   labels = merge(var.labels, { app = "vertex-triggers" })
 

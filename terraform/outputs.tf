@@ -18,6 +18,11 @@ output "pipeline_root" {
   value       = local.triggers_config.pipeline_root
 }
 
+output "models_bucket" {
+  description = "Bucket for the house_prices model registry: pass gs://BUCKET/FOLDER as registry_uri."
+  value       = google_storage_bucket.models.name
+}
+
 output "drift_topic" {
   description = "Pub/Sub topic whose messages are drift alerts for on_drift_alert."
   value       = google_pubsub_topic.drift.id

@@ -1,5 +1,11 @@
-# Four buckets with one job each. The pipeline root is never the data bucket: run outputs written
-# there cannot raise finalize events on the watched bucket and start runs of their own.
+# Five buckets with one job each. The pipeline root is never the data bucket: run outputs written
+# there cannot raise finalize events on the watched bucket and start runs of their own. With
+# var.kms_key the two buckets that runs write (pipeline root, models) default to that key.
+
+locals {
+  # The default key of the buckets runs write (pipeline root, models): var.kms_key, when set.
+  run_bucket_default_key = var.kms_key == null ? [] : [var.kms_key]
+}
 
 resource "google_storage_bucket" "data" {
   #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
@@ -57,7 +63,49 @@ resource "google_storage_bucket" "pipeline_root" {
   force_destroy               = var.force_destroy_buckets
   labels                      = local.labels
 
-  depends_on = [google_project_service.required]
+  dynamic "encryption" {
+    for_each = local.run_bucket_default_key
+    content {
+      default_kms_key_name = encryption.value
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.kms_key == null ? true : lower(local.bucket_location) == local.kms_key_location
+      error_message = "With kms_key, the pipeline root and models buckets default to that key, and Cloud Storage needs a bucket's key in the bucket's own location: leave bucket_location unset (var.region, where the key must be for Vertex AI too) or set it to the key's location."
+    }
+  }
+
+  # Cloud Storage checks its service agent's access to the default key when the bucket is created.
+  depends_on = [google_project_service.required, google_kms_crypto_key_iam_member.storage_agent_uses_kms_key]
+}
+
+# The house_prices model registry (registry_uri): numbered versions and the champion pointer that
+# runs write and the drift check reads. Kept apart from the pipeline root, whose run outputs may
+# be given a deletion lifecycle; versioned because the champion pointer is overwritten.
+resource "google_storage_bucket" "models" {
+  #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  name                        = local.bucket_names.models
+  project                     = var.project_id
+  location                    = local.bucket_location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+  labels                      = local.labels
+
+  versioning {
+    enabled = true
+  }
+
+  dynamic "encryption" {
+    for_each = local.run_bucket_default_key
+    content {
+      default_kms_key_name = encryption.value
+    }
+  }
+
+  depends_on = [google_project_service.required, google_kms_crypto_key_iam_member.storage_agent_uses_kms_key]
 }
 
 resource "google_storage_bucket" "source" {

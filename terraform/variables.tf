@@ -43,6 +43,7 @@ variable "bucket_names" {
     data          = optional(string)
     templates     = optional(string)
     pipeline_root = optional(string)
+    models        = optional(string)
     source        = optional(string)
   })
   default = {}
@@ -67,13 +68,13 @@ variable "compiled_templates_dir" {
 }
 
 variable "function_runtime" {
-  description = "Python runtime of both functions."
+  description = "Python runtime of both functions: python311, python312 or python313 (the code needs Python 3.11 or later; these are the Cloud Run functions runtimes it is known to run on)."
   type        = string
   default     = "python311"
 
   validation {
-    condition     = can(regex("^python3[0-9]{2}$", var.function_runtime))
-    error_message = "function_runtime must be a Python runtime such as python311."
+    condition     = contains(["python311", "python312", "python313"], var.function_runtime)
+    error_message = "function_runtime must be python311, python312 or python313: the functions need Python 3.11 or later."
   }
 }
 
@@ -122,7 +123,7 @@ variable "network" {
 }
 
 variable "kms_key" {
-  description = "Cloud KMS key for the runs' encryptionSpec (projects/P/locations/L/keyRings/R/cryptoKeys/K); null for Google-managed keys."
+  description = "Cloud KMS key for the runs' encryptionSpec and the default key of the pipeline root and models buckets (projects/P/locations/L/keyRings/R/cryptoKeys/K, in var.region); null for Google-managed keys."
   type        = string
   default     = null
 

@@ -31,6 +31,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
     # client's delayed ACK (40 ms) on every keep-alive request.
     disable_nagle_algorithm = True
+    _body = b""  # this request's body, read by _respond before any route runs
 
     def do_GET(self) -> None:
         """Handle get, list and the request log."""
@@ -91,20 +92,45 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return self.service.faults if target == "create" else self.service.cancel_faults
 
     def _json_body(self) -> Any:
-        """Read the request body as JSON; an empty body is an empty object."""
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if not raw.strip():
+        """Return the request body as JSON; an empty body is an empty object."""
+        if not self._body.strip():
             return {}
         try:
-            return json.loads(raw)
+            return json.loads(self._body)
         except ValueError as err:
             raise invalid_argument(f"Invalid JSON payload received. {err}") from err
 
+    def _read_body(self) -> bytes:
+        """Read the whole request body, sized by Content-Length or sent chunked."""
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._read_chunked()
+            length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError(f"negative Content-Length {length}")
+            return self.rfile.read(length)
+        except ValueError as err:
+            # Where the next request starts is unknown: answer this one and close.
+            self.close_connection = True
+            raise invalid_argument(f"Unreadable request body framing. {err}") from err
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()  # the CRLF closing each chunk
+        while self.rfile.readline().strip():  # trailer fields, up to the blank line
+            pass
+        return b"".join(chunks)
+
     def _respond(self, route: Callable[[str, dict[str, str]], Response]) -> None:
-        """Run a route and write its JSON answer."""
+        """Read the body, run a route and write its JSON answer."""
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         try:
+            # Read before routing, whatever the method or route: a body left unread on a
+            # keep-alive connection is parsed as the next request (GAPIC's :cancel sends {}).
+            self._body = self._read_body()
             status, body = route(unquote(url.path), query)
         except ApiError as err:
             status, body = err.code, err.to_json()
@@ -115,6 +141,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 
 def publish_alert(topic: str, alert: Mapping[str, Any], timeout: float = 60.0) -> str:
-    """Publish the alert as JSON with model and objective attributes; return the message id."""
+    """Publish the alert as JSON, its model and objective (if any) as attributes; return the id."""
     import json
     import re
 
@@ -20,7 +20,8 @@ def publish_alert(topic: str, alert: Mapping[str, Any], timeout: float = 60.0) -
     if not re.fullmatch(r"projects/[^/]+/topics/[^/]+", topic):
         raise ValueError(f"{topic}: not a Pub/Sub topic name (projects/PROJECT/topics/TOPIC)")
     data = json.dumps(alert).encode("utf-8")
-    attributes = {"model": str(alert["model"]), "objective": str(alert["objective"])}
+    # Every alert form is accepted (local.send_alert publishes them too); ours has both keys.
+    attributes = {key: str(alert[key]) for key in ("model", "objective") if key in alert}
     publisher = pubsub_v1.PublisherClient()
     try:
         # Bounded retries: the default keeps retrying a transient error for ten minutes.

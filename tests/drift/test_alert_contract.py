@@ -1,4 +1,6 @@
-"""The alert the drift check publishes is what on_drift_alert's parser reads as canonical."""
+"""The alert the drift check publishes is what on_drift_alert's parser reads as canonical, after
+Google's Pub/Sub emulator pushed it through the Eventarc adapter as a messagePublished CloudEvent.
+"""
 
 import io
 import json
@@ -7,34 +9,39 @@ from vertex_trigger.cloud_events import envelope_of
 from vertex_trigger.drift_alerts import AlertForm, FeatureDeviation, parse_drift_alert
 from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, parse_message
 
-from local.pubsub_publish_server import PublishServer
-from local.pubsub_push import message_published_event
+from local.eventarc_push import EventarcPushAdapter
+from local.pubsub_topology import DriftDelivery
 from pipelines.drift.cli import ExitCode, main
+from tests.local.receiver import CloudEventReceiver
+from tests.pubsub_fixtures import unique_id
 
-TOPIC = "projects/test-project/topics/drift-alerts"
 ENDPOINT = "projects/test-project/locations/us-central1/endpoints/42"
 
 
-def test_published_alert_parses_in_on_drift_alert(monkeypatch, data_dir, model):
-    with PublishServer(topics=[TOPIC]) as pubsub:
-        monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.host)
+def test_published_alert_parses_in_on_drift_alert(pubsub, data_dir, model):
+    delivery = DriftDelivery("test-project", unique_id("drift-alerts"))
+    with (
+        CloudEventReceiver() as function,
+        EventarcPushAdapter(delivery.topic, function.url) as adapter,
+    ):
+        delivery.create(pubsub, adapter.url)
         out = io.StringIO()
         code = main(
             ["check", "--baseline", str(data_dir / "baseline.json"),
              str(data_dir / "sqft_shift.csv"), "--model", model, "--endpoint", ENDPOINT,
-             "--publish", TOPIC],
+             "--publish", delivery.topic],
             stdout=out, stderr=io.StringIO(),
         )  # fmt: skip
+        [event] = function.wait_for_events(1)
     assert code == ExitCode.OK
     report = json.loads(out.getvalue())
-    [message] = pubsub.messages
 
-    envelope = envelope_of(message_published_event(message))
+    envelope = envelope_of(event)
     delivered = parse_message(envelope)
     alert = parse_drift_alert(delivered.data)
 
     assert envelope.event_type == MESSAGE_PUBLISHED
-    assert delivered.message_id == message.message_id
+    assert delivered.message_id == report["published"]["message_id"] == event["id"]
     assert alert.form is AlertForm.CANONICAL
     assert (alert.model, alert.endpoint, alert.objective) == (model, ENDPOINT, "RAW_FEATURE_DRIFT")
     sqft = report["features"][0]

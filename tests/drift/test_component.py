@@ -5,13 +5,11 @@ import pytest
 import requests
 from kfp import local
 
-from local.pubsub_publish_server import PublishServer
 from local.vertex_emulator import start_emulator
 from pipelines.drift_component import drift_check
 from pipelines.drift_monitoring import drift_monitoring
 from tests.emulator.helpers import body_for, compile_spec, create, jobs_url
 
-TOPIC = "projects/demo-project/topics/drift-alerts"
 FINAL_STATES = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
 
 
@@ -21,21 +19,14 @@ def kfp_local(tmp_path):
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path))
 
 
-@pytest.fixture
-def pubsub(monkeypatch):
-    """The loopback Publish server; kfp.local's subprocesses inherit PUBSUB_EMULATOR_HOST."""
-    with PublishServer(topics=[TOPIC]) as server:
-        monkeypatch.setenv("PUBSUB_EMULATOR_HOST", server.host)
-        yield server
-
-
-def test_component_reports_publishes_and_logs_metrics(kfp_local, pubsub, data_dir, model):
+def test_component_reports_publishes_and_logs_metrics(kfp_local, pubsub_topic, data_dir, model):
+    """kfp.local's subprocesses inherit PUBSUB_EMULATOR_HOST: the component publishes there."""
     task = drift_check(
         baseline_uri=str(data_dir / "baseline.json"),
         data_uri=str(data_dir / "neighborhood_shift.csv"),
         feature_thresholds={"sqft": 0.5},
         model=model,
-        topic=TOPIC,
+        topic=pubsub_topic.topic,
     )
 
     assert task.outputs["Output"] is True
@@ -43,23 +34,25 @@ def test_component_reports_publishes_and_logs_metrics(kfp_local, pubsub, data_di
         report = json.load(file)
     assert [f["name"] for f in report["features"] if f["drifted"]] == ["neighborhood"]
     assert report["features"][0]["threshold"] == 0.5
-    [message] = pubsub.messages
+    [message] = pubsub_topic.messages()
     assert json.loads(message.data) == report["alert"]
-    assert report["published"] == {"topic": TOPIC, "message_id": message.message_id}
+    assert report["published"] == {"topic": pubsub_topic.topic, "message_id": message.message_id}
     metrics = task.outputs["drift_metrics"].metadata
     assert metrics["drifted_features"] == 1
     assert metrics["distance_neighborhood"] == report["features"][-1]["distance"]
 
 
-def test_monitoring_pipeline_without_drift_publishes_nothing(kfp_local, pubsub, data_dir, model):
+def test_monitoring_pipeline_without_drift_publishes_nothing(
+    kfp_local, pubsub_topic, data_dir, model
+):
     run = drift_monitoring(
         baseline_uri=str(data_dir / "baseline.json"),
         data_uri=str(data_dir / "same.csv"),
         model=model,
-        topic=TOPIC,
+        topic=pubsub_topic.topic,
     )
     assert run.outputs["Output"] is False
-    assert pubsub.messages == []
+    assert pubsub_topic.pending() == []
 
 
 def wait_until_final(emulator, job_id, attempts=600):
@@ -73,7 +66,7 @@ def wait_until_final(emulator, job_id, attempts=600):
     raise AssertionError(f"{job_id} stayed {job.get('state')}")
 
 
-def test_monitoring_pipeline_runs_as_a_vertex_pipeline_job(tmp_path, pubsub, data_dir, model):
+def test_monitoring_pipeline_runs_as_a_vertex_pipeline_job(tmp_path, pubsub_topic, data_dir, model):
     """Compiled and submitted as a scheduler would: the emulator runs it and the alert goes out."""
     spec = compile_spec(drift_monitoring, tmp_path)
     body = body_for(
@@ -81,7 +74,7 @@ def test_monitoring_pipeline_runs_as_a_vertex_pipeline_job(tmp_path, pubsub, dat
         baseline_uri=str(data_dir / "baseline.json"),
         data_uri=str(data_dir / "sqft_shift.csv"),
         model=model,
-        topic=TOPIC,
+        topic=pubsub_topic.topic,
     )
     with start_emulator(tmp_path / "vertex", execute=True) as emulator:
         assert create(emulator, "drift-monitoring-1", body).status_code == 200
@@ -90,5 +83,5 @@ def test_monitoring_pipeline_runs_as_a_vertex_pipeline_job(tmp_path, pubsub, dat
     assert job["state"] == "PIPELINE_STATE_SUCCEEDED", job.get("error")
     [task] = [t for t in job["jobDetail"]["taskDetails"] if t["taskName"] == "drift-check"]
     assert task["execution"]["metadata"]["output:Output"] is True
-    [message] = pubsub.messages
+    [message] = pubsub_topic.messages()
     assert json.loads(message.data)["features"][0]["name"] == "sqft"

@@ -1,8 +1,9 @@
 """End to end: drift found, alert published, pushed to on_drift_alert, retraining run launched.
 
-Real parts throughout: the drift check's CLI and Google's PublisherClient, the loopback Publish
-server pushing an Eventarc-style CloudEvent, functions-framework's own server running
-functions/main.py, and the project's Vertex AI emulator recording the launch.
+Real parts throughout: the drift check's CLI and Google's PublisherClient, Google's Pub/Sub
+emulator pushing to the Eventarc adapter (which posts the messagePublished CloudEvent),
+functions-framework's own server running functions/main.py, and the project's Vertex AI emulator
+recording the launch.
 """
 
 import io
@@ -10,18 +11,19 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from local.eventarc_push import EventarcPushAdapter
 from local.function_server import launch_function_server
-from local.pubsub_publish_server import PublishServer
-from local.pubsub_push import push_to
+from local.pubsub_topology import DriftDelivery
 from local.vertex_emulator import start_emulator
 from pipelines.drift.cli import ExitCode, main
 from tests.functions.helpers import VertexStandIn, drift_route, write_config
+from tests.pubsub_fixtures import unique_id
 
-TOPIC = "projects/test-project/topics/drift-alerts"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -55,29 +57,42 @@ def on_drift_alert(vertex, tmp_path):
         server.stop()
 
 
-def check_and_publish(data_dir, batch, model, monkeypatch, function_url):
-    """Run the drift check with --publish against a Publish server that pushes to the function."""
-    pusher = push_to(function_url)
-    with PublishServer(topics=[TOPIC], on_message=pusher) as pubsub:
-        monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.host)
-        out = io.StringIO()
-        code = main(
-            ["check", "--baseline", str(data_dir / "baseline.json"), str(data_dir / batch),
-             "--model", model, "--publish", TOPIC],
-            stdout=out, stderr=io.StringIO(),
-        )  # fmt: skip
-    return code, json.loads(out.getvalue()), pubsub.messages, pusher.statuses
+@pytest.fixture
+def adapter(pubsub, on_drift_alert):
+    """A fresh drift topic whose push subscription reaches on_drift_alert through the adapter."""
+    delivery = DriftDelivery("test-project", unique_id("drift-alerts"))
+    with EventarcPushAdapter(delivery.topic, on_drift_alert.url) as running:
+        delivery.create(pubsub, running.url)
+        yield running
 
 
-def test_drift_launches_the_retraining_route(on_drift_alert, vertex, monkeypatch, data_dir, model):
-    code, report, messages, statuses = check_and_publish(
-        data_dir, "sqft_shift.csv", model, monkeypatch, on_drift_alert.url
-    )
+def check_and_publish(data_dir, batch, model, topic):
+    """Run the drift check with --publish; return its exit code and report."""
+    out = io.StringIO()
+    code = main(
+        ["check", "--baseline", str(data_dir / "baseline.json"), str(data_dir / batch),
+         "--model", model, "--publish", topic],
+        stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    return code, json.loads(out.getvalue())
+
+
+def answers(adapter, message_id, attempts=600):
+    """Wait (bounded by attempts) until the function answered the push; return its statuses."""
+    for _ in range(attempts):
+        if statuses := adapter.statuses(message_id):
+            return statuses
+        time.sleep(0.1)
+    raise AssertionError(f"message {message_id} was never pushed")
+
+
+def test_drift_launches_the_retraining_route(on_drift_alert, vertex, adapter, data_dir, model):
+    code, report = check_and_publish(data_dir, "sqft_shift.csv", model, adapter.topic)
 
     assert code == ExitCode.OK
-    assert statuses == [200]
-    [message] = messages
-    entry = on_drift_alert.log_for(message.message_id)
+    message_id = report["published"]["message_id"]
+    assert answers(adapter, message_id) == [200]
+    entry = on_drift_alert.log_for(message_id)
     assert entry["decision"] == "launched", entry
     assert entry["route"] == "prices-drift"
     [create] = vertex.create_requests()
@@ -91,39 +106,28 @@ def test_drift_launches_the_retraining_route(on_drift_alert, vertex, monkeypatch
     assert note == f"RAW_FEATURE_DRIFT sqft {sqft['distance']!r} {model}"
 
 
-def test_no_drift_publishes_nothing_and_launches_nothing(
-    on_drift_alert, vertex, monkeypatch, data_dir, model
-):
-    code, report, messages, statuses = check_and_publish(
-        data_dir, "same.csv", model, monkeypatch, on_drift_alert.url
-    )
-    assert (code, report["drifted"], messages, statuses) == (ExitCode.OK, False, [], [])
+def test_no_drift_publishes_nothing_and_launches_nothing(vertex, adapter, data_dir, model):
+    code, report = check_and_publish(data_dir, "same.csv", model, adapter.topic)
+    assert (code, report["drifted"], report["published"]) == (ExitCode.OK, False, None)
+    assert adapter.forwarded == []
     assert vertex.create_requests() == []
 
 
-def test_publish_server_program_pushes_to_the_function(on_drift_alert, vertex, data_dir, model):
-    """The demo's wiring: both programs as processes, PUBSUB_EMULATOR_HOST between them."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "local.pubsub_publish_server", "--port", "0", "--topic", TOPIC,
-         "--push-url", on_drift_alert.url],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+def test_the_drift_program_publishes_through_the_emulator_to_the_function(
+    pubsub_emulator, on_drift_alert, vertex, adapter, data_dir, model
+):
+    """The demo's wiring: `python -m pipelines.drift` as its own process, to the emulator."""
+    check = subprocess.run(
+        [sys.executable, "-m", "pipelines.drift", "check", "--baseline",
+         str(data_dir / "baseline.json"), str(data_dir / "neighborhood_shift.csv"),
+         "--model", model, "--publish", adapter.topic],
+        cwd=ROOT, env={**os.environ, "PUBSUB_EMULATOR_HOST": pubsub_emulator.host},
+        capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
-    try:
-        host = server.stdout.readline().split()[-1]
-        check = subprocess.run(
-            [sys.executable, "-m", "pipelines.drift", "check", "--baseline",
-             str(data_dir / "baseline.json"), str(data_dir / "neighborhood_shift.csv"),
-             "--model", model, "--publish", TOPIC],
-            cwd=ROOT, env={**os.environ, "PUBSUB_EMULATOR_HOST": host},
-            capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
-        logged = json.loads(server.stdout.readline())
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert check.returncode == ExitCode.OK, check.stderr
-    assert json.loads(check.stdout)["published"]["message_id"] == logged["message_id"]
-    assert on_drift_alert.log_for(logged["message_id"])["decision"] == "launched"
+    message_id = json.loads(check.stdout)["published"]["message_id"]
+    assert answers(adapter, message_id) == [200]
+    assert on_drift_alert.log_for(message_id)["decision"] == "launched"
     [create] = vertex.create_requests()
     assert create["body"]["runtimeConfig"]["parameterValues"]["note"].startswith(
         "RAW_FEATURE_DRIFT neighborhood "

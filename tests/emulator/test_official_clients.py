@@ -117,3 +117,17 @@ def test_sdk_submit_runs_and_lists(runner, storage_emulator, tiny_yaml):
     assert {"add", "report"} <= task_names
     listed = aiplatform.PipelineJob.list(filter='labels.origin="sdk"')
     assert [j.resource_name for j in listed] == [job.resource_name]
+
+
+def test_gapic_create_get_cancel_list_on_one_keep_alive_client(gapic, specs):
+    # The REST transport sends `{}` with :cancel and reuses the connection for the next call, so
+    # an unread body would be taken for the start of the next request line.
+    created = gapic.create_pipeline_job(
+        parent=PARENT, pipeline_job=gapic_job(specs["tiny"], team="pricing"), pipeline_job_id="g-1"
+    )
+    assert gapic.get_pipeline_job(name=created.name).name == created.name
+    gapic.cancel_pipeline_job(name=created.name)
+    listed = list(gapic.list_pipeline_jobs(request={"parent": PARENT}))
+    assert [job.name for job in listed] == [created.name]
+    assert listed[0].state == aiplatform_v1.PipelineState.PIPELINE_STATE_CANCELLED
+    assert gapic.get_pipeline_job(name=created.name).error.message == "CANCELED"

@@ -1,6 +1,7 @@
 """A loopback HTTP server that parses each request as a CloudEvent (the cloudevents package)."""
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cloudevents.http import from_http
@@ -31,6 +32,14 @@ class CloudEventReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def wait_for_events(self, count: int = 1, attempts: int = 600) -> list:
+        """Wait (bounded by attempts, not time) until `count` events arrived; return them all."""
+        for _ in range(attempts):
+            if len(self.events) >= count:
+                return self.events
+            time.sleep(0.1)
+        raise AssertionError(f"{len(self.events)} of {count} events arrived")
 
     def __enter__(self) -> "CloudEventReceiver":
         self.thread.start()

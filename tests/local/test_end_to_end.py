@@ -1,5 +1,6 @@
 """The whole local loop, real parts only: bucket folder -> on_object_finalized -> Vertex emulator
--> kfp.local; drift alert -> on_drift_alert -> Vertex emulator; a redelivered event -> no new run.
+-> kfp.local; drift alert -> Pub/Sub emulator -> Eventarc adapter -> on_drift_alert -> Vertex
+emulator; a redelivered event -> no new run.
 """
 
 import json
@@ -12,10 +13,13 @@ import yaml
 from kfp import compiler, dsl
 
 from local.cloud_event_http import post_binary
+from local.eventarc_push import forwarded_in_log
 from local.object_events import StoredObject, finalized_event
 from local.processes import ProcessGroup
-from local.send_alert import canonical_alert, send_alert
+from local.pubsub_rest import PubsubRest
+from local.send_alert import canonical_alert
 from local.stack import StackSettings, start_stack
+from pipelines.drift.publish import publish_alert
 
 CSV = "sqft,price\n1200,250000\n1500,310000\n900,180000\n"
 FINAL = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
@@ -122,15 +126,19 @@ def test_a_dropped_file_runs_the_pipeline_once_even_when_redelivered(stack):
     assert len(runs_of(endpoints, settings, "arrival")) == 1
 
 
-def test_a_drift_alert_runs_the_retraining_pipeline(stack):
+def test_a_drift_alert_runs_the_retraining_pipeline(stack, monkeypatch):
     settings, endpoints = stack
     training = settings.buckets / "local-data" / "training"
     training.mkdir(parents=True, exist_ok=True)
     (training / "latest.csv").write_text(CSV + "1000,200000\n")
     _wait_for_decision(endpoints, "on_object_finalized", "skipped")  # mirrored, outside incoming/
     alert = canonical_alert("projects/local-project/models/house-prices", {"sqft": 0.5}, 0.3)
-    assert send_alert(endpoints.drift_function_url, alert, settings.topic).status_code == 200
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", endpoints.pubsub_host)
+    message_id = publish_alert(settings.topic, alert, timeout=30)
     run = wait_for_finished_run(endpoints, settings, "drift")
+    pushed = forwarded_in_log(endpoints.logs / "eventarc-push.log", message_id)
+    assert (pushed.subscription, pushed.attempt, pushed.status) == (
+        settings.pubsub.push_subscription, 1, 200)  # fmt: skip
     assert run["state"] == "PIPELINE_STATE_SUCCEEDED", run.get("error")
     assert run["labels"]["trigger-kind"] == "drift"
     assert run["runtimeConfig"]["parameterValues"]["reason"] == "RAW_FEATURE_DRIFT"
@@ -143,3 +151,17 @@ def _wait_for_decision(endpoints, function: str, decision: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"{function} never logged a {decision} decision")
+
+
+def test_the_drift_topic_is_wired_as_terraform_wires_it(stack):
+    settings, endpoints = stack
+    pubsub = PubsubRest(endpoints.pubsub_host)
+    push = pubsub.get_subscription(settings.pubsub.push_subscription)
+    assert push["topic"] == settings.topic
+    assert push["pushConfig"] == {"pushEndpoint": endpoints.push_adapter_url}
+    assert push["deadLetterPolicy"] == {
+        "deadLetterTopic": settings.pubsub.dead_letter_topic,
+        "maxDeliveryAttempts": 15,  # terraform/variables.tf's default
+    }
+    keep = pubsub.get_subscription(settings.pubsub.dead_letter_subscription)
+    assert (keep["topic"], keep["pushConfig"]) == (settings.pubsub.dead_letter_topic, {})

@@ -1,79 +1,71 @@
-"""The alert sender: a Pub/Sub messagePublished CloudEvent carrying the alert as message data."""
+"""The alert sender publishes to the Pub/Sub emulator with google-cloud-pubsub."""
 
-import base64
 import json
 
 import pytest
 
-from local.send_alert import AlertInputError, canonical_alert, main, read_alert_file, send_alert
-from tests.local.receiver import CloudEventReceiver
+from local.send_alert import AlertInputError, canonical_alert, main, read_alert_file
+
+MODEL = "projects/p/models/house-prices"
 
 
-@pytest.fixture
-def receiver():
-    with CloudEventReceiver() as server:
-        yield server
+def test_a_canonical_alert_is_published_with_model_and_objective(pubsub_topic, capsys):
+    code = main(["--topic", pubsub_topic.topic, "--model", MODEL, "--feature", "sqft=0.5",
+                 "--feature", "bedrooms=0.1", "--threshold", "0.2"])  # fmt: skip
+    assert code == 0
+    [message] = pubsub_topic.messages()
+    alert = json.loads(message.data)
+    assert message.attributes == {"model": MODEL, "objective": "RAW_FEATURE_DRIFT"}
+    assert [f["name"] for f in alert["features"]] == ["sqft", "bedrooms"]
+    assert alert["features"][0] == {"name": "sqft", "deviation": 0.5, "threshold": 0.2}
+    assert capsys.readouterr().out == (
+        f"alert published to {pubsub_topic.topic} on the Pub/Sub emulator at "
+        f"{pubsub_topic.rest.host}: message {message.message_id}\n"
+    )
 
 
-def alert_in(event) -> dict:
-    return json.loads(base64.b64decode(event.data["message"]["data"]))
-
-
-def test_canonical_alert_is_wrapped_in_message_published(receiver):
-    alert = canonical_alert("projects/p/models/house-prices", {"sqft": 0.41}, 0.3)
-    response = send_alert(receiver.url, alert, topic="projects/p/topics/drift-alerts")
-    assert response.status_code == 204
-    [event] = receiver.events
-    assert event["type"] == "google.cloud.pubsub.topic.v1.messagePublished"
-    assert event["source"] == "//pubsub.googleapis.com/projects/p/topics/drift-alerts"
-    message = event.data["message"]
-    assert message["messageId"] == message["message_id"] == event["id"]
-    assert message["publishTime"] == message["publish_time"]
-    assert alert_in(event) == alert
-    assert alert["features"] == [{"name": "sqft", "deviation": 0.41, "threshold": 0.3}]
-    assert alert["objective"] == "RAW_FEATURE_DRIFT"
-
-
-def test_structured_mode(receiver):
-    send_alert(receiver.url, {"model": "m"}, structured=True)
-    assert receiver.headers[0]["content-type"].startswith("application/cloudevents+json")
-    assert alert_in(receiver.events[0]) == {"model": "m"}
-
-
-def test_cli_sends_a_file_in_any_form(receiver, tmp_path):
+def test_a_file_in_any_form_is_published_as_it_is(pubsub_topic, tmp_path):
     entry = {
         "logName": "projects/p/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly",
         "jsonPayload": {"deployedModelId": "1"},
     }
     path = tmp_path / "alert.json"
     path.write_text(json.dumps(entry))
-    assert main(["--target", receiver.url, "--file", str(path)]) == 0
-    assert alert_in(receiver.events[0]) == entry
+    assert main(["--topic", pubsub_topic.topic, "--file", str(path)]) == 0
+    [message] = pubsub_topic.messages()
+    assert json.loads(message.data) == entry
+    assert message.attributes == {}
 
 
-def test_cli_builds_a_canonical_alert(receiver):
-    code = main(
-        [
-            "--target",
-            receiver.url,
-            "--model",
-            "projects/p/models/house-prices",
-            "--feature",
-            "sqft=0.5",
-            "--feature",
-            "bedrooms=0.1",
-            "--threshold",
-            "0.2",
-        ]
+def test_the_emulator_can_be_given_as_an_option(pubsub_emulator, pubsub_topic, monkeypatch):
+    monkeypatch.delenv("PUBSUB_EMULATOR_HOST")
+    args = ["--emulator", pubsub_emulator.host, "--topic", pubsub_topic.topic]
+    assert main([*args, "--model", MODEL, "--feature", "sqft=0.5"]) == 0
+    assert len(pubsub_topic.messages()) == 1
+
+
+def test_an_unknown_topic_exits_1_naming_it(pubsub, capsys):
+    topic = "projects/test-project/topics/never-created"
+    assert main(["--topic", topic, "--model", MODEL, "--feature", "sqft=0.5"]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"send_alert: publishing to {topic} failed: 404 Topic not found"
     )
-    assert code == 0
-    features = alert_in(receiver.events[0])["features"]
-    assert [f["name"] for f in features] == ["sqft", "bedrooms"]
 
 
-def test_cli_exit_1_when_the_function_refuses(receiver):
-    receiver.answers = [500]
-    assert main(["--target", receiver.url, "--model", "m", "--feature", "sqft=0.5"]) == 1
+def test_without_an_emulator_it_refuses_to_publish(monkeypatch, capsys):
+    monkeypatch.delenv("PUBSUB_EMULATOR_HOST", raising=False)
+    assert main(["--model", MODEL, "--feature", "sqft=0.5"]) == 2
+    assert capsys.readouterr().err == (
+        "send_alert: no Pub/Sub emulator: set PUBSUB_EMULATOR_HOST (`make up` prints it) "
+        "or give --emulator\n"
+    )
+
+
+def test_canonical_alert_shape():
+    alert = canonical_alert(MODEL, {"sqft": 0.41}, 0.3)
+    assert list(alert) == ["model", "endpoint", "objective", "detected_at", "features"]
+    assert alert["features"] == [{"name": "sqft", "deviation": 0.41, "threshold": 0.3}]
+    assert alert["detected_at"].endswith("Z")
 
 
 def test_a_file_that_is_not_a_json_object_is_named(tmp_path):
@@ -85,6 +77,6 @@ def test_a_file_that_is_not_a_json_object_is_named(tmp_path):
         read_alert_file(path)
 
 
-def test_cli_bad_input_exits_2_with_a_message(tmp_path, capsys):
-    assert main(["--target", "http://127.0.0.1:9/", "--model", "m"]) == 2
+def test_cli_bad_input_exits_2_with_a_message(pubsub, capsys):
+    assert main(["--model", "m"]) == 2
     assert "--model needs at least one --feature NAME=DEVIATION" in capsys.readouterr().err

@@ -35,15 +35,8 @@ def module() -> Module:
 
 @pytest.fixture
 def compiled_dir(tmp_path: Path) -> Path:
-    """A compiled/ holding house_prices.yaml: the real one when present, else a stand-in name."""
-    directory = tmp_path / "compiled"
-    directory.mkdir()
-    real = REPO_ROOT / "compiled" / "house_prices.yaml"
-    if real.is_file():
-        shutil.copy(real, directory / real.name)
-    else:
-        (directory / "house_prices.yaml").write_text("# named like the pipelines' output\n")
-    return directory
+    """A copy of compiled/, so a test may add or remove templates."""
+    return Path(shutil.copytree(REPO_ROOT / "compiled", tmp_path / "compiled"))
 
 
 @pytest.fixture

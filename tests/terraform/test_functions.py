@@ -39,6 +39,18 @@ def test_runtime_variable_is_a_python_runtime(tf: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_waits_for_what_its_start_up_reads(tf: dict[str, Any], name: str) -> None:
+    # Start-up reads every route's template: an instance that cannot read one does not start.
+    after = set(attr(function(tf, name), "depends_on"))
+    assert {
+        "${google_storage_bucket_object.templates}",
+        "${google_storage_bucket_iam_member.function_runtime_templates_viewer}",
+        "${google_artifact_registry_repository_iam_member.function_runtime_template_reader}",
+        "${google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key}",
+    } <= after
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_service_size_identity_and_ingress(tf: dict[str, Any], name: str) -> None:
     service = nested(function(tf, name), "service_config")[0]
     assert attr(service, "available_memory") == "${local.function_memory}"

@@ -11,6 +11,7 @@ PIPELINE = "serviceAccount:${google_service_account.pipeline.email}"
 TRIGGER = "serviceAccount:${google_service_account.trigger.email}"
 STORAGE_AGENT = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
 PUBSUB_AGENT = "serviceAccount:${local.pubsub_service_agent}"
+VERTEX_AGENT = "serviceAccount:${google_project_service_identity.aiplatform[0].email}"
 SINK_WRITER = "${google_logging_project_sink.model_monitoring[0].writer_identity}"
 SCHEDULER = "serviceAccount:${google_service_account.scheduler[0].email}"
 
@@ -21,14 +22,19 @@ OBJECT_FUNCTION = "${google_cloudfunctions2_function.on_object_finalized.name}"
 DRIFT_FUNCTION = "${google_cloudfunctions2_function.on_drift_alert.name}"
 SWEEP_FUNCTION = "${google_cloudfunctions2_function.sweep[0].name}"
 PIPELINE_ROOT = "bucket:${google_storage_bucket.pipeline_root.name}"
+MODELS = "bucket:${google_storage_bucket.models.name}"
+KMS_KEY = "key:${local.kms_key_id}"
+KMS_USER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 EXPECTED_GRANTS = {
     (RUNTIME, "roles/aiplatform.user", PROJECT),
     (RUNTIME, "roles/storage.objectViewer", DATA),
     (RUNTIME, "roles/storage.objectViewer", TEMPLATES),
     (RUNTIME, "roles/iam.serviceAccountUser", "sa:${google_service_account.pipeline.name}"),
+    (RUNTIME, "roles/artifactregistry.reader", 'repository:${split("/", each.value)[5]}'),
     (PIPELINE, "roles/aiplatform.user", PROJECT),
     (PIPELINE, "roles/storage.objectAdmin", PIPELINE_ROOT),
+    (PIPELINE, "roles/storage.objectAdmin", MODELS),
     (PIPELINE, "roles/storage.objectViewer", DATA),
     (TRIGGER, "roles/eventarc.eventReceiver", PROJECT),
     (TRIGGER, "roles/run.invoker", f"run:{OBJECT_FUNCTION}"),
@@ -36,6 +42,8 @@ EXPECTED_GRANTS = {
     (STORAGE_AGENT, "roles/pubsub.publisher", PROJECT),
     (PUBSUB_AGENT, "roles/pubsub.publisher", "topic:${google_pubsub_topic.dead_letter.name}"),
     (SINK_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
+    (VERTEX_AGENT, KMS_USER, KMS_KEY),
+    (STORAGE_AGENT, KMS_USER, KMS_KEY),
     (SCHEDULER, "roles/run.invoker", f"run:{SWEEP_FUNCTION}"),
 }
 # Grants that exist only with batch routes or a sweep (count on a local): what each depends on.
@@ -51,6 +59,8 @@ TARGETS = {
     "google_service_account_iam_member": ("sa", "service_account_id"),
     "google_cloud_run_v2_service_iam_member": ("run", "name"),
     "google_pubsub_topic_iam_member": ("topic", "topic"),
+    "google_artifact_registry_repository_iam_member": ("repository", "repository"),
+    "google_kms_crypto_key_iam_member": ("key", "crypto_key_id"),
 }
 
 

@@ -1,18 +1,19 @@
 """Evaluate the module for real inputs: the rendered triggers.yaml, validations and preconditions.
 
 hcl_eval evaluates config.tf, variables.tf and the preconditions themselves (no restatement), with
-the only plan-time value Terraform cannot know here, the pipeline account's email, supplied the way
-the provider computes it.
+the only plan-time values Terraform cannot know here, the service accounts' emails, supplied the
+way the provider computes them.
 """
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR
+from tests.terraform.hcl_config import TERRAFORM_DIR
 from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
 from tests.terraform.test_config_contract import ROUTE_KEYS, TOP_LEVEL_KEYS
 
@@ -22,22 +23,39 @@ EXAMPLE_PIPELINE_ACCOUNT = "vertex-triggers-pipeline@my-project.iam.gserviceacco
 
 def plan(module: Module, inputs: dict[str, Any]) -> Evaluator:
     """What `terraform plan` checks before anything is created: validations, then preconditions."""
-    evaluator = Evaluator(
-        module, inputs, TERRAFORM_DIR,
-        computed={PIPELINE_EMAIL: pipeline_email},
-    )
+    evaluator = Evaluator(module, inputs, TERRAFORM_DIR, computed=ACCOUNT_EMAILS)
     evaluator.validate_variables()
     evaluator.check_preconditions()
     return evaluator
 
 
-def pipeline_email(evaluator: Evaluator) -> str:
-    account = evaluator.resource_attribute("google_service_account", "pipeline", "account_id")
-    return f"{account}@{evaluator.vars['project_id']}.iam.gserviceaccount.com"
+def account_email(name: str) -> Callable[[Evaluator], str]:
+    """Return how the provider computes an account's email: ACCOUNT_ID@PROJECT.iam..."""
+
+    def email(evaluator: Evaluator) -> str:
+        account = evaluator.resource_attribute("google_service_account", name, "account_id")
+        return f"{account}@{evaluator.vars['project_id']}.iam.gserviceaccount.com"
+
+    return email
+
+
+pipeline_email = account_email("pipeline")
+ACCOUNT_EMAILS = {
+    ("google_service_account", name, "email"): account_email(name)
+    for name in ("function_runtime", "pipeline", "trigger")
+}
 
 
 def rendered(module: Module, inputs: dict[str, Any]) -> dict[str, Any]:
     return yaml.safe_load(plan(module, inputs).local("triggers_yaml"))
+
+
+def by_name(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {route["name"]: route for route in config["routes"]}
+
+
+def route_index(example: dict[str, Any], name: str) -> int:
+    return [route["name"] for route in example["routes"]].index(name)
 
 
 def test_example_renders_the_contract(module: Module, example: dict[str, Any]) -> None:
@@ -46,22 +64,30 @@ def test_example_renders_the_contract(module: Module, example: dict[str, Any]) -
     assert config["project"] == "my-project"
     assert config["pipeline_root"] == "gs://my-project-pipeline-root/runs"
     assert config["service_account"] == EXAMPLE_PIPELINE_ACCOUNT
-    arrival, drift = config["routes"]
-    assert set(arrival) | set(drift) <= ROUTE_KEYS
+    routes = by_name(config)
+    assert all(set(route) <= ROUTE_KEYS for route in routes.values())
+    arrival, drift = routes["prices-arrival"], routes["prices-drift"]
     assert arrival["bucket"] == "my-project-data"  # defaulted to the watched bucket
     assert arrival["template"] == "gs://my-project-templates/house_prices.yaml"
     assert arrival["enable_caching"] is False
-    assert arrival["parameters"] == {"data_uri": "{uri}", "deploy_target": "vertex"}
+    assert arrival["parameters"]["data_uri"] == "{uri}"
+    assert arrival["parameters"]["deploy_target"] == "vertex"
     assert drift["template"] == "gs://my-project-templates/house_prices.yaml"
     assert drift["min_deviation"] == 0.3 and drift["cooldown"] == "6h"
+    images = routes["images-jsonl"]
+    assert images["template"] == "gs://my-project-templates/automl_image.yaml"
+    assert (images["prefix"], images["suffix"]) == ("images/", ".jsonl")
+    assert images["parameters"]["gcs_source"] == "{uri}"
 
 
 def test_unset_keys_are_left_out(module: Module, example: dict[str, Any]) -> None:
     config = rendered(module, example)
     assert {"network", "kms_key", "retry"}.isdisjoint(config)
-    arrival, drift = config["routes"]
-    assert {"match", "min_deviation", "cooldown"}.isdisjoint(arrival)
-    assert {"bucket", "prefix", "suffix", "labels", "enable_caching"}.isdisjoint(drift)
+    routes = by_name(config)
+    assert {"match", "min_deviation", "cooldown"}.isdisjoint(routes["prices-arrival"])
+    assert {"bucket", "prefix", "suffix", "labels", "enable_caching"}.isdisjoint(
+        routes["prices-drift"]
+    )
     assert None not in [v for route in config["routes"] for v in route.values()]
 
 
@@ -69,12 +95,15 @@ def test_optional_settings_are_rendered_when_set(module: Module, example: dict[s
     example["network"] = "projects/123/global/networks/vpc"
     example["kms_key"] = "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
     example["launch_retry"] = {"deadline": "90s", "max_delay": "5s"}
-    example["routes"][1]["template"] = "https://us-central1-kfp.pkg.dev/p/repo/house-prices/v1"
+    drift = route_index(example, "prices-drift")
+    example["routes"][drift]["template"] = "https://us-central1-kfp.pkg.dev/p/repo/house-prices/v1"
     config = rendered(module, example)
     assert config["network"] == "projects/123/global/networks/vpc"
     assert config["kms_key"].endswith("/cryptoKeys/k")
     assert config["retry"] == {"deadline": "90s", "max_delay": "5s"}
-    assert config["routes"][1]["template"] == "https://us-central1-kfp.pkg.dev/p/repo/house-prices/v1"
+    assert by_name(config)["prices-drift"]["template"] == (
+        "https://us-central1-kfp.pkg.dev/p/repo/house-prices/v1"
+    )
 
 
 def test_rendered_example_loads_with_the_functions_config_loader(
@@ -84,27 +113,11 @@ def test_rendered_example_loads_with_the_functions_config_loader(
     path = tmp_path / "triggers.yaml"
     path.write_text(plan(module, example).local("triggers_yaml"))
     config = loader.load_config(path)
-    assert [r.name for r in config.routes] == ["prices-arrival", "prices-drift"]
-    assert config.routes[0].bucket == "my-project-data"
-    assert config.routes[1].cooldown == 6 * 3600
+    routes = {r.name: r for r in config.routes}
+    assert [r.name for r in config.routes] == [r["name"] for r in example["routes"]]
+    assert routes["prices-arrival"].bucket == "my-project-data"
+    assert routes["prices-drift"].cooldown == 6 * 3600
     assert config.service_account == EXAMPLE_PIPELINE_ACCOUNT
-
-
-def test_example_parameters_fit_the_compiled_template(
-    module: Module, example: dict[str, Any], tmp_path: Path
-) -> None:
-    loader = pytest.importorskip("vertex_trigger.config")
-    startup = pytest.importorskip("vertex_trigger.startup")
-    templates = pytest.importorskip("vertex_trigger.templates")
-    compiled = REPO_ROOT / "compiled" / "house_prices.yaml"
-    if not compiled.is_file():
-        pytest.skip("compiled/house_prices.yaml is built on the pipelines branch")
-    path = tmp_path / "triggers.yaml"
-    path.write_text(plan(module, example).local("triggers_yaml"))
-    config = loader.load_config(path)
-    for route in config.routes:
-        template = templates.parse_template(route.template, compiled.read_bytes(), "1")
-        startup.check_route(config, route, template)  # raises ConfigError naming the key
 
 
 def with_route(example: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
@@ -145,6 +158,16 @@ INVALID = {
         lambda ex: with_route(ex, 0, bucket="someone-elses-bucket"), "Only the data bucket"),
     "retry deadline past the timeout": (
         lambda ex: {**ex, "launch_retry": {"deadline": "3m"}}, "shorter than function_timeout"),
+    "runtime older than the code": (
+        lambda ex: {**ex, "function_runtime": "python310"},
+        "function_runtime must be python311, python312 or python313"),
+    "kms key outside the run region": (
+        lambda ex: {**ex, "kms_key": "projects/k/locations/europe-west4/keyRings/r/cryptoKeys/k"},
+        "kms_key must be in var.region: Vertex AI requires"),
+    "kms key outside the buckets' location": (
+        lambda ex: {**ex, "bucket_location": "US",
+                    "kms_key": "projects/k/locations/us-central1/keyRings/r/cryptoKeys/k"},
+        "Cloud Storage needs a bucket's key in the bucket's own location"),
 }
 
 
@@ -165,6 +188,61 @@ def test_the_example_passes_every_validation_and_precondition(
     assert evaluator.local("retry_deadline_seconds") == 45
     assert evaluator.vars["routes"][1]["bucket"] is None  # optional() left unset
     assert evaluator.vars["routes"][1]["labels"] == {}  # optional() default
+
+
+@pytest.mark.parametrize("runtime", ["python311", "python312", "python313"])
+def test_runtimes_the_code_supports_pass(
+    module: Module, example: dict[str, Any], runtime: str
+) -> None:
+    evaluator = plan(module, {**example, "function_runtime": runtime})
+    assert evaluator.vars["function_runtime"] == runtime
+
+
+def test_a_kms_key_in_the_run_region_is_granted_to_both_service_agents(
+    module: Module, example: dict[str, Any]
+) -> None:
+    example["kms_key"] = "projects/keys/locations/us-central1/keyRings/ml/cryptoKeys/runs"
+    evaluator = plan(module, example)
+    assert evaluator.local("kms_key_location") == "us-central1"
+    for grant in ("vertex_agent_uses_kms_key", "storage_agent_uses_kms_key"):
+        # The form google_kms_crypto_key_iam_member documents: PROJECT/LOCATION/RING/KEY.
+        key = evaluator.resource_attribute("google_kms_crypto_key_iam_member", grant,
+                                           "crypto_key_id")
+        assert key == "keys/us-central1/ml/runs"
+        count = evaluator.resource_attribute("google_kms_crypto_key_iam_member", grant, "count")
+        assert count == 1
+    assert evaluator.resource_attribute("google_project_service_identity", "aiplatform",
+                                        "count") == 1
+
+
+def test_without_a_kms_key_nothing_is_granted_on_keys(
+    module: Module, example: dict[str, Any]
+) -> None:
+    evaluator = plan(module, example)
+    for rtype, name in (("google_kms_crypto_key_iam_member", "vertex_agent_uses_kms_key"),
+                        ("google_kms_crypto_key_iam_member", "storage_agent_uses_kms_key"),
+                        ("google_project_service_identity", "aiplatform")):
+        assert evaluator.resource_attribute(rtype, name, "count") == 0
+
+
+def test_artifact_registry_templates_name_their_repositories_once(
+    module: Module, example: dict[str, Any]
+) -> None:
+    assert plan(module, example).local("template_repositories") == set()
+    for index in (0, 1):
+        example["routes"][index]["template"] = (
+            f"https://europe-west4-kfp.pkg.dev/tools/kfp-repo/house-prices/v{index}"
+        )
+    evaluator = plan(module, example)
+    (repository,) = evaluator.local("template_repositories")
+    assert repository == "projects/tools/locations/europe-west4/repositories/kfp-repo"
+    attributes = module.resources[
+        ("google_artifact_registry_repository_iam_member", "function_runtime_template_reader")
+    ]["attributes"]
+    each = {"each": {"value": repository}}  # the grant's for_each instance for that repository
+    assert {key: evaluator.evaluate(attributes[key], each)
+            for key in ("project", "location", "repository")} == {
+        "project": "tools", "location": "europe-west4", "repository": "kfp-repo"}
 
 
 def test_archive_takes_the_source_but_not_caches_or_the_shipped_config(

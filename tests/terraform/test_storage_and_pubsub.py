@@ -7,7 +7,7 @@ import pytest
 from tests.terraform.hcl_config import attr, nested
 from tests.terraform.hcl_eval import Module, type_constraint
 
-BUCKETS = ("data", "templates", "pipeline_root", "source")
+BUCKETS = ("data", "templates", "pipeline_root", "models", "source")
 
 
 @pytest.mark.parametrize("name", BUCKETS)
@@ -17,12 +17,13 @@ def test_bucket_is_private_with_uniform_access(tf: dict[str, Any], name: str) ->
     assert attr(bucket, "public_access_prevention") == "enforced"
 
 
-def test_exactly_four_buckets(tf: dict[str, Any]) -> None:
+def test_exactly_five_buckets(tf: dict[str, Any]) -> None:
     assert set(tf["resource"]["google_storage_bucket"]) == set(BUCKETS)
 
 
-def test_templates_bucket_is_versioned(tf: dict[str, Any]) -> None:
-    bucket = tf["resource"]["google_storage_bucket"]["templates"]
+@pytest.mark.parametrize("name", ["templates", "models"])
+def test_overwritten_buckets_are_versioned(tf: dict[str, Any], name: str) -> None:
+    bucket = tf["resource"]["google_storage_bucket"][name]
     assert [attr(v, "enabled") for v in nested(bucket, "versioning")] == [True]
 
 
@@ -94,3 +95,19 @@ def test_model_monitoring_sink_is_optional_and_filters_the_anomaly_log(
     assert attr(tf["variable"]["enable_model_monitoring_sink"], "type") == "bool"
     declared = tf_module.variables["enable_model_monitoring_sink"]["attributes"]["type"]
     assert type_constraint(declared) == "bool"  # the keyword, not the string "bool"
+
+
+@pytest.mark.parametrize("name", BUCKETS)
+def test_buckets_runs_write_default_to_the_kms_key(tf: dict[str, Any], name: str) -> None:
+    bucket = tf["resource"]["google_storage_bucket"][name]
+    encryption = [d["encryption"] for d in nested(bucket, "dynamic") if "encryption" in d]
+    if name in ("pipeline_root", "models"):
+        assert [attr(e, "for_each") for e in encryption] == ["${local.run_bucket_default_key}"]
+        assert attr(tf["locals"], "run_bucket_default_key") == (
+            "${var.kms_key == null ? [] : [var.kms_key]}"
+        )
+        assert "${google_kms_crypto_key_iam_member.storage_agent_uses_kms_key}" in (
+            attr(bucket, "depends_on")
+        )
+    else:
+        assert encryption == [] and "encryption" not in bucket

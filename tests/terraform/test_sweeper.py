@@ -91,7 +91,7 @@ def test_a_batch_route_with_a_sweep_renders_and_loads(
     assert evaluator.local("sweep_enabled") is True
     assert evaluator.local("lists_data_bucket") is True
     rendered = yaml.safe_load(evaluator.local("triggers_yaml"))
-    exports = rendered["routes"][2]
+    exports = rendered["routes"][-1]
     assert exports["batch"] == {"complete_when": {"marker": "_SUCCESS"}}  # unset rules left out
     assert (exports["sweep_lookback"], exports["max_running"], exports["max_runs_per_day"]) == (
         "2h", 2, 50,
@@ -99,7 +99,7 @@ def test_a_batch_route_with_a_sweep_renders_and_loads(
     loader = pytest.importorskip("vertex_trigger.config")
     path = tmp_path / "triggers.yaml"
     path.write_text(evaluator.local("triggers_yaml"))
-    route = loader.load_config(path).routes[2]
+    route = loader.load_config(path).routes[-1]
     assert (route.batch.rule, route.batch.control, route.sweep_lookback) == (
         "marker", "_SUCCESS", 7200,
     )  # fmt: skip
@@ -107,17 +107,17 @@ def test_a_batch_route_with_a_sweep_renders_and_loads(
 
 INVALID = {
     "two batch rules": (
-        lambda ex: with_route(ex, 2, batch={"complete_when": {"marker": "_SUCCESS",
+        lambda ex: with_route(ex, -1, batch={"complete_when": {"marker": "_SUCCESS",
                                                               "min_objects": 3}}),
         "batch.complete_when takes exactly one rule"),
     "quiet unit": (
-        lambda ex: with_route(ex, 2, batch={"complete_when": {"quiet": "10 minutes"}}),
+        lambda ex: with_route(ex, -1, batch={"complete_when": {"quiet": "10 minutes"}}),
         "must be a whole number followed by s, m, h or d"),
-    "lookback unit": (lambda ex: with_route(ex, 2, sweep_lookback="2"), "sweep_lookback and"),
+    "lookback unit": (lambda ex: with_route(ex, -1, sweep_lookback="2"), "sweep_lookback and"),
     "batch on a drift route": (
         lambda ex: with_route(ex, 1, batch={"complete_when": {"min_objects": 2}}),
         "batch and sweep_lookback belong to object_finalized routes only"),
-    "max_running": (lambda ex: with_route(ex, 2, max_running=0), "from 1 to 1000"),
+    "max_running": (lambda ex: with_route(ex, -1, max_running=0), "from 1 to 1000"),
     "max_runs_per_day": (lambda ex: with_route(ex, 1, max_runs_per_day=2.5), "from 1 to 1000"),
     "schedule": (lambda ex: {**ex, "sweep_schedule": "every 10 minutes"}, "five-field cron"),
     "sweep timeout": (lambda ex: {**ex, "sweep_timeout_seconds": 10}, "from 15 to 1800"),

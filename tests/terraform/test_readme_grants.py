@@ -1,0 +1,48 @@
+"""terraform/README.md, "What the deployment needs", lists exactly the module's grants and roles."""
+
+import re
+from typing import Any
+
+from tests.terraform.hcl_config import TERRAFORM_DIR, attr
+
+SECTION = "## What the deployment needs"
+ROW_RESOURCE = re.compile(r"^\| `(google_[a-z0-9_]+_iam_member\.[a-z0-9_]+)` \|")
+
+
+def section_rows() -> dict[str, str]:
+    """Resource address -> its table row, from the README section."""
+    text = (TERRAFORM_DIR / "README.md").read_text()
+    assert SECTION in text, f"terraform/README.md has no {SECTION!r} section"
+    body = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in body.splitlines():
+        match = ROW_RESOURCE.match(line)
+        if match:
+            assert match.group(1) not in rows, f"{match.group(1)} is listed twice"
+            rows[match.group(1)] = line
+    return rows
+
+
+def module_grants(tf: dict[str, Any]) -> dict[str, str]:
+    """Resource address -> role, for every IAM member resource of the module."""
+    return {
+        f"{rtype}.{name}": attr(body, "role")
+        for rtype, resources in tf["resource"].items() if rtype.endswith("_iam_member")
+        for name, body in resources.items()
+    }
+
+
+def test_every_grant_is_listed_and_nothing_else(tf: dict[str, Any]) -> None:
+    assert set(section_rows()) == set(module_grants(tf))
+
+
+def test_each_listed_grant_names_its_role(tf: dict[str, Any]) -> None:
+    rows = section_rows()
+    for address, role in module_grants(tf).items():
+        assert f"| `{role}` |" in rows[address], f"{address}: the row does not name {role}"
+
+
+def test_each_row_says_who_on_what_and_why() -> None:
+    for address, row in section_rows().items():
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert len(cells) == 5 and all(cells), f"{address}: {row}"
