@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.events import storage_event, storage_object
+from benchmarks.fault_storm import create_status_counts, decision_counts
 from benchmarks.stack import Emulator, dumps, parameter_values, start_emulator_process, upload
 from local.eventarc_sender import Delivery, DeliveryReport, RetryPolicy, deliver_all
 from local.function_server import FunctionServer, start_function_server
@@ -216,10 +217,10 @@ def run_phase(
     )
     result.lost = sorted(expected - set(found))
     result.duplicated = sorted(u for u, n in found.items() if u not in expected or n > 1)
-    records = stack.server.wait_for_records(logged + report.attempts(), 10)[logged:]
-    result.decisions = dict(Counter(str(r["decision"]) for r in records if "decision" in r))
-    statuses = stack.emulator.requests_received()[since:]
-    result.create_statuses = dict(Counter(str(r.get("status")) for r in statuses))
+    result.decisions = decision_counts(
+        stack.server.wait_for_records(logged + report.attempts(), 10)[logged:]
+    )
+    result.create_statuses = create_status_counts(stack.emulator, since)
     return result
 
 

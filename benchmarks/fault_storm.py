@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from benchmarks.events import drift_alert, pubsub_data, pubsub_event, storage_event, storage_object
 from benchmarks.stack import DATA_BUCKET, Stack, dumps, parameter_values, running_stack
 from local.eventarc_sender import Delivery, DeliveryReport, Mode, RetryPolicy, deliver_all
+from local.vertex_emulator_client import VertexEmulatorClient
 
 # Eventarc's 10 s .. 600 s backoff, scaled down 200x so a storm takes minutes, not days.
 STORM_POLICY = RetryPolicy(
@@ -187,12 +188,12 @@ class StormResult:
         }
 
 
-def _create_statuses(stack: Stack, since: int) -> dict:
+def create_status_counts(emulator: VertexEmulatorClient, since: int) -> dict:
     """Count the emulator's answers to create requests received after index `since`."""
-    return dict(Counter(str(r.get("status")) for r in stack.emulator.requests_received()[since:]))
+    return dict(Counter(str(r.get("status")) for r in emulator.requests_received()[since:]))
 
 
-def _decisions(records: list[dict]) -> dict:
+def decision_counts(records: list[dict]) -> dict:
     """Count the functions' logged decisions."""
     return dict(Counter(str(r.get("decision")) for r in records if "decision" in r))
 
@@ -209,10 +210,10 @@ def run_object_storm(
     result = StormResult("object", report, len(storm.expected_runs), len(jobs))
     result.missing = sorted(storm.expected_runs - set(found))
     result.unexpected = sorted(k for k, n in found.items() if k not in storm.expected_runs or n > 1)
-    result.decisions = _decisions(
+    result.decisions = decision_counts(
         stack.objects.wait_for_records(logged + report.attempts(), 10)[logged:]
     )
-    result.create_statuses = _create_statuses(stack, since)
+    result.create_statuses = create_status_counts(stack.emulator, since)
     return result
 
 
@@ -237,10 +238,10 @@ def run_drift_storm(
     result.cancelled = len(jobs) - len(live)
     result.missing = sorted(models - set(found))
     result.unexpected = sorted(m for m, n in found.items() if m not in models or n > 1)
-    result.decisions = _decisions(
+    result.decisions = decision_counts(
         stack.drift.wait_for_records(logged + report.attempts(), 10)[logged:]
     )
-    result.create_statuses = _create_statuses(stack, since)
+    result.create_statuses = create_status_counts(stack.emulator, since)
     return result
 
 
