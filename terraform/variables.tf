@@ -140,6 +140,9 @@ variable "routes" {
     gs://TEMPLATES_BUCKET/STEM.yaml) or a full gs:// or https://REGION-kfp.pkg.dev/ URI. Object routes
     default `bucket` to the data bucket, the only bucket with a trigger. Parameter values are
     strings (placeholders allowed); the functions convert each one to the template's declared type.
+    `batch`, `sweep_lookback`, `max_running` and `max_runs_per_day` are the functions' keys of the
+    same names (README "Batch routes", "Limits", "The sweeper"); a `sweep_lookback` on any route
+    creates the sweep function and its schedule.
   EOT
   type = list(object({
     name           = string
