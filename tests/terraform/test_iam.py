@@ -13,6 +13,7 @@ STORAGE_AGENT = "serviceAccount:${data.google_storage_project_service_account.th
 PUBSUB_AGENT = "serviceAccount:${local.pubsub_service_agent}"
 VERTEX_AGENT = "serviceAccount:${google_project_service_identity.aiplatform[0].email}"
 SINK_WRITER = "${google_logging_project_sink.model_monitoring[0].writer_identity}"
+MONITORING_AGENT = "serviceAccount:${local.monitoring_notification_agent}"
 
 PROJECT = "project:${var.project_id}"
 DATA = "bucket:${google_storage_bucket.data.name}"
@@ -42,6 +43,7 @@ EXPECTED_GRANTS = {
     (SINK_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
     (VERTEX_AGENT, KMS_USER, KMS_KEY),
     (STORAGE_AGENT, KMS_USER, KMS_KEY),
+    (MONITORING_AGENT, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
 }
 
 # Which attribute names the granted resource, per IAM member resource type.

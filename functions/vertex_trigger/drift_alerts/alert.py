@@ -11,9 +11,10 @@ class AlertForm(enum.StrEnum):
 
     CANONICAL = "canonical"
     INCIDENT = "incident"
-    ANOMALY_LOG = "anomaly_log"
-    STATS_ANOMALIES = "stats_anomalies"
-    V2_ANOMALIES = "v2_anomalies"
+    # Vertex AI Model Monitoring's logged anomalies share a prefix: `form: monitoring_*` globs all.
+    ANOMALY_LOG = "monitoring_v1_anomalies"
+    STATS_ANOMALIES = "monitoring_v1_stats"
+    V2_ANOMALIES = "monitoring_v2"
 
 
 class IncidentState(enum.StrEnum):
