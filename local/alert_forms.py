@@ -67,10 +67,7 @@ def canonical(spec: AlertSpec) -> dict[str, Any]:
         "endpoint": spec.endpoint,
         "objective": spec.objective,
         "detected_at": spec.time,
-        "features": [
-            {"name": name, "deviation": deviation, "threshold": spec.threshold}
-            for name, deviation in spec.features.items()
-        ],
+        "features": _deviations(spec, "name"),
     }
 
 
@@ -116,10 +113,7 @@ def anomaly_log_entry(spec: AlertSpec) -> dict[str, Any]:
         "anomalyObjective": spec.objective,
         "startTime": spec.time,
         "endTime": spec.time,
-        "featureAnomalies": [
-            {"featureDisplayName": name, "deviation": deviation, "threshold": spec.threshold}
-            for name, deviation in spec.features.items()
-        ],
+        "featureAnomalies": _deviations(spec, "featureDisplayName"),
     }
     return _log_entry(payload, _v1_job_resource(spec), spec)
 
@@ -178,6 +172,14 @@ def v2_entry(spec: AlertSpec) -> dict[str, Any]:
     labels = _present(resource_container=project, location=location)
     resource = {"type": "aiplatform.googleapis.com/ModelMonitor", "labels": labels}
     return _log_entry(payload, resource, spec)
+
+
+def _deviations(spec: AlertSpec, name_key: str) -> list[dict[str, Any]]:
+    """Return ``[{NAME_KEY, deviation, threshold}]``, as the canonical form and v1 log list them."""
+    return [
+        {name_key: name, "deviation": deviation, "threshold": spec.threshold}
+        for name, deviation in spec.features.items()
+    ]
 
 
 def _v1_job_resource(spec: AlertSpec) -> dict[str, Any]:

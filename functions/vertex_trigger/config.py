@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from vertex_trigger.drift_alerts.alert import MATCH_FIELDS
 from vertex_trigger.durations import parse_duration
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.labels import RESERVED_PREFIX, check_label
@@ -17,23 +18,6 @@ from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS,
 from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-# Alert fields a drift route's `match` globs test (DriftAlert.match_fields gives their values).
-MATCH_FIELDS = frozenset(
-    {
-        "model",
-        "endpoint",
-        "monitoring_job",
-        "deployed_model_id",
-        "objective",
-        "form",
-        "policy",
-        "condition",
-        "incident_id",
-        "summary",
-        "observed_value",
-        "threshold_value",
-    }
-)
 
 
 class EventKind(enum.StrEnum):

@@ -3,6 +3,8 @@
 import re
 from collections.abc import Mapping
 
+from vertex_trigger.drift_alerts.alert import MATCH_FIELDS
+
 OBJECT_PLACEHOLDERS = frozenset(
     {
         "bucket",
@@ -16,26 +18,8 @@ OBJECT_PLACEHOLDERS = frozenset(
         "event_time",
     }
 )
-DRIFT_PLACEHOLDERS = frozenset(
-    {
-        "model",
-        "endpoint",
-        "monitoring_job",
-        "deployed_model_id",
-        "objective",
-        "form",
-        "features",
-        "max_deviation",
-        "policy",
-        "condition",
-        "incident_id",
-        "summary",
-        "observed_value",
-        "threshold_value",
-        "event_id",
-        "event_time",
-    }
-)
+# Every drift match field, plus what an alert adds as text (features, max_deviation) and the event.
+DRIFT_PLACEHOLDERS = MATCH_FIELDS | {"features", "max_deviation", "event_id", "event_time"}
 
 # `{{name}}` is an escaped literal `{name}`; other braces are plain text (JSON stays valid).
 _TOKEN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")

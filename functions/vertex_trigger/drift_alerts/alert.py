@@ -68,13 +68,19 @@ class Incident:
 
 
 NO_NAMES = VertexNames()
-_INCIDENT_FIELDS = (
+# Incident fields a drift alert exposes to `match` and placeholders ('' for other forms).
+INCIDENT_FIELDS = (
     "policy",
     "condition",
     "incident_id",
     "summary",
     "observed_value",
     "threshold_value",
+)
+# Every field a route's `match` globs can test (config.py wires them in).
+MATCH_FIELDS = frozenset(
+    {"model", "endpoint", "monitoring_job", "deployed_model_id", "objective", "form"}
+    | set(INCIDENT_FIELDS)
 )
 
 
@@ -156,7 +162,7 @@ class DriftAlert:
             "deployed_model_id": self.deployed_model_id,
             "objective": self.objective,
             "form": self.form.value,
-            **{name: getattr(incident, name) if incident else "" for name in _INCIDENT_FIELDS},
+            **{name: getattr(incident, name) if incident else "" for name in INCIDENT_FIELDS},
         }
 
     def placeholder_values(self, event_id: str, event_time: str) -> dict[str, str]:
