@@ -1,5 +1,6 @@
 """Every drift alert form, from Google's own examples and protos, into one DriftAlert."""
 
+import contextlib
 import copy
 import json
 import re
@@ -357,3 +358,48 @@ def test_match_fields_and_placeholders_are_the_configured_ones() -> None:
         alert = parse(sample(name))
         assert set(alert.match_fields()) == MATCH_FIELDS
         assert set(alert.placeholder_values("e", "t")) == DRIFT_PLACEHOLDERS
+
+
+SAMPLE_NAMES = [
+    "canonical", "incident_open", "incident_closed_forwarding", "anomaly_log_entry",
+    "stats_anomalies_log_entry", "stats_anomalies", "v2_anomaly_log_entry",
+]  # fmt: skip
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path to a value inside a JSON document."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def test_any_value_anywhere_in_a_sample_is_parsed_or_rejected_never_crashes() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                      max_size=3),
+        max_leaves=6,
+    )  # fmt: skip
+
+    @settings(max_examples=400, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    @given(st.sampled_from(SAMPLE_NAMES), st.data(), json_values)
+    def check(name: str, data: Any, replacement: Any) -> None:
+        document = sample(name)
+        path = data.draw(st.sampled_from(_paths(document)[1:]))
+        target = document
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = replacement
+        with contextlib.suppress(RejectedEvent):  # anything else escaping is the failure
+            parse(document)
+
+    check()
