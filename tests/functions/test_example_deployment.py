@@ -67,7 +67,8 @@ def example_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("compiled/house_prices.yaml is built by make compile")
     directory = tmp_path_factory.mktemp("example")
     (directory / "compiled").mkdir()
-    (directory / "compiled" / COMPILED.name).write_bytes(COMPILED.read_bytes())
+    for template in COMPILED.parent.glob("*.yaml"):
+        (directory / "compiled" / template.name).write_bytes(template.read_bytes())
     path = directory / "triggers.yaml"
     path.write_text(yaml.safe_dump(rendered_example(directory / "compiled"), sort_keys=False))
     return path
@@ -76,9 +77,9 @@ def example_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(servers: StartedServers, gcs: StorageStandIn, example_config: Path) -> FunctionServer:
     config = yaml.safe_load(example_config.read_text())
-    for route in config["routes"]:
+    for route in config["routes"]:  # where Terraform uploads compiled/*.yaml
         bucket, _, name = route["template"].removeprefix("gs://").partition("/")
-        gcs.upload(bucket, name, COMPILED.read_bytes())
+        gcs.upload(bucket, name, (COMPILED.parent / name).read_bytes())
     return servers.start(
         "on_drift_alert", example_config, STORAGE_EMULATOR_HOST=gcs.url.removeprefix("http://")
     )
@@ -113,10 +114,9 @@ def test_each_google_form_launches_one_run(
     assert (entry["decision"], entry["route"]) == ("launched", route), entry
     [run] = runs.list_runs()
     assert run["labels"]["trigger-route"] == route
-    assert run["runtimeConfig"]["parameterValues"] == {
-        "data_uri": "gs://my-project-data/training/latest.csv",
-        "deploy_target": "vertex",
-    }
+    values = run["runtimeConfig"]["parameterValues"]
+    assert values["data_uri"] == "gs://my-project-data/training/latest.csv"
+    assert values["deploy_target"] == "vertex"
 
 
 @pytest.mark.parametrize(("form", "route"), BUILT)
