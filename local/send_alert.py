@@ -3,8 +3,15 @@
     PUBSUB_EMULATOR_HOST=127.0.0.1:8085 python -m local.send_alert \
         --model projects/p/models/house-prices --feature sqft=0.41 [--threshold 0.3] \
         [--endpoint E] [--topic projects/P/topics/T]
-    python -m local.send_alert --emulator 127.0.0.1:8085 --file alert.json   # any accepted form
+    python -m local.send_alert --form incident --feature sqft=0.41 \
+        --label retrain=house-prices [--state closed] [--observed 0.5] [--policy NAME]
+    python -m local.send_alert --form stats-anomalies|log-entry|v2 \
+        --feature sqft=0.41 [--monitoring-job NAME] [--deployed-model-id ID]
+    python -m local.send_alert --emulator 127.0.0.1:8085 --file alert.json   # any form, as is
 
+`--form` builds the alert in one of the shapes Google Cloud sends (local/alert_forms.py):
+canonical (our drift check), incident (a Cloud Monitoring Pub/Sub notification channel),
+log-entry, stats-anomalies and v2 (Model Monitoring's anomaly logs as a log sink publishes them).
 The alert is the message data, published as `python -m pipelines.drift check --publish` does; the
 emulator pushes it through the Eventarc adapter (`local.eventarc_push`) to on_drift_alert.
 """
@@ -15,12 +22,12 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from local.object_events import rfc3339_millis
+from local import alert_forms
+from local.alert_forms import AlertSpec, Form
 from pipelines.drift.publish import publish_alert
 
 DEFAULT_TOPIC = "projects/local-project/topics/drift-alerts"
@@ -35,16 +42,31 @@ def canonical_alert(
     model: str, features: dict[str, float], threshold: float, endpoint: str = ""
 ) -> dict[str, Any]:
     """Build an alert in the canonical form our drift check publishes."""
-    return {
-        "model": model,
-        "endpoint": endpoint,
-        "objective": "RAW_FEATURE_DRIFT",
-        "detected_at": rfc3339_millis(datetime.now(UTC)),
-        "features": [
-            {"name": name, "deviation": deviation, "threshold": threshold}
-            for name, deviation in features.items()
-        ],
-    }
+    spec = AlertSpec(features=features, threshold=threshold, model=model, endpoint=endpoint)
+    return alert_forms.canonical(spec)
+
+
+def built_alert(args: argparse.Namespace) -> dict[str, Any]:
+    """Build the alert the command line describes, in the form it names."""
+    form = Form(args.form)
+    if form is Form.CANONICAL and not args.model:
+        raise AlertInputError("--form canonical needs --model")
+    if not args.feature and not (form is Form.INCIDENT and args.observed is not None):
+        what = "--model" if form is Form.CANONICAL else f"--form {form}"
+        raise AlertInputError(f"{what} needs at least one --feature NAME=DEVIATION")
+    spec = AlertSpec(
+        features=dict(args.feature),
+        threshold=args.threshold,
+        model=args.model or "",
+        endpoint=args.endpoint,
+        monitoring_job=args.monitoring_job,
+        deployed_model_id=args.deployed_model_id,
+        policy=args.policy,
+        state=args.state,
+        observed=args.observed,
+        policy_labels=dict(args.label),
+    )
+    return alert_forms.build(form, spec)
 
 
 def read_alert_file(path: Path) -> dict[str, Any]:
@@ -69,6 +91,14 @@ def feature_deviation(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"expected NAME=DEVIATION, got {text!r}") from err
 
 
+def label(text: str) -> tuple[str, str]:
+    """Parse KEY=VALUE."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
@@ -76,12 +106,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--file", type=Path, help="alert JSON in any accepted form")
-    source.add_argument("--model", help="model resource name (builds a canonical alert)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--file", type=Path, help="alert JSON in any accepted form, sent as is")
+    source.add_argument(
+        "--form", choices=[f.value for f in Form], default=Form.CANONICAL.value,
+        help="build the alert in this form from the flags below (default: canonical)",
+    )  # fmt: skip
+    parser.add_argument("--model", help="model resource name (required by the canonical form)")
     parser.add_argument("--feature", type=feature_deviation, action="append", default=[])
     parser.add_argument("--threshold", type=float, default=0.3)
     parser.add_argument("--endpoint", default="")
+    parser.add_argument("--monitoring-job", default="", help="v1 or v2 monitoring job name")
+    parser.add_argument("--deployed-model-id", default="1")
+    parser.add_argument("--policy", default="house-prices drift", help="incident: policy name")
+    parser.add_argument("--state", choices=["open", "closed"], default="open", help="incident")
+    parser.add_argument("--observed", type=float, help="incident: observed value")
+    parser.add_argument(
+        "--label", type=label, action="append", default=[], help="incident: policy user label"
+    )
     parser.add_argument("--topic", default=DEFAULT_TOPIC)
     parser.add_argument(
         "--emulator", metavar="HOST:PORT", default=os.environ.get(EMULATOR_ENV, ""),
@@ -97,11 +139,7 @@ def alert_from(args: argparse.Namespace) -> dict[str, Any]:
         raise AlertInputError(
             f"no Pub/Sub emulator: set {EMULATOR_ENV} (`make up` prints it) or give --emulator"
         )
-    if args.file:
-        return read_alert_file(args.file)
-    if not args.feature:
-        raise AlertInputError("--model needs at least one --feature NAME=DEVIATION")
-    return canonical_alert(args.model, dict(args.feature), args.threshold, args.endpoint)
+    return read_alert_file(args.file) if args.file else built_alert(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,8 @@
 # the two equal).
 
 locals {
-  pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_service_agent          = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  monitoring_notification_agent = "service-${data.google_project.this.number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
 }
 
 data "google_storage_project_service_account" "this" {

@@ -28,6 +28,11 @@ output "drift_topic" {
   value       = google_pubsub_topic.drift.id
 }
 
+output "drift_notification_channel" {
+  description = "Cloud Monitoring notification channel publishing to the drift topic (null unless enable_monitoring_notification_channel): add it to alerting policies and Model Monitoring alert configs."
+  value       = var.enable_monitoring_notification_channel ? google_monitoring_notification_channel.drift[0].name : null
+}
+
 output "dead_letter_topic" {
   description = "Topic that receives events which exhausted their deliveries, once attached (see dead_letter_setup_commands)."
   value       = google_pubsub_topic.dead_letter.id

@@ -103,6 +103,43 @@ resource "google_pubsub_topic_iam_member" "model_monitoring_sink_publisher" {
   member  = google_logging_project_sink.model_monitoring[0].writer_identity
 }
 
+# Optional: Cloud Monitoring alerting policies (and Vertex AI Model Monitoring v2, whose alerts go
+# through notification channels) notify the drift topic; their incident JSON is a drift alert form.
+resource "google_project_service" "monitoring" {
+  count = var.enable_monitoring_notification_channel ? 1 : 0
+
+  project            = var.project_id
+  service            = "monitoring.googleapis.com"
+  disable_on_destroy = false
+}
+
+resource "google_monitoring_notification_channel" "drift" {
+  count = var.enable_monitoring_notification_channel ? 1 : 0
+
+  project      = var.project_id
+  display_name = "${var.name_prefix} drift alerts (Pub/Sub)"
+  description  = "Publishes incident notifications to ${google_pubsub_topic.drift.name}; on_drift_alert launches the drift routes they match."
+  type         = "pubsub"
+  labels = {
+    topic = google_pubsub_topic.drift.id
+  }
+  user_labels = local.labels
+
+  depends_on = [google_project_service.monitoring]
+}
+
+# Cloud Monitoring's notification service agent exists once the project has a Pub/Sub channel.
+resource "google_pubsub_topic_iam_member" "monitoring_channel_publisher" {
+  count = var.enable_monitoring_notification_channel ? 1 : 0
+
+  project = var.project_id
+  topic   = google_pubsub_topic.drift.name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${local.monitoring_notification_agent}"
+
+  depends_on = [google_monitoring_notification_channel.drift]
+}
+
 # What an operator watches while an event is being retried: one count per `decision: failed` log
 # line the functions write (design: one structured line per event).
 resource "google_logging_metric" "failed_events" {

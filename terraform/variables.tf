@@ -155,6 +155,7 @@ variable "routes" {
     prefix         = optional(string)
     suffix         = optional(string)
     match          = optional(map(string))
+    policy_labels  = optional(map(string))
     min_deviation  = optional(number)
     cooldown       = optional(string)
     batch = optional(object({
@@ -194,9 +195,9 @@ variable "routes" {
 
   validation {
     condition = alltrue([
-      for r in var.routes : r.event == "drift_alert" || (r.match == null && r.min_deviation == null && r.cooldown == null)
+      for r in var.routes : r.event == "drift_alert" || (r.match == null && r.policy_labels == null && r.min_deviation == null && r.cooldown == null)
     ])
-    error_message = "match, min_deviation and cooldown belong to drift_alert routes only."
+    error_message = "match, policy_labels, min_deviation and cooldown belong to drift_alert routes only."
   }
 
   validation {
@@ -253,9 +254,9 @@ variable "routes" {
 
   validation {
     condition = alltrue([
-      for r in var.routes : length(setsubtract(keys(coalesce(r.match, {})), ["model", "endpoint", "monitoring_job", "deployed_model_id", "objective"])) == 0
+      for r in var.routes : length(setsubtract(keys(coalesce(r.match, {})), ["model", "endpoint", "monitoring_job", "deployed_model_id", "objective", "form", "policy", "condition", "incident_id", "summary", "observed_value", "threshold_value"])) == 0
     ])
-    error_message = "match keys must be alert fields: model, endpoint, monitoring_job, deployed_model_id or objective."
+    error_message = "match keys must be alert fields: model, endpoint, monitoring_job, deployed_model_id, objective, form, policy, condition, incident_id, summary, observed_value or threshold_value."
   }
 
   validation {
@@ -323,6 +324,12 @@ variable "attach_dead_letter_with_gcloud" {
 
 variable "enable_model_monitoring_sink" {
   description = "Route Vertex AI Model Monitoring's anomaly log entries to the drift topic with a log sink."
+  type        = bool
+  default     = false
+}
+
+variable "enable_monitoring_notification_channel" {
+  description = "Create a Cloud Monitoring notification channel of type pubsub on the drift topic (and let the Monitoring notification service agent publish there), so alerting policies and Vertex AI Model Monitoring v2 alerts reach on_drift_alert."
   type        = bool
   default     = false
 }

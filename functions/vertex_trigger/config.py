@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from vertex_trigger.batches import BatchRule, BatchSpec, BatchSpecError, parse_batch
+from vertex_trigger.drift_alerts.alert import MATCH_FIELDS
 from vertex_trigger.durations import parse_duration
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.labels import RESERVED_PREFIX, check_label
@@ -24,7 +25,6 @@ from vertex_trigger.placeholders import (
 from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-MATCH_FIELDS = frozenset({"model", "endpoint", "monitoring_job", "deployed_model_id", "objective"})
 # max_running and max_runs_per_day are counted with one page of the route's runs.
 MAX_LIMIT = 1000
 
@@ -61,9 +61,12 @@ _COMMON_ROUTE_KEYS = frozenset(
     }
 )
 _ROUTE_KEYS = {
-    EventKind.OBJECT_FINALIZED: _COMMON_ROUTE_KEYS
-    | {"bucket", "prefix", "suffix", "batch", "sweep_lookback"},
-    EventKind.DRIFT_ALERT: _COMMON_ROUTE_KEYS | {"match", "min_deviation", "cooldown"},
+    EventKind.OBJECT_FINALIZED: (
+        _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix", "batch", "sweep_lookback"}
+    ),
+    EventKind.DRIFT_ALERT: (
+        _COMMON_ROUTE_KEYS | {"match", "policy_labels", "min_deviation", "cooldown"}
+    ),
 }
 _RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
 
@@ -92,6 +95,7 @@ class Route:
     prefix: str = ""
     suffix: str = ""
     match: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    policy_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     min_deviation: float | None = None
     cooldown: float | None = None  # seconds
     batch: BatchSpec | None = None
@@ -343,17 +347,16 @@ def _sweep_lookback(where: _Where, value: Any, fields: Mapping[str, Any]) -> flo
 
 
 def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
-    match = raw.get("match", {})
-    if not isinstance(match, dict):
-        raise where.error("match", f"expected a mapping of alert field to glob, got {match!r}")
-    for key, value in match.items():
+    match = _globs(where, "match", raw.get("match", {}), "alert field")
+    for key in match:
         if key not in MATCH_FIELDS:
             raise where.error(
                 f"match.{key}", f"unknown alert field (known: {', '.join(sorted(MATCH_FIELDS))})"
             )
-        if not isinstance(value, str):
-            raise where.error(f"match.{key}", f"expected a glob string, got {value!r}")
-    fields: dict[str, Any] = {"match": MappingProxyType(dict(match))}
+    fields: dict[str, Any] = {
+        "match": match,
+        "policy_labels": _globs(where, "policy_labels", raw.get("policy_labels", {}), "label key"),
+    }
     deviation = raw.get("min_deviation")
     if deviation is not None and (
         isinstance(deviation, bool) or not isinstance(deviation, int | float) or deviation < 0
@@ -366,6 +369,18 @@ def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             raise where.error("cooldown", str(exc)) from None
     return fields
+
+
+def _globs(where: _Where, key: str, raw: Any, what: str) -> Mapping[str, str]:
+    """Check a mapping of names to glob strings (`match`, `policy_labels`)."""
+    if not isinstance(raw, dict):
+        raise where.error(key, f"expected a mapping of {what} to glob, got {raw!r}")
+    for name, glob in raw.items():
+        if not isinstance(name, str) or not name:
+            raise where.error(key, f"expected {what}s as non-empty strings, got {name!r}")
+        if not isinstance(glob, str):
+            raise where.error(f"{key}.{name}", f"expected a glob string, got {glob!r}")
+    return MappingProxyType(dict(raw))
 
 
 def _check_unique(path: Path, routes: tuple[Route, ...]) -> None:

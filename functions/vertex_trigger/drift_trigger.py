@@ -25,6 +25,8 @@ def handle_drift_event(cloud_event: Any, services: Services, trace: Trace) -> Ou
     trace.event_id = envelope.event_id or message.message_id
     alert = parse_drift_alert(message.data)
     trace.source = alert.model_key
+    if alert.closed:
+        return trace.outcome(Decision.SKIPPED, "incident closed")
     target = route_drift(services.config, alert)
     if isinstance(target, Skip):
         trace.route = target.route
@@ -50,7 +52,8 @@ def _launch_unless_cooling_down(
     values = alert.placeholder_values(trace.event_id, event_time)
     labels = run_labels(route, "drift", source_id)
     if route.cooldown is None:
-        trace.job = job_id(route.name, alert.model_key, message.message_id)
+        # An incident is notified again while open (new message ids): its id names it once.
+        trace.job = job_id(route.name, alert.model_key, alert.occurrence or message.message_id)
         return launch(services, route, values, labels, trace)
     trace.job = cooldown.window_job_id(route, alert, event_time, services.now())
     wait = cooldown.check(services, route, source_id, trace.job)

@@ -3,6 +3,8 @@
 import re
 from collections.abc import Mapping
 
+from vertex_trigger.drift_alerts.alert import MATCH_FIELDS
+
 OBJECT_PLACEHOLDERS = frozenset(
     {
         "bucket",
@@ -22,19 +24,8 @@ BATCH_PLACEHOLDERS = frozenset(
     {"bucket", "batch_uri", "batch_folder", "batch_objects", "batch_bytes"}
 )
 MANIFEST_PLACEHOLDERS = BATCH_PLACEHOLDERS | {"batch_manifest_uri"}
-DRIFT_PLACEHOLDERS = frozenset(
-    {
-        "model",
-        "endpoint",
-        "monitoring_job",
-        "deployed_model_id",
-        "objective",
-        "features",
-        "max_deviation",
-        "event_id",
-        "event_time",
-    }
-)
+# Every drift match field, plus what an alert adds as text (features, max_deviation) and the event.
+DRIFT_PLACEHOLDERS = MATCH_FIELDS | {"features", "max_deviation", "event_id", "event_time"}
 
 # `{{name}}` is an escaped literal `{name}`; other braces are plain text (JSON stays valid).
 _TOKEN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -1,6 +1,7 @@
 """Pick the route for an event, or say precisely why none applies."""
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vertex_trigger.batches import is_control
@@ -54,18 +55,37 @@ def _is_under(uri: str, root: str) -> bool:
 
 
 def route_drift(config: Config, alert: DriftAlert) -> Route | Skip:
-    """Return the first drift route whose globs and threshold the alert meets."""
+    """Return the first drift route whose globs, policy labels and threshold the alert meets."""
     fields = alert.match_fields()
     closest: Skip | None = None
     for route in config.routes_for(EventKind.DRIFT_ALERT):
-        if not all(fnmatch.fnmatchcase(fields[k], glob) for k, glob in route.match.items()):
+        if not _matches(route.match, fields) or not _labels_match(route, alert):
             continue
-        if route.min_deviation is not None and alert.max_deviation < route.min_deviation:
-            closest = closest or Skip(
-                f"max deviation {alert.max_deviation:g} is below min_deviation "
-                f"{route.min_deviation:g}",
-                route.name,
-            )
+        below = _below_min_deviation(route, alert)
+        if below:
+            closest = closest or Skip(below, route.name)
             continue
         return route
-    return closest or Skip(f"no drift route matches model {alert.model_key!r}")
+    return closest or Skip(f"no drift route matches {alert.describe()}")
+
+
+def _matches(globs: Mapping[str, str], values: Mapping[str, str]) -> bool:
+    return all(fnmatch.fnmatchcase(values[key], glob) for key, glob in globs.items())
+
+
+def _labels_match(route: Route, alert: DriftAlert) -> bool:
+    """Every label the route names must be on the alert's policy and match its glob."""
+    labels = alert.policy_labels
+    return set(route.policy_labels) <= set(labels) and _matches(route.policy_labels, labels)
+
+
+def _below_min_deviation(route: Route, alert: DriftAlert) -> str:
+    """Return why the alert falls short of the route's min_deviation, or ''."""
+    if route.min_deviation is None:
+        return ""
+    deviation = alert.max_deviation
+    if deviation is None:
+        return f"the alert gives no deviation to compare with min_deviation {route.min_deviation:g}"
+    if deviation < route.min_deviation:
+        return f"max deviation {deviation:g} is below min_deviation {route.min_deviation:g}"
+    return ""

@@ -43,6 +43,21 @@ def test_valid_config_reads_into_frozen_dataclasses(tmp_path: Path) -> None:
         arrival.name = "other"  # type: ignore[misc]
 
 
+def test_drift_route_reads_incident_fields_and_policy_labels(tmp_path: Path) -> None:
+    route = drift_route(
+        match={"form": "incident", "policy": "drift-*", "observed_value": "0.*"},
+        policy_labels={"retrain": "house-prices"},
+        parameters={"data_uri": "gs://d/x.csv", "generation": 0,
+                    "note": "{policy} {condition} {incident_id} {summary} {observed_value} "
+                            "{threshold_value} {form}"},
+    )  # fmt: skip
+    [drift] = start(write_config(tmp_path, [route])).config.routes
+    assert dict(drift.policy_labels) == {"retrain": "house-prices"}
+    assert drift.match["form"] == "incident"
+    with pytest.raises(TypeError):
+        drift.policy_labels["x"] = "y"  # type: ignore[index]
+
+
 def test_relative_template_path_is_resolved_from_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "compiled").mkdir()
     (tmp_path / "compiled" / "t.yaml").write_bytes(TYPED_TEMPLATE.read_bytes())
@@ -90,6 +105,14 @@ def test_project_falls_back_to_the_environment(tmp_path: Path) -> None:
         (drift_route(min_deviation=-1), "route 'drift': key 'min_deviation': expected a number"),
         (drift_route(match={"colour": "*"}), "'drift': key 'match.colour': unknown alert field"),
         (drift_route(bucket="data"), "route 'drift': key 'bucket': unknown key"),
+        (drift_route(match=["model"]), "key 'match': expected a mapping of alert field to glob"),
+        (drift_route(match={"policy": 3}), "key 'match.policy': expected a glob string, got 3"),
+        (drift_route(policy_labels="retrain"),
+         "key 'policy_labels': expected a mapping of label key to glob, got 'retrain'"),
+        (drift_route(policy_labels={"retrain": True}),
+         "route 'drift': key 'policy_labels.retrain': expected a glob string, got True"),
+        (drift_route(policy_labels={"": "x"}), "key 'policy_labels': expected label keys as"),
+        (object_route(policy_labels={"a": "b"}), "route 'arrival': key 'policy_labels': unknown"),
         (drift_route(parameters={"data_uri": "{uri}", "generation": 1}),
          "route 'drift': key 'parameters.data_uri': unknown placeholder {uri}"),
     ],

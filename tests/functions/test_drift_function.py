@@ -1,4 +1,4 @@
-"""on_drift_alert over HTTP: three alert forms, guards, and a cooldown kept by Vertex itself."""
+"""on_drift_alert over HTTP: canonical and v1 alerts, guards, a cooldown kept by Vertex itself."""
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +39,7 @@ def server(servers: StartedServers, tmp_path_factory: pytest.TempPathFactory) ->
 
 def canonical(model_suffix: str | None = None, **changes: Any) -> dict[str, Any]:
     """The canonical alert for a model nobody else in this module uses."""
-    alert = load_json("drift_canonical.json")
+    alert = load_json("drift/canonical.json")
     alert["model"] = (
         f"projects/p/locations/l/models/house-prices-{model_suffix or uuid.uuid4().hex[:8]}"
     )
@@ -71,7 +71,9 @@ def test_canonical_alert_launches_a_retraining(
     assert job["labels"]["trigger-source"] == short_hash(alert["model"])
 
 
-@pytest.mark.parametrize("sample", ["drift_log_entry.json", "drift_monitoring_payload.json"])
+@pytest.mark.parametrize(
+    "sample", ["drift/anomaly_log_entry.json", "drift/anomaly_log_payload.json"]
+)
 def test_model_monitoring_forms_launch(
     server: FunctionServer, clean_vertex: VertexStandIn, sample: str
 ) -> None:
@@ -86,7 +88,7 @@ def test_snake_case_message_id_is_accepted(
     server: FunctionServer, clean_vertex: VertexStandIn
 ) -> None:
     """Only `message_id` names the message: its redelivery (a new event id) is a duplicate."""
-    payload = load_json("drift_monitoring_payload.json")  # the route without a cooldown
+    payload = load_json("drift/anomaly_log_payload.json")  # the route without a cooldown
     event = pubsub_event(payload, message_id="m-snake", id_key="message_id")
     entry = deliver(server, event)
     assert entry["decision"] == "launched"
@@ -100,9 +102,9 @@ def test_snake_case_message_id_is_accepted(
 def test_redelivered_alert_is_a_duplicate(
     server: FunctionServer, clean_vertex: VertexStandIn
 ) -> None:
-    event = pubsub_event(load_json("drift_monitoring_payload.json"), message_id="m-redelivered")
+    event = pubsub_event(load_json("drift/anomaly_log_payload.json"), message_id="m-redelivered")
     first = deliver(server, event)
-    again = pubsub_event(load_json("drift_monitoring_payload.json"), message_id="m-redelivered")
+    again = pubsub_event(load_json("drift/anomaly_log_payload.json"), message_id="m-redelivered")
     again["id"] = "m-redelivered-2"
     second = deliver(server, again)
     assert (first["decision"], second["decision"]) == ("launched", "duplicate")

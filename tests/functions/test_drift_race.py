@@ -40,7 +40,7 @@ def server(servers: StartedServers, tmp_path_factory: pytest.TempPathFactory) ->
 
 def alert_for_new_model() -> dict[str, Any]:
     """The canonical alert for a model no other test uses."""
-    alert = load_json("drift_canonical.json")
+    alert = load_json("drift/canonical.json")
     return {**alert, "model": f"projects/p/locations/l/models/m-{uuid.uuid4().hex[:8]}"}
 
 

@@ -99,7 +99,7 @@ def test_a_drift_route_over_its_budget_skips_and_settles_nothing(
 ) -> None:
     entries = []
     for model in ("a", "b"):
-        alert = load_json("drift_canonical.json")
+        alert = load_json("drift/canonical.json")
         alert["model"] = f"projects/p/locations/l/models/house-prices-{model}-{uuid.uuid4().hex}"
         event = pubsub_event(alert)
         assert drift.send(event).status_code == 200

@@ -80,3 +80,57 @@ def test_a_file_that_is_not_a_json_object_is_named(tmp_path):
 def test_cli_bad_input_exits_2_with_a_message(pubsub, capsys):
     assert main(["--model", "m"]) == 2
     assert "--model needs at least one --feature NAME=DEVIATION" in capsys.readouterr().err
+
+
+def published_alert(pubsub_topic):
+    """Parse the one message on the topic as on_drift_alert does."""
+    from vertex_trigger.drift_alerts import parse_drift_alert
+
+    [message] = pubsub_topic.messages()
+    return parse_drift_alert(message.data)
+
+
+@pytest.mark.parametrize(
+    ("form", "flags", "parsed_as", "in_log_entry"),
+    [
+        ("canonical", ["--model", "projects/p/models/house-prices"], "canonical", False),
+        ("incident", ["--label", "retrain=house-prices"], "incident", False),
+        ("log-entry", [], "monitoring_v1_anomalies", True),
+        ("stats-anomalies", [], "monitoring_v1_stats", True),
+        ("v2", [], "monitoring_v2", True),
+    ],
+)
+def test_each_form_the_function_accepts_is_built(
+    pubsub_topic, form, flags, parsed_as, in_log_entry
+):
+    argv = ["--topic", pubsub_topic.topic, "--form", form, "--feature", "sqft=0.5", *flags]
+    assert main([*argv, "--feature", "bedrooms=0.1"]) == 0
+    alert = published_alert(pubsub_topic)
+    assert (alert.form.value, alert.in_log_entry) == (parsed_as, in_log_entry)
+    assert alert.max_deviation == 0.5
+    assert alert.model_key  # every built form identifies its subject for the cooldown
+
+
+def test_incident_state_label_and_observed_value(pubsub_topic):
+    argv = ["--topic", pubsub_topic.topic, "--form", "incident", "--observed", "0.7", "--state",
+            "closed", "--label", "retrain=house-prices", "--policy", "drift on prices",
+            "--endpoint", "projects/p/locations/us-central1/endpoints/42"]  # fmt: skip
+    assert main(argv) == 0
+    alert = published_alert(pubsub_topic)
+    assert alert.closed
+    assert alert.max_deviation == 0.7
+    assert alert.endpoint == "projects/p/locations/us-central1/endpoints/42"
+    assert dict(alert.policy_labels) == {"retrain": "house-prices"}
+    assert alert.match_fields()["policy"] == "drift on prices"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--form", "stats-anomalies"], "--form stats-anomalies needs at least one --feature"),
+        (["--feature", "sqft=0.5"], "--form canonical needs --model"),
+    ],
+)
+def test_built_forms_say_what_is_missing(pubsub, argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

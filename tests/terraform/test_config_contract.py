@@ -20,12 +20,12 @@ TOP_LEVEL_KEYS = {
 }
 ROUTE_KEYS = {
     "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",
-    "enable_caching", "match", "min_deviation", "cooldown", "batch", "sweep_lookback",
-    "max_running", "max_runs_per_day",
+    "enable_caching", "match", "policy_labels", "min_deviation", "cooldown", "batch",
+    "sweep_lookback", "max_running", "max_runs_per_day",
 }
 REQUIRED_ROUTE_KEYS = {"name", "event", "template"}
 OBJECT_ONLY = {"bucket", "prefix", "suffix", "batch", "sweep_lookback"}
-DRIFT_ONLY = {"match", "min_deviation", "cooldown"}
+DRIFT_ONLY = {"match", "policy_labels", "min_deviation", "cooldown"}
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 EVENTS = {"object_finalized", "drift_alert"}
 

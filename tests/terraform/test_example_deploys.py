@@ -205,7 +205,7 @@ def launched_body(deployment: Deployment, route: Route) -> dict[str, Any]:
         return dispatched(deployment, f"{route.prefix}example{route.suffix}")[1]
     # Drift routes: the run that launch() creates for a real alert. Matching an alert to a
     # route is routing's business, tested with the functions; the run is this test's.
-    alert = parse_drift_alert((DATA / "drift_canonical.json").read_bytes())
+    alert = parse_drift_alert((DATA / "drift" / "canonical.json").read_bytes())
     trace = Trace(event_id="example", route=route.name, job=job_id(route.name, "example"))
     values = alert.placeholder_values(trace.event_id, "2026-11-26T12:00:00Z")
     outcome = launch(deployment.services, route, values,

@@ -14,6 +14,7 @@ PUBSUB_AGENT = "serviceAccount:${local.pubsub_service_agent}"
 VERTEX_AGENT = "serviceAccount:${google_project_service_identity.aiplatform[0].email}"
 SINK_WRITER = "${google_logging_project_sink.model_monitoring[0].writer_identity}"
 SCHEDULER = "serviceAccount:${google_service_account.scheduler[0].email}"
+MONITORING_AGENT = "serviceAccount:${local.monitoring_notification_agent}"
 
 PROJECT = "project:${var.project_id}"
 DATA = "bucket:${google_storage_bucket.data.name}"
@@ -44,6 +45,7 @@ EXPECTED_GRANTS = {
     (SINK_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
     (VERTEX_AGENT, KMS_USER, KMS_KEY),
     (STORAGE_AGENT, KMS_USER, KMS_KEY),
+    (MONITORING_AGENT, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
     (SCHEDULER, "roles/run.invoker", f"run:{SWEEP_FUNCTION}"),
 }
 # Grants that exist only with batch routes or a sweep (count on a local): what each depends on.

@@ -67,6 +67,7 @@ def test_example_renders_the_contract(module: Module, example: dict[str, Any]) -
     routes = by_name(config)
     assert all(set(route) <= ROUTE_KEYS for route in routes.values())
     arrival, drift = routes["prices-arrival"], routes["prices-drift"]
+    monitoring, incident = routes["prices-drift-monitoring"], routes["prices-drift-incident"]
     assert arrival["bucket"] == "my-project-data"  # defaulted to the watched bucket
     assert arrival["template"] == "gs://my-project-templates/house_prices.yaml"
     assert arrival["enable_caching"] is False
@@ -78,16 +79,20 @@ def test_example_renders_the_contract(module: Module, example: dict[str, Any]) -
     assert images["template"] == "gs://my-project-templates/automl_image.yaml"
     assert (images["prefix"], images["suffix"]) == ("images/", ".jsonl")
     assert images["parameters"]["gcs_source"] == "{uri}"
+    assert monitoring["match"] == {"form": "monitoring_*"}
+    assert incident["policy_labels"] == {"retrain": "house-prices"}
+    assert "match" not in incident and "min_deviation" not in incident
 
 
 def test_unset_keys_are_left_out(module: Module, example: dict[str, Any]) -> None:
     config = rendered(module, example)
     assert {"network", "kms_key", "retry"}.isdisjoint(config)
     routes = by_name(config)
-    assert {"match", "min_deviation", "cooldown"}.isdisjoint(routes["prices-arrival"])
-    assert {"bucket", "prefix", "suffix", "labels", "enable_caching"}.isdisjoint(
-        routes["prices-drift"]
+    assert {"match", "policy_labels", "min_deviation", "cooldown"}.isdisjoint(
+        routes["prices-arrival"]
     )
+    for name in ("prices-drift", "prices-drift-monitoring", "prices-drift-incident"):
+        assert {"bucket", "prefix", "suffix", "labels", "enable_caching"}.isdisjoint(routes[name])
     assert None not in [v for route in config["routes"] for v in route.values()]
 
 
@@ -117,6 +122,7 @@ def test_rendered_example_loads_with_the_functions_config_loader(
     assert [r.name for r in config.routes] == [r["name"] for r in example["routes"]]
     assert routes["prices-arrival"].bucket == "my-project-data"
     assert routes["prices-drift"].cooldown == 6 * 3600
+    assert dict(routes["prices-drift-incident"].policy_labels) == {"retrain": "house-prices"}
     assert config.service_account == EXAMPLE_PIPELINE_ACCOUNT
 
 
@@ -135,6 +141,9 @@ INVALID = {
         lambda ex: with_route(ex, 1, prefix="x/"), "belong to object_finalized routes only"),
     "cooldown on an object route": (
         lambda ex: with_route(ex, 0, cooldown="1h"), "belong to drift_alert routes only"),
+    "policy labels on an object route": (
+        lambda ex: with_route(ex, 0, policy_labels={"retrain": "x"}),
+        "match, policy_labels, min_deviation and cooldown belong to drift_alert routes only"),
     "cooldown unit": (lambda ex: with_route(ex, 1, cooldown="6 hours"), "cooldown must be"),
     "reserved label": (
         lambda ex: with_route(ex, 0, labels={"trigger-route": "x"}), "not start with trigger-"),

@@ -111,3 +111,29 @@ def test_buckets_runs_write_default_to_the_kms_key(tf: dict[str, Any], name: str
         )
     else:
         assert encryption == [] and "encryption" not in bucket
+
+
+def test_monitoring_notification_channel_is_optional_and_publishes_to_the_drift_topic(
+    tf: dict[str, Any], tf_module: Module
+) -> None:
+    enabled = "${var.enable_monitoring_notification_channel ? 1 : 0}"
+    channel = tf["resource"]["google_monitoring_notification_channel"]["drift"]
+    assert attr(channel, "count") == enabled
+    assert attr(channel, "type") == "pubsub"
+    assert attr(channel, "labels") == {"topic": "${google_pubsub_topic.drift.id}"}
+    api = tf["resource"]["google_project_service"]["monitoring"]
+    assert (attr(api, "count"), attr(api, "service")) == (enabled, "monitoring.googleapis.com")
+    assert attr(api, "disable_on_destroy") is False
+    grant = tf["resource"]["google_pubsub_topic_iam_member"]["monitoring_channel_publisher"]
+    assert attr(grant, "count") == enabled
+    # The notification service agent is created with the project's first Pub/Sub channel.
+    assert attr(grant, "depends_on") == ["${google_monitoring_notification_channel.drift}"]
+    assert attr(tf["locals"], "monitoring_notification_agent") == (
+        "service-${data.google_project.this.number}"
+        "@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
+    )
+    output = tf["output"]["drift_notification_channel"]
+    assert "google_monitoring_notification_channel.drift[0].name" in attr(output, "value")
+    declared = tf_module.variables["enable_monitoring_notification_channel"]["attributes"]["type"]
+    assert type_constraint(declared) == "bool"
+    assert attr(tf["variable"]["enable_monitoring_notification_channel"], "default") is False

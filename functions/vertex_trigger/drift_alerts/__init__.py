@@ -1,0 +1,32 @@
+"""Drift alerts in every accepted form: one dispatcher, one small module per form."""
+
+from vertex_trigger.cloud_events import json_object
+from vertex_trigger.drift_alerts import canonical, incident, log_entry
+from vertex_trigger.drift_alerts.alert import (
+    AlertForm,
+    DriftAlert,
+    FeatureDeviation,
+    Incident,
+    IncidentState,
+    VertexNames,
+)
+from vertex_trigger.drift_alerts.forms import NO_CONTEXT, parse_first
+
+__all__ = [
+    "FORMS",
+    "AlertForm",
+    "DriftAlert",
+    "FeatureDeviation",
+    "Incident",
+    "IncidentState",
+    "VertexNames",
+    "parse_drift_alert",
+]
+
+# Tried in this order: the first form whose marking key the message carries parses it.
+FORMS = (incident.FORM, log_entry.FORM, *log_entry.PAYLOAD_FORMS, canonical.FORM)
+
+
+def parse_drift_alert(data: bytes) -> DriftAlert:
+    """Parse Pub/Sub message data into a DriftAlert; raise RejectedEvent naming the problem."""
+    return parse_first(json_object(data, "drift alert"), FORMS, "a drift alert", NO_CONTEXT)
