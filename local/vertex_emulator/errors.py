@@ -22,17 +22,30 @@ STATUS_NAMES: dict[int, str] = {
 
 
 class ApiError(Exception):
-    """An error the API answers with `{"error": {"code", "message", "status"}}`."""
+    """An error the API answers with `{"error": {"code", "message", "status", "details"?}}`."""
 
-    def __init__(self, code: int, message: str, status: str | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str | None = None,
+        *,
+        details: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
+        self.details = details or []  # google.rpc.Status details, e.g. a RetryInfo
+        self.headers = headers or {}  # e.g. Retry-After
 
     def to_json(self) -> dict[str, Any]:
         """Return the error body as Google APIs send it."""
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
 
 def invalid_argument(message: str) -> ApiError:

@@ -27,11 +27,13 @@ class PipelineService:
         executor: PipelineExecutor | None,
         faults: FaultInjector,
         cancel_faults: FaultInjector | None = None,
+        list_faults: FaultInjector | None = None,
     ):
         self.store = store
         self.executor = executor
         self.faults = faults
         self.cancel_faults = cancel_faults or FaultInjector()
+        self.list_faults = list_faults or FaultInjector()
 
     def create(self, parent: str, job_id: str | None, body: Any) -> Job:
         """Create a job; every attempt (also failed ones) is recorded in the request log."""
@@ -72,6 +74,7 @@ class PipelineService:
 
     def list(self, parent: str, query: dict[str, str]) -> dict[str, Any]:
         """Filter, order and page the jobs under a parent."""
+        _apply(self.list_faults)
         filter_text = query.get("filter", "")
         order_by = query.get("orderBy", query.get("order_by", ""))
         predicates = listing.parse_filter(filter_text)
@@ -109,9 +112,10 @@ class PipelineService:
         return {}
 
     def clear_faults(self) -> None:
-        """Drop every injected fault, for creates and for cancels."""
+        """Drop every injected fault, for creates, cancels and lists."""
         self.faults.clear()
         self.cancel_faults.clear()
+        self.list_faults.clear()
 
     def reset(self) -> None:
         """Forget all jobs, requests and faults."""
