@@ -10,11 +10,24 @@ from typing import Any
 
 import yaml
 
+from vertex_trigger.cooldown_counts import DEFAULT as DEFAULT_COOLDOWN_COUNTS
+from vertex_trigger.cooldown_counts import KEY as COOLDOWN_COUNTS
+from vertex_trigger.cooldown_counts import CooldownCounts, parse_cooldown_counts
 from vertex_trigger.drift_alerts.alert import MATCH_FIELDS
 from vertex_trigger.durations import parse_duration
 from vertex_trigger.errors import ConfigError
-from vertex_trigger.labels import RESERVED_PREFIX, check_label
-from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS, placeholders_in
+from vertex_trigger.input_artifacts import KEY as INPUT_ARTIFACTS
+from vertex_trigger.input_artifacts import InputArtifactError, parse_input_artifacts
+from vertex_trigger.labels import (
+    MAX_LABELS,
+    RESERVED_PREFIX,
+    ROUTE_LABEL_ROOM,
+    TRIGGER_LABELS,
+    VERTEX_LABELS,
+    check_label,
+)
+from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS, unknown_placeholder
+from vertex_trigger.retrying import RetryPolicy
 from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
@@ -40,12 +53,13 @@ _TOP_KEYS = frozenset(
     }
 )
 _COMMON_ROUTE_KEYS = frozenset(
-    {"name", "event", "template", "parameters", "labels", "enable_caching"}
+    {"name", "event", "template", "parameters", "labels", "enable_caching", INPUT_ARTIFACTS}
 )
 _ROUTE_KEYS = {
     EventKind.OBJECT_FINALIZED: _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix"},
     EventKind.DRIFT_ALERT: (
-        _COMMON_ROUTE_KEYS | {"match", "policy_labels", "min_deviation", "cooldown"}
+        _COMMON_ROUTE_KEYS
+        | {"match", "policy_labels", "min_deviation", "cooldown", COOLDOWN_COUNTS}
     ),
 }
 _PLACEHOLDERS = {
@@ -53,16 +67,6 @@ _PLACEHOLDERS = {
     EventKind.DRIFT_ALERT: DRIFT_PLACEHOLDERS,
 }
 _RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded jittered exponential backoff for calls to Google APIs."""
-
-    initial_delay: float = 1.0
-    max_delay: float = 10.0
-    deadline: float = 45.0  # stays inside the default 60 s event function timeout
-    request_timeout: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Route:
     parameters: Mapping[str, Any]
     labels: Mapping[str, str]
     enable_caching: bool | None
+    input_artifacts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     bucket: str = ""
     prefix: str = ""
     suffix: str = ""
@@ -82,6 +87,7 @@ class Route:
     policy_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     min_deviation: float | None = None
     cooldown: float | None = None  # seconds
+    cooldown_counts: CooldownCounts = DEFAULT_COOLDOWN_COUNTS
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,7 @@ def _route(path: Path, index: int, raw: Any) -> Route:
         "parameters": _parameters(where, event, raw.get("parameters", {})),
         "labels": _labels(where, raw.get("labels", {})),
         "enable_caching": _optional_bool(where, "enable_caching", raw.get("enable_caching")),
+        "input_artifacts": _input_artifacts(where, event, raw.get(INPUT_ARTIFACTS, {})),
     }
     if event is EventKind.OBJECT_FINALIZED:
         return Route(**common, **_object_fields(where, raw))
@@ -233,18 +240,24 @@ def _template(where: _Where, path: Path, value: Any) -> TemplateRef:
 def _parameters(where: _Where, event: EventKind, raw: Any) -> Mapping[str, Any]:
     if not isinstance(raw, dict):
         raise where.error("parameters", f"expected a mapping of input name to value, got {raw!r}")
-    allowed = _PLACEHOLDERS[event]
     for name, value in raw.items():
         if not isinstance(name, str):
             raise where.error("parameters", f"input names must be strings, got {name!r}")
-        unknown = placeholders_in(value) - allowed if isinstance(value, str) else set()
-        if unknown:
-            raise where.error(
-                f"parameters.{name}",
-                f"unknown placeholder {{{sorted(unknown)[0]}}} for {event} routes "
-                f"(known: {', '.join(sorted(allowed))}; write {{{{x}}}} for a literal {{x}})",
-            )
+        problem = (
+            unknown_placeholder(value, _PLACEHOLDERS[event], event)
+            if isinstance(value, str)
+            else ""
+        )
+        if problem:
+            raise where.error(f"parameters.{name}", problem)
     return MappingProxyType(dict(raw))
+
+
+def _input_artifacts(where: _Where, event: EventKind, raw: Any) -> Mapping[str, str]:
+    try:
+        return parse_input_artifacts(raw, _PLACEHOLDERS[event], event)
+    except InputArtifactError as exc:
+        raise where.error(exc.key, str(exc)) from None
 
 
 def _labels(where: _Where, raw: Any) -> Mapping[str, str]:
@@ -256,6 +269,15 @@ def _labels(where: _Where, raw: Any) -> Mapping[str, str]:
             raise where.error(f"labels.{key}", problem)
         if str(key).startswith(RESERVED_PREFIX):
             raise where.error(f"labels.{key}", f"keys starting {RESERVED_PREFIX!r} are reserved")
+        if key in VERTEX_LABELS:
+            raise where.error(f"labels.{key}", "reserved by Vertex AI, which overrides it")
+    if len(raw) > ROUTE_LABEL_ROOM:
+        raise where.error(
+            "labels",
+            f"{len(raw)} labels, at most {ROUTE_LABEL_ROOM}: Vertex AI allows {MAX_LABELS} per "
+            f"run, including its own {', '.join(VERTEX_LABELS)} and the trigger's "
+            f"{', '.join(TRIGGER_LABELS)}",
+        )
     return MappingProxyType(dict(raw))
 
 
@@ -299,6 +321,13 @@ def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
             fields["cooldown"] = parse_duration(raw["cooldown"])
         except ValueError as exc:
             raise where.error("cooldown", str(exc)) from None
+    if COOLDOWN_COUNTS in raw:
+        if raw.get("cooldown") is None:
+            raise where.error(COOLDOWN_COUNTS, "applies only to a route with a cooldown")
+        try:
+            fields["cooldown_counts"] = parse_cooldown_counts(raw[COOLDOWN_COUNTS])
+        except ValueError as exc:
+            raise where.error(COOLDOWN_COUNTS, str(exc)) from None
     return fields
 
 

@@ -191,5 +191,5 @@ def test_missing_gcs_template_stops_start_up(tmp_path: Path, gcs: StorageStandIn
     missing = write_config(tmp_path, [object_route(template="gs://config-templates/missing.yaml")])
     with pytest.raises(ConfigError) as caught:
         start(missing, storage_emulator_host=host)
-    assert "route 'arrival': key 'template': cannot read it" in str(caught.value)
-    assert "answered 404" in str(caught.value)
+    assert f"{missing}: route 'arrival': key 'template': cannot read it" in str(caught.value)
+    assert "missing.yaml: HTTP 404" in str(caught.value)

@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.errors import DeploymentError
+from vertex_trigger.retrying import Retrier, RetryPolicy
 from vertex_trigger.templates import GcsReader, TemplateKind, TemplateStore, resolve_ref
 
 from tests.functions.helpers import DATA, TYPED_TEMPLATE, StorageStandIn
 
 
 def store(storage_url: str = "http://127.0.0.1:9") -> TemplateStore:
-    return TemplateStore(GcsReader(requests.Session(), storage_url, 5.0), requests.Session(), 5.0)
+    retrier = Retrier(RetryPolicy(deadline=5.0, request_timeout=2.0))
+    return TemplateStore(GcsReader(requests.Session(), storage_url), requests.Session(), retrier)
 
 
 def test_references_resolve_by_kind(tmp_path: Path) -> None:
@@ -51,12 +53,12 @@ def test_unchanged_gcs_generation_is_served_from_the_cache(gcs: StorageStandIn) 
     assert second.spec["pipelineInfo"]["name"] == "typed-trigger-v2"
 
 
-def test_deleted_local_template_rejects_the_event(tmp_path: Path) -> None:
+def test_deleted_local_template_is_a_deployment_problem(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_bytes(TYPED_TEMPLATE.read_bytes())
     templates = store()
     ref = resolve_ref("t.yaml", tmp_path)
     templates.get(ref)
     path.unlink()
-    with pytest.raises(RejectedEvent, match="is unreadable"):
+    with pytest.raises(DeploymentError, match="is unreadable"):
         templates.get(ref)
