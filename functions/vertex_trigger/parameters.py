@@ -90,10 +90,10 @@ def _to_integer(name: str, value: Any) -> int:
 
 def _parse_integer(name: str, text: str) -> int:
     """Return int(text), range-checked by length first: int() refuses 4,301 digits or more."""
-    digits = text.lstrip("+-").lstrip("0")
+    digits = text.lstrip("+-").lstrip("0") or "0"  # leading zeros count towards that limit too
     if len(digits) > _MAX_INTEGER_DIGITS:
         raise _out_of_range(name, text)
-    return int(text)
+    return -int(digits) if text.startswith("-") else int(digits)
 
 
 def _out_of_range(name: str, value: Any) -> ParameterError:
