@@ -154,7 +154,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
     try:
         document = yaml.load(text, Loader=YAML_LOADER)  # the C safe loader when libyaml is there
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of 4,301+ digits
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping with 'project', 'region', 'routes', ...")

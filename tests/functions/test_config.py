@@ -155,6 +155,9 @@ def test_unreadable_or_invalid_yaml_is_named(tmp_path: Path) -> None:
     broken.write_text("routes: [\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(broken)
+    broken.write_text("retry: {deadline: " + "1" * 4301 + "}\n")  # past Python's int() limit
+    with pytest.raises(ConfigError, match="not valid YAML: Exceeds the limit"):
+        load_config(broken)
 
 
 def test_template_that_is_not_a_pipeline_is_a_config_error(tmp_path: Path) -> None:
