@@ -312,7 +312,9 @@ def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
     }
     deviation = raw.get("min_deviation")
     if deviation is not None and (
-        isinstance(deviation, bool) or not isinstance(deviation, int | float) or deviation < 0
+        isinstance(deviation, bool)
+        or not isinstance(deviation, int | float)
+        or not 0 <= deviation < 2**1024  # float() overflows above; NaN fails too
     ):
         raise where.error("min_deviation", f"expected a number >= 0, got {deviation!r}")
     fields["min_deviation"] = None if deviation is None else float(deviation)
