@@ -33,6 +33,8 @@ locals {
   launch_retry = { for key, value in var.launch_retry : key => value if value != null }
 
   duration_seconds = { ms = 0.001, s = 1, m = 60, h = 3600, d = 86400 }
+  # One event's whole time for Google API calls: the functions share this budget across every
+  # call an event makes and cut each attempt's timeouts to what is left of it.
   retry_deadline_seconds = (
     var.launch_retry.deadline == null
     ? 45

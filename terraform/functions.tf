@@ -91,7 +91,7 @@ resource "google_cloudfunctions2_function" "on_object_finalized" {
     }
     precondition {
       condition     = local.retry_deadline_seconds < var.function_timeout_seconds
-      error_message = "launch_retry.deadline must be shorter than function_timeout_seconds, or the platform cuts the retries off mid-request."
+      error_message = "launch_retry.deadline (one event's total for all its Google API calls: template read, list, create, list, cancels) must be shorter than function_timeout_seconds, or the platform cuts an event off mid-request."
     }
   }
 

@@ -290,7 +290,7 @@ variable "sweep_timeout_seconds" {
 }
 
 variable "launch_retry" {
-  description = "Backoff of the functions' calls to Vertex AI (the config's `retry`): durations such as 1s, 10s, 45s. Unset keys keep the functions' defaults (deadline 45s); the deadline must stay below function_timeout_seconds."
+  description = "Backoff of the functions' calls to Google APIs (the config's `retry`): durations such as 1s, 10s, 45s. Unset keys keep the functions' defaults (deadline 45s). The deadline is one event's total for all its calls and must stay below function_timeout_seconds."
   type = object({
     initial_delay   = optional(string)
     max_delay       = optional(string)

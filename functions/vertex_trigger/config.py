@@ -11,17 +11,30 @@ from typing import Any
 import yaml
 
 from vertex_trigger.batches import BatchRule, BatchSpec, BatchSpecError, parse_batch
+from vertex_trigger.cooldown_counts import DEFAULT as DEFAULT_COOLDOWN_COUNTS
+from vertex_trigger.cooldown_counts import KEY as COOLDOWN_COUNTS
+from vertex_trigger.cooldown_counts import CooldownCounts, parse_cooldown_counts
 from vertex_trigger.drift_alerts.alert import MATCH_FIELDS
 from vertex_trigger.durations import parse_duration
 from vertex_trigger.errors import ConfigError
-from vertex_trigger.labels import RESERVED_PREFIX, check_label
+from vertex_trigger.input_artifacts import KEY as INPUT_ARTIFACTS
+from vertex_trigger.input_artifacts import InputArtifactError, parse_input_artifacts
+from vertex_trigger.labels import (
+    MAX_LABELS,
+    RESERVED_PREFIX,
+    ROUTE_LABEL_ROOM,
+    TRIGGER_LABELS,
+    VERTEX_LABELS,
+    check_label,
+)
 from vertex_trigger.placeholders import (
     BATCH_PLACEHOLDERS,
     DRIFT_PLACEHOLDERS,
     MANIFEST_PLACEHOLDERS,
     OBJECT_PLACEHOLDERS,
-    placeholders_in,
+    unknown_placeholder,
 )
+from vertex_trigger.retrying import RetryPolicy
 from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
@@ -56,6 +69,7 @@ _COMMON_ROUTE_KEYS = frozenset(
         "parameters",
         "labels",
         "enable_caching",
+        INPUT_ARTIFACTS,
         "max_running",
         "max_runs_per_day",
     }
@@ -65,20 +79,11 @@ _ROUTE_KEYS = {
         _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix", "batch", "sweep_lookback"}
     ),
     EventKind.DRIFT_ALERT: (
-        _COMMON_ROUTE_KEYS | {"match", "policy_labels", "min_deviation", "cooldown"}
+        _COMMON_ROUTE_KEYS
+        | {"match", "policy_labels", "min_deviation", "cooldown", COOLDOWN_COUNTS}
     ),
 }
 _RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded jittered exponential backoff for calls to Google APIs."""
-
-    initial_delay: float = 1.0
-    max_delay: float = 10.0
-    deadline: float = 45.0  # stays inside the default 60 s event function timeout
-    request_timeout: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class Route:
     parameters: Mapping[str, Any]
     labels: Mapping[str, str]
     enable_caching: bool | None
+    input_artifacts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     bucket: str = ""
     prefix: str = ""
     suffix: str = ""
@@ -98,6 +104,7 @@ class Route:
     policy_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     min_deviation: float | None = None
     cooldown: float | None = None  # seconds
+    cooldown_counts: CooldownCounts = DEFAULT_COOLDOWN_COUNTS
     batch: BatchSpec | None = None
     sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
     max_running: int | None = None
@@ -168,7 +175,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
     try:
         document = yaml.load(text, Loader=YAML_LOADER)  # the C safe loader when libyaml is there
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of 4,301+ digits
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping with 'project', 'region', 'routes', ...")
@@ -231,14 +238,15 @@ def _route(path: Path, index: int, raw: Any) -> Route:
     _reject_unknown(where, raw, _ROUTE_KEYS[event], f"an {event} route")
     object_route = event is EventKind.OBJECT_FINALIZED
     kind = _object_fields(where, raw) if object_route else _drift_fields(where, raw)
-    allowed, what = _placeholders_for(event, kind.get("batch"))
+    allowed, routes = _placeholders_for(event, kind.get("batch"))
     return Route(
         name=name,
         event=event,
         template=_template(where, path, raw.get("template")),
-        parameters=_parameters(where, allowed, what, raw.get("parameters", {})),
+        parameters=_parameters(where, allowed, routes, raw.get("parameters", {})),
         labels=_labels(where, raw.get("labels", {})),
         enable_caching=_optional_bool(where, "enable_caching", raw.get("enable_caching")),
+        input_artifacts=_input_artifacts(where, allowed, routes, raw.get(INPUT_ARTIFACTS, {})),
         max_running=_limit(where, "max_running", raw.get("max_running")),
         max_runs_per_day=_limit(where, "max_runs_per_day", raw.get("max_runs_per_day")),
         **kind,
@@ -246,14 +254,14 @@ def _route(path: Path, index: int, raw: Any) -> Route:
 
 
 def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozenset, str]:
-    """Return the placeholders a route may use and how to name its kind in an error."""
+    """Return the placeholders a route may use and how to name its kind of route in an error."""
     if event is EventKind.DRIFT_ALERT:
-        return DRIFT_PLACEHOLDERS, f"{event} routes"
+        return DRIFT_PLACEHOLDERS, str(event)
     if batch is None:
-        return OBJECT_PLACEHOLDERS, f"{event} routes"
+        return OBJECT_PLACEHOLDERS, str(event)
     if batch.rule is BatchRule.MANIFEST:
-        return MANIFEST_PLACEHOLDERS, "manifest batch routes"
-    return BATCH_PLACEHOLDERS, "batch routes"
+        return MANIFEST_PLACEHOLDERS, "manifest batch"
+    return BATCH_PLACEHOLDERS, "batch"
 
 
 def _limit(where: _Where, key: str, value: Any) -> int | None:
@@ -272,20 +280,25 @@ def _template(where: _Where, path: Path, value: Any) -> TemplateRef:
         raise where.error("template", str(exc)) from None
 
 
-def _parameters(where: _Where, allowed: frozenset, what: str, raw: Any) -> Mapping[str, Any]:
+def _parameters(where: _Where, allowed: frozenset, routes: str, raw: Any) -> Mapping[str, Any]:
     if not isinstance(raw, dict):
         raise where.error("parameters", f"expected a mapping of input name to value, got {raw!r}")
     for name, value in raw.items():
         if not isinstance(name, str):
             raise where.error("parameters", f"input names must be strings, got {name!r}")
-        unknown = placeholders_in(value) - allowed if isinstance(value, str) else set()
-        if unknown:
-            raise where.error(
-                f"parameters.{name}",
-                f"unknown placeholder {{{sorted(unknown)[0]}}} for {what} "
-                f"(known: {', '.join(sorted(allowed))}; write {{{{x}}}} for a literal {{x}})",
-            )
+        problem = unknown_placeholder(value, allowed, routes) if isinstance(value, str) else ""
+        if problem:
+            raise where.error(f"parameters.{name}", problem)
     return MappingProxyType(dict(raw))
+
+
+def _input_artifacts(
+    where: _Where, allowed: frozenset, routes: str, raw: Any
+) -> Mapping[str, str]:
+    try:
+        return parse_input_artifacts(raw, allowed, routes)
+    except InputArtifactError as exc:
+        raise where.error(exc.key, str(exc)) from None
 
 
 def _labels(where: _Where, raw: Any) -> Mapping[str, str]:
@@ -297,6 +310,15 @@ def _labels(where: _Where, raw: Any) -> Mapping[str, str]:
             raise where.error(f"labels.{key}", problem)
         if str(key).startswith(RESERVED_PREFIX):
             raise where.error(f"labels.{key}", f"keys starting {RESERVED_PREFIX!r} are reserved")
+        if key in VERTEX_LABELS:
+            raise where.error(f"labels.{key}", "reserved by Vertex AI, which overrides it")
+    if len(raw) > ROUTE_LABEL_ROOM:
+        raise where.error(
+            "labels",
+            f"{len(raw)} labels, at most {ROUTE_LABEL_ROOM}: Vertex AI allows {MAX_LABELS} per "
+            f"run, including its own {', '.join(VERTEX_LABELS)} and the trigger's "
+            f"{', '.join(TRIGGER_LABELS)}",
+        )
     return MappingProxyType(dict(raw))
 
 
@@ -359,7 +381,9 @@ def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
     }
     deviation = raw.get("min_deviation")
     if deviation is not None and (
-        isinstance(deviation, bool) or not isinstance(deviation, int | float) or deviation < 0
+        isinstance(deviation, bool)
+        or not isinstance(deviation, int | float)
+        or not 0 <= deviation < 2**1024  # float() overflows above; NaN fails too
     ):
         raise where.error("min_deviation", f"expected a number >= 0, got {deviation!r}")
     fields["min_deviation"] = None if deviation is None else float(deviation)
@@ -368,6 +392,13 @@ def _drift_fields(where: _Where, raw: Mapping[str, Any]) -> dict[str, Any]:
             fields["cooldown"] = parse_duration(raw["cooldown"])
         except ValueError as exc:
             raise where.error("cooldown", str(exc)) from None
+    if COOLDOWN_COUNTS in raw:
+        if raw.get("cooldown") is None:
+            raise where.error(COOLDOWN_COUNTS, "applies only to a route with a cooldown")
+        try:
+            fields["cooldown_counts"] = parse_cooldown_counts(raw[COOLDOWN_COUNTS])
+        except ValueError as exc:
+            raise where.error(COOLDOWN_COUNTS, str(exc)) from None
     return fields
 
 

@@ -1,66 +1,92 @@
 """The drift cooldown, kept by Vertex itself: the route's recent runs are the only state.
 
 A window job id makes concurrent alerts in one window collide on Vertex's 409; `check` skips an
-alert while a live run exists; `settle` closes the race across a window boundary by keeping the
-earliest live run and cancelling the rest of its cooldown.
+alert while a run that counts (`cooldown_counts`) exists; `settle` closes the race across a window
+boundary by keeping the earliest counted run and cancelling the rest of its cooldown.
 """
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vertex_trigger.config import Route
+from vertex_trigger.cooldown_counts import counts, is_cancelled
 from vertex_trigger.drift_alerts import DriftAlert
-from vertex_trigger.errors import TransientError
+from vertex_trigger.errors import DeploymentError, TransientError
 from vertex_trigger.labels import ROUTE_LABEL, SOURCE_LABEL, job_id
 from vertex_trigger.outcomes import Decision, Outcome
 from vertex_trigger.pipeline_jobs import job_id_of
 from vertex_trigger.services import Services
 from vertex_trigger.times import filter_time, parse_rfc3339
 
-CANCELLED_STATES = frozenset({"PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_CANCELLING"})
+
+def recent_runs(services: Services, route: Route, source_id: str) -> list[dict[str, Any]]:
+    """Return the route's runs for one source created within the cooldown, in race order."""
+    since = services.now() - timedelta(seconds=route.cooldown)
+    filter_ = (
+        f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
+        f'AND create_time>"{filter_time(since)}"'
+    )
+    return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
 
 
-def window_job_id(route: Route, alert: DriftAlert, event_time: str, now: datetime) -> str:
-    """Concurrent alerts in one cooldown window share an id, so Vertex's 409 admits only one."""
+def window_job_id(
+    route: Route, alert: DriftAlert, event_time: str, now: datetime, runs: Sequence[dict]
+) -> str:
+    """Concurrent alerts in one cooldown window share an id, so Vertex's 409 admits only one.
+
+    A run that ended without counting (FAILED, with ``succeeded_or_running``) keeps its id, so
+    the window's next alert takes the next id in the window's sequence and can launch again.
+    """
     moment = parse_rfc3339(event_time) or now
     window = int(moment.timestamp() // route.cooldown)
-    return job_id(route.name, alert.model_key, f"window-{window}")
+    ended = {job_id_of(run) for run in runs if not counts(run, route.cooldown_counts)}
+    ended -= {job_id_of(run) for run in runs if is_cancelled(run)}  # a lost race keeps the window
+    for attempt in itertools.count():
+        suffix = f"-retry-{attempt}" if attempt else ""
+        candidate = job_id(route.name, alert.model_key, f"window-{window}{suffix}")
+        if candidate not in ended:
+            return candidate
+    raise AssertionError("unreachable")
 
 
-def check(services: Services, route: Route, source_id: str, own_job: str) -> str:
-    """Return why the alert must wait (a live run in the cooldown that is not ours), or ''."""
-    live = [run for run in _recent_runs(services, route, source_id) if _is_live(run)]
-    if live and own_job not in {job_id_of(run) for run in live}:
-        # Our own live run in the list means a redelivery: create answers 409 and we settle.
-        return _cooling_down(route, live[0])
+def check(route: Route, runs: Sequence[dict[str, Any]], own_job: str) -> str:
+    """Return why the alert must wait (a counted run in the cooldown that is not ours), or ''."""
+    counted = [run for run in runs if counts(run, route.cooldown_counts)]
+    if counted and own_job not in {job_id_of(run) for run in counted}:
+        # Our own run in the list means a redelivery: create answers 409 and we settle.
+        return _cooling_down(route, counted[0])
     return ""
 
 
 def settle(services: Services, route: Route, source_id: str, launched: Outcome) -> Outcome:
-    """Keep the earliest live run of the route and model; cancel the others in its cooldown.
+    """Keep the earliest counted run of the route and model; cancel the others in its cooldown.
 
     Alerts on either side of a window boundary get different job ids, so both creates can
     succeed. Each handler, after its create answered, lists the recent runs and applies one rule:
-    the winner is the earliest live run by (createTime, job name) and every other live run
-    created less than ``cooldown`` after it is cancelled. Exactly one survives because (1) the
+    the winner is the earliest counted run by (createTime, job name) and every other counted
+    run created less than ``cooldown`` after it is cancelled. Exactly one survives because (1) the
     order is fixed by Vertex at create time, so every observer that sees the winner picks the
-    same one; (2) nobody cancels the earliest live run, only runs after it; and (3) each handler
+    same one; (2) nobody cancels the earliest counted run, only runs after it; and (3) each handler
     lists only after its own create answered, so whichever of two racing handlers lists last
     sees both creates and cancels the later run. A redelivery of either event reaches the same
     job id, gets 409 and settles again, so a cancel lost to a transient error is retried.
     """
-    runs = _recent_runs(services, route, source_id)
+    runs = recent_runs(services, route, source_id)
     own = next((run for run in runs if job_id_of(run) == launched.job), None)
     if own is None and launched.decision is Decision.DUPLICATE:
         return launched  # created before this cooldown (an old redelivery): settled back then
     if own is None:  # a retry lists again once Vertex shows the run it just created
         raise TransientError(f"run {launched.job} is not listed yet; cannot settle the cooldown")
-    live = [run for run in runs if _is_live(run)]
-    if not _is_live(own):
+    live = [run for run in runs if counts(run, route.cooldown_counts)]
+    if is_cancelled(own):
         won_by = f"run {job_id_of(live[0])} won the race; " if live else ""
         return _skipped(launched, f"{won_by}this run {launched.job} was already cancelled")
-    winner = job_id_of(live[0])  # own is live, so there is one
+    if not counts(own, route.cooldown_counts):
+        return launched  # it failed already: nothing of it holds the cooldown
+    winner = job_id_of(live[0])  # own counts, so there is one
     cooldown = timedelta(seconds=route.cooldown)
     losers = [run for run in live[1:] if _created(run) - _created(live[0]) < cooldown]
     notes = "; ".join(_cancel(services, run, launched.job, winner) for run in losers)
@@ -82,8 +108,8 @@ def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) 
     which = f"this run {name}" if name == own_job else f"run {name}"
     try:
         result = services.jobs.cancel(name)
-    except TransientError as exc:  # the redelivery gets 409 for its own id and settles again
-        raise TransientError(
+    except (TransientError, DeploymentError) as exc:  # the redelivery gets 409 and settles again
+        raise type(exc)(
             f"could not cancel {which}, which lost the cooldown race to {winner}: {exc}"
         ) from None
     if result.accepted:
@@ -91,26 +117,12 @@ def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) 
     return f"could not cancel {which}: {result.refusal}"  # finished or gone: nothing to stop
 
 
-def _recent_runs(services: Services, route: Route, source_id: str) -> list[dict[str, Any]]:
-    """Return the route's runs for one source created within the cooldown, in race order."""
-    since = services.now() - timedelta(seconds=route.cooldown)
-    filter_ = (
-        f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
-        f'AND create_time>"{filter_time(since)}"'
-    )
-    return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
-
-
 def _cooling_down(route: Route, run: dict[str, Any]) -> str:
+    state = str(run.get("state", "?")).removeprefix("PIPELINE_STATE_")
     return (
-        f"cooling down: run {job_id_of(run)} was created at {run.get('createTime', '?')}, "
-        f"within cooldown {route.cooldown:g}s"
+        f"cooling down: run {job_id_of(run)} was created at {run.get('createTime', '?')} and is "
+        f"{state}, within cooldown {route.cooldown:g}s ({route.cooldown_counts} runs count)"
     )
-
-
-def _is_live(run: dict[str, Any]) -> bool:
-    """Tell whether a run counts for the cooldown (cancelled ones lost a race or were stopped)."""
-    return run.get("state") not in CANCELLED_STATES
 
 
 def _created(run: dict[str, Any]) -> datetime:

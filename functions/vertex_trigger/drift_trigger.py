@@ -55,8 +55,9 @@ def _launch_unless_cooling_down(
         # An incident is notified again while open (new message ids): its id names it once.
         trace.job = job_id(route.name, alert.model_key, alert.occurrence or message.message_id)
         return launch(services, route, values, labels, trace)
-    trace.job = cooldown.window_job_id(route, alert, event_time, services.now())
-    wait = cooldown.check(services, route, source_id, trace.job)
+    runs = cooldown.recent_runs(services, route, source_id)
+    trace.job = cooldown.window_job_id(route, alert, event_time, services.now(), runs)
+    wait = cooldown.check(route, runs, trace.job)
     if wait:
         return trace.outcome(Decision.SKIPPED, wait)
     launched = launch(services, route, values, labels, trace)

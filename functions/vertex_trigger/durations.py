@@ -1,6 +1,9 @@
 """Parse human durations such as ``90s``, ``15m``, ``6h`` or ``1d`` into seconds."""
 
+import math
 import re
+
+from vertex_trigger.errors import excerpt
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -11,12 +14,12 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as 30s, 15m, 6h or 1d, got {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = float(value) if abs(value) < 2**1024 else math.inf  # float() overflows above
     else:
         match = _PATTERN.match(str(value))
         if not match:
             raise ValueError(f"expected a duration such as 30s, 15m, 6h or 1d, got {value!r}")
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"a duration must be positive, got {value!r}")
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"a duration must be positive and finite, got {excerpt(value)}")
     return seconds

@@ -10,9 +10,6 @@ _EXCERPT.maxstring = 80
 _EXCERPT.maxother = 80
 _EXCERPT.maxlist = _EXCERPT.maxdict = 4
 
-# HTTP answers of Google APIs that a later attempt may not get: timeouts, throttling, 5xx.
-TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-
 
 class ConfigError(Exception):
     """The configuration is wrong: the instance must not start."""
@@ -24,6 +21,18 @@ class RejectedEvent(Exception):  # noqa: N818 - named by outcome, like the platf
 
 class TransientError(Exception):
     """A retry may help: raise so that Eventarc redelivers the event."""
+
+
+class DeploymentError(Exception):
+    """The deployment is wrong (IAM, project, location, KMS key, template), not the event.
+
+    Raised so that the event waits in redelivery, then in the dead-letter topic, while an operator
+    fixes the deployment: acknowledging it would lose an event that nothing was wrong with.
+    """
+
+
+class CredentialError(Exception):
+    """No access token could be had (the metadata server unreachable, a refresh refused)."""
 
 
 class DeferredEvent(Exception):  # noqa: N818 - named by outcome, like RejectedEvent

@@ -1,12 +1,18 @@
 """List and read a bucket's objects through the Cloud Storage JSON API (batches, the sweeper)."""
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from vertex_trigger.errors import RejectedEvent
-from vertex_trigger.templates import HttpSession, checked_get
+import requests
+
+from vertex_trigger.api_errors import Fix, fix_for, read_error
+from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.retrying import Budget, Retrier
+from vertex_trigger.templates import HttpSession
 from vertex_trigger.times import parse_rfc3339
 
 PAGE_SIZE = 1000  # the JSON API's largest page
@@ -24,13 +30,25 @@ class ObjectInfo:
 
 
 class GcsObjects:
-    """Objects.list and bounded media reads, against production or STORAGE_EMULATOR_HOST."""
+    """Objects.list and bounded media reads, against production or STORAGE_EMULATOR_HOST.
 
-    def __init__(self, session: HttpSession, base_url: str, timeout: float) -> None:
+    Calls are retried inside the event's budget. An answer naming the deployment (401/403: the
+    runtime account may not list the bucket; 404: no such bucket or object) is a DeploymentError,
+    so the event waits while an operator fixes it; another 4xx rejects the event.
+    """
+
+    def __init__(self, session: HttpSession, base_url: str, retrier: Retrier) -> None:
         """Use ``session`` against ``base_url`` (e.g. https://storage.googleapis.com)."""
         self._session = session
         self._base_url = base_url.rstrip("/")
-        self._timeout = timeout
+        self._retrier = retrier
+        self._budget: Budget | None = None
+
+    def with_budget(self, budget: Budget) -> "GcsObjects":
+        """Return a view of this client whose calls draw on ``budget``."""
+        budgeted = copy.copy(self)
+        budgeted._budget = budget
+        return budgeted
 
     def list(
         self, bucket: str, prefix: str, *, max_objects: int, delimiter: str = ""
@@ -42,7 +60,7 @@ class GcsObjects:
             params["delimiter"] = delimiter
         found: list[ObjectInfo] = []
         while True:
-            page = checked_get(self._session, url, self._timeout, params=params).json()
+            page = self._get(url, params, f"list gs://{bucket}/{prefix}").json()
             found.extend(filter(None, map(_object_info, page.get("items") or [])))
             if len(found) > max_objects:
                 raise RejectedEvent(
@@ -57,7 +75,7 @@ class GcsObjects:
         """Return the bytes of one generation, refusing (RejectedEvent) more than ``limit``."""
         url = f"{self._base_url}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
         params = {"alt": "media", "generation": str(generation)}
-        response = checked_get(self._session, url, self._timeout, params=params, stream=True)
+        response = self._get(url, params, f"read gs://{bucket}/{name}", stream=True)
         data = bytearray()
         with response:
             for chunk in response.iter_content(64 * 1024):
@@ -67,6 +85,25 @@ class GcsObjects:
                         f"gs://{bucket}/{name} is larger than the {limit}-byte limit"
                     )
         return bytes(data)
+
+    def _get(
+        self, url: str, params: Mapping[str, Any], what: str, stream: bool = False
+    ) -> requests.Response:
+        """GET with retries inside the budget; classify an error answer by what fixes it."""
+        budget = self._budget or self._retrier.budget()
+        response = self._retrier.send(
+            lambda timeout: self._session.get(
+                url, timeout=timeout, params=dict(params), stream=stream
+            ),
+            what,
+            budget,
+        ).response
+        if response.status_code < 400:
+            return response
+        error = read_error(response)
+        if fix_for(error) is Fix.DEPLOYMENT:
+            raise DeploymentError(f"cannot {what}: {error.describe()}")
+        raise RejectedEvent(f"cannot {what}: {error.describe()}")
 
 
 def _object_info(item: Any) -> ObjectInfo | None:

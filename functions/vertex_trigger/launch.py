@@ -3,12 +3,14 @@
 from collections.abc import Mapping
 
 from vertex_trigger.config import Route
-from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.input_artifacts import render_input_artifacts
 from vertex_trigger.labels import KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
 from vertex_trigger.limits import check_limits
 from vertex_trigger.outcomes import Decision, Outcome, Trace
 from vertex_trigger.parameters import ParameterError, render
 from vertex_trigger.pipeline_jobs import pipeline_job_body
+from vertex_trigger.route_check import first_misfit
 from vertex_trigger.services import Services
 from vertex_trigger.vertex import CreateOutcome
 
@@ -27,9 +29,16 @@ def launch(
 ) -> Outcome:
     """Create the job ``trace.job`` for ``route`` within its limits; 409 is a duplicate."""
     template = services.templates.get(route.template)
+    misfit = first_misfit(route, template)  # a new template version may no longer fit the route
+    if misfit:
+        raise DeploymentError(
+            f"route {route.name!r} does not fit template {route.template.uri} (version "
+            f"{template.version}): key {misfit.key!r}: {misfit.problem}"
+        )
     try:
         parameter_values = render(route.parameters, template.inputs, values)
-    except ParameterError as exc:
+        artifacts = render_input_artifacts(route.input_artifacts, values)
+    except ParameterError as exc:  # the event's text does not fit
         raise RejectedEvent(f"{exc} (template {route.template.uri})") from None
     body = pipeline_job_body(
         services.config,
@@ -38,6 +47,7 @@ def launch(
         job_id=trace.job,
         parameter_values=parameter_values,
         labels=labels,
+        input_artifacts=artifacts,
     )
     over_budget = check_limits(services, route, trace.job)  # may raise DeferredEvent
     if over_budget:

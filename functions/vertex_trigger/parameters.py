@@ -21,15 +21,31 @@ class ParameterType(enum.StrEnum):
     BOOLEAN = "BOOLEAN"
     LIST = "LIST"
     STRUCT = "STRUCT"
+    TASK_FINAL_STATUS = "TASK_FINAL_STATUS"  # filled by the platform for an exit handler's task
+    TASK_CONFIG = "TASK_CONFIG"  # filled by the platform with the task's configuration
+
+
+# Types whose values the platform supplies: a run never passes them.
+PLATFORM_FILLED = frozenset({ParameterType.TASK_FINAL_STATUS, ParameterType.TASK_CONFIG})
+# Vertex carries parameterValues as protobuf Value numbers, which are doubles: an integer beyond
+# 2**53 would reach the run as a different number, so larger magnitudes are refused.
+MAX_INTEGER = 2**53
+_MAX_INTEGER_DIGITS = len(str(MAX_INTEGER))
 
 
 @dataclass(frozen=True)
 class InputParameter:
-    """One pipeline input: its type and whether a run may leave it out."""
+    """One pipeline input: its type (None: unknown here) and whether a run may leave it out."""
 
     name: str
-    type: ParameterType
+    type: ParameterType | None
     optional: bool
+    type_name: str = ""  # as written in the spec, for messages about unknown types
+
+    @property
+    def settable(self) -> bool:
+        """Tell whether a route may give this input a value."""
+        return self.type is not None and self.type not in PLATFORM_FILLED
 
 
 class ParameterError(ValueError):
@@ -60,19 +76,40 @@ def _to_integer(name: str, value: Any) -> int:
     if isinstance(value, bool):
         raise _fail(name, value, ParameterType.NUMBER_INTEGER)
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INTEGER.match(value.strip()):
-        return int(value.strip())
-    raise _fail(name, value, ParameterType.NUMBER_INTEGER)
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _INTEGER.match(value.strip()):
+        number = _parse_integer(name, value.strip())
+    else:
+        raise _fail(name, value, ParameterType.NUMBER_INTEGER)
+    if abs(number) > MAX_INTEGER:
+        raise _out_of_range(name, value)
+    return number
+
+
+def _parse_integer(name: str, text: str) -> int:
+    """Return int(text), range-checked by length first: int() refuses 4,301 digits or more."""
+    digits = text.lstrip("+-").lstrip("0") or "0"  # leading zeros count towards that limit too
+    if len(digits) > _MAX_INTEGER_DIGITS:
+        raise _out_of_range(name, text)
+    return -int(digits) if text.startswith("-") else int(digits)
+
+
+def _out_of_range(name: str, value: Any) -> ParameterError:
+    return _fail(
+        name,
+        value,
+        ParameterType.NUMBER_INTEGER,
+        "out of range: Vertex passes numbers as doubles, exact only within -2**53..2**53",
+    )
 
 
 def _to_double(name: str, value: Any) -> float:
     if isinstance(value, bool):
         raise _fail(name, value, ParameterType.NUMBER_DOUBLE)
     if isinstance(value, int | float):
-        result = float(value)
+        result = float(value) if abs(value) < 2**1024 else math.inf  # float() overflows above
     elif isinstance(value, str):
         try:
             result = float(value.strip())
@@ -105,6 +142,16 @@ def _to_json(name: str, value: Any, ptype: ParameterType, kind: type) -> Any:
     return parsed
 
 
+def convert_input(value: Any, spec: InputParameter) -> Any:
+    """Return ``value`` converted for the input ``spec``; raise ParameterError."""
+    if spec.type is None:
+        raise ParameterError(
+            f"parameter {spec.name!r}: the input's type {spec.type_name!r} is unknown to the "
+            "trigger, which cannot check or convert a value for it"
+        )
+    return convert(spec.name, value, spec.type)
+
+
 def convert(name: str, value: Any, ptype: ParameterType) -> Any:
     """Return ``value`` as the JSON value Vertex expects for ``ptype``; raise ParameterError."""
     match ptype:
@@ -120,7 +167,7 @@ def convert(name: str, value: Any, ptype: ParameterType) -> Any:
             return _to_json(name, value, ptype, list)
         case ParameterType.STRUCT:
             return _to_json(name, value, ptype, dict)
-    raise AssertionError(ptype)  # unreachable: the enum is closed
+    raise ParameterError(f"parameter {name!r}: inputs of type {ptype} are filled by the platform")
 
 
 def missing_inputs(
@@ -144,5 +191,5 @@ def render(
         if name not in inputs:
             raise ParameterError(f"parameter {name!r} is not an input of the pipeline")
         text = substitute(raw, values) if isinstance(raw, str) else raw
-        result[name] = convert(name, text, inputs[name].type)
+        result[name] = convert_input(text, inputs[name])
     return result

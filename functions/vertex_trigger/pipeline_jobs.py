@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vertex_trigger.config import Config, Route
+from vertex_trigger.parameters import ParameterType
 from vertex_trigger.templates import Template, TemplateKind
 
 
@@ -13,8 +14,9 @@ def with_caching(spec: Mapping[str, Any], enable_caching: bool | None) -> Mappin
     if enable_caching is None:
         return spec
     spec = copy.deepcopy(spec)
-    for component in [spec["root"], *spec.get("components", {}).values()]:
-        for task in component.get("dag", {}).get("tasks", {}).values():
+    for component in [spec["root"], *(spec.get("components") or {}).values()]:
+        dag = (component or {}).get("dag") or {}
+        for task in (dag.get("tasks") or {}).values():
             task["cachingOptions"] = {"enableCache": enable_caching}
     return spec
 
@@ -22,6 +24,27 @@ def with_caching(spec: Mapping[str, Any], enable_caching: bool | None) -> Mappin
 def job_id_of(run: Mapping[str, Any]) -> str:
     """Return the job id of a listed run (the last part of its resource name)."""
     return str(run.get("name", "")).rsplit("/", 1)[-1]
+
+
+def runtime_values(template: Template, parameter_values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the runtimeConfig field for the run's parameters, as the SDK writes it.
+
+    A schemaVersion 2.0.0 spec takes ``parameters`` (aiplatform.v1.Value: intValue as an int64
+    string, doubleValue, stringValue); later ones take ``parameterValues`` (protobuf Values).
+    """
+    values = {**template.defaults, **parameter_values}
+    if not template.legacy:
+        return {"parameterValues": values}
+    return {"parameters": {name: _legacy_value(template, name, v) for name, v in values.items()}}
+
+
+def _legacy_value(template: Template, name: str, value: Any) -> dict[str, Any]:
+    match template.inputs[name].type:
+        case ParameterType.NUMBER_INTEGER:
+            return {"intValue": str(value)}
+        case ParameterType.NUMBER_DOUBLE:
+            return {"doubleValue": value}
+    return {"stringValue": value}
 
 
 def pipeline_job_body(
@@ -32,15 +55,19 @@ def pipeline_job_body(
     job_id: str,
     parameter_values: Mapping[str, Any],
     labels: Mapping[str, str],
+    input_artifacts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the JSON body of ``POST .../pipelineJobs?pipelineJobId=job_id``."""
+    runtime = {
+        "gcsOutputDirectory": config.pipeline_root,
+        **runtime_values(template, parameter_values),
+    }
+    if input_artifacts:
+        runtime["inputArtifacts"] = {n: {"artifactId": a} for n, a in input_artifacts.items()}
     body: dict[str, Any] = {
         "displayName": job_id,
         "pipelineSpec": with_caching(template.spec, route.enable_caching),
-        "runtimeConfig": {
-            "gcsOutputDirectory": config.pipeline_root,
-            "parameterValues": dict(parameter_values),
-        },
+        "runtimeConfig": runtime,
         "labels": dict(labels),
     }
     if template.ref.kind is TemplateKind.ARTIFACT_REGISTRY:

@@ -36,6 +36,17 @@ def placeholders_in(text: str) -> set[str]:
     return {m.group(2) for m in _TOKEN.finditer(text) if m.group(2)}
 
 
+def unknown_placeholder(text: str, allowed: frozenset[str], routes: str) -> str:
+    """Return what is wrong with the placeholders of a configured ``text``, or ''."""
+    unknown = placeholders_in(text) - allowed
+    if not unknown:
+        return ""
+    return (
+        f"unknown placeholder {{{sorted(unknown)[0]}}} for {routes} routes "
+        f"(known: {', '.join(sorted(allowed))}; write {{{{x}}}} for a literal {{x}})"
+    )
+
+
 def substitute(text: str, values: Mapping[str, str]) -> str:
     """Replace each ``{name}`` with ``values[name]`` in one pass; inserted text is not rescanned."""
 

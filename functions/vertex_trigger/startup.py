@@ -9,10 +9,10 @@ from typing import Any
 import requests
 
 from vertex_trigger.config import Config, Route, load_config
-from vertex_trigger.errors import ConfigError, RejectedEvent, TransientError
+from vertex_trigger.errors import ConfigError, CredentialError, DeploymentError, TransientError
 from vertex_trigger.gcs_objects import GcsObjects
-from vertex_trigger.parameters import ParameterError, convert, missing_inputs
-from vertex_trigger.placeholders import placeholders_in
+from vertex_trigger.retrying import Retrier
+from vertex_trigger.route_check import first_misfit
 from vertex_trigger.services import Services
 from vertex_trigger.templates import GcsReader, Template, TemplateStore
 from vertex_trigger.vertex import VertexPipelineJobs
@@ -36,8 +36,8 @@ def build_services(env: Environment) -> Services:
     google = _GoogleSession()
     storage_session = requests.Session() if env.storage_emulator_host else google
     storage_url = _api_root(env.storage_emulator_host, "https://storage.googleapis.com")
-    timeout = config.retry.request_timeout
-    templates = TemplateStore(GcsReader(storage_session, storage_url, timeout), google, timeout)
+    retrier = Retrier(config.retry)
+    templates = TemplateStore(GcsReader(storage_session, storage_url), google, retrier)
     vertex_session = requests.Session() if env.vertex_emulator_host else google
     jobs = VertexPipelineJobs(
         vertex_session,
@@ -46,9 +46,11 @@ def build_services(env: Environment) -> Services:
         config.region,
         config.retry,
     )
+    # One budget for reading every template: a transient error is retried within it.
+    at_start = templates.with_budget(retrier.budget())
     for route in config.routes:
-        check_route(config, route, _load_template(templates, route))
-    storage = GcsObjects(storage_session, storage_url, timeout)
+        check_route(config, route, _load_template(config, at_start, route))
+    storage = GcsObjects(storage_session, storage_url, retrier)
     return Services(config, templates, jobs, lambda: datetime.now(UTC), storage)
 
 
@@ -57,29 +59,37 @@ class _GoogleSession:
 
     def __init__(self) -> None:
         self._session: requests.Session | None = None
+        self._token_errors: tuple[type[Exception], ...] = ()
 
     def _authorized(self) -> requests.Session:
         if self._session is None:
             import google.auth  # lazy: only real Google Cloud needs credentials
-            from google.auth.exceptions import DefaultCredentialsError
+            from google.auth.exceptions import DefaultCredentialsError, RefreshError, TransportError
             from google.auth.transport.requests import AuthorizedSession
 
             try:
                 credentials, _ = google.auth.default(scopes=_SCOPES)
             except DefaultCredentialsError as exc:
-                raise ConfigError(
+                raise DeploymentError(
                     f"no Google credentials (and no emulator host set): {exc}"
                 ) from None
+            self._token_errors = (RefreshError, TransportError)
             self._session = AuthorizedSession(credentials)
         return self._session
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send a request with Application Default Credentials."""
-        return self._authorized().request(method, url, **kwargs)
+        session = self._authorized()
+        try:
+            return session.request(method, url, **kwargs)
+        except self._token_errors as exc:  # the metadata server unreachable, a refused refresh
+            raise CredentialError(
+                f"cannot get an access token: {type(exc).__name__}: {exc}"
+            ) from None
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         """Send a GET with Application Default Credentials."""
-        return self._authorized().get(url, **kwargs)
+        return self.request("GET", url, **kwargs)
 
 
 def _api_root(emulator_host: str | None, production: str) -> str:
@@ -89,34 +99,21 @@ def _api_root(emulator_host: str | None, production: str) -> str:
     return emulator_host if "://" in emulator_host else f"http://{emulator_host}"
 
 
-def _load_template(templates: TemplateStore, route: Route) -> Template:
+def _load_template(config: Config, templates: TemplateStore, route: Route) -> Template:
     try:
         return templates.get(route.template)
-    except (RejectedEvent, TransientError) as exc:
-        raise ConfigError(f"route {route.name!r}: key 'template': cannot read it: {exc}") from None
+    except (DeploymentError, TransientError) as exc:
+        raise ConfigError(
+            f"{config.path}: route {route.name!r}: key 'template': cannot read it: {exc}"
+        ) from None
 
 
 def check_route(config: Config, route: Route, template: Template) -> None:
-    """Check a route's parameters against its template's inputs; ConfigError names the key."""
-    where = f"{config.path}: route {route.name!r}"
-    for name, value in route.parameters.items():
-        if name not in template.inputs:
-            known = ", ".join(sorted(template.inputs)) or "none"
-            raise ConfigError(
-                f"{where}: key 'parameters.{name}': not an input of {route.template.uri} "
-                f"(inputs: {known})"
-            )
-        if isinstance(value, str) and placeholders_in(value):
-            continue  # checked per event, once the placeholder has a value
-        try:
-            convert(name, value, template.inputs[name].type)
-        except ParameterError as exc:
-            raise ConfigError(f"{where}: key 'parameters.{name}': {exc}") from None
-    missing = missing_inputs(route.parameters, template.inputs)
-    if missing:
+    """Check a route's parameters and artifacts against its template; ConfigError names the key."""
+    misfit = first_misfit(route, template)
+    if misfit:
         raise ConfigError(
-            f"{where}: key 'parameters': required input(s) of {route.template.uri} not supplied: "
-            f"{', '.join(missing)}"
+            f"{config.path}: route {route.name!r}: key {misfit.key!r}: {misfit.problem}"
         )
 
 

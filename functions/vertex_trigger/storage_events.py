@@ -84,7 +84,9 @@ def _int64(data: dict[str, Any], key: str, *, required: bool) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
     elif isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
+        # Compare lengths first: int() of 4,301 digits or more raises ValueError (Python's limit).
+        digits = value.lstrip("0")
+        number = int(digits or "0") if len(digits) <= len(str(INT64_MAX)) else INT64_MAX + 1
     else:
         raise RejectedEvent(
             f"storage event field {key!r} must be an int64 (string or number), "

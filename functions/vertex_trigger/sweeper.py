@@ -16,12 +16,14 @@ from typing import Any, TextIO
 from vertex_trigger.batch_trigger import decide_batch, launch_complete_batch
 from vertex_trigger.batches import batch_job_id, folder_of
 from vertex_trigger.config import EventKind, Route
-from vertex_trigger.errors import DeferredEvent, RejectedEvent, TransientError
+from vertex_trigger.dispatch import DEPLOYMENT_PROBLEM
+from vertex_trigger.errors import DeferredEvent, DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.gcs_objects import ObjectInfo
 from vertex_trigger.labels import ROUTE_LABEL, job_id
 from vertex_trigger.object_trigger import launch_object
 from vertex_trigger.outcomes import Decision, Outcome, Trace, write_log
 from vertex_trigger.pipeline_jobs import job_id_of
+from vertex_trigger.retrying import Budget
 from vertex_trigger.routing import route_object
 from vertex_trigger.services import Services
 from vertex_trigger.storage_events import ObjectEvent
@@ -33,7 +35,7 @@ LAUNCHED_REASON = "no run for it: launched by the sweeper"
 # Logged one line each; skips and duplicates are only counted (a sweep sees them by thousands).
 LOGGED = frozenset({Decision.LAUNCHED, Decision.REJECTED, Decision.DEFERRED, Decision.FAILED})
 Log = Callable[[Outcome], None]
-Attempt = Callable[[Trace], Outcome]
+Attempt = Callable[[Services, Trace], Outcome]
 
 
 def write_summary(summary: dict[str, Any], stream: TextIO | None = None) -> None:
@@ -86,15 +88,15 @@ def _sweep_route(
         ]
         filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND create_time>"{filter_time(since)}"'
         runs = {job_id_of(run) for run in services.jobs.list(filter_, page_size=RUNS_PAGE)}
-    except (RejectedEvent, TransientError) as exc:
-        decision = Decision.REJECTED if isinstance(exc, RejectedEvent) else Decision.FAILED
-        log(Trace(sweep_id, route=route.name).outcome(decision, f"cannot sweep: {exc}"))
-        counts[decision.value] += 1
+    except (RejectedEvent, TransientError, DeploymentError) as exc:
+        outcome = _failure(exc, Trace(sweep_id, route=route.name), "cannot sweep: ")
+        log(outcome)
+        counts[outcome.decision.value] += 1
         return counts
     events = [_object_event(route.bucket, o, sweep_id, started) for o in recent]
     attempts = list(_candidates(services, route, events, runs))
     for done, (source, attempt) in enumerate(attempts, 1):
-        outcome = _attempt(attempt, Trace(sweep_id, source=source, route=route.name))
+        outcome = _attempt(services, attempt, Trace(sweep_id, source=source, route=route.name))
         counts[outcome.decision.value] += 1
         if outcome.decision in LOGGED:
             log(outcome)
@@ -104,19 +106,26 @@ def _sweep_route(
     return counts
 
 
-def _attempt(attempt: Attempt, trace: Trace) -> Outcome:
-    """Run one candidate; what the event path would raise becomes this candidate's outcome."""
+def _attempt(services: Services, attempt: Attempt, trace: Trace) -> Outcome:
+    """Run one candidate on its own time budget, as an event; what it raises is its outcome."""
     try:
-        outcome = attempt(trace)
-    except RejectedEvent as exc:
-        return trace.outcome(Decision.REJECTED, str(exc))
-    except DeferredEvent as exc:
-        return trace.outcome(Decision.DEFERRED, f"{exc}; the next sweep tries again")
-    except TransientError as exc:
-        return trace.outcome(Decision.FAILED, f"{exc}; the next sweep tries again")
+        outcome = attempt(services.for_event(Budget(services.config.retry)), trace)
+    except (RejectedEvent, DeferredEvent, TransientError, DeploymentError) as exc:
+        return _failure(exc, trace)
     if outcome.decision is Decision.LAUNCHED and not outcome.reason:
         return trace.outcome(Decision.LAUNCHED, LAUNCHED_REASON)
     return outcome
+
+
+def _failure(exc: Exception, trace: Trace, prefix: str = "") -> Outcome:
+    """Return the outcome the event path would log for ``exc`` (the sweep goes on, no raise)."""
+    if isinstance(exc, RejectedEvent):
+        return trace.outcome(Decision.REJECTED, f"{prefix}{exc}")
+    if isinstance(exc, DeferredEvent):
+        return trace.outcome(Decision.DEFERRED, f"{prefix}{exc}; the next sweep tries again")
+    if isinstance(exc, DeploymentError):
+        prefix = f"{DEPLOYMENT_PROBLEM}{prefix}"
+    return trace.outcome(Decision.FAILED, f"{prefix}{exc}; the next sweep tries again")
 
 
 def _candidates(
@@ -126,16 +135,14 @@ def _candidates(
     mine = [e for e in events if _routes_here(services, route, e)]
     if route.batch is None:
         for event in mine:
-            yield f"{event.uri}#{event.generation}", _object_attempt(services, route, event, runs)
+            yield f"{event.uri}#{event.generation}", _object_attempt(route, event, runs)
         return
     for folder in sorted({folder_of(e.name) for e in mine}):
-        yield f"gs://{route.bucket}/{folder}", _batch_attempt(services, route, folder, runs)
+        yield f"gs://{route.bucket}/{folder}", _batch_attempt(route, folder, runs)
 
 
-def _object_attempt(
-    services: Services, route: Route, event: ObjectEvent, runs: set[str]
-) -> Attempt:
-    def attempt(trace: Trace) -> Outcome:
+def _object_attempt(route: Route, event: ObjectEvent, runs: set[str]) -> Attempt:
+    def attempt(services: Services, trace: Trace) -> Outcome:
         trace.job = job_id(route.name, event.bucket, event.name, str(event.generation))
         if trace.job in runs:
             return trace.outcome(Decision.DUPLICATE, "its run exists")
@@ -144,8 +151,8 @@ def _object_attempt(
     return attempt
 
 
-def _batch_attempt(services: Services, route: Route, folder: str, runs: set[str]) -> Attempt:
-    def attempt(trace: Trace) -> Outcome:
+def _batch_attempt(route: Route, folder: str, runs: set[str]) -> Attempt:
+    def attempt(services: Services, trace: Trace) -> Outcome:
         batch, done = decide_batch(services, route, route.bucket, folder)
         if not done.complete:
             return trace.outcome(Decision.SKIPPED, done.waiting)

@@ -1,5 +1,6 @@
 """Fetch compiled pipeline templates (gs://, Artifact Registry, local file) and cache them."""
 
+import copy
 import enum
 import os
 import re
@@ -7,15 +8,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
 import yaml
 
-from vertex_trigger.errors import TRANSIENT_STATUS, RejectedEvent, TransientError
-from vertex_trigger.parameters import InputParameter, ParameterType
+from vertex_trigger.api_errors import read_error
+from vertex_trigger.errors import DeploymentError
+from vertex_trigger.parameters import InputParameter
+from vertex_trigger.pipeline_spec import ArtifactInput, read_spec
+from vertex_trigger.retrying import Budget, Retrier
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster at cold start
 _ARTIFACT_REGISTRY = re.compile(r"^https://[a-z0-9-]+-kfp\.pkg\.dev/[^/]+/[^/]+/[^/]+/[^/]+$")
@@ -49,6 +52,9 @@ class Template:
     spec: Mapping[str, Any]
     inputs: Mapping[str, InputParameter]
     version: str
+    artifacts: Mapping[str, ArtifactInput]
+    legacy: bool  # schemaVersion 2.0.0: runtimeConfig.parameters, typed Values
+    defaults: Mapping[str, Any]  # a PipelineJob JSON's runtimeConfig values, sent with each run
 
 
 class HttpSession(Protocol):
@@ -78,92 +84,78 @@ def resolve_ref(template: str, base_dir: Path) -> TemplateRef:
 
 
 def parse_template(ref: TemplateRef, text: str | bytes, version: str) -> Template:
-    """Parse compiled KFP v2 YAML (first document) into a Template; raise ValueError."""
+    """Parse compiled KFP YAML or JSON (its first document) into a Template; raise ValueError."""
     try:
         documents = list(yaml.load_all(text, Loader=YAML_LOADER))
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of 4,301+ digits
         raise ValueError(f"template {ref.uri} is not valid YAML: {exc}") from None
-    spec = documents[0] if documents else None
-    if not isinstance(spec, dict) or "root" not in spec or "pipelineInfo" not in spec:
-        raise ValueError(f"template {ref.uri} is not a compiled KFP v2 pipeline spec")
-    return Template(ref, spec, _inputs_of(ref, spec), version)
-
-
-def _inputs_of(ref: TemplateRef, spec: Mapping[str, Any]) -> Mapping[str, InputParameter]:
-    declared = (spec.get("root") or {}).get("inputDefinitions", {}).get("parameters", {}) or {}
-    inputs = {}
-    for name, definition in declared.items():
-        try:
-            ptype = ParameterType(definition.get("parameterType"))
-        except ValueError:
-            raise ValueError(
-                f"template {ref.uri}: input {name!r} has unknown type "
-                f"{definition.get('parameterType')!r}"
-            ) from None
-        optional = "defaultValue" in definition or bool(definition.get("isOptional"))
-        inputs[name] = InputParameter(name, ptype, optional)
-    return MappingProxyType(inputs)
+    try:
+        parsed = read_spec(documents[0] if documents else None)
+    except ValueError as exc:
+        raise ValueError(f"template {ref.uri}: {exc}") from None
+    return Template(
+        ref,
+        parsed.spec,
+        parsed.inputs,
+        version,
+        artifacts=parsed.artifacts,
+        legacy=parsed.legacy,
+        defaults=parsed.defaults,
+    )
 
 
 class GcsReader:
     """Reads objects through the Cloud Storage JSON API (or its emulator)."""
 
-    def __init__(self, session: HttpSession, base_url: str, timeout: float) -> None:
+    def __init__(self, session: HttpSession, base_url: str) -> None:
         """Use ``session`` against ``base_url`` (e.g. https://storage.googleapis.com)."""
         self._session = session
         self._base_url = base_url.rstrip("/")
-        self._timeout = timeout
 
     def _object_url(self, bucket: str, name: str) -> str:
         return f"{self._base_url}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
 
-    def generation(self, bucket: str, name: str) -> str:
+    def generation(self, bucket: str, name: str, get: "Getter") -> str:
         """Return the live generation of gs://bucket/name."""
-        response = checked_get(
-            self._session,
-            self._object_url(bucket, name),
-            self._timeout,
-            params={"fields": "generation"},
-        )
+        response = get(self._session, self._object_url(bucket, name), {"fields": "generation"})
         return str(response.json()["generation"])
 
-    def download(self, bucket: str, name: str, generation: str) -> bytes:
+    def download(self, bucket: str, name: str, generation: str, get: "Getter") -> bytes:
         """Return the bytes of one generation of gs://bucket/name."""
         params = {"alt": "media", "generation": generation}
-        return checked_get(
-            self._session, self._object_url(bucket, name), self._timeout, params=params
-        ).content
+        return get(self._session, self._object_url(bucket, name), params).content
 
 
-def checked_get(session: HttpSession, url: str, timeout: float, **kwargs: Any) -> Any:
-    """GET ``url``; raise TransientError for what a retry may fix, RejectedEvent otherwise."""
-    try:
-        response = session.get(url, timeout=timeout, **kwargs)
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise TransientError(f"cannot reach {url}: {exc}") from None
-    if response.status_code in TRANSIENT_STATUS:
-        raise TransientError(f"GET {url} answered {response.status_code}")
-    if response.status_code >= 400:
-        raise RejectedEvent(f"GET {url} answered {response.status_code}: {response.text[:300]}")
-    return response
+Getter = Callable[[HttpSession, str, Mapping[str, str]], requests.Response]
 
 
 class TemplateStore:
-    """Per-instance template cache that notices a new generation without a redeploy."""
+    """Per-instance template cache that notices a new generation without a redeploy.
+
+    A template is part of the deployment, so a template that cannot be read or parsed raises
+    DeploymentError (the event waits) and TransientError once retries are spent.
+    """
 
     def __init__(
         self,
         gcs: GcsReader,
         https: HttpSession,
-        timeout: float,
+        retrier: Retrier,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Fetch gs:// through ``gcs`` and Artifact Registry through ``https``."""
         self._gcs = gcs
         self._https = https
-        self._timeout = timeout
+        self._retrier = retrier
         self._clock = clock
         self._cache: dict[TemplateRef, tuple[Template, float]] = {}
+        self._budget: Budget | None = None
+
+    def with_budget(self, budget: Budget) -> "TemplateStore":
+        """Return a view of this store (same cache) whose reads draw on ``budget``."""
+        budgeted = copy.copy(self)
+        budgeted._budget = budget
+        return budgeted
 
     def get(self, ref: TemplateRef) -> Template:
         """Return the current template for ``ref``, re-reading it only when it changed."""
@@ -182,27 +174,41 @@ class TemplateStore:
 
     def _current_version(self, ref: TemplateRef) -> str:
         if ref.kind is TemplateKind.GCS:
-            return self._gcs.generation(ref.bucket, ref.object_name)
+            return self._gcs.generation(ref.bucket, ref.object_name, self._get)
         try:
             stat = os.stat(ref.uri)
         except OSError as exc:
-            raise RejectedEvent(f"template {ref.uri} is unreadable: {exc.strerror}") from None
+            raise DeploymentError(f"template {ref.uri} is unreadable: {exc.strerror}") from None
         return f"{stat.st_mtime_ns}-{stat.st_size}"
 
     def _fetch(self, ref: TemplateRef, version: str) -> Template:
         if ref.kind is TemplateKind.GCS:
-            text: bytes = self._gcs.download(ref.bucket, ref.object_name, version)
-        else:
-            text = Path(ref.uri).read_bytes()
-        return _parsed(ref, text, version)
+            text = self._gcs.download(ref.bucket, ref.object_name, version, self._get)
+            return _parsed(ref, text, version)
+        try:
+            return _parsed(ref, Path(ref.uri).read_bytes(), version)
+        except OSError as exc:
+            raise DeploymentError(f"template {ref.uri} is unreadable: {exc.strerror}") from None
 
     def _fetch_registry(self, ref: TemplateRef) -> Template:
-        response = checked_get(self._https, ref.uri, self._timeout)
+        response = self._get(self._https, ref.uri, {})
         return _parsed(ref, response.content, response.headers.get("etag", ""))
+
+    def _get(self, session: HttpSession, url: str, params: Mapping[str, str]) -> requests.Response:
+        """GET with retries inside the budget; any other error answer is a DeploymentError."""
+        budget = self._budget or self._retrier.budget()
+        response = self._retrier.send(
+            lambda timeout: session.get(url, timeout=timeout, params=dict(params)),
+            f"GET {url}",
+            budget,
+        ).response
+        if response.status_code >= 400:
+            raise DeploymentError(f"cannot read template {url}: {read_error(response).describe()}")
+        return response
 
 
 def _parsed(ref: TemplateRef, text: bytes, version: str) -> Template:
     try:
         return parse_template(ref, text, version)
     except ValueError as exc:
-        raise RejectedEvent(str(exc)) from None
+        raise DeploymentError(str(exc)) from None

@@ -1,5 +1,6 @@
-"""Vertex AI v1 REST calls for PipelineJobs, with bounded jittered exponential backoff."""
+"""Vertex AI v1 REST calls for PipelineJobs, retried inside one time budget per event."""
 
+import copy
 import enum
 import random
 import time
@@ -9,8 +10,9 @@ from typing import Any, Protocol
 
 import requests
 
-from vertex_trigger.config import RetryPolicy
-from vertex_trigger.errors import TRANSIENT_STATUS, RejectedEvent, TransientError
+from vertex_trigger.api_errors import Fix, fix_for, read_error
+from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.retrying import Answer, Budget, Retrier, RetryPolicy
 
 NOT_CANCELLABLE_STATUS = frozenset({400, 404})  # finished already (FAILED_PRECONDITION), gone
 MAX_LIST_PAGES = 10  # bounds one event's listing: a cooldown holds a handful of runs
@@ -60,6 +62,9 @@ class PipelineJobs(Protocol):
     def cancel(self, job_id: str) -> CancelResult:
         """Ask Vertex to cancel a PipelineJob."""
 
+    def with_budget(self, budget: Budget) -> "PipelineJobs":
+        """Return the same launcher with every call drawing on ``budget`` (one event's time)."""
+
 
 class VertexPipelineJobs:
     """PipelineJobs over Vertex AI v1 REST through any requests-compatible session."""
@@ -76,23 +81,29 @@ class VertexPipelineJobs:
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        """Talk to ``base_url`` for ``project``/``region`` through ``session``."""
+        """Talk to ``base_url`` for ``project``/``region`` through ``session``.
+
+        Without ``with_budget`` each call gets its own budget of ``retry.deadline``.
+        """
         self._session = session
         parent = f"projects/{project}/locations/{region}"
         self._collection = f"{base_url.rstrip('/')}/v1/{parent}/pipelineJobs"
-        self._retry = retry
-        self._sleep = sleep
-        self._clock = clock
-        self._jitter = jitter
+        self._retrier = Retrier(retry, sleep=sleep, clock=clock, jitter=jitter)
+        self._budget: Budget | None = None
+
+    def with_budget(self, budget: Budget) -> "VertexPipelineJobs":
+        """Return a copy whose calls all draw on ``budget``."""
+        budgeted = copy.copy(self)
+        budgeted._budget = budget
+        return budgeted
 
     def create(self, job_id: str, body: dict[str, Any]) -> CreateResult:
-        """Create the job; 409 means it exists already; raise RejectedEvent or TransientError."""
-        response, lost_reply = self._call(
-            "POST", self._collection, params={"pipelineJobId": job_id}, json=body
-        )
-        if response.status_code == 409:
-            return CreateResult(CreateOutcome.ALREADY_EXISTS, lost_reply)
-        _raise_for_rejection(response, f"create {job_id}")
+        """Create the job; 409 ALREADY_EXISTS means it exists; raise what fixes an error."""
+        answer = self._call("POST", self._collection, params={"pipelineJobId": job_id}, json=body)
+        response = answer.response
+        if response.status_code == 409 and read_error(response).status == "ALREADY_EXISTS":
+            return CreateResult(CreateOutcome.ALREADY_EXISTS, answer.lost_reply)
+        _raise_for_error(response, f"create {job_id}")
         return CreateResult(CreateOutcome.CREATED)
 
     def list(
@@ -102,8 +113,8 @@ class VertexPipelineJobs:
         params: dict[str, Any] = {"filter": filter_, "pageSize": page_size, "orderBy": order_by}
         jobs: list[dict[str, Any]] = []
         for _ in range(MAX_LIST_PAGES):
-            response, _ = self._call("GET", self._collection, params=params)
-            _raise_for_rejection(response, "list pipeline jobs")
+            response = self._call("GET", self._collection, params=params).response
+            _raise_for_error(response, "list pipeline jobs")
             page = response.json()
             jobs.extend(page.get("pipelineJobs", []))
             if not page.get("nextPageToken"):
@@ -113,53 +124,28 @@ class VertexPipelineJobs:
 
     def cancel(self, job_id: str) -> CancelResult:
         """Cancel the job; 400/404 (finished, gone) is a refusal, not an error."""
-        response, _ = self._call("POST", f"{self._collection}/{job_id}:cancel")
+        response = self._call("POST", f"{self._collection}/{job_id}:cancel").response
         if response.status_code in NOT_CANCELLABLE_STATUS:
-            return CancelResult(False, f"HTTP {response.status_code} {_error_message(response)}")
-        _raise_for_rejection(response, f"cancel {job_id}")
+            return CancelResult(False, read_error(response).describe())
+        _raise_for_error(response, f"cancel {job_id}")
         return CancelResult(True)
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, bool]:
-        """Send with retries; return the first non-transient response and if a reply was lost."""
-        started = self._clock()
-        lost_reply = False
-        attempt = 0
-        while True:
-            try:
-                response = self._session.request(
-                    method, url, timeout=self._retry.request_timeout, **kwargs
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                lost_reply, problem = True, f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code not in TRANSIENT_STATUS:
-                    return response, lost_reply
-                problem = f"HTTP {response.status_code}: {_error_message(response)}"
-            delay = self._backoff(attempt)
-            if self._clock() - started + delay > self._retry.deadline:
-                raise TransientError(
-                    f"Vertex AI {method} failed {attempt + 1} time(s) within "
-                    f"{self._retry.deadline:g}s, last: {problem}"
-                )
-            self._sleep(delay)
-            attempt += 1
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential delay with 'equal jitter': half fixed, half random, capped."""
-        ceiling = min(self._retry.max_delay, self._retry.initial_delay * 2**attempt)
-        return ceiling / 2 + ceiling / 2 * self._jitter()
-
-
-def _error_message(response: requests.Response) -> str:
-    try:
-        error = response.json().get("error", {})
-        return f"{error.get('status', '')} {error.get('message', '')}".strip()
-    except (ValueError, AttributeError):
-        return response.text[:300]
-
-
-def _raise_for_rejection(response: requests.Response, what: str) -> None:
-    if response.status_code >= 400:
-        raise RejectedEvent(
-            f"Vertex AI refused to {what}: HTTP {response.status_code} {_error_message(response)}"
+    def _call(self, method: str, url: str, **kwargs: Any) -> Answer:
+        """Send with retries inside this event's budget (or a budget of its own)."""
+        budget = self._budget or self._retrier.budget()
+        return self._retrier.send(
+            lambda timeout: self._session.request(method, url, timeout=timeout, **kwargs),
+            f"Vertex AI {method}",
+            budget,
         )
+
+
+def _raise_for_error(response: requests.Response, what: str) -> None:
+    """Raise DeploymentError or RejectedEvent for an error answer, by what would fix it."""
+    if response.status_code < 400:
+        return
+    error = read_error(response)
+    message = f"Vertex AI refused to {what}: {error.describe()}"
+    if fix_for(error) is Fix.DEPLOYMENT:
+        raise DeploymentError(message)
+    raise RejectedEvent(message)

@@ -22,24 +22,27 @@ STATUS_NAMES: dict[int, str] = {
 
 
 class ApiError(Exception):
-    """An error the API answers with `{"error": {"code", "message", "status"[, "details"]}}`."""
+    """An error the API answers with `{"error": {"code", "message", "status", "details"?}}`."""
 
     def __init__(
         self,
         code: int,
         message: str,
         status: str | None = None,
-        details: list[dict[str, Any]] | None = None,
+        *,
+        details: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
-        self.details = details or []
+        self.details = details or []  # google.rpc.Status details, e.g. a RetryInfo
+        self.headers = headers or {}  # e.g. Retry-After
 
     def to_json(self) -> dict[str, Any]:
-        """Return the error body as Google APIs send it (`details`: google.rpc messages)."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        """Return the error body as Google APIs send it."""
+        error = {"code": self.code, "message": self.message, "status": self.status}
         if self.details:
             error["details"] = self.details
         return {"error": error}

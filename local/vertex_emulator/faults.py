@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -32,6 +32,9 @@ class Fault:
     seconds: float = 0.0
     message: str = ""
     rate: float | None = None
+    error_status: str = ""  # the google.rpc.Code name; default: the usual one for `status`
+    details: list[Any] = field(default_factory=list)  # error.details, e.g. a RetryInfo
+    retry_after: str = ""  # a Retry-After header
 
 
 def parse_fault(body: Any) -> Fault:
@@ -51,7 +54,8 @@ def parse_fault(body: Any) -> Fault:
         status = body.get("status")
         if not isinstance(status, int) or not 400 <= status <= 599:
             raise invalid_argument(f"fault status must be an HTTP error 400-599, got {status!r}")
-        return Fault(kind, count, status=status, message=str(body.get("message", "")), rate=rate)
+        message = str(body.get("message", ""))
+        return Fault(kind, count, status=status, message=message, rate=rate, **_extras(body))
     seconds = body.get("seconds")
     if not isinstance(seconds, int | float) or seconds < 0:
         raise invalid_argument(f"fault seconds must be a non-negative number, got {seconds!r}")
@@ -68,6 +72,26 @@ def _parse_rate(body: dict[str, Any]) -> float | None:
     if "count" in body:
         raise invalid_argument("a fault takes either count or rate, not both")
     return float(rate)
+
+
+def _extras(body: dict[str, Any]) -> dict[str, Any]:
+    """Read the optional `error_status` (e.g. ABORTED), `details` and `retry_after` of a fault."""
+    error_status = body.get("error_status", "")
+    details = body.get("details", [])
+    retry_after = body.get("retry_after", "")
+    if not isinstance(error_status, str) or not (error_status == "" or error_status.isupper()):
+        raise invalid_argument(
+            f"fault error_status must be a google.rpc.Code name, got {error_status!r}"
+        )
+    if not isinstance(details, list) or not all(
+        isinstance(d, dict) and "@type" in d for d in details
+    ):
+        raise invalid_argument("fault details must be a list of objects with an '@type'")
+    if not isinstance(retry_after, str):
+        raise invalid_argument(
+            f"fault retry_after must be a header value string, got {retry_after!r}"
+        )
+    return {"error_status": error_status, "details": details, "retry_after": retry_after}
 
 
 class FaultInjector:
@@ -105,4 +129,7 @@ class FaultInjector:
 def fault_error(fault: Fault) -> ApiError:
     """Build the error an injected status fault answers with."""
     message = fault.message or f"Injected fault: the service answered {fault.status}."
-    return ApiError(fault.status, message)
+    headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+    return ApiError(
+        fault.status, message, fault.error_status or None, details=fault.details, headers=headers
+    )

@@ -137,4 +137,4 @@ def quota_exceeded(parent: str, settings: QuotaSettings, wait: float) -> ApiErro
                 "retryDelay": f"{max(0.001, round(wait, 3)):g}s",
             }
         )
-    return ApiError(429, message, "RESOURCE_EXHAUSTED", details)
+    return ApiError(429, message, "RESOURCE_EXHAUSTED", details=details)

@@ -85,11 +85,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         raise not_found(f"No route for DELETE {path}.")
 
     def _injector(self, body: Any) -> FaultInjector:
-        """Pick the faults for creates (the default) or, with `"on": "cancel"`, for cancels."""
+        """Pick the faults for creates (the default) or, with `"on"`, for cancels or lists."""
         target = body.get("on", "create") if isinstance(body, dict) else "create"
-        if target not in ("create", "cancel"):
-            raise invalid_argument(f"fault 'on' must be 'create' or 'cancel', got {target!r}")
-        return self.service.faults if target == "create" else self.service.cancel_faults
+        injectors = {
+            "create": self.service.faults,
+            "cancel": self.service.cancel_faults,
+            "list": self.service.list_faults,
+        }
+        if target not in injectors:
+            raise invalid_argument(
+                f"fault 'on' must be 'create', 'cancel' or 'list', got {target!r}"
+            )
+        return injectors[target]
 
     def _json_body(self) -> Any:
         """Return the request body as JSON; an empty body is an empty object."""
@@ -127,13 +134,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         """Read the body, run a route and write its JSON answer."""
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        headers: dict[str, str] = {}
         try:
             # Read before routing, whatever the method or route: a body left unread on a
             # keep-alive connection is parsed as the next request (GAPIC's :cancel sends {}).
             self._body = self._read_body()
             status, body = route(unquote(url.path), query)
         except ApiError as err:
-            status, body = err.code, err.to_json()
+            status, body, headers = err.code, err.to_json(), err.headers
         except Exception as err:  # an emulator bug still answers in Google's shape
             log.exception("internal error on %s %s", self.command, self.path)
             status, body = 500, ApiError(500, f"Internal emulator error: {err}").to_json()
@@ -143,6 +151,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 

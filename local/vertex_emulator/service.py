@@ -28,12 +28,15 @@ class PipelineService:
         executor: PipelineExecutor | None,
         faults: FaultInjector,
         cancel_faults: FaultInjector | None = None,
+        list_faults: FaultInjector | None = None,
+        *,
         quota: CreateQuota | None = None,
     ):
         self.store = store
         self.executor = executor
         self.faults = faults
         self.cancel_faults = cancel_faults or FaultInjector()
+        self.list_faults = list_faults or FaultInjector()
         self.quota = quota or CreateQuota()
 
     def create(self, parent: str, job_id: str | None, body: Any) -> Job:
@@ -76,6 +79,7 @@ class PipelineService:
 
     def list(self, parent: str, query: dict[str, str]) -> dict[str, Any]:
         """Filter, order and page the jobs under a parent."""
+        _apply(self.list_faults)
         filter_text = query.get("filter", "")
         order_by = query.get("orderBy", query.get("order_by", ""))
         predicates = listing.parse_filter(filter_text)
@@ -113,9 +117,10 @@ class PipelineService:
         return {}
 
     def clear_faults(self) -> None:
-        """Drop every injected fault, for creates and for cancels."""
+        """Drop every injected fault, for creates, cancels and lists."""
         self.faults.clear()
         self.cancel_faults.clear()
+        self.list_faults.clear()
 
     def reset(self) -> None:
         """Forget all jobs, requests, faults and quota usage (a quota setting stays)."""

@@ -209,15 +209,39 @@ def _fits(expected: str, value: Any) -> bool:
     return checks.get(expected, True)
 
 
+def is_legacy_schema(spec: dict[str, Any]) -> bool:
+    """Tell whether a spec is schemaVersion 2.0.0 or lower (KFP SDK 1.8 or lower)."""
+    parts = str(spec.get("schemaVersion", "")).split(".")
+    return all(p.isdigit() for p in parts) and tuple(map(int, parts)) <= (2, 0, 0)
+
+
+def legacy_values(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Return runtimeConfig.parameters (aiplatform.v1.Value messages) as plain values."""
+    readers = {"intValue": int, "doubleValue": float, "stringValue": str}
+    values = {}
+    for name, value in parameters.items():
+        kind = next(iter(value), "") if isinstance(value, dict) else ""
+        if kind not in readers:
+            raise invalid_argument(f"runtimeConfig.parameters[{name!r}] must set a value.")
+        values[name] = readers[kind](value[kind])
+    return values
+
+
 def check_runtime_config(job: dict[str, Any]) -> None:
-    """Check the runtime config that a v2 pipeline needs."""
+    """Check the runtime config: parameterValues, or parameters for a schemaVersion 2.0.0 spec."""
     runtime = job.get("runtimeConfig", {})
-    if runtime.get("parameters"):
-        raise invalid_argument(
-            "runtimeConfig.parameters is for KFP v1 pipelines; use runtimeConfig.parameterValues."
-        )
     spec = job.get("pipelineSpec")
-    if spec is not None:
+    legacy = spec is not None and is_legacy_schema(spec)
+    if runtime.get("parameters") and not legacy:
+        raise invalid_argument(
+            "runtimeConfig.parameters is for pipelines of schemaVersion 2.0.0 or lower "
+            "(KFP SDK 1.8 or lower); use runtimeConfig.parameterValues."
+        )
+    if spec is None:
+        return
+    if legacy and runtime.get("parameters"):
+        check_parameter_values(spec, legacy_values(runtime["parameters"]))
+    else:
         check_parameter_values(spec, runtime.get("parameterValues", {}))
 
 

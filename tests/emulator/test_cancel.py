@@ -49,9 +49,9 @@ def test_clearing_faults_drops_cancel_faults_too(recorder, specs):
     assert cancel(recorder, "run-1").status_code == 200
 
 
-def test_fault_target_must_be_create_or_cancel(recorder):
-    response = add_fault(recorder, {"kind": "status", "status": 503, "on": "list"})
+def test_fault_target_must_be_create_cancel_or_list(recorder):
+    response = add_fault(recorder, {"kind": "status", "status": 503, "on": "get"})
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (
-        "fault 'on' must be 'create' or 'cancel', got 'list'"
+        "fault 'on' must be 'create', 'cancel' or 'list', got 'get'"
     )

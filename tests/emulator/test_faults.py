@@ -98,3 +98,43 @@ def test_bad_fault_is_rejected_with_a_message(recorder):
     )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "fault kind 'explode' is not one of status, hang"
+
+
+def test_status_fault_can_carry_google_error_details_and_a_retry_after_header(recorder, specs):
+    """A 409 ABORTED, a 429 with a google.rpc.RetryInfo and a Retry-After, as Google sends them."""
+    retry_info = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "30s"}
+    add_fault(recorder, {"kind": "status", "status": 409, "error_status": "ABORTED"})
+    add_fault(
+        recorder,
+        {"kind": "status", "status": 429, "details": [retry_info], "retry_after": "7"},
+    )
+    aborted = create(recorder, "run-1", body_for(specs["tiny"], a=1))
+    throttled = create(recorder, "run-1", body_for(specs["tiny"], a=1))
+    assert aborted.json()["error"]["status"] == "ABORTED"
+    assert "details" not in aborted.json()["error"]
+    assert throttled.json()["error"]["details"] == [retry_info]
+    assert throttled.headers["Retry-After"] == "7"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"error_status": "aborted"}, "fault error_status must be a google.rpc.Code name"),
+        ({"details": [{"retryDelay": "1s"}]}, "fault details must be a list of objects with"),
+        ({"retry_after": 7}, "fault retry_after must be a header value string"),
+    ],
+)
+def test_bad_error_extras_are_rejected(recorder, extra, message):
+    fault = {"kind": "status", "status": 429, **extra}
+    response = requests.post(f"{recorder.url}/emulator/faults", json=fault, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(message)
+
+
+def test_list_fault_answers_the_next_list(recorder, specs):
+    add_fault(recorder, {"kind": "status", "status": 403, "count": 1, "on": "list"})
+    create(recorder, "run-1", body_for(specs["tiny"], a=1))
+    denied = requests.get(jobs_url(recorder), timeout=10)
+    assert denied.status_code == 403
+    assert denied.json()["error"]["status"] == "PERMISSION_DENIED"
+    assert len(requests.get(jobs_url(recorder), timeout=10).json()["pipelineJobs"]) == 1

@@ -175,3 +175,39 @@ def test_placement_fields_are_checked(recorder, specs, field, fragment):
     error = error_of(create(recorder, "run-1", {**body_for(specs["tiny"], a=1), **field}))
     assert error["status"] == "INVALID_ARGUMENT"
     assert fragment in error["message"]
+
+
+def legacy_spec(spec: dict) -> dict:
+    """The spec as schemaVersion 2.0.0 writes it: `type: INT|DOUBLE|STRING`, no defaults."""
+    legacy_types = {"NUMBER_INTEGER": "INT", "NUMBER_DOUBLE": "DOUBLE", "STRING": "STRING"}
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    root = {**spec["root"], "inputDefinitions": {"parameters": {
+        name: {"type": legacy_types[p["parameterType"]]} for name, p in parameters.items()}}}
+    return {**spec, "root": root, "schemaVersion": "2.0.0"}  # fmt: skip
+
+
+def with_legacy_parameters(body: dict, parameters: dict) -> dict:
+    runtime = {"gcsOutputDirectory": "gs://test-bucket/runs", "parameters": parameters}
+    return {**body, "runtimeConfig": runtime}
+
+
+def test_a_schema_2_0_0_spec_takes_runtime_parameters_as_typed_values(recorder, specs):
+    """aiplatform v1 RuntimeConfig.parameters: 'used by pipelines built using schema_version
+    2.0.0 or lower' (Value: intValue, doubleValue, stringValue), as the Vertex SDK sends them."""
+    body = body_for(legacy_spec(specs["tiny"]))
+    values = {"a": {"intValue": "2"}, "b": {"doubleValue": 1.5}, "note": {"stringValue": "x"}}
+    response = create(recorder, "run-1", with_legacy_parameters(body, values))
+    assert response.status_code == 200, response.text
+    assert response.json()["runtimeConfig"]["parameters"]["a"] == {"intValue": "2"}
+    wrong = {**values, "a": {"stringValue": "two"}}
+    error = error_of(create(recorder, "run-2", with_legacy_parameters(body, wrong)))
+    assert "expected NUMBER_INTEGER, got str 'two'" in error["message"]
+
+
+def test_runtime_parameters_are_refused_for_a_schema_2_1_0_spec(recorder, specs):
+    body = with_legacy_parameters(body_for(specs["tiny"]), {"a": {"intValue": "2"}})
+    error = error_of(create(recorder, "run-1", body))
+    assert error["message"] == (
+        "runtimeConfig.parameters is for pipelines of schemaVersion 2.0.0 or lower "
+        "(KFP SDK 1.8 or lower); use runtimeConfig.parameterValues."
+    )

@@ -2,7 +2,9 @@
 
 import base64
 import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -131,6 +133,12 @@ class VertexStandIn(VertexEmulatorClient):
 
     def __init__(self, emulator: Any) -> None:
         super().__init__(emulator.url, "test-project")
+        self._store = emulator.store  # the emulator runs in this process (no-execute)
+
+    def end_run(self, job_id: str, state: str) -> None:
+        """End a run as Vertex would (the no-execute emulator leaves runs PENDING)."""
+        name = f"projects/{self.project}/locations/{self.region}/pipelineJobs/{job_id}"
+        self._store.update(name, lambda job: job.update(state=state))
 
     def clean(self) -> None:
         """Drop queued faults and forget every job and request."""
@@ -202,3 +210,52 @@ class StorageStandIn:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+class FaultyProxy:
+    """An HTTP proxy in front of a real server that answers the next requests with errors.
+
+    Stands between the functions and gcp-storage-emulator, which cannot inject faults: each
+    queued status answers one request (Google's JSON error shape), then GETs pass through.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target.rstrip("/")
+        self.faults: list[int] = []
+        self.always: int | None = None  # answer every request with this status
+        self.requests = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
+            def do_GET(self) -> None:
+                proxy.requests += 1
+                status = proxy.always or (proxy.faults.pop(0) if proxy.faults else None)
+                if status:
+                    body = json.dumps({"error": {"code": status, "message": "Injected."}})
+                    self._answer(status, body.encode(), "application/json")
+                    return
+                upstream = requests.get(proxy.target + self.path, timeout=10)
+                self._answer(upstream.status_code, upstream.content,
+                             upstream.headers.get("Content-Type", "application/json"))  # fmt: skip
+
+            def _answer(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -6,7 +6,10 @@ from typing import Any
 import pytest
 import yaml
 from vertex_trigger.config import EventKind, load_config
+from vertex_trigger.cooldown_counts import CooldownCounts
 from vertex_trigger.errors import ConfigError
+from vertex_trigger.labels import MAX_LABELS, TRIGGER_LABELS, VERTEX_LABELS
+from vertex_trigger.launch import run_labels
 from vertex_trigger.parameters import render
 from vertex_trigger.startup import Environment, build_services, environment_from
 from vertex_trigger.templates import TemplateKind
@@ -103,6 +106,10 @@ def test_project_falls_back_to_the_environment(tmp_path: Path) -> None:
         (object_route(enable_caching="no"), "route 'arrival': key 'enable_caching': expected true"),
         (drift_route(cooldown="soon"), "route 'drift': key 'cooldown': expected a duration"),
         (drift_route(min_deviation=-1), "route 'drift': key 'min_deviation': expected a number"),
+        (drift_route(min_deviation=10**400), "key 'min_deviation': expected a number >= 0"),
+        (drift_route(cooldown="1" * 400 + "s"),
+         "route 'drift': key 'cooldown': a duration must be positive and finite"),
+        (drift_route(cooldown=10**400), "key 'cooldown': a duration must be positive and finite"),
         (drift_route(match={"colour": "*"}), "'drift': key 'match.colour': unknown alert field"),
         (drift_route(bucket="data"), "route 'drift': key 'bucket': unknown key"),
         (drift_route(match=["model"]), "key 'match': expected a mapping of alert field to glob"),
@@ -115,6 +122,14 @@ def test_project_falls_back_to_the_environment(tmp_path: Path) -> None:
         (object_route(policy_labels={"a": "b"}), "route 'arrival': key 'policy_labels': unknown"),
         (drift_route(parameters={"data_uri": "{uri}", "generation": 1}),
          "route 'drift': key 'parameters.data_uri': unknown placeholder {uri}"),
+        (object_route(labels={"vertex-ai-pipelines-run-billing-id": "x"}),
+         "key 'labels.vertex-ai-pipelines-run-billing-id': reserved by Vertex AI"),
+        (drift_route(cooldown="1h", cooldown_counts="failed"),
+         "route 'drift': key 'cooldown_counts': expected live or succeeded_or_running, got "
+         "'failed'"),
+        (drift_route(cooldown_counts="live"),
+         "route 'drift': key 'cooldown_counts': applies only to a route with a cooldown"),
+        (object_route(cooldown_counts="live"), "route 'arrival': key 'cooldown_counts': unknown"),
     ],
 )  # fmt: skip
 def test_bad_route_names_route_and_key(tmp_path: Path, route: dict, expected: str) -> None:
@@ -143,6 +158,9 @@ def test_unreadable_or_invalid_yaml_is_named(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("routes: [\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(broken)
+    broken.write_text("retry: {deadline: " + "1" * 4301 + "}\n")  # past Python's int() limit
+    with pytest.raises(ConfigError, match="not valid YAML: Exceeds the limit"):
         load_config(broken)
 
 
@@ -192,8 +210,33 @@ def test_missing_gcs_template_stops_start_up(tmp_path: Path, gcs: StorageStandIn
     missing = write_config(tmp_path, [object_route(template="gs://config-templates/missing.yaml")])
     with pytest.raises(ConfigError) as caught:
         start(missing, storage_emulator_host=host)
-    assert "route 'arrival': key 'template': cannot read it" in str(caught.value)
-    assert "answered 404" in str(caught.value)
+    assert f"{missing}: route 'arrival': key 'template': cannot read it" in str(caught.value)
+    assert "missing.yaml: HTTP 404" in str(caught.value)
+
+
+def test_labels_leave_room_for_the_triggers_and_vertex_own(tmp_path: Path) -> None:
+    """Vertex allows 64 labels per run, its billing label and the trigger's labels included."""
+    room = MAX_LABELS - len(TRIGGER_LABELS) - len(VERTEX_LABELS)
+    labels = {f"l{i}": "x" for i in range(room)}
+    assert start(write_config(tmp_path, [object_route(labels=labels)])).config.routes[0].labels
+    message = config_error(tmp_path, [object_route(labels={**labels, "one-more": "x"})])
+    assert message.endswith(
+        f"route 'arrival': key 'labels': {room + 1} labels, at most {room}: Vertex AI allows 64 "
+        "per run, including its own vertex-ai-pipelines-run-billing-id and the trigger's "
+        f"{', '.join(TRIGGER_LABELS)}"
+    )
+
+
+def test_the_trigger_labels_counted_are_the_ones_a_run_gets(tmp_path: Path) -> None:
+    """The count comes from labels.TRIGGER_LABELS: a label added to runs must be added there."""
+    route = start(write_config(tmp_path, [object_route(labels={"team": "x"})])).config.routes[0]
+    assert set(run_labels(route, "object", "abc")) - set(route.labels) == set(TRIGGER_LABELS)
+
+
+def test_cooldown_counts_defaults_to_succeeded_or_running(tmp_path: Path) -> None:
+    config = start(write_config(tmp_path, [drift_route(cooldown="1h")])).config
+    assert config.routes[0].cooldown_counts is CooldownCounts.SUCCEEDED_OR_RUNNING
+
 
 
 BATCH_PARAMETERS = {"data_uri": "{batch_uri}", "generation": "{batch_objects}"}

@@ -32,6 +32,17 @@ def server(servers: StartedServers, tmp_path_factory: pytest.TempPathFactory) ->
             labels={"team": "pricing"},
         ),
         drift_route(name="monitoring", match={"monitoring_job": MONITORING_JOB}),
+        drift_route(
+            name="strict",
+            match={"model": "*/models/strict-*"},
+            cooldown="1h",
+            cooldown_counts="live",
+        ),
+        drift_route(
+            name="by-deployed-model",
+            match={"model": "*/models/by-id-*"},
+            parameters={"data_uri": "gs://data/latest.csv", "generation": "{deployed_model_id}"},
+        ),
     ]
     config = write_config(tmp_path_factory.mktemp("drift"), routes)
     return servers.start("on_drift_alert", config)
@@ -208,3 +219,62 @@ def test_other_event_types_are_skipped(server: FunctionServer, clean_vertex: Ver
         "google.cloud.pubsub.topic.v1.messagePublished"
     )
     assert clean_vertex.create_requests() == []
+
+
+FAILED = "PIPELINE_STATE_FAILED"
+BEFORE_HOUR, AFTER_HOUR = "2026-11-26T12:59:59Z", "2026-11-26T13:00:01Z"
+
+
+def test_a_failed_run_does_not_hold_back_the_next_alert_by_default(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    """cooldown_counts: succeeded_or_running (the default): a failed retrain retrains again."""
+    alert = canonical()
+    first = deliver(server, pubsub_event(alert, event_time=BEFORE_HOUR))
+    clean_vertex.end_run(first["job"], FAILED)
+    same_window = deliver(server, pubsub_event(alert, event_time=BEFORE_HOUR))
+    later_window = deliver(server, pubsub_event(alert, event_time=AFTER_HOUR))
+    assert (first["decision"], same_window["decision"]) == ("launched", "launched")
+    assert same_window["job"] != first["job"]  # the window's next id: the failed run keeps its own
+    assert later_window["decision"] == "skipped"  # the new run (still pending) counts
+    assert later_window["reason"].startswith(
+        f"cooling down: run {same_window['job']} was created at "
+    )
+    assert "and is PENDING, within cooldown 3600s (succeeded_or_running runs count)" in (
+        later_window["reason"]
+    )
+    assert len(clean_vertex.jobs()) == 2
+
+
+def test_with_live_a_failed_run_holds_back_the_cooldown(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    alert = canonical(model_suffix=None, model=f"projects/p/models/strict-{uuid.uuid4().hex[:8]}")
+    first = deliver(server, pubsub_event(alert, event_time=BEFORE_HOUR))
+    assert (first["decision"], first["route"]) == ("launched", "strict")
+    clean_vertex.end_run(first["job"], FAILED)
+    same_window = deliver(server, pubsub_event(alert, event_time=BEFORE_HOUR))
+    later_window = deliver(server, pubsub_event(alert, event_time=AFTER_HOUR))
+    assert (same_window["decision"], same_window["job"]) == ("duplicate", first["job"])
+    assert later_window["decision"] == "skipped"
+    assert "and is FAILED, within cooldown 3600s (live runs count)" in later_window["reason"]
+    assert len(clean_vertex.jobs()) == 1
+
+
+def test_an_integer_placeholder_out_of_range_is_rejected_naming_the_parameter(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    """A 4,301-digit deployed model id used to answer HTTP 500 (Python's int() limit)."""
+    model = f"projects/p/models/by-id-{uuid.uuid4().hex[:8]}"
+    for deployed_model_id in ["9" * 4301, str(2**53 + 1)]:
+        entry = deliver(
+            server, pubsub_event(canonical(model=model, deployed_model_id=deployed_model_id))
+        )
+        assert entry["decision"] == "rejected"
+        assert entry["reason"].startswith("parameter 'generation': value '")
+        assert "is not a valid NUMBER_INTEGER (out of range" in entry["reason"]
+    launched = deliver(server, pubsub_event(canonical(model=model, deployed_model_id=str(2**53))))
+    assert launched["decision"] == "launched"
+    assert clean_vertex.job(launched["job"])["runtimeConfig"]["parameterValues"]["generation"] == (
+        2**53
+    )

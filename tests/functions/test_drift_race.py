@@ -31,9 +31,13 @@ HANG_SECONDS = 3
 
 @pytest.fixture(scope="module")
 def server(servers: StartedServers, tmp_path_factory: pytest.TempPathFactory) -> FunctionServer:
-    """on_drift_alert with a 60 s cooldown; a request timeout that outlasts the hung create."""
+    """on_drift_alert with a 60 s cooldown; an attempt timeout that outlasts the hung create.
+
+    An attempt gets at most half of what is left of the event's budget (connect and read are
+    timed apart), so the budget is over twice the hang.
+    """
     routes = [drift_route(name="retrain", cooldown="60s")]
-    retry = {**FAST_RETRY, "request_timeout": "10s"}
+    retry = {**FAST_RETRY, "deadline": "10s", "request_timeout": "10s"}
     config = write_config(tmp_path_factory.mktemp("race"), routes, retry=retry)
     return servers.start("on_drift_alert", config)
 

@@ -29,6 +29,14 @@ def test_storage_sample_parses_with_int64_strings() -> None:
     assert event.placeholder_values()["generation"] == "1587627537231057"
 
 
+def test_storage_int64_strings_are_read_by_their_digits_not_their_length() -> None:
+    """Leading zeros count towards Python's 4,300-digit int() limit: they are stripped first."""
+    sample = load_json("StorageObjectData-simple.json")
+    padded = {**sample, "generation": "0" * 5000 + "1587627537231057", "size": "0" * 5000}
+    event = parse_object_event(envelope(padded))
+    assert (event.generation, event.size) == (1587627537231057, 0)
+
+
 def test_storage_int64_numbers_parse_the_same_as_strings() -> None:
     sample = load_json("StorageObjectData-simple.json")
     as_numbers = {**sample, "generation": 1587627537231057, "size": 352, "metageneration": 1}
@@ -46,6 +54,7 @@ def test_storage_int64_numbers_parse_the_same_as_strings() -> None:
         ({"generation": 1.5}, "field 'generation' must be an int64"),
         ({"size": "-3"}, "field 'size' must be an int64"),
         ({"generation": str(2**63)}, r"'generation' must be an int64 in \[0, 2\*\*63 - 1\]"),
+        ({"generation": "9" * 4301}, r"'generation' must be an int64 in \[0, 2\*\*63 - 1\]"),
         ({"name": ["x" * 10_000]}, r"got \['x{30,}\.\.\.x{30,}'\]$"),
         ({"contentType": 5}, "field 'contentType' must be a string"),
     ],

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from vertex_trigger.config import RetryPolicy, load_config
-from vertex_trigger.errors import RejectedEvent, TransientError
+from vertex_trigger.config import load_config
+from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.pipeline_jobs import pipeline_job_body, with_caching
+from vertex_trigger.retrying import RetryPolicy
 from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
 from vertex_trigger.vertex import CancelResult, CreateOutcome, VertexPipelineJobs
 
@@ -102,8 +103,12 @@ def test_backoff_is_exponential_capped_and_bounded(clean_vertex: VertexStandIn) 
     clock = FakeClock()
     with pytest.raises(TransientError) as caught:
         launcher(clean_vertex, clock).create("backoff-1", valid_body())
-    assert clock.sleeps == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
-    assert "failed 7 time(s) within 20s, last: HTTP 503" in str(caught.value)
+    # The last wait would leave 1 s, under a tenth of the budget: no attempt that short is made.
+    assert clock.sleeps == [1.0, 2.0, 4.0, 4.0, 4.0]
+    assert str(caught.value).startswith(
+        "Vertex AI POST failed 6 time(s) within 20s (one budget for all of an event's Google API "
+        "calls), last: HTTP 503 UNAVAILABLE"
+    )
 
 
 def test_jitter_keeps_half_of_each_delay(clean_vertex: VertexStandIn) -> None:
@@ -153,16 +158,16 @@ def test_cancel_of_a_finished_or_unknown_job_is_a_refusal(clean_vertex: VertexSt
     assert missing.refusal.startswith("HTTP 404 NOT_FOUND")
 
 
-def test_cancel_denied_is_rejected_and_unavailable_is_transient(
+def test_cancel_denied_is_a_deployment_problem_and_unavailable_is_transient(
     clean_vertex: VertexStandIn,
 ) -> None:
     jobs = launcher(clean_vertex, FakeClock())
     jobs.create("guarded", valid_body())
     clean_vertex.fault(kind="status", status=403, count=1, on="cancel")
-    with pytest.raises(RejectedEvent, match="refused to cancel guarded: HTTP 403"):
+    with pytest.raises(DeploymentError, match="refused to cancel guarded: HTTP 403"):
         jobs.cancel("guarded")
     clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
-    with pytest.raises(TransientError, match="POST failed 7 time"):
+    with pytest.raises(TransientError, match="POST failed 6 time"):
         jobs.cancel("guarded")
 
 

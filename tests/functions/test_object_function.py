@@ -170,6 +170,8 @@ def test_other_storage_event_types_are_skipped(
         ({"generation": "abc"}, "storage event field 'generation' must be an int64"),
         ({"generation": [1]}, "storage event field 'generation' must be an int64"),
         ({"bucket": 12}, "storage event field 'bucket' must be a non-empty string, got 12"),
+        # 4,301 digits and more used to answer 500: Python's int() refuses them.
+        ({"generation": "1" * 4301}, "storage event field 'generation' must be an int64 in"),
     ],
 )
 def test_malformed_events_are_acknowledged_with_a_reason(

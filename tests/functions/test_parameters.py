@@ -9,7 +9,15 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from vertex_trigger.parameters import ParameterError, ParameterType, convert, render
+from vertex_trigger.parameters import (
+    MAX_INTEGER,
+    InputParameter,
+    ParameterError,
+    ParameterType,
+    convert,
+    convert_input,
+    render,
+)
 from vertex_trigger.placeholders import placeholders_in, substitute
 from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
 
@@ -181,3 +189,53 @@ def test_fixture_templates_are_real_kfp_output(tmp_path: Path) -> None:
         fresh.pop("sdkVersion")
         committed.pop("sdkVersion")
         assert fresh == committed
+
+
+def test_integers_beyond_2_53_would_reach_the_run_changed() -> None:
+    """The evidence for the limit: parameterValues are protobuf Values, numbers are doubles."""
+    from google.cloud import aiplatform_v1
+    from google.protobuf import json_format
+
+    def through_vertex(number: int) -> float:
+        job = aiplatform_v1.PipelineJob.pb(aiplatform_v1.PipelineJob())
+        json_format.ParseDict({"runtimeConfig": {"parameterValues": {"n": number}}}, job)
+        return job.runtime_config.parameter_values["n"].number_value
+
+    assert through_vertex(MAX_INTEGER) == MAX_INTEGER == 2**53
+    assert through_vertex(-MAX_INTEGER) == -MAX_INTEGER
+    assert through_vertex(MAX_INTEGER + 1) != MAX_INTEGER + 1  # silently 2**53
+
+
+@pytest.mark.parametrize(
+    "value", [2**53, -(2**53), str(2**53), f"-{2**53}", f"+{2**53}", "0" * 5000 + "7"]
+)
+def test_integers_within_2_53_are_accepted(value: Any) -> None:
+    assert abs(convert("n", value, ParameterType.NUMBER_INTEGER)) in {2**53, 7}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [2**53 + 1, -(2**53) - 1, str(2**53 + 1), 1e16, "1" * 4301, "-" + "9" * 10_000, 10**400],
+    ids=["2**53+1", "-2**53-1", "text", "float", "4301 digits", "10000 digits", "10**400"],
+)
+def test_integers_out_of_range_name_the_parameter_before_any_conversion(value: Any) -> None:
+    with pytest.raises(ParameterError) as caught:
+        convert("generation", value, ParameterType.NUMBER_INTEGER)
+    assert str(caught.value).startswith("parameter 'generation': value ")
+    assert str(caught.value).endswith(
+        "is not a valid NUMBER_INTEGER (out of range: Vertex passes numbers as doubles, exact "
+        "only within -2**53..2**53)"
+    )
+
+
+def test_a_huge_integer_literal_for_a_double_input_is_not_finite() -> None:
+    with pytest.raises(ParameterError, match=r"is not a valid NUMBER_DOUBLE \(not finite\)"):
+        convert("ratio", 10**400, ParameterType.NUMBER_DOUBLE)
+
+
+def test_platform_filled_and_unknown_types_are_never_set() -> None:
+    with pytest.raises(ParameterError, match="inputs of type TASK_CONFIG are filled by the"):
+        convert("config", "{}", ParameterType.TASK_CONFIG)
+    unknown = InputParameter("future", None, optional=True, type_name="QUANTUM")
+    with pytest.raises(ParameterError, match="the input's type 'QUANTUM' is unknown"):
+        convert_input("x", unknown)

@@ -1,10 +1,8 @@
 """A create answered 429 with a RetryInfo delay is retried once, after that delay.
 
-Depends on the retry loop honouring a 429's retry delay (functions/vertex_trigger/vertex.py, owned
-by the production-hardening work of issue 15), which is not on this branch yet: until it lands the
-function retries on its own backoff, which also launches the run (tests/reliability/test_burst.py
-proves nothing is lost or doubled) but spends several 429s doing so. Vertex's own quota answers
-carry no RetryInfo; the emulator adds one when asked (`retry_info`).
+The retry loop (functions/vertex_trigger/retrying.py) honours the delay; without it the function
+backs off on its own schedule and spends several 429s before the window admits the create.
+Vertex's own quota answers carry no RetryInfo; the emulator adds one when asked (`retry_info`).
 """
 
 from collections.abc import Iterator
@@ -38,10 +36,6 @@ def one_create_per_two_seconds(clean_vertex: VertexStandIn) -> Iterator[VertexSt
         clean_vertex.clear_create_quota()
 
 
-@pytest.mark.xfail(
-    reason="needs vertex.py to honour a 429's RetryInfo (issue 15, hardening-functions)",
-    strict=False,
-)
 def test_a_quota_429_with_retry_info_is_retried_once_after_its_delay(
     server: FunctionServer, one_create_per_two_seconds: VertexStandIn
 ) -> None:

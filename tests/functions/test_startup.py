@@ -4,12 +4,20 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from local.function_server import FUNCTIONS_DIR, launch_function_server
-from tests.functions.helpers import VertexStandIn, object_route, write_config
+from local.function_server import FUNCTIONS_DIR, FunctionServer, launch_function_server
+from tests.functions.helpers import (
+    TYPED_TEMPLATE,
+    FaultyProxy,
+    StorageStandIn,
+    VertexStandIn,
+    object_route,
+    write_config,
+)
 
 HEAVY = ("google.cloud.aiplatform", "kfp", "pandas", "numpy", "grpc", "google.auth")
 
@@ -61,3 +69,52 @@ def test_cold_path_imports_no_heavy_library(tmp_path: Path, clean_vertex: Vertex
     log_line, report = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
     assert log_line["decision"] == "launched"
     assert report["heavy"] == []
+
+
+@pytest.fixture
+def template_proxy(gcs: StorageStandIn) -> Iterator[FaultyProxy]:
+    """gcp-storage-emulator holding gs://startup-templates/typed.yaml, behind a faulty proxy."""
+    gcs.upload("startup-templates", "typed.yaml", TYPED_TEMPLATE.read_bytes())
+    proxy = FaultyProxy(gcs.url)
+    yield proxy
+    proxy.stop()
+
+
+def start_with_gcs_template(tmp_path: Path, proxy: FaultyProxy) -> tuple[Path, FunctionServer]:
+    config = write_config(tmp_path, [object_route(template="gs://startup-templates/typed.yaml")])
+    env = {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": "127.0.0.1:9",
+           "STORAGE_EMULATOR_HOST": proxy.url}  # fmt: skip
+    return config, launch_function_server("on_object_finalized", env)
+
+
+def test_a_transient_template_read_at_start_up_is_retried(
+    tmp_path: Path, template_proxy: FaultyProxy
+) -> None:
+    template_proxy.faults = [503, 429]
+    _, server = start_with_gcs_template(tmp_path, template_proxy)
+    try:
+        server.wait_ready()
+    finally:
+        server.stop()
+    assert template_proxy.faults == []
+    assert template_proxy.requests == 4  # 503, 429, then the generation and the download
+
+
+def test_a_template_unreadable_through_the_start_up_budget_stops_the_instance(
+    tmp_path: Path, template_proxy: FaultyProxy
+) -> None:
+    template_proxy.always = 503
+    config, server = start_with_gcs_template(tmp_path, template_proxy)
+    try:
+        with pytest.raises(RuntimeError) as caught:
+            server.wait_ready()
+    finally:
+        server.stop()
+    message = str(caught.value)
+    assert f"ConfigError: {config}: route 'arrival': key 'template': cannot read it: GET " in (
+        message
+    )
+    assert "/startup-templates/o/typed.yaml failed" in message
+    assert "time(s) within 1.5s" in message
+    assert "last: HTTP 503 Injected." in message
+    assert template_proxy.requests > 1

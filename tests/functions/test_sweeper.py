@@ -37,7 +37,10 @@ def routes_for(bucket: str) -> list[dict[str, Any]]:
                      batch={"complete_when": {"quiet": "10m"}}),
         object_route(name="exports", prefix="exports/", **common, parameters=BATCH_PARAMETERS,
                      batch={"complete_when": {"marker": "_SUCCESS"}}),
-        object_route(name="arrival", prefix="incoming/", **common),
+        # gcp-storage-emulator's generations are nanoseconds, past the 2**53 an integer input
+        # takes (Cloud Storage's are microseconds): the object's size stands in.
+        object_route(name="arrival", prefix="incoming/", **common,
+                     parameters={"data_uri": "{uri}", "generation": "{size}", "note": "{name}"}),
         object_route(name="unswept", prefix="other/", bucket=bucket),
     ]  # fmt: skip
 
@@ -137,7 +140,7 @@ def test_max_running_defers_the_sweep_of_a_route(
     bucket: str, gcs: StorageStandIn, clean_vertex: VertexStandIn, tmp_path: Path
 ) -> None:
     route = object_route(bucket=bucket, template=str(TYPED_TEMPLATE), sweep_lookback="1h",
-                         max_running=1)  # fmt: skip
+                         max_running=1, parameters=routes_for(bucket)[2]["parameters"])  # fmt: skip
     env = Environment(
         write_config(tmp_path, [route]),
         vertex_emulator_host=clean_vertex.host,

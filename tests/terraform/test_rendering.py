@@ -166,7 +166,9 @@ INVALID = {
     "object route on another bucket": (
         lambda ex: with_route(ex, 0, bucket="someone-elses-bucket"), "Only the data bucket"),
     "retry deadline past the timeout": (
-        lambda ex: {**ex, "launch_retry": {"deadline": "3m"}}, "shorter than function_timeout"),
+        lambda ex: {**ex, "launch_retry": {"deadline": "3m"}},
+        "launch_retry.deadline (one event's total for all its Google API calls: template read, "
+        "list, create, list, cancels) must be shorter than function_timeout_seconds"),
     "runtime older than the code": (
         lambda ex: {**ex, "function_runtime": "python310"},
         "function_runtime must be python311, python312 or python313"),
