@@ -50,7 +50,7 @@ def _launch_unless_cooling_down(
     """Launch with a window job id unless Vertex holds a recent run; then settle any race."""
     source_id = short_hash(alert.model_key)
     values = alert.placeholder_values(trace.event_id, event_time)
-    labels = run_labels(route, "drift", source_id)
+    labels = run_labels(route, "drift", source_id, trace.event_id)
     if route.cooldown is None:
         # An incident is notified again while open (new message ids): its id names it once.
         trace.job = job_id(route.name, alert.model_key, alert.occurrence or message.message_id)

@@ -26,5 +26,5 @@ def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> O
         return trace.outcome(Decision.SKIPPED, target.reason)
     trace.route = target.name
     trace.job = job_id(target.name, event.bucket, event.name, str(event.generation))
-    labels = run_labels(target, "object", short_hash(event.bucket, event.name))
+    labels = run_labels(target, "object", short_hash(event.bucket, event.name), trace.event_id)
     return launch(services, target, event.placeholder_values(), labels, trace)
