@@ -2,7 +2,7 @@
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -26,6 +26,7 @@ from vertex_trigger.labels import (
     VERTEX_LABELS,
     check_label,
 )
+from vertex_trigger.notifications import Notify, SettingError, parse_notify, parse_topic
 from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS, OBJECT_PLACEHOLDERS, unknown_placeholder
 from vertex_trigger.retrying import RetryPolicy
 from vertex_trigger.templates import YAML_LOADER, TemplateRef, resolve_ref
@@ -50,10 +51,20 @@ _TOP_KEYS = frozenset(
         "kms_key",
         "routes",
         "retry",
+        "outcomes_topic",
     }
 )
 _COMMON_ROUTE_KEYS = frozenset(
-    {"name", "event", "template", "parameters", "labels", "enable_caching", INPUT_ARTIFACTS}
+    {
+        "name",
+        "event",
+        "template",
+        "parameters",
+        "labels",
+        "enable_caching",
+        INPUT_ARTIFACTS,
+        "notify",
+    }
 )
 _ROUTE_KEYS = {
     EventKind.OBJECT_FINALIZED: _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix"},
@@ -88,6 +99,7 @@ class Route:
     min_deviation: float | None = None
     cooldown: float | None = None  # seconds
     cooldown_counts: CooldownCounts = DEFAULT_COOLDOWN_COUNTS
+    notify: Notify | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,11 @@ class Config:
     kms_key: str | None
     routes: tuple[Route, ...]
     retry: RetryPolicy
+    outcomes_topic: str | None = None  # where on_run_state publishes how runs ended
+
+    def route_named(self, name: str) -> Route | None:
+        """Return the route called ``name``, if this configuration has one."""
+        return next((r for r in self.routes if r.name == name), None)
 
     def routes_for(self, event: EventKind) -> tuple[Route, ...]:
         """Return the routes listening to ``event``, in file order."""
@@ -144,6 +161,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         kms_key=_optional_string(where, "kms_key", document),
         routes=routes,
         retry=_retry(where, document.get("retry", {})),
+        outcomes_topic=_setting(where, parse_topic, document.get("outcomes_topic")),
     )
 
 
@@ -223,6 +241,7 @@ def _route(path: Path, index: int, raw: Any) -> Route:
         "labels": _labels(where, raw.get("labels", {})),
         "enable_caching": _optional_bool(where, "enable_caching", raw.get("enable_caching")),
         "input_artifacts": _input_artifacts(where, event, raw.get(INPUT_ARTIFACTS, {})),
+        "notify": _setting(where, parse_notify, raw.get("notify")),
     }
     if event is EventKind.OBJECT_FINALIZED:
         return Route(**common, **_object_fields(where, raw))
@@ -279,6 +298,16 @@ def _labels(where: _Where, raw: Any) -> Mapping[str, str]:
             f"{', '.join(TRIGGER_LABELS)}",
         )
     return MappingProxyType(dict(raw))
+
+
+def _setting(where: _Where, parse: Callable[[Any], Any], value: Any) -> Any:
+    """Parse an optional setting with its feature's parser; its SettingError names the key."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except SettingError as exc:
+        raise where.error(exc.key, str(exc)) from None
 
 
 def _optional_bool(where: _Where, key: str, value: Any) -> bool | None:

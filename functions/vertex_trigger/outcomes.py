@@ -15,6 +15,7 @@ class Decision(enum.StrEnum):
     SKIPPED = "skipped"
     REJECTED = "rejected"
     FAILED = "failed"
+    REPORTED = "reported"  # on_run_state: a run's end was published (and posted)
 
 
 # Cloud Logging drops entries over 256 KB; event fields are untrusted and may be megabytes long.
@@ -34,6 +35,7 @@ _SEVERITY = {
     Decision.SKIPPED: "INFO",
     Decision.REJECTED: "WARNING",
     Decision.FAILED: "ERROR",
+    Decision.REPORTED: "INFO",
 }
 
 
