@@ -21,6 +21,8 @@ locals {
         bucket   = r.event == "object_finalized" ? coalesce(r.bucket, google_storage_bucket.data.name) : null
         template = local.route_templates[r.name]
         labels   = length(r.labels) > 0 ? r.labels : null
+        # The URL stays in Secret Manager: the file names the variable on_run_state gets it in.
+        notify = r.notify == null ? null : { webhook = format("$${%s}", local.webhook_variables[r.name]), on = r.notify.on }
       }) : key => value if value != null
     }
   ]
@@ -46,6 +48,7 @@ locals {
       network         = var.network
       kms_key         = var.kms_key
       retry           = length(local.launch_retry) > 0 ? local.launch_retry : null
+      outcomes_topic  = local.outcomes_topic
       routes          = local.rendered_routes
     } : key => value if value != null
   }

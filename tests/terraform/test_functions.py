@@ -1,4 +1,4 @@
-"""Both functions: source archive, entry points, size, triggers and retry policies."""
+"""The three functions: source archive, entry points, size, triggers and retry policies."""
 
 from typing import Any
 
@@ -10,6 +10,13 @@ from tests.terraform.hcl_eval import Module, type_constraint
 FUNCTIONS = {
     "on_object_finalized": "google.cloud.storage.object.v1.finalized",
     "on_drift_alert": "google.cloud.pubsub.topic.v1.messagePublished",
+    "on_run_state": "google.cloud.pubsub.topic.v1.messagePublished",
+}
+# The launchers share one runtime account; on_run_state, which launches nothing, has its own.
+RUNTIME_ACCOUNTS = {
+    "on_object_finalized": "${google_service_account.function_runtime.email}",
+    "on_drift_alert": "${google_service_account.function_runtime.email}",
+    "on_run_state": "${google_service_account.outcomes.email}",
 }
 
 
@@ -17,7 +24,7 @@ def function(tf: dict[str, Any], name: str) -> dict[str, Any]:
     return tf["resource"]["google_cloudfunctions2_function"][name]
 
 
-def test_exactly_the_two_functions(tf: dict[str, Any]) -> None:
+def test_exactly_the_three_functions(tf: dict[str, Any]) -> None:
     assert set(tf["resource"]["google_cloudfunctions2_function"]) == set(FUNCTIONS)
     assert "google_cloudfunctions_function" not in tf["resource"]  # 1st gen
 
@@ -55,9 +62,7 @@ def test_function_service_size_identity_and_ingress(tf: dict[str, Any], name: st
     assert attr(service, "available_memory") == "${local.function_memory}"
     assert attr(service, "max_instance_count") == "${var.function_max_instance_count}"
     assert attr(service, "timeout_seconds") == "${var.function_timeout_seconds}"
-    assert attr(service, "service_account_email") == (
-        "${google_service_account.function_runtime.email}"
-    )
+    assert attr(service, "service_account_email") == RUNTIME_ACCOUNTS[name]
     assert attr(service, "ingress_settings") == "ALLOW_INTERNAL_ONLY"
 
 
