@@ -20,6 +20,14 @@ RUNTIME_ACCOUNTS = {
 }
 
 
+LAUNCHER_START_UP = {
+    "${google_storage_bucket_object.templates}",
+    "${google_storage_bucket_iam_member.function_runtime_templates_viewer}",
+    "${google_artifact_registry_repository_iam_member.function_runtime_template_reader}",
+    "${google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key}",
+}
+
+
 def function(tf: dict[str, Any], name: str) -> dict[str, Any]:
     return tf["resource"]["google_cloudfunctions2_function"][name]
 
@@ -44,16 +52,19 @@ def test_runtime_variable_is_a_python_runtime(tf: dict[str, Any]) -> None:
     assert attr(runtime, "default").startswith("python3")
 
 
+# A launcher's start-up reads every route's template: an instance that cannot read one does not
+# start. on_run_state's reads the webhook secrets instead (it launches nothing, reads no template).
+START_UP_READS = {
+    "on_object_finalized": LAUNCHER_START_UP,
+    "on_drift_alert": LAUNCHER_START_UP,
+    "on_run_state": {"${google_secret_manager_secret_iam_member.outcomes_webhook_accessor}"},
+}
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_waits_for_what_its_start_up_reads(tf: dict[str, Any], name: str) -> None:
-    # Start-up reads every route's template: an instance that cannot read one does not start.
     after = set(attr(function(tf, name), "depends_on"))
-    assert {
-        "${google_storage_bucket_object.templates}",
-        "${google_storage_bucket_iam_member.function_runtime_templates_viewer}",
-        "${google_artifact_registry_repository_iam_member.function_runtime_template_reader}",
-        "${google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key}",
-    } <= after
+    assert START_UP_READS[name] <= after
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
