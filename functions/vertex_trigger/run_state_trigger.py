@@ -2,10 +2,9 @@
 
 from typing import Any
 
-from vertex_trigger.cloud_events import envelope_of
 from vertex_trigger.config import Config, Route
 from vertex_trigger.outcomes import Decision, Outcome, Trace
-from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, parse_message
+from vertex_trigger.pubsub_events import published_message
 from vertex_trigger.run_identity import trigger_of
 from vertex_trigger.run_outcomes import RunOutcome, run_outcome, state_of
 from vertex_trigger.run_state_logs import JobRef, job_ref_of
@@ -14,13 +13,10 @@ from vertex_trigger.services import Services
 
 def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
     """Read the run a log entry names; publish (and post) its end if one of our routes made it."""
-    envelope = envelope_of(cloud_event)
-    if envelope.event_type != MESSAGE_PUBLISHED:
-        return trace.outcome(
-            Decision.SKIPPED, f"event type {envelope.event_type!r} is not {MESSAGE_PUBLISHED}"
-        )
-    message = parse_message(envelope)
-    trace.event_id = envelope.event_id or message.message_id
+    published = published_message(cloud_event, trace)
+    if isinstance(published, Outcome):
+        return published
+    _, message = published
     ref = job_ref_of(message.data)
     trace.job = ref.job_id
     elsewhere = _elsewhere(services.config, ref)
