@@ -10,6 +10,7 @@ import requests
 from local.vertex_emulator import start_emulator
 from local.vertex_emulator.state_log import StateLogPublisher, log_entry
 from tests.emulator.helpers import PARENT, body_for, create, jobs_url
+from tests.pubsub_fixtures import TopicTap
 
 ENTRY_SAMPLE = Path(__file__).parents[1] / "functions" / "data" / "run_state"
 
@@ -109,3 +110,30 @@ def _shape(value: Any) -> Any:
             {"labels": "..."} if "labels" in value else {}
         )
     return type(value).__name__
+
+
+def test_state_changes_are_published_to_the_topic_on_the_pubsub_emulator(
+    tmp_path, specs, pubsub_topic: TopicTap, pubsub_emulator
+):
+    state_log = StateLogPublisher(pubsub_topic.topic, pubsub_emulator.host)
+    with start_emulator(tmp_path / "state", execute=False, state_log=state_log) as emu:
+        create(emu, "run-1", body_for(specs["tiny"], a=1))
+        assert end(emu, "run-1", "PIPELINE_STATE_SUCCEEDED").ok
+    entries = [json.loads(message.data) for message in pubsub_topic.messages(2)]
+    assert [e["jsonPayload"]["state"] for e in entries] == [
+        "PIPELINE_STATE_PENDING",
+        "PIPELINE_STATE_SUCCEEDED",
+    ]
+    assert {e["resource"]["labels"]["pipeline_job_id"] for e in entries} == {"run-1"}
+    assert {e["logName"] for e in entries} == {
+        "projects/test-project/logs/aiplatform.googleapis.com%2Fpipeline_job_events"
+    }
+
+
+def test_a_topic_that_does_not_exist_loses_the_entry_not_the_run(tmp_path, specs, pubsub_emulator):
+    state_log = StateLogPublisher("projects/test-project/topics/missing", pubsub_emulator.host)
+    with start_emulator(tmp_path / "state", execute=False, state_log=state_log) as emu:
+        assert create(emu, "run-1", body_for(specs["tiny"], a=1)).status_code == 200
+        assert end(emu, "run-1", "PIPELINE_STATE_FAILED").ok
+        job = requests.get(f"{jobs_url(emu)}/run-1", timeout=10).json()
+    assert job["state"] == "PIPELINE_STATE_FAILED"
