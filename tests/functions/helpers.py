@@ -133,12 +133,6 @@ class VertexStandIn(VertexEmulatorClient):
 
     def __init__(self, emulator: Any) -> None:
         super().__init__(emulator.url, "test-project")
-        self._store = emulator.store  # the emulator runs in this process (no-execute)
-
-    def end_run(self, job_id: str, state: str) -> None:
-        """End a run as Vertex would (the no-execute emulator leaves runs PENDING)."""
-        name = f"projects/{self.project}/locations/{self.region}/pipelineJobs/{job_id}"
-        self._store.update(name, lambda job: job.update(state=state))
 
     def clean(self) -> None:
         """Drop queued faults and forget every job and request."""
