@@ -1,8 +1,11 @@
 """Cold start of each function against the shape of Google's documented sample, in one run.
 
 Each measurement is a new Python process, timed from spawn to exit, with its own peak RSS
-(VmHWM, read by the child). A function's cold start imports ``main`` (which reads and validates
-the config), then handles a first event that launches a run on a loopback Vertex emulator. The
+(VmHWM, read by the child). A launcher's cold start imports ``main`` (which reads and validates
+the config), then handles a first event that launches a run on a loopback Vertex emulator;
+on_run_state's imports ``main`` as its deployment does (``FUNCTION_TARGET=on_run_state``: no
+template check), then handles a log entry: it reads the ended run and reports it (no outcomes
+topic is configured here, so the figure has no Pub/Sub publish: one more small HTTP request). The
 sample's shape is ``from google.cloud import aiplatform`` plus ``aiplatform.PipelineJob(...)`` for
 the same template and parameters (construction only, no submit). Figures are medians of five.
 
@@ -19,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
 import yaml
 
 from local.vertex_emulator import start_emulator
@@ -103,6 +107,44 @@ def drift_script() -> str:
     )
 
 
+REPORTED_RUN = "bench-object-reported"
+
+
+def run_state_script() -> str:
+    entry = {
+        "resource": {
+            "type": "aiplatform.googleapis.com/PipelineJob",
+            "labels": {"pipeline_job_id": REPORTED_RUN, "location": "us-central1"},
+        },
+        "jsonPayload": {"state": "PIPELINE_STATE_SUCCEEDED"},
+    }
+    return (
+        "import base64, json, os\n"
+        "from cloudevents.http import CloudEvent\n"
+        "import main\n"
+        "n = os.environ['BENCH_RUN']\n"
+        f"data = base64.b64encode(json.dumps({entry!r}).encode()).decode()\n"
+        "outcome = main.dispatch(main.handle_run_state_event, CloudEvent({'type': "
+        "'google.cloud.pubsub.topic.v1.messagePublished', 'source': "
+        "'//pubsub.googleapis.com/projects/p/topics/run-states', 'id': 'r' + n},"
+        " {'message': {'data': data, 'messageId': 'r' + n}}), main.SERVICES)\n"
+        "assert outcome.decision == 'reported', outcome\n"
+    )
+
+
+def prepare_reported_run(
+    vertex: VertexEmulatorClient, template: Path, parameters: dict[str, object]
+) -> None:
+    """Create a run of the object route, as it launches them, and end it SUCCEEDED."""
+    spec = yaml.safe_load(template.read_text())
+    labels = {"trigger-route": "bench-object", "trigger-kind": "object", "trigger-event": "1"}
+    body = {"displayName": "gs://bench-data/incoming/prices.csv#1", "pipelineSpec": spec,
+            "labels": labels, "runtimeConfig": {"parameterValues": parameters}}  # fmt: skip
+    params = {"pipelineJobId": REPORTED_RUN}
+    requests.post(vertex.jobs_url, params=params, json=body, timeout=10).raise_for_status()
+    vertex.end_run(REPORTED_RUN, "PIPELINE_STATE_SUCCEEDED")
+
+
 def sample_script(template: Path, parameters: dict[str, object]) -> str:
     # AnonymousCredentials only because this machine has no Application Default Credentials.
     return (
@@ -172,14 +214,27 @@ def main() -> None:
             Case("import functions_framework (floor)", "import functions_framework"),
             Case("on_object_finalized cold start", object_script()),
             Case("on_drift_alert cold start", drift_script()),
+            Case("on_run_state cold start", run_state_script()),
             Case("sample shape: aiplatform.PipelineJob", sample_script(template, parameters)),
         ]
+        vertex = VertexEmulatorClient(emulator.url, "bench-project")
         try:
-            results = {case.label: measure(case.script, env, args.repeat) for case in cases}
-            check_launches(VertexEmulatorClient(emulator.url, "bench-project"), 2 * args.repeat)
+            prepare_reported_run(vertex, template, parameters)
+            results = {
+                case.label: measure(case.script, case_env(case, env), args.repeat)
+                for case in cases
+            }
+            check_launches(vertex, 2 * args.repeat + 1)  # + the run on_run_state reports
         finally:
             emulator.stop()
     report(results, template, args.repeat)
+
+
+def case_env(case: Case, env: dict[str, str]) -> dict[str, str]:
+    """Serve on_run_state's case as its deployment does: FUNCTION_TARGET names the entry point."""
+    if case.label.startswith("on_run_state"):
+        return {**env, "FUNCTION_TARGET": "on_run_state"}
+    return env
 
 
 def check_launches(vertex: VertexEmulatorClient, expected: int) -> None:
@@ -204,7 +259,8 @@ def report(results: dict[str, Figures], template: Path, repeat: int) -> None:
         f"(targets: wall <= {TARGET_WALL_RATIO}x, RSS <= {TARGET_RSS_RATIO}x)"
     )
     summary = {}
-    for label in ("on_object_finalized cold start", "on_drift_alert cold start"):
+    functions = ("on_object_finalized", "on_drift_alert", "on_run_state")
+    for label in (f"{name} cold start" for name in functions):
         wall = results[label].wall / sample.wall
         rss = results[label].rss / sample.rss
         verdict = "meets" if wall <= TARGET_WALL_RATIO and rss <= TARGET_RSS_RATIO else "MISSES"

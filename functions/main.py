@@ -1,4 +1,4 @@
-"""Cloud Functions entry points: objects and drift alerts launch PipelineJobs; sweep recovers."""
+"""Cloud Functions entry points: events launch runs, run ends are reported, sweep recovers."""
 
 import os
 from pathlib import Path
@@ -9,6 +9,7 @@ from vertex_trigger.dispatch import dispatch
 from vertex_trigger.drift_trigger import handle_drift_event
 from vertex_trigger.errors import DeferredEvent
 from vertex_trigger.object_trigger import handle_object_event
+from vertex_trigger.run_state_trigger import handle_run_state_event
 from vertex_trigger.startup import build_services, environment_from
 from vertex_trigger.sweeper import sweep as sweep_routes
 
@@ -26,6 +27,12 @@ def on_object_finalized(cloud_event: object) -> None:
 def on_drift_alert(cloud_event: object) -> None:
     """Launch a retraining pipeline for a drift alert published on Pub/Sub."""
     dispatch(handle_drift_event, cloud_event, SERVICES)
+
+
+@functions_framework.cloud_event
+def on_run_state(cloud_event: object) -> None:
+    """Report how a run of ours ended, nudged by its PipelineJob log entry on Pub/Sub."""
+    dispatch(handle_run_state_event, cloud_event, SERVICES)
 
 
 @functions_framework.http

@@ -3,14 +3,20 @@
 Data lands in the local bucket -> on_object_finalized launches a training run on the Vertex AI
 emulator; the data drifts -> the drift check publishes an alert to the Pub/Sub emulator, which
 pushes it (through the Eventarc adapter) -> on_drift_alert launches a retraining run, whose gate
-keeps or replaces the champion; an export of three part files and its _SUCCESS marker -> one run
-for the batch; the sweeper finds nothing missed. Ends with one summary row per run;
-stops every process it started (also on Ctrl-C or failure); exits 1 if a run did not succeed.
+keeps or replaces the champion; a file without the target column lands -> its run fails, on
+purpose; an export of three part files and its _SUCCESS marker -> one run for the batch; the
+sweeper finds nothing missed. Each run's end reaches on_run_state (the Vertex emulator's state log
+entries, pushed like a log sink's), which publishes an outcome message naming the file or alert
+that started the run; the demo prints each one as it arrives. Ends with one summary row per run;
+stops every process it started (also on Ctrl-C or failure); exits 0 when every run ended as
+expected (the bad file's FAILED included) and 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -26,8 +32,10 @@ from typing import Any
 import requests
 
 from local.eventarc_push import forwarded_in_log
+from local.outcome_feed import OutcomeFeed
 from local.processes import ProcessGroup, StartupError
 from local.progress import DecisionLog, Job, RunMonitor, job_id
+from local.pubsub_rest import PubsubRest
 from local.stack import PYTHON, REPO, StackEndpoints, StackSettings, start_stack
 from local.wait_objects import wait_until_mirrored
 from pipelines.champion_gate import ChampionStatus
@@ -39,6 +47,9 @@ MODEL = "projects/local-project/locations/us-central1/models/house-prices"
 DATA_BUCKET = "local-data"
 RUN_APPEARS_TIMEOUT = 60.0
 RUN_FINISHES_TIMEOUT = 240.0
+OUTCOME_TIMEOUT = 60.0
+SUCCEEDED = "PIPELINE_STATE_SUCCEEDED"
+FAILED = "PIPELINE_STATE_FAILED"
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,7 @@ class SummaryRow:
     metrics: str
     decision: str
     model: str
+    outcome: str = "-"
 
 
 class Console:
@@ -78,6 +90,20 @@ def generate_prices(path: Path, seed: int, shift: float | None = None, rows: int
     if shift is not None:
         command += ["--shift", str(shift)]
     subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+
+
+def generate_without_column(path: Path, seed: int, column: str) -> None:
+    """Write synthetic house prices without one column (the target: the run must fail on it)."""
+    generate_prices(path, seed)
+    with path.open(newline="") as source:
+        rows = [{k: v for k, v in row.items() if k != column} for row in csv.DictReader(source)]
+    # Written under a hidden name first: the local bucket never fires for it, only for the rename.
+    hidden = path.with_name(f".{path.name}")
+    with hidden.open("w", newline="") as target:
+        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    hidden.replace(path)
 
 
 def champion() -> dict[str, Any] | None:
@@ -143,7 +169,8 @@ def summary_row(trigger: str, job: Job) -> SummaryRow:
 
 def print_table(rows: list[SummaryRow]) -> None:
     """Print the summary as an aligned table."""
-    header = SummaryRow("trigger", "job id", "Vertex state", "metrics", "gate", "champion model")
+    header = SummaryRow("trigger", "job id", "Vertex state", "metrics", "gate", "champion model",
+                        "outcome message")  # fmt: skip
     table = [header, *rows]
     widths = [max(len(getattr(r, f)) for r in table) for f in SummaryRow.__dataclass_fields__]
     for index, row in enumerate(table):
@@ -166,16 +193,29 @@ class Demo:
         self.monitor = RunMonitor(endpoints.vertex_url, settings.parent, say)
         logs = [endpoints.logs / "on_object_finalized.log", endpoints.logs / "on_drift_alert.log"]
         self.decisions = DecisionLog(logs, say)
+        pubsub = PubsubRest(endpoints.pubsub_host)
+        self.outcomes = OutcomeFeed(pubsub, settings.outcomes.subscription, say)
         self.rows: list[SummaryRow] = []
+        self.unexpected: list[str] = []
 
-    def follow(self, trigger: str, action: Callable[[], None]) -> Job:
-        """Do `action`, then follow the run it causes until it ends; record its summary."""
+    def tick(self) -> None:
+        """Print what happened meanwhile: decision lines and outcome messages."""
+        self.decisions()
+        self.outcomes()
+
+    def follow(self, trigger: str, action: Callable[[], None], expect: str = SUCCEEDED) -> Job:
+        """Do `action`, follow the run it causes to its end and to its outcome message."""
         known = {job["name"] for job in self.monitor.jobs()}
         action()
-        job = self.monitor.wait_for_new_run(known, RUN_APPEARS_TIMEOUT, self.decisions)
-        job = self.monitor.wait_until_done(job["name"], RUN_FINISHES_TIMEOUT, self.decisions)
+        job = self.monitor.wait_for_new_run(known, RUN_APPEARS_TIMEOUT, self.tick)
+        job = self.monitor.wait_until_done(job["name"], RUN_FINISHES_TIMEOUT, self.tick)
         self.decisions()
-        self.rows.append(summary_row(trigger, job))
+        outcome = self.outcomes.wait_for(job_id(job), OUTCOME_TIMEOUT, self.decisions)
+        self.rows.append(dataclasses.replace(summary_row(trigger, job), outcome=outcome["state"]))
+        if job["state"] != expect:
+            self.unexpected.append(f"{job_id(job)} ended {job['state']}, expected {expect}")
+        if f"PIPELINE_STATE_{outcome['state']}" != job["state"]:
+            self.unexpected.append(f"{job_id(job)}: outcome {outcome['state']}, run {job['state']}")
         return job
 
     def data_arrives(self) -> Job:
@@ -195,10 +235,22 @@ class Demo:
         self.decisions()
         return self.follow(f"drift alert on {MODEL.rsplit('/', 1)[-1]}", lambda: self.alert(name))
 
+    def bad_data_arrives(self) -> Job:
+        """Step 3: a CSV without the target column lands; its run fails, and says why."""
+        name = "incoming/prices-0002.csv"
+        self.say(f"step 3: a file without the 'price' column lands in gs://{DATA_BUCKET}/{name} "
+                 "(this run is meant to fail)")  # fmt: skip
+        path = self.settings.buckets / DATA_BUCKET / name
+        return self.follow(
+            f"object gs://{DATA_BUCKET}/{name}",
+            lambda: generate_without_column(path, 9, "price"),
+            expect=FAILED,
+        )
+
     def export_arrives(self) -> Job:
-        """Step 3: an export writes three part files, then its marker: one run for the batch."""
+        """Step 4: an export writes three part files, then its marker: one run for the batch."""
         folder = "exports/2026-12-01/"
-        self.say(f"step 3: an export writes 3 part files to gs://{DATA_BUCKET}/{folder}")
+        self.say(f"step 4: an export writes 3 part files to gs://{DATA_BUCKET}/{folder}")
         for part, seed in enumerate((21, 22, 23)):
             path = self.settings.buckets / DATA_BUCKET / f"{folder}part-{part:05d}.csv"
             generate_prices(path, seed, rows=200)
@@ -212,11 +264,13 @@ class Demo:
         return self.follow(f"batch gs://{DATA_BUCKET}/{folder}", lambda: marker.write_text("\n"))
 
     def sweep(self) -> None:
-        """Step 4: the sweeper (Cloud Scheduler's call) looks for objects whose events were lost."""
-        self.say("step 4: the sweeper looks back 2 h for objects and batches without a run")
+        """Step 5: the sweeper (Cloud Scheduler's call) looks for objects whose events were lost."""
+        self.say("step 5: the sweeper looks back 2 h for objects and batches without a run")
         summary = requests.post(self.endpoints.sweep_url, timeout=120).json()
         counts = {k: summary[k] for k in ("launched", "duplicate", "skipped") if summary[k]}
         self.say(f"  sweep: {counts} (every object and batch already has its run)")
+        if summary["launched"] or summary["failed"]:
+            self.unexpected.append(f"the sweep found something to do: {counts}")
 
     def alert(self, name: str) -> None:
         """Run the drift check on the new data; it publishes the alert."""
@@ -279,21 +333,25 @@ def run(settings: StackSettings) -> int:
     reset_demo_state(settings.root)
     group = ProcessGroup(settings.root / "logs")
     try:
-        say("starting: Pub/Sub emulator, storage emulator, Vertex AI emulator, three functions, "
-            "Eventarc push adapter, local bucket")
+        say("starting: Pub/Sub emulator, storage emulator, Vertex AI emulator, the four "
+            "functions, Eventarc push adapters, local bucket")
         endpoints = start_stack(group, settings)
         say(f"stack up (logs in {endpoints.logs.relative_to(REPO)})")
         demo = Demo(settings, endpoints, say)
         first = demo.data_arrives()
-        if first["state"] == "PIPELINE_STATE_SUCCEEDED":
+        if first["state"] == SUCCEEDED:
             demo.data_drifts()
+            demo.bad_data_arrives()
             demo.export_arrives()
             demo.sweep()
         print()
         print_table(demo.rows)
-        failed = [row for row in demo.rows if row.state != "PIPELINE_STATE_SUCCEEDED"]
-        say("demo finished" if not failed else f"{len(failed)} run(s) did not succeed")
-        return 1 if failed or len(demo.rows) < 3 else 0
+        if demo.unexpected or len(demo.rows) < 4:
+            say(f"demo failed: {'; '.join(demo.unexpected) or 'a step did not run'}")
+            return 1
+        say("demo finished: every run ended as expected (the file without prices FAILED, "
+            "as meant) and each end was reported")
+        return 0
     except (StartupError, TimeoutError, RuntimeError, subprocess.CalledProcessError,
             requests.RequestException) as err:  # fmt: skip
         say(f"demo failed: {err}")

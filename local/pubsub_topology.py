@@ -1,9 +1,12 @@
-"""The drift alerts' topics and subscriptions, as terraform/pubsub.tf and Eventarc make them.
+"""The topics and subscriptions of the stack, as terraform/ and Eventarc make them.
 
-- the drift topic, with a push subscription standing for on_drift_alert's Eventarc trigger
-  (endpoint: the `local.eventarc_push` adapter), carrying the dead-letter policy that Terraform's
+For each function's Pub/Sub trigger (`on_drift_alert` on the drift topic, `on_run_state` on the
+run-states topic the Vertex AI emulator's state log entries go to):
+- the topic, with a push subscription standing for the function's Eventarc trigger (endpoint: a
+  `local.eventarc_push` adapter), carrying the dead-letter policy that Terraform's
   `dead_letter_setup_commands` attach, and a retry policy;
 - the dead-letter topic, with the pull subscription that keeps what it receives.
+And the run outcomes topic `on_run_state` publishes to, with a pull subscription to watch it.
 """
 
 from __future__ import annotations
@@ -23,27 +26,28 @@ DEAD_LETTER_ACK_DEADLINE = 60
 
 
 @dataclass(frozen=True)
-class DriftDelivery:
-    """Names and policies of the drift alerts' Pub/Sub resources in one project."""
+class TriggerDelivery:
+    """Names and policies of one trigger's Pub/Sub resources (the drift alerts' by default)."""
 
     project: str
     topic_id: str = "drift-alerts"
+    function: str = "on-drift-alert"  # names the push subscription, as Eventarc's name the trigger
     max_delivery_attempts: int = MAX_DELIVERY_ATTEMPTS
     retry: RetryPolicy = field(default=LOCAL_RETRY)
 
     @property
     def topic(self) -> str:
-        """The topic drift alerts are published to."""
+        """The topic the trigger listens to."""
         return f"projects/{self.project}/topics/{self.topic_id}"
 
     @property
     def push_subscription(self) -> str:
-        """The push subscription standing for on_drift_alert's Eventarc trigger."""
-        return f"projects/{self.project}/subscriptions/{self.topic_id}-on-drift-alert"
+        """The push subscription standing for the function's Eventarc trigger."""
+        return f"projects/{self.project}/subscriptions/{self.topic_id}-{self.function}"
 
     @property
     def dead_letter_topic(self) -> str:
-        """Where an alert goes after max_delivery_attempts failed pushes."""
+        """Where a message goes after max_delivery_attempts failed pushes."""
         return f"projects/{self.project}/topics/{self.topic_id}-dead-letter"
 
     @property
@@ -68,3 +72,26 @@ class DriftDelivery:
             dead_letter=DeadLetterPolicy(self.dead_letter_topic, self.max_delivery_attempts),
             retry=self.retry,
         )
+
+
+@dataclass(frozen=True)
+class OutcomesTopic:
+    """The topic on_run_state publishes run outcomes to (`outcomes_topic`), and a watch on it."""
+
+    project: str
+    topic_id: str = "run-outcomes"
+
+    @property
+    def topic(self) -> str:
+        """The outcomes topic."""
+        return f"projects/{self.project}/topics/{self.topic_id}"
+
+    @property
+    def subscription(self) -> str:
+        """A pull subscription seeing every outcome (what a consumer of the topic would have)."""
+        return f"projects/{self.project}/subscriptions/{self.topic_id}-watch"
+
+    def create(self, pubsub: PubsubRest) -> None:
+        """Create the topic and its watching subscription."""
+        pubsub.create_topic(self.topic)
+        pubsub.create_subscription(self.subscription, self.topic)

@@ -1,7 +1,10 @@
-"""The local stack: storage and Vertex AI emulators, the three functions, Pub/Sub, local bucket.
+"""The local stack: storage and Vertex AI emulators, the four functions, Pub/Sub, local bucket.
 
-Pub/Sub is Google's emulator; the push to on_drift_alert goes through `local.eventarc_push`, the
-stand-in for Eventarc's trigger (see `local.pubsub_topology` for the topics and subscriptions).
+Pub/Sub is Google's emulator; the pushes to on_drift_alert and on_run_state go through
+`local.eventarc_push`, the stand-in for Eventarc's triggers (see `local.pubsub_topology` for the
+topics and subscriptions). The Vertex AI emulator publishes each run state change's log entry to
+the run-states topic, as a Vertex AI log sink does; on_run_state publishes run ends to the
+outcomes topic.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from local.function_server import (
     functions_framework_command,
 )
 from local.processes import REPO, ProcessGroup, wait_for_line
-from local.pubsub_emulator import EmulatorLaunch, launch_pubsub_emulator
-from local.pubsub_topology import DriftDelivery
+from local.pubsub_emulator import PubsubEmulator, launch_pubsub_emulator
+from local.pubsub_topology import OutcomesTopic, TriggerDelivery
 from local.storage_emulator_process import STORAGE_EMULATOR_COMMAND
 from local.vertex_emulator_process import vertex_emulator_command
 
@@ -41,14 +44,24 @@ class StackSettings:
         return self.root / "buckets"
 
     @property
-    def pubsub(self) -> DriftDelivery:
+    def pubsub(self) -> TriggerDelivery:
         """The drift alerts' topics and subscriptions."""
-        return DriftDelivery(self.project, self.topic_id)
+        return TriggerDelivery(self.project, self.topic_id)
 
     @property
     def topic(self) -> str:
         """The drift alert topic."""
         return self.pubsub.topic
+
+    @property
+    def run_states(self) -> TriggerDelivery:
+        """on_run_state's trigger: the topic the run state log entries go to."""
+        return TriggerDelivery(self.project, "run-states", function="on-run-state")
+
+    @property
+    def outcomes(self) -> OutcomesTopic:
+        """The run outcomes topic (the configuration's `outcomes_topic`) and its watch."""
+        return OutcomesTopic(self.project)
 
     @property
     def parent(self) -> str:
@@ -67,6 +80,8 @@ class StackEndpoints:
     pubsub_host: str
     push_adapter_url: str
     logs: Path
+    run_state_function_url: str = ""
+    run_state_adapter_url: str = ""
     sweep_url: str = ""  # POST runs the sweeper (Cloud Scheduler's call in production)
 
     @property
@@ -77,24 +92,31 @@ class StackEndpoints:
 
 def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
     """Start every service in dependency order; return their addresses."""
-    pubsub = launch_pubsub_emulator(group, settings.root / "pubsub")  # Java starts meanwhile
+    launch = launch_pubsub_emulator(group, settings.root / "pubsub")  # Java starts meanwhile
     storage_url = _start_storage(group)
-    vertex_url = _start_vertex(group, settings, storage_url)
+    pubsub = launch.ready()  # the Vertex emulator publishes state entries to it
+    vertex_url = _start_vertex(group, settings, storage_url, pubsub)
     function_env = {
         "TRIGGERS_CONFIG": str(settings.triggers_config),
         "GOOGLE_CLOUD_PROJECT": settings.project,
         "VERTEX_AI_EMULATOR_HOST": vertex_url.removeprefix("http://"),
         "STORAGE_EMULATOR_HOST": storage_url,
+        "PUBSUB_EMULATOR_HOST": pubsub.host,
     }
     object_url = _start_function(group, "on_object_finalized", function_env)
     drift_url = _start_function(group, "on_drift_alert", function_env)
+    run_state_url = _start_function(group, "on_run_state", function_env)
     sweep_url = _start_function(group, "sweep", function_env, signature="http")
-    pubsub_host, adapter_url = _start_pubsub(group, settings, pubsub, drift_url)
+    drift_adapter = _start_trigger(group, settings.pubsub, pubsub, drift_url, "eventarc-push")
+    states_adapter = _start_trigger(
+        group, settings.run_states, pubsub, run_state_url, "eventarc-push-run-states"
+    )
+    settings.outcomes.create(pubsub.rest())
     _start_bucket(group, settings, object_url, storage_url)
     return StackEndpoints(
-        storage_url, vertex_url, object_url, drift_url, pubsub_host, adapter_url, group.log_dir,
-        sweep_url,
-    )
+        storage_url, vertex_url, object_url, drift_url, pubsub.host, drift_adapter,
+        group.log_dir, run_state_url, states_adapter, sweep_url,
+    )  # fmt: skip
 
 
 def _start_storage(group: ProcessGroup) -> str:
@@ -103,12 +125,17 @@ def _start_storage(group: ProcessGroup) -> str:
     return wait_for_line(service, r"listening on (http://\S+)").group(1)
 
 
-def _start_vertex(group: ProcessGroup, settings: StackSettings, storage_url: str) -> str:
-    """Start our Vertex AI emulator from the repo root, so relative registry paths agree."""
-    command = vertex_emulator_command(settings.root / "vertex")
-    service = group.start(
-        "vertex-emulator", command, {"STORAGE_EMULATOR_HOST": storage_url}, cwd=REPO
-    )
+def _start_vertex(
+    group: ProcessGroup, settings: StackSettings, storage_url: str, pubsub: PubsubEmulator
+) -> str:
+    """Start our Vertex AI emulator from the repo root, so relative registry paths agree.
+
+    It publishes every run state change to the run-states topic, as Vertex AI's log sink does.
+    """
+    command = [*vertex_emulator_command(settings.root / "vertex"),
+               "--state-topic", settings.run_states.topic]  # fmt: skip
+    env = {"STORAGE_EMULATOR_HOST": storage_url, "PUBSUB_EMULATOR_HOST": pubsub.host}
+    service = group.start("vertex-emulator", command, env, cwd=REPO)
     return wait_for_line(service, r"listening on (http://\S+)").group(1)
 
 
@@ -121,17 +148,20 @@ def _start_function(
     return wait_for_line(service, LISTENING.pattern).group(1) + "/"
 
 
-def _start_pubsub(
-    group: ProcessGroup, settings: StackSettings, launch: EmulatorLaunch, drift_url: str
-) -> tuple[str, str]:
-    """Wait for the emulator, start the Eventarc push adapter, create topics and subscriptions."""
-    emulator = launch.ready()
-    command = [PYTHON, "-m", "local.eventarc_push", "--topic", settings.topic,
-               "--target", drift_url, "--port", "0"]  # fmt: skip
-    service = group.start("eventarc-push", command, {}, cwd=REPO)
+def _start_trigger(
+    group: ProcessGroup,
+    delivery: TriggerDelivery,
+    pubsub: PubsubEmulator,
+    function_url: str,
+    name: str,
+) -> str:
+    """Start an Eventarc push adapter for a function, then its topic and subscriptions."""
+    command = [PYTHON, "-m", "local.eventarc_push", "--topic", delivery.topic,
+               "--target", function_url, "--port", "0"]  # fmt: skip
+    service = group.start(name, command, {}, cwd=REPO)
     adapter_url = wait_for_line(service, r"listening on (http://\S+)").group(1)
-    settings.pubsub.create(emulator.rest(), adapter_url)
-    return emulator.host, adapter_url
+    delivery.create(pubsub.rest(), adapter_url)
+    return adapter_url
 
 
 def _start_bucket(

@@ -6,8 +6,10 @@ import signal
 import sys
 import time
 
+from local.outcome_feed import OutcomeFeed
 from local.processes import ProcessGroup, StartupError
 from local.progress import DecisionLog, RunMonitor
+from local.pubsub_rest import PubsubRest
 from local.stack import REPO, StackEndpoints, StackSettings, start_stack
 
 DEMO_ROOT = REPO / ".demo"
@@ -17,7 +19,7 @@ def usage(settings: StackSettings, endpoints: StackEndpoints) -> str:
     """Return the how-to printed once the stack is up."""
     incoming = (settings.buckets / "local-data" / "incoming").relative_to(REPO)
     exports = (settings.buckets / "local-data" / "exports" / "day-1").relative_to(REPO)
-    pubsub = settings.pubsub
+    pubsub, states, outcomes = settings.pubsub, settings.run_states, settings.outcomes
     pull = (
         f"curl -s -X POST -H 'content-type: application/json' -d '{{\"maxMessages\": 10}}' "
         f"http://{endpoints.pubsub_host}/v1/{pubsub.dead_letter_subscription}:pull"
@@ -28,12 +30,18 @@ stack is up (logs in {endpoints.logs.relative_to(REPO)}, Ctrl-C stops everything
   storage emulator     {endpoints.storage_url}
   on_object_finalized  {endpoints.object_function_url}
   on_drift_alert       {endpoints.drift_function_url}
+  on_run_state         {endpoints.run_state_function_url}
   sweep                {endpoints.sweep_url}   (POST: launch what events missed)
   Pub/Sub emulator     {endpoints.pubsub_host}   (PUBSUB_EMULATOR_HOST={endpoints.pubsub_host})
     topic {pubsub.topic} -> push subscription {pubsub.push_subscription}
       -> Eventarc adapter {endpoints.push_adapter_url} -> on_drift_alert
     after {pubsub.max_delivery_attempts} failed pushes -> {pubsub.dead_letter_topic}
       -> pull subscription {pubsub.dead_letter_subscription}
+    Vertex AI emulator's run state entries -> {states.topic}
+      -> push subscription {states.push_subscription}
+      -> Eventarc adapter {endpoints.run_state_adapter_url} -> on_run_state
+    on_run_state's outcomes -> {outcomes.topic} -> pull subscription {outcomes.subscription}
+      (printed below as they arrive)
 
 drop a file (the prices-arrival route watches gs://local-data/incoming/*.csv):
   .venv/bin/python -m pipelines.synthetic --rows 400 --seed 1 --out {incoming}/prices-0002.csv
@@ -71,12 +79,14 @@ def main() -> int:
         decisions = DecisionLog(
             [endpoints.logs / "on_object_finalized.log", endpoints.logs / "on_drift_alert.log"]
         )
+        outcomes = OutcomeFeed(PubsubRest(endpoints.pubsub_host), settings.outcomes.subscription)
         monitor.poll()  # runs kept from an earlier session are shown once
         while True:
             for service in group.services:
                 service.check_alive()
             decisions()
             monitor.poll()
+            outcomes()
             time.sleep(0.5)
     except StartupError as err:
         print(f"stack failed: {err}", file=sys.stderr)

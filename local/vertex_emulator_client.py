@@ -73,6 +73,14 @@ class VertexEmulatorClient:
             if not token:
                 return jobs
 
+    def end_run(self, job_id: str, state: str, message: str = "") -> dict[str, Any]:
+        """End a run of a `--no-execute` emulator in `state` (FAILED with `message` as error)."""
+        name = f"projects/{self.project}/locations/{self.region}/pipelineJobs/{job_id}"
+        body = {"name": name, "state": state, "message": message}
+        response = requests.post(f"{self.url}/emulator/state", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
     def get_run(self, job_id: str) -> dict[str, Any]:
         """Return one PipelineJob by id."""
         response = requests.get(f"{self.jobs_url}/{job_id}", timeout=10)

@@ -25,6 +25,8 @@ locals {
         batch = r.batch == null ? null : {
           complete_when = { for rule, value in r.batch.complete_when : rule => value if value != null }
         }
+        # The URL stays in Secret Manager: the file names the variable on_run_state gets it in.
+        notify = r.notify == null ? null : { webhook = format("$${%s}", local.webhook_variables[r.name]), on = r.notify.on }
       }) : key => value if value != null
     }
   ]
@@ -50,6 +52,7 @@ locals {
       network         = var.network
       kms_key         = var.kms_key
       retry           = length(local.launch_retry) > 0 ? local.launch_retry : null
+      outcomes_topic  = local.outcomes_topic
       routes          = local.rendered_routes
     } : key => value if value != null
   }

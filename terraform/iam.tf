@@ -1,8 +1,8 @@
-# Three identities (four with the sweeper's scheduler, sweeper.tf), each holding only what it uses,
-# plus the Google service agents' grants the platform needs. No keys are created for any account:
-# the functions, Eventarc and Vertex AI all act as these accounts through the platform.
-# terraform/README.md, "What the deployment needs", lists every grant here with why (a test keeps
-# the two equal).
+# Three identities (on_run_state's fourth is in outcomes.tf, the sweeper's scheduler in
+# sweeper.tf), each holding only what it uses, plus the Google service agents' grants the platform
+# needs. No keys are created for any account: the functions, Eventarc and Vertex AI all act as these
+# accounts through the platform. terraform/README.md, "What the deployment needs", lists every
+# grant here with why (a test keeps the two equal).
 
 locals {
   pubsub_service_agent          = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
@@ -37,7 +37,7 @@ resource "google_service_account" "trigger" {
   account_id   = "${var.name_prefix}-trigger"
   project      = var.project_id
   display_name = "vertex-triggers Eventarc triggers"
-  description  = "Identity Eventarc uses to deliver events to the two functions."
+  description  = "Identity Eventarc uses to deliver events to the functions."
 
   depends_on = [google_project_service.required]
 }

@@ -33,6 +33,16 @@ output "drift_notification_channel" {
   value       = var.enable_monitoring_notification_channel ? google_monitoring_notification_channel.drift[0].name : null
 }
 
+output "run_outcomes_topic" {
+  description = "Topic where on_run_state publishes one JSON message per run end (attributes route and state)."
+  value       = google_pubsub_topic.outcomes.id
+}
+
+output "run_states_topic" {
+  description = "Topic the log sink fills with Vertex AI PipelineJob log entries for on_run_state."
+  value       = google_pubsub_topic.run_states.id
+}
+
 output "dead_letter_topic" {
   description = "Topic that receives events which exhausted their deliveries, once attached (see dead_letter_setup_commands)."
   value       = google_pubsub_topic.dead_letter.id
@@ -54,6 +64,10 @@ output "functions" {
       name    = google_cloudfunctions2_function.on_drift_alert.name
       trigger = local.eventarc_triggers.on_drift_alert
     }
+    on_run_state = {
+      name    = google_cloudfunctions2_function.on_run_state.name
+      trigger = local.eventarc_triggers.on_run_state
+    }
   }
 }
 
@@ -73,6 +87,7 @@ output "service_accounts" {
     function_runtime = google_service_account.function_runtime.email
     pipeline         = google_service_account.pipeline.email
     trigger          = google_service_account.trigger.email
+    outcomes         = google_service_account.outcomes.email
     scheduler        = local.sweep_enabled ? google_service_account.scheduler[0].email : null
   }
 }
@@ -83,6 +98,6 @@ output "triggers_yaml" {
 }
 
 output "dead_letter_setup_commands" {
-  description = "gcloud commands that attach the dead-letter topic to the Pub/Sub subscriptions Eventarc created for the two triggers (Terraform cannot own those subscriptions)."
+  description = "gcloud commands that attach the dead-letter topic to the Pub/Sub subscriptions Eventarc created for the three triggers (Terraform cannot own those subscriptions)."
   value       = local.dead_letter_setup_commands
 }

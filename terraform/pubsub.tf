@@ -40,6 +40,7 @@ locals {
   eventarc_triggers = {
     on_object_finalized = google_cloudfunctions2_function.on_object_finalized.event_trigger[0].trigger
     on_drift_alert      = google_cloudfunctions2_function.on_drift_alert.event_trigger[0].trigger
+    on_run_state        = google_cloudfunctions2_function.on_run_state.event_trigger[0].trigger
   }
 
   # For each trigger (projects/P/locations/L/triggers/T): find the subscription Eventarc made for
@@ -141,11 +142,11 @@ resource "google_pubsub_topic_iam_member" "monitoring_channel_publisher" {
 }
 
 # What an operator watches while an event is being retried: one count per `decision: failed` log
-# line the functions write (design: one structured line per event).
+# line the functions write (design: one structured line per event), on_run_state's included.
 resource "google_logging_metric" "failed_events" {
   name    = "${var.name_prefix}/failed_events"
   project = var.project_id
-  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"${google_cloudfunctions2_function.on_object_finalized.name}\" OR \"${google_cloudfunctions2_function.on_drift_alert.name}\") AND jsonPayload.decision=\"failed\""
+  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"${google_cloudfunctions2_function.on_object_finalized.name}\" OR \"${google_cloudfunctions2_function.on_drift_alert.name}\" OR \"${google_cloudfunctions2_function.on_run_state.name}\") AND jsonPayload.decision=\"failed\""
 
   metric_descriptor {
     metric_kind = "DELTA"

@@ -47,7 +47,15 @@ resource "google_cloudfunctions2_function" "sweep" {
     }
   }
 
-  depends_on = [google_project_service.required]
+  # Like the launching functions, its start-up reads every template; a sweep lists the data bucket.
+  depends_on = [
+    google_project_service.required,
+    google_storage_bucket_object.templates,
+    google_storage_bucket_iam_member.function_runtime_templates_viewer,
+    google_storage_bucket_iam_member.function_runtime_data_viewer,
+    google_artifact_registry_repository_iam_member.function_runtime_template_reader,
+    google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
+  ]
 }
 
 resource "google_service_account" "scheduler" {

@@ -140,6 +140,9 @@ variable "routes" {
     gs://TEMPLATES_BUCKET/STEM.yaml) or a full gs:// or https://REGION-kfp.pkg.dev/ URI. Object routes
     default `bucket` to the data bucket, the only bucket with a trigger. Parameter values are
     strings (placeholders allowed); the functions convert each one to the template's declared type.
+    `notify` posts a route's run outcomes to a webhook whose URL is the value of the Secret Manager
+    secret `webhook_secret` (an existing secret of the project; the URL never enters Terraform), for
+    the end states in `on` (SUCCEEDED, FAILED, CANCELLED; default FAILED).
     `batch`, `sweep_lookback`, `max_running` and `max_runs_per_day` are the functions' keys of the
     same names (README "Batch routes", "Limits", "The sweeper"); a `sweep_lookback` on any route
     creates the sweep function and its schedule.
@@ -158,6 +161,10 @@ variable "routes" {
     policy_labels  = optional(map(string))
     min_deviation  = optional(number)
     cooldown       = optional(string)
+    notify = optional(object({
+      webhook_secret = string
+      on             = optional(list(string), ["FAILED"])
+    }))
     batch = optional(object({
       complete_when = object({
         marker      = optional(string)
@@ -264,6 +271,17 @@ variable "routes" {
       for r in var.routes : can(regex("^[A-Za-z0-9_.-]+$", r.template)) || can(regex("^gs://[a-z0-9._-]+/.+", r.template)) || can(regex("^https://[a-z0-9-]+-kfp\\.pkg\\.dev/.+", r.template))
     ])
     error_message = "template must be a compiled template's file stem, a gs:// URI or an https://REGION-kfp.pkg.dev/ URI."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : r.notify == null ? true : (
+        can(regex("^[A-Za-z0-9_-]{1,255}$", r.notify.webhook_secret))
+        && length(r.notify.on) > 0
+        && length(setsubtract(r.notify.on, ["SUCCEEDED", "FAILED", "CANCELLED"])) == 0
+      )
+    ])
+    error_message = "notify.webhook_secret must be a Secret Manager secret id (letters, digits, - and _) and notify.on a non-empty list of SUCCEEDED, FAILED or CANCELLED."
   }
 }
 

@@ -85,7 +85,8 @@ def launch_complete_batch(
     """Launch a complete batch under its deterministic job id (the event path and the sweeper)."""
     assert route.batch is not None
     trace.job = batch_job_id(route.name, batch, done)  # the sweeper's candidates know it too
-    labels = run_labels(route, "batch", short_hash(batch.bucket, batch.folder))
+    trace.source = batch.uri  # what the run is for, and its display name
+    labels = run_labels(route, "batch", short_hash(batch.bucket, batch.folder), trace.event_id)
     return launch(services, route, batch_values(route.batch, batch, done), labels, trace)
 
 

@@ -2,7 +2,7 @@
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -27,6 +27,7 @@ from vertex_trigger.labels import (
     VERTEX_LABELS,
     check_label,
 )
+from vertex_trigger.notifications import Notify, SettingError, parse_notify, parse_topic
 from vertex_trigger.placeholders import (
     BATCH_PLACEHOLDERS,
     DRIFT_PLACEHOLDERS,
@@ -59,6 +60,7 @@ _TOP_KEYS = frozenset(
         "kms_key",
         "routes",
         "retry",
+        "outcomes_topic",
     }
 )
 _COMMON_ROUTE_KEYS = frozenset(
@@ -70,6 +72,7 @@ _COMMON_ROUTE_KEYS = frozenset(
         "labels",
         "enable_caching",
         INPUT_ARTIFACTS,
+        "notify",
         "max_running",
         "max_runs_per_day",
     }
@@ -105,6 +108,7 @@ class Route:
     min_deviation: float | None = None
     cooldown: float | None = None  # seconds
     cooldown_counts: CooldownCounts = DEFAULT_COOLDOWN_COUNTS
+    notify: Notify | None = None
     batch: BatchSpec | None = None
     sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
     max_running: int | None = None
@@ -124,6 +128,11 @@ class Config:
     kms_key: str | None
     routes: tuple[Route, ...]
     retry: RetryPolicy
+    outcomes_topic: str | None = None  # where on_run_state publishes how runs ended
+
+    def route_named(self, name: str) -> Route | None:
+        """Return the route called ``name``, if this configuration has one."""
+        return next((r for r in self.routes if r.name == name), None)
 
     def routes_for(self, event: EventKind) -> tuple[Route, ...]:
         """Return the routes listening to ``event``, in file order."""
@@ -165,6 +174,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         kms_key=_optional_string(where, "kms_key", document),
         routes=routes,
         retry=_retry(where, document.get("retry", {})),
+        outcomes_topic=_setting(where, parse_topic, document.get("outcomes_topic")),
     )
 
 
@@ -247,6 +257,7 @@ def _route(path: Path, index: int, raw: Any) -> Route:
         labels=_labels(where, raw.get("labels", {})),
         enable_caching=_optional_bool(where, "enable_caching", raw.get("enable_caching")),
         input_artifacts=_input_artifacts(where, allowed, routes, raw.get(INPUT_ARTIFACTS, {})),
+        notify=_setting(where, parse_notify, raw.get("notify")),
         max_running=_limit(where, "max_running", raw.get("max_running")),
         max_runs_per_day=_limit(where, "max_runs_per_day", raw.get("max_runs_per_day")),
         **kind,
@@ -320,6 +331,16 @@ def _labels(where: _Where, raw: Any) -> Mapping[str, str]:
             f"{', '.join(TRIGGER_LABELS)}",
         )
     return MappingProxyType(dict(raw))
+
+
+def _setting(where: _Where, parse: Callable[[Any], Any], value: Any) -> Any:
+    """Parse an optional setting with its feature's parser; its SettingError names the key."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except SettingError as exc:
+        raise where.error(exc.key, str(exc)) from None
 
 
 def _optional_bool(where: _Where, key: str, value: Any) -> bool | None:

@@ -3,26 +3,22 @@
 from typing import Any
 
 from vertex_trigger import cooldown
-from vertex_trigger.cloud_events import envelope_of
 from vertex_trigger.config import Route
 from vertex_trigger.drift_alerts import DriftAlert, parse_drift_alert
 from vertex_trigger.labels import job_id, short_hash
 from vertex_trigger.launch import launch, run_labels
 from vertex_trigger.outcomes import Decision, Outcome, Trace
-from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, PubsubMessage, parse_message
+from vertex_trigger.pubsub_events import PubsubMessage, published_message
 from vertex_trigger.routing import Skip, route_drift
 from vertex_trigger.services import Services
 
 
 def handle_drift_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
     """Parse and route one drift alert, then launch it once per cooldown window."""
-    envelope = envelope_of(cloud_event)
-    if envelope.event_type != MESSAGE_PUBLISHED:
-        return trace.outcome(
-            Decision.SKIPPED, f"event type {envelope.event_type!r} is not {MESSAGE_PUBLISHED}"
-        )
-    message = parse_message(envelope)
-    trace.event_id = envelope.event_id or message.message_id
+    published = published_message(cloud_event, trace)
+    if isinstance(published, Outcome):
+        return published
+    envelope, message = published
     alert = parse_drift_alert(message.data)
     trace.source = alert.model_key
     if alert.closed:
@@ -50,7 +46,7 @@ def _launch_unless_cooling_down(
     """Launch with a window job id unless Vertex holds a recent run; then settle any race."""
     source_id = short_hash(alert.model_key)
     values = alert.placeholder_values(trace.event_id, event_time)
-    labels = run_labels(route, "drift", source_id)
+    labels = run_labels(route, "drift", source_id, trace.event_id)
     if route.cooldown is None:
         # An incident is notified again while open (new message ids): its id names it once.
         trace.job = job_id(route.name, alert.model_key, alert.occurrence or message.message_id)

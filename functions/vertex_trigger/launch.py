@@ -5,19 +5,26 @@ from collections.abc import Mapping
 from vertex_trigger.config import Route
 from vertex_trigger.errors import DeploymentError, RejectedEvent
 from vertex_trigger.input_artifacts import render_input_artifacts
-from vertex_trigger.labels import KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.labels import EVENT_LABEL, KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
 from vertex_trigger.limits import check_limits
 from vertex_trigger.outcomes import Decision, Outcome, Trace
 from vertex_trigger.parameters import ParameterError, render
 from vertex_trigger.pipeline_jobs import pipeline_job_body
 from vertex_trigger.route_check import first_misfit
+from vertex_trigger.run_identity import display_name, event_label
 from vertex_trigger.services import Services
 from vertex_trigger.vertex import CreateOutcome
 
 
-def run_labels(route: Route, kind: str, source_id: str) -> dict[str, str]:
-    """Return the route's labels plus the trigger's own (route, kind, source identity)."""
-    return {**route.labels, ROUTE_LABEL: route.name, KIND_LABEL: kind, SOURCE_LABEL: source_id}
+def run_labels(route: Route, kind: str, source_id: str, event_id: str) -> dict[str, str]:
+    """Return the route's labels plus the trigger's own (route, kind, source identity, event)."""
+    return {
+        **route.labels,
+        ROUTE_LABEL: route.name,
+        KIND_LABEL: kind,
+        SOURCE_LABEL: source_id,
+        EVENT_LABEL: event_label(event_id),
+    }
 
 
 def launch(
@@ -44,7 +51,7 @@ def launch(
         services.config,
         route=route,
         template=template,
-        job_id=trace.job,
+        display_name=display_name(trace.source) or trace.job,
         parameter_values=parameter_values,
         labels=labels,
         input_artifacts=artifacts,

@@ -35,5 +35,5 @@ def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> O
 def launch_object(services: Services, route: Route, event: ObjectEvent, trace: Trace) -> Outcome:
     """Launch one object's run under its deterministic job id (the event path and the sweeper)."""
     trace.job = job_id(route.name, event.bucket, event.name, str(event.generation))
-    labels = run_labels(route, "object", short_hash(event.bucket, event.name))
+    labels = run_labels(route, "object", short_hash(event.bucket, event.name), trace.event_id)
     return launch(services, route, event.placeholder_values(), labels, trace)

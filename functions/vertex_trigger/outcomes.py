@@ -16,6 +16,7 @@ class Decision(enum.StrEnum):
     REJECTED = "rejected"
     DEFERRED = "deferred"
     FAILED = "failed"
+    REPORTED = "reported"  # on_run_state: a run's end was published (and posted)
 
 
 # Cloud Logging drops entries over 256 KB; event fields are untrusted and may be megabytes long.
@@ -36,6 +37,7 @@ _SEVERITY = {
     Decision.REJECTED: "WARNING",
     Decision.DEFERRED: "INFO",  # waiting for capacity is the cap working, not a failure
     Decision.FAILED: "ERROR",
+    Decision.REPORTED: "INFO",
 }
 
 

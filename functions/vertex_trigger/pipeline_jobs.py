@@ -52,12 +52,12 @@ def pipeline_job_body(
     *,
     route: Route,
     template: Template,
-    job_id: str,
+    display_name: str,
     parameter_values: Mapping[str, Any],
     labels: Mapping[str, str],
     input_artifacts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Return the JSON body of ``POST .../pipelineJobs?pipelineJobId=job_id``."""
+    """Return the JSON body of ``POST .../pipelineJobs?pipelineJobId=ID`` (the id is not in it)."""
     runtime = {
         "gcsOutputDirectory": config.pipeline_root,
         **runtime_values(template, parameter_values),
@@ -65,7 +65,7 @@ def pipeline_job_body(
     if input_artifacts:
         runtime["inputArtifacts"] = {n: {"artifactId": a} for n, a in input_artifacts.items()}
     body: dict[str, Any] = {
-        "displayName": job_id,
+        "displayName": display_name,
         "pipelineSpec": with_caching(template.spec, route.enable_caching),
         "runtimeConfig": runtime,
         "labels": dict(labels),

@@ -5,8 +5,9 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from vertex_trigger.cloud_events import Envelope
+from vertex_trigger.cloud_events import Envelope, envelope_of
 from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.outcomes import Decision, Outcome, Trace
 
 MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
@@ -29,6 +30,24 @@ def parse_message(envelope: Envelope) -> PubsubMessage:
     message_id = message.get("messageId") or message.get("message_id") or envelope.event_id
     publish_time = message.get("publishTime") or message.get("publish_time") or envelope.event_time
     return PubsubMessage(str(message_id), str(publish_time), _decoded(message.get("data")))
+
+
+def published_message(
+    cloud_event: Any, trace: Trace
+) -> tuple[Envelope, PubsubMessage] | Outcome:
+    """Return a messagePublished event's envelope and message, or the skip of another type.
+
+    The trace gets the event id (the CloudEvent's, else the message's); a malformed delivery
+    raises RejectedEvent.
+    """
+    envelope = envelope_of(cloud_event)
+    if envelope.event_type != MESSAGE_PUBLISHED:
+        return trace.outcome(
+            Decision.SKIPPED, f"event type {envelope.event_type!r} is not {MESSAGE_PUBLISHED}"
+        )
+    message = parse_message(envelope)
+    trace.event_id = envelope.event_id or message.message_id
+    return envelope, message
 
 
 def _decoded(data: Any) -> bytes:

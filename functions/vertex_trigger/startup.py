@@ -1,7 +1,7 @@
 """Build an instance's services from its environment and check every route against its template."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,8 +9,10 @@ from typing import Any
 import requests
 
 from vertex_trigger.config import Config, Route, load_config
+from vertex_trigger.delivery import PubsubPublisher, WebhookPoster
 from vertex_trigger.errors import ConfigError, CredentialError, DeploymentError, TransientError
 from vertex_trigger.gcs_objects import GcsObjects
+from vertex_trigger.notifications import SettingError, webhook_url
 from vertex_trigger.retrying import Retrier
 from vertex_trigger.route_check import first_misfit
 from vertex_trigger.services import Services
@@ -18,6 +20,9 @@ from vertex_trigger.templates import GcsReader, Template, TemplateStore
 from vertex_trigger.vertex import VertexPipelineJobs
 
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+# The entry point that reports how runs ended: it launches nothing, so it skips the template
+# check (and needs no read access to templates), and it is the only one that reads webhook URLs.
+RUN_STATE_TARGET = "on_run_state"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,9 @@ class Environment:
     project: str | None = None
     vertex_emulator_host: str | None = None
     storage_emulator_host: str | None = None
+    pubsub_emulator_host: str | None = None
+    function_target: str = ""  # $FUNCTION_TARGET, set by functions-framework and Cloud Functions
+    variables: Mapping[str, str] = field(default_factory=dict)  # for notify.webhook's ${NAME}
 
 
 def build_services(env: Environment) -> Services:
@@ -46,12 +54,50 @@ def build_services(env: Environment) -> Services:
         config.region,
         config.retry,
     )
-    # One budget for reading every template: a transient error is retried within it.
-    at_start = templates.with_budget(retrier.budget())
+    if env.function_target != RUN_STATE_TARGET:
+        # One budget for reading every template: a transient error is retried within it.
+        at_start = templates.with_budget(retrier.budget())
+        for route in config.routes:
+            check_route(config, route, _load_template(config, at_start, route))
+    publisher, webhooks = _outcome_senders(config, env, google)
+    return Services(
+        config,
+        templates,
+        jobs,
+        lambda: datetime.now(UTC),
+        storage=GcsObjects(storage_session, storage_url, retrier),
+        publisher=publisher,
+        webhooks=webhooks,
+    )
+
+
+def _outcome_senders(
+    config: Config, env: Environment, google: "_GoogleSession"
+) -> tuple[PubsubPublisher, WebhookPoster]:
+    """Connect the Pub/Sub publisher and the webhook poster (URLs read where they are posted)."""
+    session = requests.Session() if env.pubsub_emulator_host else google
+    root = _api_root(env.pubsub_emulator_host, "https://pubsub.googleapis.com")
+    reporting = env.function_target in ("", RUN_STATE_TARGET)
+    urls = _webhook_urls(config, env.variables) if reporting else {}
+    # A plain session: Google credentials must never be sent to a third-party webhook.
+    return (
+        PubsubPublisher(session, root, config.retry),
+        WebhookPoster(requests.Session(), urls, config.retry),
+    )
+
+
+def _webhook_urls(config: Config, variables: Mapping[str, str]) -> dict[str, str]:
+    """Return each notifying route's webhook URL, read from the variable its config names."""
+    urls = {}
     for route in config.routes:
-        check_route(config, route, _load_template(config, at_start, route))
-    storage = GcsObjects(storage_session, storage_url, retrier)
-    return Services(config, templates, jobs, lambda: datetime.now(UTC), storage)
+        if route.notify is None:
+            continue
+        try:
+            urls[route.name] = webhook_url(route.notify, variables)
+        except SettingError as exc:
+            where = f"{config.path}: route {route.name!r}: key {exc.key!r}"
+            raise ConfigError(f"{where}: {exc}") from None
+    return urls
 
 
 class _GoogleSession:
@@ -124,4 +170,7 @@ def environment_from(variables: Mapping[str, str], default_config: Path) -> Envi
         project=variables.get("GOOGLE_CLOUD_PROJECT") or None,
         vertex_emulator_host=variables.get("VERTEX_AI_EMULATOR_HOST") or None,
         storage_emulator_host=variables.get("STORAGE_EMULATOR_HOST") or None,
+        pubsub_emulator_host=variables.get("PUBSUB_EMULATOR_HOST") or None,
+        function_target=variables.get("FUNCTION_TARGET") or "",
+        variables=dict(variables),
     )

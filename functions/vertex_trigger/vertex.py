@@ -62,6 +62,9 @@ class PipelineJobs(Protocol):
     def cancel(self, job_id: str) -> CancelResult:
         """Ask Vertex to cancel a PipelineJob."""
 
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        """Return a PipelineJob, or None when Vertex has none with this id."""
+
     def with_budget(self, budget: Budget) -> "PipelineJobs":
         """Return the same launcher with every call drawing on ``budget`` (one event's time)."""
 
@@ -129,6 +132,14 @@ class VertexPipelineJobs:
             return CancelResult(False, read_error(response).describe())
         _raise_for_error(response, f"cancel {job_id}")
         return CancelResult(True)
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        """Return the job (``GET .../pipelineJobs/ID``); 404 is None: no such run (any more)."""
+        response = self._call("GET", f"{self._collection}/{job_id}").response
+        if response.status_code == 404:
+            return None
+        _raise_for_error(response, f"get {job_id}")
+        return response.json()
 
     def _call(self, method: str, url: str, **kwargs: Any) -> Answer:
         """Send with retries inside this event's budget (or a budget of its own)."""

@@ -11,6 +11,7 @@ from local.vertex_emulator.faults import FaultInjector
 from local.vertex_emulator.quota import CreateQuota, QuotaSettings
 from local.vertex_emulator.server import make_server
 from local.vertex_emulator.service import PipelineService
+from local.vertex_emulator.state_log import StateLogPublisher
 from local.vertex_emulator.store import JobStore
 
 __all__ = ["Emulator", "QuotaSettings", "start_emulator"]
@@ -25,10 +26,13 @@ class Emulator:
         host: str,
         port: int,
         execute: bool,
+        state_log: StateLogPublisher | None = None,
+        *,
         quota: QuotaSettings | None = None,
     ) -> None:
         state_dir = Path(state_dir).resolve()
-        self.store = JobStore(state_dir)
+        self.state_log = state_log
+        self.store = JobStore(state_dir, on_state_change=state_log)
         self.executor = PipelineExecutor(self.store, state_dir / "runs") if execute else None
         if self.executor is None:
             recover_interrupted(self.store)  # a killed emulator may have left RUNNING jobs
@@ -62,6 +66,8 @@ class Emulator:
         self._server.server_close()
         if self.executor is not None:
             self.executor.stop()
+        if self.state_log is not None:
+            self.state_log.stop()
 
     def __enter__(self) -> Emulator:
         return self
@@ -80,7 +86,13 @@ def start_emulator(
     port: int = 0,
     execute: bool = True,
     host: str = "127.0.0.1",
+    state_log: StateLogPublisher | None = None,
+    *,
     quota: QuotaSettings | None = None,
 ) -> Emulator:
-    """Start an emulator in this process on a background thread and return its handle."""
-    return Emulator(Path(state_dir), host, port, execute, quota).start()
+    """Start an emulator in this process on a background thread and return its handle.
+
+    With `state_log` (a StateLogPublisher), every job state change is published as the log
+    entry a Vertex AI log sink would forward; with `quota`, creates beyond it answer 429.
+    """
+    return Emulator(Path(state_dir), host, port, execute, state_log, quota=quota).start()

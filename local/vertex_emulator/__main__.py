@@ -1,17 +1,22 @@
 """Serve the emulator until SIGINT or SIGTERM.
 
 python -m local.vertex_emulator --state-dir DIR [--port 0] [--no-execute] [--create-quota N]
+
+With `--state-topic projects/P/topics/T` (and PUBSUB_EMULATOR_HOST) every job state change is
+published as the Cloud Logging entry a Vertex AI log sink would forward.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 
 from local.vertex_emulator import Emulator, QuotaSettings
+from local.vertex_emulator.state_log import StateLogPublisher
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -39,7 +44,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="the quota's 'minute' (shorter only to scale a benchmark down)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--state-topic",
+        help="publish each job state change's Cloud Logging entry to this Pub/Sub topic "
+        "(projects/P/topics/T) on the emulator at $PUBSUB_EMULATOR_HOST",
+    )
+    args = parser.parse_args(argv)
+    if args.state_topic and not os.environ.get("PUBSUB_EMULATOR_HOST"):
+        parser.error("--state-topic needs PUBSUB_EMULATOR_HOST (the Pub/Sub emulator's host:port)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,13 +62,21 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s vertex-emulator %(levelname)s %(message)s",
     )
+    state_log = None
+    if args.state_topic:
+        state_log = StateLogPublisher(args.state_topic, os.environ["PUBSUB_EMULATOR_HOST"])
     quota = (
         QuotaSettings(args.create_quota, args.quota_retry_info, args.quota_window)
         if args.create_quota > 0
         else None
     )
     emulator = Emulator(
-        args.state_dir, args.host, args.port, execute=not args.no_execute, quota=quota
+        args.state_dir,
+        args.host,
+        args.port,
+        execute=not args.no_execute,
+        state_log=state_log,
+        quota=quota,
     )
     # serve_forever runs in a thread so a signal handler can call stop() (shutdown would deadlock
     # if called from the serving thread).

@@ -223,6 +223,12 @@ def mark_cancelled(job: dict[str, Any]) -> None:
     job["error"] = {"code": 1, "message": "CANCELED"}
 
 
+def mark_ended(job: dict[str, Any], state: str, message: str = "") -> None:
+    """End a job in `state` without running tasks (the state control); FAILED gets `message`."""
+    error = {"code": FAILED_PRECONDITION, "message": message or "The run failed."}
+    _finish(job, state, [], error if state == "PIPELINE_STATE_FAILED" else None)
+
+
 def _finish(job: dict[str, Any], state: str, tasks: list, error: dict[str, Any] | None) -> None:
     """Set the end state, end time, error and final task details."""
     job["state"] = state

@@ -67,6 +67,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             body = self._json_body()
             self._injector(body).add(parse_fault(body))
             return 200, {}
+        if path == "/emulator/state":
+            body = self._json_body()
+            body = body if isinstance(body, dict) else {}
+            return 200, self.service.set_state(
+                str(body.get("name", "")), body.get("state"), body.get("message", "")
+            )
         if path == "/emulator/reset":
             self.service.reset()
             return 200, {}

@@ -8,8 +8,14 @@ import time
 from typing import Any
 
 from local.vertex_emulator import listing
-from local.vertex_emulator.errors import ApiError, already_exists, failed_precondition, not_found
-from local.vertex_emulator.executor import PipelineExecutor, mark_cancelled
+from local.vertex_emulator.errors import (
+    ApiError,
+    already_exists,
+    failed_precondition,
+    invalid_argument,
+    not_found,
+)
+from local.vertex_emulator.executor import PipelineExecutor, mark_cancelled, mark_ended
 from local.vertex_emulator.faults import FaultInjector, FaultKind, fault_error
 from local.vertex_emulator.quota import CreateQuota
 from local.vertex_emulator.store import Job, JobStore, now_rfc3339
@@ -115,6 +121,17 @@ class PipelineService:
         self.store.update(name, lambda j: j.update(state="PIPELINE_STATE_CANCELLING"))
         self.executor.cancel(name)
         return {}
+
+    def set_state(self, name: str, state: Any, message: Any = "") -> Job:
+        """Emulator control: end a job that is not running here (`--no-execute`) in `state`."""
+        if state not in FINAL_STATES:
+            raise invalid_argument(f"state must be one of {', '.join(sorted(FINAL_STATES))}")
+        job = self.get(name)
+        if job["state"] in FINAL_STATES:
+            raise failed_precondition(f"PipelineJob {name} has ended already ({job['state']}).")
+        if self.executor is not None:
+            raise failed_precondition("The emulator executes runs; their states are the runs'.")
+        return self.store.update(name, lambda j: mark_ended(j, state, str(message or "")))
 
     def clear_faults(self) -> None:
         """Drop every injected fault, for creates, cancels and lists."""

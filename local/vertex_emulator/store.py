@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 Job = dict[str, Any]
+StateObserver = Callable[[Job], None]
 
 
 def now_rfc3339() -> str:
@@ -27,11 +28,24 @@ def write_json_atomically(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+# What a state observer sees of a job: everything but the spec and the task details.
+OUTLINE_FIELDS = ("name", "displayName", "state", "labels", "createTime", "startTime", "endTime",
+                  "updateTime", "error")  # fmt: skip
+
+
+def _outline(job: Job) -> Job:
+    """Return a copy of a job's outline fields (cheap: the spec can be megabytes)."""
+    return copy.deepcopy({key: job[key] for key in OUTLINE_FIELDS if key in job})
+
+
 class JobStore:
     """Thread-safe PipelineJob records, one JSON file per job under `state_dir/jobs`."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, on_state_change: StateObserver | None = None) -> None:
         self.state_dir = Path(state_dir)
+        # Called with the job's outline (no spec) after each state change, creation included,
+        # outside the lock: the observer may be slow (it publishes the job's log entry).
+        self.on_state_change = on_state_change
         self.jobs_dir = self.state_dir / "jobs"
         self.requests_path = self.state_dir / "requests.jsonl"
         self._lock = threading.RLock()
@@ -55,7 +69,9 @@ class JobStore:
                 return False
             self._jobs[job["name"]] = job
             write_json_atomically(self._path(job["name"]), job)
-            return True
+            created = _outline(job)
+        self._state_changed(created)
+        return True
 
     def get(self, name: str) -> Job | None:
         """Return a copy of one job, or None."""
@@ -67,10 +83,18 @@ class JobStore:
         """Apply `change` to a job under the lock, stamp updateTime, persist, return a copy."""
         with self._lock:
             job = self._jobs[name]
+            before = job.get("state")
             change(job)
             job["updateTime"] = now_rfc3339()
             write_json_atomically(self._path(name), job)
-            return copy.deepcopy(job)
+            changed = copy.deepcopy(job)
+        if changed.get("state") != before:
+            self._state_changed(_outline(changed))
+        return changed
+
+    def _state_changed(self, job: Job) -> None:
+        if self.on_state_change is not None:
+            self.on_state_change(job)
 
     def list(
         self,

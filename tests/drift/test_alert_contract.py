@@ -10,7 +10,7 @@ from vertex_trigger.drift_alerts import AlertForm, FeatureDeviation, parse_drift
 from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, parse_message
 
 from local.eventarc_push import EventarcPushAdapter
-from local.pubsub_topology import DriftDelivery
+from local.pubsub_topology import TriggerDelivery
 from pipelines.drift.cli import ExitCode, main
 from tests.local.receiver import CloudEventReceiver
 from tests.pubsub_fixtures import unique_id
@@ -19,7 +19,7 @@ ENDPOINT = "projects/test-project/locations/us-central1/endpoints/42"
 
 
 def test_published_alert_parses_in_on_drift_alert(pubsub, data_dir, model):
-    delivery = DriftDelivery("test-project", unique_id("drift-alerts"))
+    delivery = TriggerDelivery("test-project", unique_id("drift-alerts"))
     with (
         CloudEventReceiver() as function,
         EventarcPushAdapter(delivery.topic, function.url) as adapter,

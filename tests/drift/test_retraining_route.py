@@ -18,7 +18,7 @@ import pytest
 
 from local.eventarc_push import EventarcPushAdapter
 from local.function_server import launch_function_server
-from local.pubsub_topology import DriftDelivery
+from local.pubsub_topology import TriggerDelivery
 from local.vertex_emulator import start_emulator
 from pipelines.drift.cli import ExitCode, main
 from tests.functions.helpers import VertexStandIn, drift_route, write_config
@@ -60,7 +60,7 @@ def on_drift_alert(vertex, tmp_path):
 @pytest.fixture
 def adapter(pubsub, on_drift_alert):
     """A fresh drift topic whose push subscription reaches on_drift_alert through the adapter."""
-    delivery = DriftDelivery("test-project", unique_id("drift-alerts"))
+    delivery = TriggerDelivery("test-project", unique_id("drift-alerts"))
     with EventarcPushAdapter(delivery.topic, on_drift_alert.url) as running:
         delivery.create(pubsub, running.url)
         yield running

@@ -133,12 +133,6 @@ class VertexStandIn(VertexEmulatorClient):
 
     def __init__(self, emulator: Any) -> None:
         super().__init__(emulator.url, "test-project")
-        self._store = emulator.store  # the emulator runs in this process (no-execute)
-
-    def end_run(self, job_id: str, state: str) -> None:
-        """End a run as Vertex would (the no-execute emulator leaves runs PENDING)."""
-        name = f"projects/{self.project}/locations/{self.region}/pipelineJobs/{job_id}"
-        self._store.update(name, lambda job: job.update(state=state))
 
     def clean(self) -> None:
         """Drop queued faults and forget every job and request."""
@@ -156,6 +150,16 @@ class VertexStandIn(VertexEmulatorClient):
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self.get_run(job_id)
+
+    def create_raw(self, job_id: str, labels: dict[str, str]) -> None:
+        """Create a run directly (not through a route), with the typed template's spec."""
+        spec = yaml.safe_load(TYPED_TEMPLATE.read_text())
+        values = {"data_uri": "gs://x/y", "generation": 1}
+        body = {"displayName": job_id, "pipelineSpec": spec, "labels": labels,
+                "runtimeConfig": {"parameterValues": values}}  # fmt: skip
+        params = {"pipelineJobId": job_id}
+        response = requests.post(self.jobs_url, params=params, json=body, timeout=10)
+        response.raise_for_status()
 
 
 class StartedServers:
@@ -259,3 +263,47 @@ class FaultyProxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class WebhookReceiver:
+    """A loopback HTTP server recording each JSON body posted; answers `answers` first, then 200."""
+
+    def __init__(self) -> None:
+        self.bodies: list[Any] = []
+        self.answers: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.bodies.append(json.loads(body))
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")  # what Slack answers
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks/T000/B000/XXXX"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def clear(self) -> None:
+        self.bodies.clear()
+        self.answers.clear()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def run_state_entry(job_id: str, **resource_labels: str) -> dict[str, Any]:
+    """The documented PipelineJob log entry, naming `job_id` (as a log sink publishes it)."""
+    entry = json.loads((DATA / "run_state" / "pipeline_job_event.json").read_text())
+    entry["resource"]["labels"] = {
+        **entry["resource"]["labels"], "pipeline_job_id": job_id, **resource_labels
+    }
+    return entry

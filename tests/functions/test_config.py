@@ -230,7 +230,8 @@ def test_labels_leave_room_for_the_triggers_and_vertex_own(tmp_path: Path) -> No
 def test_the_trigger_labels_counted_are_the_ones_a_run_gets(tmp_path: Path) -> None:
     """The count comes from labels.TRIGGER_LABELS: a label added to runs must be added there."""
     route = start(write_config(tmp_path, [object_route(labels={"team": "x"})])).config.routes[0]
-    assert set(run_labels(route, "object", "abc")) - set(route.labels) == set(TRIGGER_LABELS)
+    labels = run_labels(route, "object", "abc", "evt-1")
+    assert set(labels) - set(route.labels) == set(TRIGGER_LABELS)
 
 
 def test_cooldown_counts_defaults_to_succeeded_or_running(tmp_path: Path) -> None:

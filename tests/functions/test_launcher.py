@@ -24,7 +24,7 @@ def body_for(tmp_path: Path, ref: TemplateRef, **top: str) -> dict:
         config,
         route=config.routes[0],
         template=template,
-        job_id="arrival-0123",
+        display_name="gs://data/x.csv#1",
         parameter_values={"data_uri": "gs://data/x.csv", "generation": 1},
         labels={"trigger-route": "arrival"},
     )

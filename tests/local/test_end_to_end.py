@@ -1,6 +1,7 @@
 """The whole local loop, real parts only: bucket folder -> on_object_finalized -> Vertex emulator
 -> kfp.local; drift alert -> Pub/Sub emulator -> Eventarc adapter -> on_drift_alert -> Vertex
-emulator; a redelivered event -> no new run.
+emulator; a redelivered event -> no new run; a run's end -> the Vertex emulator's state log entry
+-> Pub/Sub emulator -> Eventarc adapter -> on_run_state -> the outcomes topic.
 """
 
 import json
@@ -15,6 +16,7 @@ from kfp import compiler, dsl
 from local.cloud_event_http import post_binary
 from local.eventarc_push import forwarded_in_log
 from local.object_events import StoredObject, finalized_event
+from local.outcome_feed import OutcomeFeed
 from local.processes import ProcessGroup
 from local.pubsub_rest import PubsubRest
 from local.send_alert import canonical_alert
@@ -42,7 +44,7 @@ def count_rows_pipeline(data_uri: str, reason: str = ""):
     count_rows(data_uri=data_uri, reason=reason)
 
 
-def write_config(folder, template) -> None:
+def write_config(folder, template, outcomes_topic: str) -> None:
     routes = [
         {"name": "arrival", "event": "object_finalized", "bucket": "local-data",
          "prefix": "incoming/", "suffix": ".csv", "template": str(template),
@@ -53,7 +55,8 @@ def write_config(folder, template) -> None:
                         "reason": "{objective}"}},
     ]  # fmt: skip
     config = {"project": "local-project", "region": "us-central1",
-              "pipeline_root": "gs://local-pipelines/runs", "routes": routes}  # fmt: skip
+              "pipeline_root": "gs://local-pipelines/runs", "outcomes_topic": outcomes_topic,
+              "routes": routes}  # fmt: skip
     (folder / "triggers.yaml").write_text(yaml.safe_dump(config))
 
 
@@ -62,8 +65,8 @@ def stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stack")
     template = folder / "count_rows.yaml"
     compiler.Compiler().compile(count_rows_pipeline, str(template))
-    write_config(folder, template)
     settings = StackSettings(root=folder, triggers_config=folder / "triggers.yaml")
+    write_config(folder, template, settings.outcomes.topic)
     group = ProcessGroup(folder / "logs")
     try:
         yield settings, start_stack(group, settings)
@@ -165,3 +168,43 @@ def test_the_drift_topic_is_wired_as_terraform_wires_it(stack):
     }
     keep = pubsub.get_subscription(settings.pubsub.dead_letter_subscription)
     assert (keep["topic"], keep["pushConfig"]) == (settings.pubsub.dead_letter_topic, {})
+
+
+def test_a_run_end_is_reported_on_the_outcomes_topic_naming_its_file(stack):
+    settings, endpoints = stack
+    incoming = settings.buckets / "local-data" / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    (incoming / "reported.csv").write_text(CSV)
+    launched = _wait_for_launch(endpoints, "gs://local-data/incoming/reported.csv")
+    feed = OutcomeFeed(PubsubRest(endpoints.pubsub_host), settings.outcomes.subscription,
+                       say=lambda _: None)  # fmt: skip
+    outcome = feed.wait_for(launched["job"], timeout=240)
+    assert outcome["state"] == "SUCCEEDED"
+    assert (outcome["route"], outcome["trigger_kind"]) == ("arrival", "object")
+    assert outcome["source"] == launched["source"]  # gs://local-data/incoming/reported.csv#GEN
+    assert outcome["event_id"] == launched["event_id"]
+    assert outcome["outcome_id"] == f"{launched['job']}/SUCCEEDED"
+    # Every state change was a nudge; only the end was published.
+    reports = [d for d in decisions(endpoints, "on_run_state") if d.get("job") == launched["job"]]
+    assert [d["decision"] for d in reports][-1] == "reported"
+    assert {d["reason"] for d in reports if d["decision"] == "skipped"} <= {
+        "state PENDING is not an end state", "state RUNNING is not an end state"}  # fmt: skip
+
+
+def _wait_for_launch(endpoints, source_prefix: str) -> dict:
+    for _ in range(600):
+        for entry in decisions(endpoints, "on_object_finalized"):
+            if entry["decision"] == "launched" and entry["source"].startswith(source_prefix):
+                return entry
+        time.sleep(0.1)
+    raise AssertionError(f"on_object_finalized never launched {source_prefix}")
+
+
+def test_the_run_states_topic_is_wired_like_the_drift_topic(stack):
+    settings, endpoints = stack
+    push = PubsubRest(endpoints.pubsub_host).get_subscription(
+        settings.run_states.push_subscription
+    )
+    assert push["topic"] == settings.run_states.topic == "projects/local-project/topics/run-states"
+    assert push["pushConfig"] == {"pushEndpoint": endpoints.run_state_adapter_url}
+    assert push["deadLetterPolicy"]["deadLetterTopic"] == settings.run_states.dead_letter_topic

@@ -18,7 +18,7 @@ import requests
 from local.eventarc_push import EventarcPushAdapter, forwarded_in_log, message_published_event
 from local.processes import ProcessGroup, wait_for_line
 from local.pubsub_rest import RetryPolicy
-from local.pubsub_topology import DriftDelivery
+from local.pubsub_topology import TriggerDelivery
 from tests.local.receiver import CloudEventReceiver
 from tests.pubsub_fixtures import unique_id
 
@@ -36,7 +36,7 @@ def receiver():
 @pytest.fixture
 def delivery(pubsub):
     """A fresh drift topic whose push subscription will go to the adapter (created by `wire`)."""
-    return DriftDelivery("test-project", unique_id("drift-alerts"), retry=FAST)
+    return TriggerDelivery("test-project", unique_id("drift-alerts"), retry=FAST)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from local.eventarc_push import EventarcPushAdapter
 from local.function_server import launch_function_server
 from local.pubsub_emulator import free_port
 from local.pubsub_rest import RetryPolicy
-from local.pubsub_topology import DriftDelivery
+from local.pubsub_topology import TriggerDelivery
 from local.send_alert import canonical_alert
 from pipelines.drift.publish import publish_alert
 from tests.functions.helpers import drift_route, write_config
@@ -36,7 +36,7 @@ def failing_on_drift_alert(tmp_path):
 
 
 def test_an_alert_failing_every_push_is_dead_lettered(pubsub, failing_on_drift_alert):
-    delivery = DriftDelivery(
+    delivery = TriggerDelivery(
         "test-project", unique_id("drift-alerts"), max_delivery_attempts=ATTEMPTS,
         retry=RetryPolicy(minimum_backoff=0.1, maximum_backoff=0.5),
     )  # fmt: skip

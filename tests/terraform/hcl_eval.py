@@ -629,6 +629,19 @@ def _flatten_lists(values: Any) -> list[Any]:
     return flat
 
 
+def _format(_: Any, spec: str, *values: Any) -> str:
+    """Terraform's format() for the verbs %s and %%, the only ones this module uses."""
+    pieces = iter(values)
+    return re.sub(r"%[%s]", lambda m: "%" if m.group() == "%%" else _string(next(pieces)), spec)
+
+
+def _replace(_: Any, text: str, search: str, replacement: str) -> str:
+    """Terraform's replace() with a plain search (a slash-wrapped /regex/ is not implemented)."""
+    if len(search) > 1 and search.startswith("/") and search.endswith("/"):
+        raise HclError("replace() with a /regex/ search is not implemented by this evaluator")
+    return text.replace(search, replacement)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "alltrue": lambda _, xs: all(_bool(x) for x in xs),
     "anytrue": lambda _, xs: any(_bool(x) for x in xs),
@@ -639,6 +652,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "endswith": lambda _, s, suffix: s.endswith(suffix),
     "fileset": _fileset,
     "flatten": lambda _, xs: _flatten_lists(xs),
+    "format": _format,
     "floor": lambda _, x: math.floor(_number(x)),
     "keys": lambda _, m: sorted(m),
     "join": lambda _, sep, xs: sep.join(xs),
@@ -646,6 +660,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lower": lambda _, s: s.lower(),
     "merge": _merge,
     "regex": _regex,
+    "replace": _replace,
     "setsubtract": lambda _, a, b: set(a) - set(b),
     "split": lambda _, sep, s: s.split(sep),
     "startswith": lambda _, s, prefix: s.startswith(prefix),
@@ -653,6 +668,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tonumber": _tonumber,
     "toset": lambda _, xs: set(xs),
     "trimsuffix": lambda _, s, suffix: s[: -len(suffix)] if suffix and s.endswith(suffix) else s,
+    "upper": lambda _, s: s.upper(),
     "values": lambda _, m: [m[k] for k in sorted(m)],
     "yamlencode": _yamlencode,
 }

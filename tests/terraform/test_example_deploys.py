@@ -21,10 +21,11 @@ import yaml
 from vertex_trigger.config import EventKind, Route
 from vertex_trigger.dispatch import dispatch
 from vertex_trigger.drift_alerts import parse_drift_alert
-from vertex_trigger.labels import KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL, job_id
+from vertex_trigger.labels import EVENT_LABEL, KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL, job_id
 from vertex_trigger.launch import launch, run_labels
 from vertex_trigger.object_trigger import handle_object_event
 from vertex_trigger.outcomes import Decision, Outcome, Trace
+from vertex_trigger.run_identity import event_label
 from vertex_trigger.services import Services
 from vertex_trigger.startup import Environment, build_services
 
@@ -131,8 +132,10 @@ def test_an_import_file_under_images_launches_automl_image(
     assert {k: labels.pop(k) for k in (ROUTE_LABEL, KIND_LABEL)} == {
         ROUTE_LABEL: route.name, KIND_LABEL: "object"}
     assert re.fullmatch(r"[0-9a-f]{16}", labels.pop(SOURCE_LABEL))
+    assert labels.pop(EVENT_LABEL) == event_label(outcome.event_id)
     assert labels == {"team": "vision"}
-    assert body["displayName"] == outcome.job and outcome.job.startswith(f"{route.name}-")
+    assert body["displayName"].startswith(f"gs://my-project-data/{name}#")
+    assert outcome.job.startswith(f"{route.name}-")
     assert body["serviceAccount"] == PIPELINE_EMAIL
     assert {"templateUri", "network", "encryptionSpec"}.isdisjoint(body)
 
@@ -209,7 +212,7 @@ def launched_body(deployment: Deployment, route: Route) -> dict[str, Any]:
     trace = Trace(event_id="example", route=route.name, job=job_id(route.name, "example"))
     values = alert.placeholder_values(trace.event_id, "2026-11-26T12:00:00Z")
     outcome = launch(deployment.services, route, values,
-                     run_labels(route, "drift", "example"), trace)  # fmt: skip
+                     run_labels(route, "drift", "example", trace.event_id), trace)  # fmt: skip
     return created(deployment, outcome)
 
 

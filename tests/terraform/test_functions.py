@@ -1,4 +1,4 @@
-"""Both functions: source archive, entry points, size, triggers and retry policies."""
+"""The three functions: source archive, entry points, size, triggers and retry policies."""
 
 from typing import Any
 
@@ -10,6 +10,21 @@ from tests.terraform.hcl_eval import Module, type_constraint
 FUNCTIONS = {
     "on_object_finalized": "google.cloud.storage.object.v1.finalized",
     "on_drift_alert": "google.cloud.pubsub.topic.v1.messagePublished",
+    "on_run_state": "google.cloud.pubsub.topic.v1.messagePublished",
+}
+# The launchers share one runtime account; on_run_state, which launches nothing, has its own.
+RUNTIME_ACCOUNTS = {
+    "on_object_finalized": "${google_service_account.function_runtime.email}",
+    "on_drift_alert": "${google_service_account.function_runtime.email}",
+    "on_run_state": "${google_service_account.outcomes.email}",
+}
+
+
+LAUNCHER_START_UP = {
+    "${google_storage_bucket_object.templates}",
+    "${google_storage_bucket_iam_member.function_runtime_templates_viewer}",
+    "${google_artifact_registry_repository_iam_member.function_runtime_template_reader}",
+    "${google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key}",
 }
 
 
@@ -17,7 +32,7 @@ def function(tf: dict[str, Any], name: str) -> dict[str, Any]:
     return tf["resource"]["google_cloudfunctions2_function"][name]
 
 
-def test_exactly_the_two_event_functions_and_the_sweeper(tf: dict[str, Any]) -> None:
+def test_exactly_the_three_event_functions_and_the_sweeper(tf: dict[str, Any]) -> None:
     # The sweep function (HTTP, sweeper.tf) is checked in test_sweeper.py.
     assert set(tf["resource"]["google_cloudfunctions2_function"]) == {*FUNCTIONS, "sweep"}
     assert "google_cloudfunctions_function" not in tf["resource"]  # 1st gen
@@ -38,16 +53,19 @@ def test_runtime_variable_is_a_python_runtime(tf: dict[str, Any]) -> None:
     assert attr(runtime, "default").startswith("python3")
 
 
+# A launcher's start-up reads every route's template: an instance that cannot read one does not
+# start. on_run_state's reads the webhook secrets instead (it launches nothing, reads no template).
+START_UP_READS = {
+    "on_object_finalized": LAUNCHER_START_UP,
+    "on_drift_alert": LAUNCHER_START_UP,
+    "on_run_state": {"${google_secret_manager_secret_iam_member.outcomes_webhook_accessor}"},
+}
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_waits_for_what_its_start_up_reads(tf: dict[str, Any], name: str) -> None:
-    # Start-up reads every route's template: an instance that cannot read one does not start.
     after = set(attr(function(tf, name), "depends_on"))
-    assert {
-        "${google_storage_bucket_object.templates}",
-        "${google_storage_bucket_iam_member.function_runtime_templates_viewer}",
-        "${google_artifact_registry_repository_iam_member.function_runtime_template_reader}",
-        "${google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key}",
-    } <= after
+    assert START_UP_READS[name] <= after
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -56,9 +74,7 @@ def test_function_service_size_identity_and_ingress(tf: dict[str, Any], name: st
     assert attr(service, "available_memory") == "${local.function_memory}"
     assert attr(service, "max_instance_count") == "${var.function_max_instance_count}"
     assert attr(service, "timeout_seconds") == "${var.function_timeout_seconds}"
-    assert attr(service, "service_account_email") == (
-        "${google_service_account.function_runtime.email}"
-    )
+    assert attr(service, "service_account_email") == RUNTIME_ACCOUNTS[name]
     assert attr(service, "ingress_settings") == "ALLOW_INTERNAL_ONLY"
 
 

@@ -1,4 +1,4 @@
-"""IAM: three accounts, each with only what it uses; nothing public, basic or keyed."""
+"""IAM: four accounts, each with only what it uses; nothing public, basic or keyed."""
 
 import re
 from pathlib import Path
@@ -9,12 +9,14 @@ from tests.terraform.hcl_config import attr
 RUNTIME = "serviceAccount:${google_service_account.function_runtime.email}"
 PIPELINE = "serviceAccount:${google_service_account.pipeline.email}"
 TRIGGER = "serviceAccount:${google_service_account.trigger.email}"
+OUTCOMES = "serviceAccount:${google_service_account.outcomes.email}"
 STORAGE_AGENT = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
 PUBSUB_AGENT = "serviceAccount:${local.pubsub_service_agent}"
 VERTEX_AGENT = "serviceAccount:${google_project_service_identity.aiplatform[0].email}"
 SINK_WRITER = "${google_logging_project_sink.model_monitoring[0].writer_identity}"
 SCHEDULER = "serviceAccount:${google_service_account.scheduler[0].email}"
 MONITORING_AGENT = "serviceAccount:${local.monitoring_notification_agent}"
+RUN_STATES_WRITER = "${google_logging_project_sink.run_states.writer_identity}"
 
 PROJECT = "project:${var.project_id}"
 DATA = "bucket:${google_storage_bucket.data.name}"
@@ -22,6 +24,7 @@ TEMPLATES = "bucket:${google_storage_bucket.templates.name}"
 OBJECT_FUNCTION = "${google_cloudfunctions2_function.on_object_finalized.name}"
 DRIFT_FUNCTION = "${google_cloudfunctions2_function.on_drift_alert.name}"
 SWEEP_FUNCTION = "${google_cloudfunctions2_function.sweep[0].name}"
+RUN_STATE_FUNCTION = "${google_cloudfunctions2_function.on_run_state.name}"
 PIPELINE_ROOT = "bucket:${google_storage_bucket.pipeline_root.name}"
 MODELS = "bucket:${google_storage_bucket.models.name}"
 KMS_KEY = "key:${local.kms_key_id}"
@@ -46,6 +49,11 @@ EXPECTED_GRANTS = {
     (VERTEX_AGENT, KMS_USER, KMS_KEY),
     (STORAGE_AGENT, KMS_USER, KMS_KEY),
     (MONITORING_AGENT, "roles/pubsub.publisher", "topic:${google_pubsub_topic.drift.name}"),
+    (TRIGGER, "roles/run.invoker", f"run:{RUN_STATE_FUNCTION}"),
+    (RUN_STATES_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.run_states.name}"),
+    (OUTCOMES, "roles/aiplatform.viewer", PROJECT),
+    (OUTCOMES, "roles/pubsub.publisher", "topic:${google_pubsub_topic.outcomes.name}"),
+    (OUTCOMES, "roles/secretmanager.secretAccessor", "secret:${each.value}"),
     (SCHEDULER, "roles/run.invoker", f"run:{SWEEP_FUNCTION}"),
 }
 # Grants that exist only with batch routes or a sweep (count on a local): what each depends on.
@@ -63,6 +71,7 @@ TARGETS = {
     "google_pubsub_topic_iam_member": ("topic", "topic"),
     "google_artifact_registry_repository_iam_member": ("repository", "repository"),
     "google_kms_crypto_key_iam_member": ("key", "crypto_key_id"),
+    "google_secret_manager_secret_iam_member": ("secret", "secret_id"),
 }
 
 
@@ -123,9 +132,20 @@ def test_scheduler_account_may_invoke_the_sweep_function_and_nothing_else(
     }
 
 
-def test_four_service_accounts(tf: dict[str, Any]) -> None:
+def test_outcomes_account_reads_runs_publishes_outcomes_and_reads_only_named_secrets(
+    tf: dict[str, Any],
+) -> None:
+    held = {(role, target) for member, role, target in grants(tf) if member == OUTCOMES}
+    assert ("roles/aiplatform.viewer", PROJECT) in held  # read-only: it launches nothing
+    assert not {role for role, _ in held} & {"roles/aiplatform.user", "roles/storage.objectViewer"}
+    accessor = tf["resource"]["google_secret_manager_secret_iam_member"]
+    accessor = accessor["outcomes_webhook_accessor"]
+    assert attr(accessor, "for_each") == "${toset(values(local.webhook_secrets))}"
+
+
+def test_five_service_accounts(tf: dict[str, Any]) -> None:
     accounts = tf["resource"]["google_service_account"]
-    assert set(accounts) == {"function_runtime", "pipeline", "trigger", "scheduler"}
+    assert set(accounts) == {"function_runtime", "pipeline", "trigger", "outcomes", "scheduler"}
     assert attr(accounts["scheduler"], "count") == "${local.sweep_enabled ? 1 : 0}"
     for body in accounts.values():
         assert attr(body, "description")

@@ -179,6 +179,12 @@ INVALID = {
         lambda ex: {**ex, "bucket_location": "US",
                     "kms_key": "projects/k/locations/us-central1/keyRings/r/cryptoKeys/k"},
         "Cloud Storage needs a bucket's key in the bucket's own location"),
+    "notify state": (
+        lambda ex: with_route(ex, 0, notify={"webhook_secret": "hook", "on": ["RUNNING"]}),
+        "notify.on a non-empty list of SUCCEEDED, FAILED or CANCELLED"),
+    "notify secret id": (
+        lambda ex: with_route(ex, 0, notify={"webhook_secret": "projects/p/secrets/hook"}),
+        "notify.webhook_secret must be a Secret Manager secret id"),
 }
 
 
@@ -274,8 +280,11 @@ def test_dead_letter_commands_address_each_trigger_subscription(
 ) -> None:
     triggers = {
         name: [{"trigger": f"projects/my-project/locations/{region}/triggers/{name}-abc"}]
-        for name, region in (("on_object_finalized", "us"), ("on_drift_alert", "us-central1"))
-    }
+        for name, region in (
+            ("on_object_finalized", "us"), ("on_drift_alert", "us-central1"),
+            ("on_run_state", "us-central1"),
+        )
+    }  # fmt: skip
     computed = {
         PIPELINE_EMAIL: pipeline_email,
         ("data.google_project", "this", "number"): lambda _: "123456789",
@@ -289,8 +298,8 @@ def test_dead_letter_commands_address_each_trigger_subscription(
     }
     evaluator = Evaluator(module, example, TERRAFORM_DIR, computed=computed)
     commands = evaluator.local("dead_letter_setup_commands").split("\n")
-    assert len(commands) == 6
-    describe, update, grant = commands[3:]  # on_object_finalized sorts after on_drift_alert
+    assert len(commands) == 9
+    describe, update, grant = commands[3:6]  # on_object_finalized sorts after on_drift_alert
     assert describe == (
         "SUB=$(gcloud eventarc triggers describe on_object_finalized-abc --project=my-project "
         "--location=us --format='value(transport.pubsub.subscription)')"
@@ -306,3 +315,33 @@ def test_dead_letter_commands_address_each_trigger_subscription(
         "--role=roles/pubsub.subscriber"
     )
     assert "--location=us-central1" in commands[0]
+    assert "triggers describe on_run_state-abc" in commands[6]
+
+
+def test_notify_renders_the_variable_name_never_a_url_and_the_loader_agrees(
+    module: Module, example: dict[str, Any], tmp_path: Path
+) -> None:
+    startup = pytest.importorskip("vertex_trigger.startup")
+    errors = pytest.importorskip("vertex_trigger.errors")
+    example["routes"][0]["notify"] = {"webhook_secret": "prices-arrival-webhook"}
+    evaluator = plan(module, example)
+    config = yaml.safe_load(evaluator.local("triggers_yaml"))
+    assert config["outcomes_topic"] == "projects/my-project/topics/vertex-triggers-run-outcomes"
+    arrival, *others = config["routes"]
+    assert arrival["name"] == "prices-arrival"
+    assert arrival["notify"] == {"webhook": "${WEBHOOK_URL_PRICES_ARRIVAL}", "on": ["FAILED"]}
+    assert not any("notify" in route for route in others)
+    assert evaluator.local("webhook_secrets") == {"prices-arrival": "prices-arrival-webhook"}
+    assert evaluator.local("webhook_variables") == {"prices-arrival": "WEBHOOK_URL_PRICES_ARRIVAL"}
+    path = tmp_path / "triggers.yaml"
+    path.write_text(evaluator.local("triggers_yaml"))
+    # on_run_state reads exactly the variable Terraform fills from the secret, and stops without it.
+    def start(**variables: str) -> Any:
+        env = startup.Environment(path, vertex_emulator_host="127.0.0.1:9",
+                                  function_target="on_run_state", variables=variables)  # fmt: skip
+        return startup.build_services(env)
+
+    with pytest.raises(errors.ConfigError, match="WEBHOOK_URL_PRICES_ARRIVAL is not set"):
+        start()
+    services = start(WEBHOOK_URL_PRICES_ARRIVAL="https://hooks.slack.com/services/T/B/X")
+    assert services.config.outcomes_topic.endswith("/topics/vertex-triggers-run-outcomes")

@@ -54,7 +54,9 @@ def test_required_apis_are_enabled(tf: dict[str, Any]) -> None:
 
 
 def test_dead_letter_topic_has_a_keeping_subscription(tf: dict[str, Any]) -> None:
-    assert {"drift", "dead_letter"} == set(tf["resource"]["google_pubsub_topic"])
+    assert {"drift", "dead_letter", "run_states", "outcomes"} == set(
+        tf["resource"]["google_pubsub_topic"]
+    )
     keep = tf["resource"]["google_pubsub_subscription"]["dead_letter"]
     assert attr(keep, "topic") == "${google_pubsub_topic.dead_letter.id}"
     assert attr(keep, "message_retention_duration") == "604800s"

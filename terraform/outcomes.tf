@@ -1,0 +1,154 @@
+# How runs ended: Vertex AI's PipelineJob log entries reach on_run_state through a log sink and a
+# topic; on_run_state reads each run from Vertex and publishes the ends of our routes' runs to the
+# outcomes topic (and posts them to a route's webhook, whose URL lives in Secret Manager).
+
+locals {
+  # The environment variable of on_run_state holding each notifying route's webhook URL; the
+  # rendered triggers.yaml names the variable, never the URL.
+  webhook_variables = {
+    for r in var.routes : r.name => "WEBHOOK_URL_${upper(replace(r.name, "-", "_"))}" if r.notify != null
+  }
+  webhook_secrets = { for r in var.routes : r.name => r.notify.webhook_secret if r.notify != null }
+
+  # The entries Vertex AI Pipelines writes about a job (its state changes). Non-terminal states
+  # are let through: on_run_state skips them cheaply, and the filter depends on as little of the
+  # entry's payload as possible (the function reads the state from Vertex, not from the entry).
+  run_state_filter = "resource.type=\"aiplatform.googleapis.com/PipelineJob\" AND logName=\"projects/${var.project_id}/logs/aiplatform.googleapis.com%2Fpipeline_job_events\""
+
+  outcomes_topic = "projects/${var.project_id}/topics/${google_pubsub_topic.outcomes.name}"
+}
+
+resource "google_pubsub_topic" "run_states" {
+  #checkov:skip=CKV_GCP_83:Carries Vertex AI's job state log entries (ids and states), Google-managed keys; CMEK is the platform team's key policy (README).
+  name    = "${var.name_prefix}-run-states"
+  project = var.project_id
+  labels  = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_logging_project_sink" "run_states" {
+  name                   = "${var.name_prefix}-pipeline-run-states"
+  project                = var.project_id
+  destination            = "pubsub.googleapis.com/${google_pubsub_topic.run_states.id}"
+  filter                 = local.run_state_filter
+  unique_writer_identity = true
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_pubsub_topic_iam_member" "run_states_sink_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.run_states.name
+  role    = "roles/pubsub.publisher"
+  member  = google_logging_project_sink.run_states.writer_identity
+}
+
+resource "google_pubsub_topic" "outcomes" {
+  #checkov:skip=CKV_GCP_83:Carries run outcomes (job ids, states, object names, error text), Google-managed keys; CMEK is the platform team's key policy (README).
+  name    = "${var.name_prefix}-run-outcomes"
+  project = var.project_id
+  labels  = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_cloudfunctions2_function" "on_run_state" {
+  name        = "${var.name_prefix}-run-state"
+  project     = var.project_id
+  location    = var.region
+  description = "Reports how each pipeline run a route launched ended: publishes it to the outcomes topic, posts it to the route's webhook."
+  labels      = local.labels
+
+  build_config {
+    runtime     = var.function_runtime
+    entry_point = "on_run_state"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = local.function_memory
+    timeout_seconds                = var.function_timeout_seconds
+    max_instance_count             = var.function_max_instance_count
+    service_account_email          = google_service_account.outcomes.email
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    environment_variables = {
+      GOOGLE_CLOUD_PROJECT = var.project_id
+    }
+
+    # Each webhook URL reaches the function as an environment variable read from Secret Manager
+    # at instance start; the URL is in neither the configuration, the archive nor Terraform state.
+    dynamic "secret_environment_variables" {
+      for_each = local.webhook_secrets
+      content {
+        key        = local.webhook_variables[secret_environment_variables.key]
+        project_id = var.project_id
+        secret     = secret_environment_variables.value
+        version    = "latest"
+      }
+    }
+  }
+
+  event_trigger {
+    trigger_region        = var.region
+    event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
+    pubsub_topic          = google_pubsub_topic.run_states.id
+    retry_policy          = "RETRY_POLICY_RETRY" # a repeat publishes the same outcome_id
+    service_account_email = google_service_account.trigger.email
+  }
+
+  depends_on = [
+    google_project_iam_member.trigger_event_receiver,
+    google_secret_manager_secret_iam_member.outcomes_webhook_accessor,
+    google_project_service.required,
+  ]
+}
+
+resource "google_service_account" "outcomes" {
+  account_id   = "${var.name_prefix}-outcomes"
+  project      = var.project_id
+  display_name = "vertex-triggers run outcomes"
+  description  = "Runs on_run_state: reads pipeline runs, publishes their outcomes, reads the webhook secrets."
+
+  depends_on = [google_project_service.required]
+}
+
+# Reading a run needs aiplatform.pipelineJobs.get. roles/aiplatform.viewer is the narrowest
+# predefined role with it (read-only on Vertex AI); a custom role with that one permission would be
+# narrower, but a destroyed custom role's id cannot be reused for up to 37 days (README).
+resource "google_project_iam_member" "outcomes_aiplatform_viewer" {
+  project = var.project_id
+  role    = "roles/aiplatform.viewer"
+  member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "outcomes_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.outcomes.name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+# Only the secrets the routes name, each one by itself.
+resource "google_secret_manager_secret_iam_member" "outcomes_webhook_accessor" {
+  for_each = toset(values(local.webhook_secrets))
+
+  project   = var.project_id
+  secret_id = each.value
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "trigger_invokes_run_state" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.on_run_state.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.trigger.email}"
+}
