@@ -8,10 +8,13 @@ STAMP        := $(VENV)/.installed
 
 .PHONY: test lint bench compile demo up tf-check lock reliability
 
-$(STAMP): requirements.txt requirements-checkov.txt
+$(STAMP): requirements.txt requirements-checkov.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet pip==26.3
 	$(PY) -m pip install --quiet -r requirements.txt
+	# The `vertex-triggers` command (triggers_cli/, and functions/vertex_trigger it imports),
+	# editable: its dependencies are the pinned ones above.
+	$(PY) -m pip install --quiet --no-deps -e .
 	test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet pip==26.3
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt

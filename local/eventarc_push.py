@@ -17,44 +17,19 @@ import argparse
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import requests
-from cloudevents.http import CloudEvent
 
 from local.cloud_event_http import post_binary
+from triggers_cli.eventarc import message_published_event
 
-MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 # Eventarc's subscriptions let a function run up to the push deadline's 600 s maximum.
 FUNCTION_TIMEOUT = 600.0
-
-
-class PushBodyError(ValueError):
-    """The request is not a Pub/Sub push body."""
-
-
-def message_published_event(push: Mapping[str, Any], topic: str) -> CloudEvent:
-    """Return the messagePublished CloudEvent Eventarc delivers for this push body."""
-    message = push.get("message")
-    if not isinstance(message, dict):
-        raise PushBodyError("a push body has a `message` object")
-    message_id = message.get("messageId") or message.get("message_id")
-    publish_time = message.get("publishTime") or message.get("publish_time")
-    if not message_id or not publish_time:
-        raise PushBodyError("the pushed message has no messageId or publishTime")
-    attributes = {
-        "type": MESSAGE_PUBLISHED,
-        "source": f"//pubsub.googleapis.com/{topic}",
-        "id": message_id,
-        "time": publish_time,
-        "datacontenttype": "application/json",
-    }
-    return CloudEvent(attributes, {"subscription": push.get("subscription"), "message": message})
 
 
 @dataclass(frozen=True)

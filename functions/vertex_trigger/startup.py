@@ -17,7 +17,7 @@ from vertex_trigger.retrying import Retrier
 from vertex_trigger.route_check import first_misfit
 from vertex_trigger.services import Services
 from vertex_trigger.templates import GcsReader, Template, TemplateStore
-from vertex_trigger.vertex import VertexPipelineJobs
+from vertex_trigger.vertex import HttpRequester, VertexPipelineJobs
 
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 # The entry point that reports how runs ended: it launches nothing, so it skips the template
@@ -46,14 +46,7 @@ def build_services(env: Environment) -> Services:
     storage_url = _api_root(env.storage_emulator_host, "https://storage.googleapis.com")
     retrier = Retrier(config.retry)
     templates = TemplateStore(GcsReader(storage_session, storage_url), google, retrier)
-    vertex_session = requests.Session() if env.vertex_emulator_host else google
-    jobs = VertexPipelineJobs(
-        vertex_session,
-        _api_root(env.vertex_emulator_host, f"https://{config.region}-aiplatform.googleapis.com"),
-        config.project,
-        config.region,
-        config.retry,
-    )
+    jobs = pipeline_jobs(config, env, google)
     if env.function_target != RUN_STATE_TARGET:
         # One budget for reading every template: a transient error is retried within it.
         at_start = templates.with_budget(retrier.budget())
@@ -68,6 +61,20 @@ def build_services(env: Environment) -> Services:
         storage=GcsObjects(storage_session, storage_url, retrier),
         publisher=publisher,
         webhooks=webhooks,
+    )
+
+
+def pipeline_jobs(
+    config: Config, env: Environment, google: HttpRequester | None = None
+) -> VertexPipelineJobs:
+    """Connect Vertex AI for the config's project and region (the emulator without credentials)."""
+    session = requests.Session() if env.vertex_emulator_host else (google or _GoogleSession())
+    return VertexPipelineJobs(
+        session,
+        _api_root(env.vertex_emulator_host, f"https://{config.region}-aiplatform.googleapis.com"),
+        config.project,
+        config.region,
+        config.retry,
     )
 
 

@@ -15,12 +15,13 @@ import jsonschema
 import pytest
 import requests
 
-from local.eventarc_push import EventarcPushAdapter, forwarded_in_log, message_published_event
+from local.eventarc_push import EventarcPushAdapter, forwarded_in_log
 from local.processes import ProcessGroup, wait_for_line
 from local.pubsub_rest import RetryPolicy
 from local.pubsub_topology import TriggerDelivery
 from tests.local.receiver import CloudEventReceiver
 from tests.pubsub_fixtures import unique_id
+from triggers_cli.eventarc import message_published_event
 
 SAMPLES = Path("/work/shared/samples/cloudevents")
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,1 @@
+"""`vertex-triggers`: the operator's command line (check, status, replay, explain, backfill)."""

@@ -1,0 +1,79 @@
+"""``check``: the instances' start-up check, run here (config, templates, webhook variables)."""
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from vertex_trigger.errors import ConfigError
+from vertex_trigger.startup import RUN_STATE_TARGET, Environment, build_services
+
+from triggers_cli.arguments import Commands, add_function, subcommand
+from triggers_cli.environment import cli_environment
+from triggers_cli.output import print_json, table
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What the start-up check said: each route checked, or the instance's error line."""
+
+    config: str
+    routes: list[dict[str, Any]]
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether an instance would start."""
+        return not self.error
+
+
+def run_check(env: Environment) -> CheckResult:
+    """Build the services as an instance does at start-up; a ConfigError is the failure."""
+    try:
+        services = build_services(env)
+    except ConfigError as exc:
+        return CheckResult(str(env.config_path), [], error_line(exc))
+    checked = (
+        "keys only (on_run_state reads no template)"
+        if env.function_target == RUN_STATE_TARGET
+        else "fits its template"
+    )
+    routes = [
+        {"route": r.name, "event": r.event.value, "template": r.template.uri, "checked": checked}
+        for r in services.config.routes
+    ]
+    return CheckResult(str(env.config_path), routes)
+
+
+def error_line(exc: Exception) -> str:
+    """Return the last line an instance logs when it stops on ``exc``: qualified name, text."""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
+
+
+def register(commands: Commands) -> None:
+    """Add ``check``."""
+    parser = subcommand(
+        commands, "check", run, "the instances' start-up check, here: exit 0, or 1 with its error"
+    )
+    add_function(parser, "check as this entry point starts (default: every entry point's checks)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the configuration; print the routes, or the error an instance would stop with."""
+    target = args.function.value if args.function else ""
+    result = run_check(cli_environment(args.config, target))
+    if args.json:
+        print_json(
+            {
+                "ok": result.ok,
+                "config": result.config,
+                "routes": result.routes,
+                "error": result.error or None,
+            }
+        )
+    elif result.ok:
+        print(table(result.routes, ["route", "event", "template", "checked"]))
+        print(f"\n{result.config}: {len(result.routes)} routes checked; an instance would start")
+    if not result.ok:
+        print(result.error, file=sys.stderr)
+    return 0 if result.ok else 1

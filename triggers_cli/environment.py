@@ -1,0 +1,24 @@
+"""The CLI's view of the functions' environment: the same variables, mapped the same way."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import vertex_trigger
+from vertex_trigger.startup import Environment, environment_from
+
+# As the functions: $TRIGGERS_CONFIG, else triggers.yaml beside main.py (functions/).
+DEFAULT_CONFIG = Path(vertex_trigger.__file__).resolve().parent.parent / "triggers.yaml"
+
+
+def cli_environment(
+    config: str | None, target: str, variables: Mapping[str, str] | None = None
+) -> Environment:
+    """Return the Environment the function ``target`` would get here; ``config`` overrides."""
+    env = environment_from(os.environ if variables is None else variables, DEFAULT_CONFIG)
+    return replace(
+        env,
+        config_path=Path(config) if config else env.config_path,
+        function_target=target,
+    )

@@ -1,0 +1,127 @@
+"""``status``: the runs the triggers created, found by their trigger labels, and how they are."""
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from vertex_trigger.config import Config, load_config
+from vertex_trigger.labels import ROUTE_LABEL
+from vertex_trigger.pipeline_jobs import job_id_of
+from vertex_trigger.run_identity import trigger_of
+from vertex_trigger.run_outcomes import EndState, state_of
+from vertex_trigger.startup import pipeline_jobs
+from vertex_trigger.times import filter_time, parse_rfc3339
+from vertex_trigger.vertex import PipelineJobs
+
+from triggers_cli.arguments import Commands, duration, subcommand
+from triggers_cli.environment import cli_environment
+from triggers_cli.output import print_json, table
+
+COLUMNS = ("route", "kind", "source", "job", "state", "created", "duration", "error")
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """One run as ``status`` shows it."""
+
+    route: str
+    kind: str
+    source: str
+    job: str
+    state: str
+    created: str
+    duration: str
+    error: str
+
+
+def list_runs(
+    config: Config, jobs: PipelineJobs, since: timedelta, now: datetime, route: str = ""
+) -> list[RunStatus]:
+    """Return the runs of the config's routes (or one route) created since ``now - since``."""
+    names = [route] if route else [r.name for r in config.routes]
+    after = filter_time(now - since)
+    found: list[dict[str, Any]] = []
+    for name in names:  # one filter per route: ours are the runs of this configuration's routes
+        found += jobs.list(f'labels.{ROUTE_LABEL}="{name}" AND create_time>"{after}"')
+    found.sort(key=lambda job: str(job.get("createTime", "")), reverse=True)
+    return [run_status(job, now) for job in found]
+
+
+def run_status(job: Mapping[str, Any], now: datetime) -> RunStatus:
+    """Read a listed PipelineJob: its trigger (labels, display name), state, times and error."""
+    trigger = trigger_of(job)
+    state = state_of(job)
+    error = job.get("error") if isinstance(job.get("error"), dict) else {}
+    return RunStatus(
+        route=trigger.route if trigger else "",
+        kind=trigger.kind if trigger else "",
+        source=trigger.source if trigger else "",
+        job=job_id_of(job),
+        state=state,
+        created=str(job.get("createTime", "")),
+        duration=_duration(job, now),
+        error=str(error.get("message", "")) if state == EndState.FAILED else "",
+    )
+
+
+def _duration(job: Mapping[str, Any], now: datetime) -> str:
+    """Return start (or create) to end; a run still going counts to now and ends with ``+``."""
+    start = parse_rfc3339(str(job.get("startTime") or job.get("createTime") or ""))
+    end = parse_rfc3339(str(job.get("endTime") or ""))
+    if start is None:
+        return ""
+    seconds = int(((end or now) - start).total_seconds())
+    return f"{_short(max(seconds, 0))}{'' if end else '+'}"
+
+
+def _short(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def as_rows(runs: Sequence[RunStatus]) -> list[dict[str, str]]:
+    """Return the runs as plain mappings (table rows, JSON objects)."""
+    return [asdict(run) for run in runs]
+
+
+def register(commands: Commands) -> None:
+    """Add ``status``."""
+    parser = subcommand(commands, "status", run, "the runs the triggers created, by their labels")
+    parser.add_argument("--route", default="", help="only this route's runs")
+    parser.add_argument(
+        "--since", type=duration, default="1d", help="created within this long (default 1d)"
+    )
+    parser.add_argument(
+        "--watch", nargs="?", type=float, const=10.0, metavar="SECONDS",
+        help="print again every SECONDS (default 10) until Ctrl-C",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the runs (again every --watch seconds)."""
+    env = cli_environment(args.config, "")
+    config = load_config(env.config_path, env.project)
+    if args.route and config.route_named(args.route) is None:
+        print(f"{env.config_path}: no route named {args.route!r}", file=sys.stderr)
+        return 2
+    jobs = pipeline_jobs(config, env)
+    while True:
+        now = datetime.now(UTC)
+        rows = as_rows(list_runs(config, jobs, args.since, now, args.route))
+        if args.json:
+            print_json(rows)
+        else:
+            print(
+                table(rows, COLUMNS) if rows else f"no runs since {filter_time(now - args.since)}"
+            )
+        if args.watch is None:
+            return 0
+        print(f"\n(as of {filter_time(now)}; again in {args.watch:g}s, Ctrl-C stops)\n", flush=True)
+        time.sleep(args.watch)
