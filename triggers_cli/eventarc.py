@@ -8,7 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudevents.http import CloudEvent
-from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED
+
+
+# Google's event type (as vertex_trigger.pubsub_events names it): written out here because the
+# local stack's adapter loads this module without functions/ on its path.
+MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
 class PushBodyError(ValueError):
