@@ -9,7 +9,6 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
-
 # Google's event type (as vertex_trigger.pubsub_events names it): written out here because the
 # local stack's adapter loads this module without functions/ on its path.
 MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
