@@ -112,16 +112,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"{env.config_path}: no route named {args.route!r}", file=sys.stderr)
         return 2
     jobs = pipeline_jobs(config, env)
-    while True:
-        now = datetime.now(UTC)
-        rows = as_rows(list_runs(config, jobs, args.since, now, args.route))
-        if args.json:
-            print_json(rows)
-        else:
+    try:
+        while True:
+            now = datetime.now(UTC)
+            rows = as_rows(list_runs(config, jobs, args.since, now, args.route))
+            if args.json:
+                print_json(rows)
+            else:
+                print(
+                    table(rows, COLUMNS)
+                    if rows
+                    else f"no runs since {filter_time(now - args.since)}"
+                )
+            if args.watch is None:
+                return 0
             print(
-                table(rows, COLUMNS) if rows else f"no runs since {filter_time(now - args.since)}"
+                f"\n(as of {filter_time(now)}; again in {args.watch:g}s, Ctrl-C stops)\n",
+                flush=True,
             )
-        if args.watch is None:
-            return 0
-        print(f"\n(as of {filter_time(now)}; again in {args.watch:g}s, Ctrl-C stops)\n", flush=True)
-        time.sleep(args.watch)
+            time.sleep(args.watch)
+    except KeyboardInterrupt:  # how --watch is meant to end
+        return 0
