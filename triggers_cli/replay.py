@@ -281,13 +281,17 @@ def register(commands: Commands) -> None:
     )
     parser.add_argument("--max", type=int, default=100, help="at most this many (default 100)")
     parser.add_argument(
+        "--wait", type=float, default=10.0, metavar="SECONDS",
+        help="how long a pull waits for a message before the replay ends (default 10)",
+    )  # fmt: skip
+    parser.add_argument(
         "--dry-run", action="store_true", help="decide only: create and acknowledge nothing"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Replay, print one line per message as it goes and a table at the end (also on Ctrl-C)."""
-    subscriber = PubsubSubscriber()
+    subscriber = PubsubSubscriber(args.wait)
 
     @cache
     def services_for(function: Function) -> Services:
