@@ -6,13 +6,14 @@ import base64
 import hashlib
 import mimetypes
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 import google_crc32c
 from cloudevents.http import CloudEvent
 
-FINALIZED = "google.cloud.storage.object.v1.finalized"
+from triggers_cli.eventarc import object_finalized_event, rfc3339_millis
+
 API_ROOT = "https://www.googleapis.com/storage/v1"
 DOWNLOAD_ROOT = "https://www.googleapis.com/download/storage/v1"
 
@@ -26,12 +27,6 @@ class StoredObject:
     generation: int
     content: bytes
     written_at: datetime
-
-
-def rfc3339_millis(moment: datetime) -> str:
-    """Format a time as GCS does: UTC, milliseconds, Z."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def content_type_of(name: str) -> str:
@@ -85,12 +80,5 @@ def event_id_for(obj: StoredObject) -> str:
 
 def finalized_event(obj: StoredObject) -> CloudEvent:
     """Return the `google.cloud.storage.object.v1.finalized` CloudEvent for one generation."""
-    attributes = {
-        "type": FINALIZED,
-        "source": f"//storage.googleapis.com/projects/_/buckets/{obj.bucket}",
-        "subject": f"objects/{obj.name}",
-        "id": event_id_for(obj),
-        "time": rfc3339_millis(obj.written_at),
-        "datacontenttype": "application/json",
-    }
-    return CloudEvent(attributes, storage_object_data(obj))
+    data = storage_object_data(obj)
+    return object_finalized_event(data, event_id_for(obj), rfc3339_millis(obj.written_at))

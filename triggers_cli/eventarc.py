@@ -1,10 +1,11 @@
-"""What Eventarc delivers for a Pub/Sub message: a messagePublished CloudEvent (binary mode).
+"""What Eventarc delivers: the CloudEvent for a Pub/Sub message or a finalized object.
 
-Shared by ``replay`` (a dead-lettered message handed to the same handler again) and the local
-stack's push adapter (local/eventarc_push.py).
+Shared by ``replay`` and ``explain`` (an event handed to the same handler) and the local stack
+(local/eventarc_push.py, local/object_events.py).
 """
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudevents.http import CloudEvent
@@ -12,6 +13,7 @@ from cloudevents.http import CloudEvent
 # Google's event type (as vertex_trigger.pubsub_events names it): written out here because the
 # local stack's adapter loads this module without functions/ on its path.
 MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+FINALIZED = "google.cloud.storage.object.v1.finalized"
 
 
 class PushBodyError(ValueError):
@@ -39,3 +41,22 @@ def message_published_event(push: Mapping[str, Any], topic: str) -> CloudEvent:
         "datacontenttype": "application/json",
     }
     return CloudEvent(attributes, {"subscription": push.get("subscription"), "message": message})
+
+
+def object_finalized_event(data: Mapping[str, Any], event_id: str, time: str) -> CloudEvent:
+    """Return the finalized CloudEvent for a StorageObjectData (source: its bucket)."""
+    attributes = {
+        "type": FINALIZED,
+        "source": f"//storage.googleapis.com/projects/_/buckets/{data.get('bucket', '')}",
+        "subject": f"objects/{data.get('name', '')}",
+        "id": event_id,
+        "time": time,
+        "datacontenttype": "application/json",
+    }
+    return CloudEvent(attributes, dict(data))
+
+
+def rfc3339_millis(moment: datetime) -> str:
+    """Format a time as Cloud Storage and Pub/Sub do: UTC, milliseconds, Z."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from vertex_trigger.errors import ConfigError
 
-from triggers_cli import check, replay, status
+from triggers_cli import check, explain, replay, status
 from triggers_cli.check import error_line
 
-SUBCOMMANDS = (check, status, replay)
+SUBCOMMANDS = (check, explain, status, replay)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

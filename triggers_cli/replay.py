@@ -9,6 +9,7 @@ is deferred, is handed back to the subscription for a later replay.
 import argparse
 import base64
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -19,12 +20,11 @@ from vertex_trigger.dispatch import dispatch
 from vertex_trigger.outcomes import Decision, Outcome
 from vertex_trigger.services import Services
 from vertex_trigger.startup import build_services
-from vertex_trigger.storage_events import FINALIZED
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import dry_run_services, would
 from triggers_cli.environment import cli_environment
-from triggers_cli.eventarc import message_published_event
+from triggers_cli.eventarc import FINALIZED, message_published_event, object_finalized_event
 from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
 
@@ -104,7 +104,7 @@ def cloud_event_of(received: Received, function: Function, topic: str) -> CloudE
     # original's, which Pub/Sub keeps in an attribute.
     published = received.attributes.get(SOURCE_PUBLISH_TIME) or received.publish_time
     if function is Function.OBJECT_FINALIZED:
-        return _storage_event(received, original, published)
+        return _storage_event(received, published)
     message = {
         "data": base64.b64encode(received.data).decode("ascii"),
         "attributes": original,
@@ -114,23 +114,21 @@ def cloud_event_of(received: Received, function: Function, topic: str) -> CloudE
     return message_published_event({"subscription": _source(received), "message": message}, topic)
 
 
-def _storage_event(received: Received, attributes: Mapping[str, str], published: str) -> CloudEvent:
-    """Rebuild a finalize event from a message whose data is the StorageObjectData.
+def _storage_event(received: Received, published: str) -> CloudEvent:
+    """Rebuild the finalize event from a message whose data is the StorageObjectData.
 
-    CloudEvent attributes carried as ``ce-*`` (the CloudEvents Pub/Sub binding) are kept;
-    otherwise the message stands in: its id, the original publish time. The job id depends on
-    bucket, name and generation only, so the run is the one the first delivery would have made.
+    The job id depends on bucket, name and generation only, so the run is the one the first
+    delivery would have made; the message id and the original publish time stand in for the rest.
     """
-    bucket = attributes.get("bucketId", "")  # Cloud Storage's own Pub/Sub notifications say it
-    event = {
-        "type": attributes.get("ce-type") or FINALIZED,
-        "source": attributes.get("ce-source")
-        or f"//storage.googleapis.com/projects/_/buckets/{bucket}",
-        "id": attributes.get("ce-id") or received.message_id,
-        "time": attributes.get("ce-time") or published,
-        "datacontenttype": "application/json",
-    }
-    return CloudEvent(event, received.data)
+    try:
+        data = json.loads(received.data)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):  # the handler rejects it, in its own words
+        attributes = {"type": FINALIZED, "source": "//storage.googleapis.com/",
+                      "id": received.message_id, "time": published}  # fmt: skip
+        return CloudEvent(attributes, received.data)
+    return object_finalized_event(data, received.message_id, published)
 
 
 def _source(received: Received) -> str | None:

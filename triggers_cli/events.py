@@ -1,0 +1,105 @@
+"""The event ``explain`` hands to a handler, built from a file as Eventarc would deliver it.
+
+A file may hold a structured-mode CloudEvent, a bare StorageObjectData, a MessagePublishedData
+or a bare PubsubMessage, or anything else (an alert body, a log entry), which is taken as the
+data of a Pub/Sub message. What Eventarc would add and the file cannot say (an event id, a
+publish time) is filled in: the id ``explain``, the time now (an object's: its update time).
+"""
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cloudevents.http import CloudEvent
+from vertex_trigger.run_state_logs import RESOURCE_TYPE
+
+from triggers_cli.eventarc import (
+    FINALIZED,
+    MESSAGE_PUBLISHED,
+    message_published_event,
+    object_finalized_event,
+    rfc3339_millis,
+)
+from triggers_cli.functions import Function
+
+EXPLAIN_ID = "explain"
+# The topic is not in a message; the handlers never read the event's source.
+UNKNOWN_TOPIC = "projects/-/topics/-"
+_RUN_STATE_LOG = "pipeline_job_events"  # logs/aiplatform.googleapis.com%2Fpipeline_job_events
+
+
+@dataclass(frozen=True)
+class Explainable:
+    """An event, the function that would get it, and what the file held."""
+
+    event: CloudEvent
+    function: Function
+    form: str
+
+
+def event_from_bytes(content: bytes, now: datetime, forced: Function | None = None) -> Explainable:
+    """Return the CloudEvent a file's content stands for and the function that would get it."""
+    try:
+        document = json.loads(content)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and document.get("specversion") and document.get("type"):
+        event = CloudEvent({k: v for k, v in document.items() if k != "data"}, document.get("data"))
+        return Explainable(event, forced or _function_for(event), "CloudEvent")
+    if isinstance(document, dict) and _is_object_data(document):
+        time = str(document.get("updated") or document.get("timeCreated") or rfc3339_millis(now))
+        event = object_finalized_event(document, EXPLAIN_ID, time)
+        return Explainable(event, forced or Function.OBJECT_FINALIZED, "StorageObjectData")
+    return _published(content, document, now, forced)
+
+
+def _published(
+    content: bytes, document: Any, now: datetime, forced: Function | None
+) -> Explainable:
+    """Wrap a MessagePublishedData, a PubsubMessage, or any other content as a message."""
+    if isinstance(document, dict) and isinstance(document.get("message"), dict):
+        push, form = dict(document), "MessagePublishedData"
+    elif isinstance(document, dict) and _is_message(document):
+        push, form = {"message": document}, "PubsubMessage"
+    else:
+        data = base64.b64encode(content).decode("ascii")
+        push, form = {"message": {"data": data}}, "message data"
+    message = dict(push["message"])
+    if not (message.get("messageId") or message.get("message_id")):
+        message["messageId"] = EXPLAIN_ID
+    if not (message.get("publishTime") or message.get("publish_time")):
+        message["publishTime"] = rfc3339_millis(now)
+    event = message_published_event({**push, "message": message}, UNKNOWN_TOPIC)
+    return Explainable(event, forced or _function_for(event), form)
+
+
+def _is_object_data(document: Mapping[str, Any]) -> bool:
+    return document.get("kind") == "storage#object" or {"bucket", "name"} <= document.keys()
+
+
+def _is_message(document: Mapping[str, Any]) -> bool:
+    keys = {"messageId", "message_id", "publishTime", "publish_time", "attributes"}
+    return isinstance(document.get("data"), str) and bool(keys & document.keys())
+
+
+def _function_for(event: CloudEvent) -> Function:
+    """Return the function whose trigger delivers this event (a run's log entry: on_run_state)."""
+    if event["type"] != MESSAGE_PUBLISHED:
+        return Function.OBJECT_FINALIZED if event["type"] == FINALIZED else Function.DRIFT_ALERT
+    message = (event.get_data() or {}).get("message") or {}
+    try:
+        entry = json.loads(base64.b64decode(message.get("data") or ""))
+    except ValueError:
+        return Function.DRIFT_ALERT
+    if isinstance(entry, dict) and _is_run_state_entry(entry):
+        return Function.RUN_STATE
+    return Function.DRIFT_ALERT
+
+
+def _is_run_state_entry(entry: Mapping[str, Any]) -> bool:
+    resource = entry.get("resource")
+    kind = resource.get("type") if isinstance(resource, dict) else None
+    return kind == RESOURCE_TYPE or str(entry.get("logName", "")).endswith(_RUN_STATE_LOG)

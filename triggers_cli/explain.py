@@ -1,0 +1,146 @@
+"""``explain``: what the functions would decide for an event, with nothing created.
+
+The event goes through the function's own ``dispatch`` and handler with the dry-run
+collaborators: the decision, route, job id, parameters and request body are the handler's.
+Without ``--check-vertex`` Vertex is not asked (no duplicate or cooldown can show); with it,
+runs are listed and read, never created or cancelled. Run-state entries always read the run.
+"""
+
+import argparse
+import contextlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vertex_trigger.dispatch import dispatch
+from vertex_trigger.outcomes import Outcome
+from vertex_trigger.services import Services
+from vertex_trigger.startup import build_services
+
+from triggers_cli.arguments import Commands, add_function, subcommand
+from triggers_cli.dry_run import Recorded, dry_run_services, would
+from triggers_cli.environment import cli_environment
+from triggers_cli.events import Explainable, event_from_bytes
+from triggers_cli.functions import Function
+from triggers_cli.output import print_json, table
+
+SPEC_SHOWN = "pipelineSpec"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What the function would decide, and what it would have sent."""
+
+    decision: str
+    function: str
+    route: str
+    job: str
+    source: str
+    event_id: str
+    reason: str
+    parameters: dict[str, Any] | None
+    labels: dict[str, str] | None
+    body: dict[str, Any] | None
+    cancels: list[str]
+    messages: list[dict[str, Any]]
+    posts: list[dict[str, str]]
+
+
+def explain(explainable: Explainable, services: Services, check_vertex: bool) -> Explanation:
+    """Dispatch the event to its function's handler with nothing written; say what it decided."""
+    read = check_vertex or explainable.function is Function.RUN_STATE
+    dry, recorded = dry_run_services(services, read_vertex=read)
+    logged: list[Outcome] = []
+    # What the platform would see raised (failed, deferred) was logged by dispatch first.
+    with contextlib.suppress(Exception):
+        dispatch(explainable.function.handler, explainable.event, dry, log=logged.append)
+    return explanation(logged[-1], explainable.function, recorded)
+
+
+def explanation(outcome: Outcome, function: Function, recorded: Recorded) -> Explanation:
+    """Join the handler's outcome with the create request it made for its job (if any)."""
+    body = recorded.creates.get(outcome.job)
+    runtime = (body or {}).get("runtimeConfig", {})
+    return Explanation(
+        decision=would(outcome.decision),
+        function=function.value,
+        route=outcome.route,
+        job=outcome.job,
+        source=outcome.source,
+        event_id=outcome.event_id,
+        reason=outcome.reason,
+        parameters=runtime.get("parameterValues", runtime.get("parameters")) if body else None,
+        labels=body.get("labels") if body else None,
+        body=body,
+        cancels=recorded.cancels,
+        messages=recorded.messages,
+        posts=recorded.posts,
+    )
+
+
+def register(commands: Commands) -> None:
+    """Add ``explain``."""
+    parser = subcommand(
+        commands, "explain", run, "what the functions would decide for an event; creates nothing"
+    )
+    parser.add_argument(
+        "event",
+        metavar="EVENT",
+        help="a file (CloudEvent, StorageObjectData, Pub/Sub message, alert body, log entry)",
+    )
+    parser.add_argument(
+        "--check-vertex", action="store_true",
+        help="list and read runs, so duplicates and cooldowns show (never creates)",
+    )  # fmt: skip
+    add_function(parser, "the function to ask (default: the one whose trigger gets this event)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Explain the event; print the decision, parameters, labels and request body."""
+    explainable = event_from_bytes(Path(args.event).read_bytes(), datetime.now(UTC), args.function)
+    services = build_services(cli_environment(args.config, explainable.function.value))
+    result = explain(explainable, services, args.check_vertex)
+    if args.json:
+        print_json(asdict(result))
+    else:
+        print(human(result, explainable.form))
+    return 0
+
+
+def human(result: Explanation, form: str) -> str:
+    """Return the explanation as readable text: fields, parameters, labels, the request body."""
+    fields = [
+        {"field": "decision", "value": result.decision},
+        {"field": "function", "value": f"{result.function} (event read as {form})"},
+        {"field": "route", "value": result.route},
+        {"field": "job", "value": result.job},
+        {"field": "source", "value": result.source},
+        {"field": "event id", "value": result.event_id},
+        {"field": "reason", "value": result.reason},
+    ]
+    parts = [table(fields, ["field", "value"])]
+    if result.parameters is not None:
+        rows = [{"parameter": k, "value": json.dumps(v)} for k, v in result.parameters.items()]
+        parts.append(table(rows, ["parameter", "value"]))
+    if result.labels is not None:
+        rows = [{"label": k, "value": v} for k, v in result.labels.items()]
+        parts.append(table(rows, ["label", "value"]))
+    if result.body is not None:
+        parts.append(_body_text(result))
+    parts += [f"would cancel run {job}" for job in result.cancels]
+    parts += [f"would publish to {m['topic']}: {m['data']}" for m in result.messages]
+    parts += [f"would post to route {p['route']}'s webhook: {p['text']}" for p in result.posts]
+    return "\n\n".join(parts)
+
+
+def _body_text(result: Explanation) -> str:
+    """Return the request line and body, the pipeline spec summarised (--json has all of it)."""
+    body = dict(result.body or {})
+    spec = body.get(SPEC_SHOWN) or {}
+    name = (spec.get("pipelineInfo") or {}).get("name", "?")
+    size = len(json.dumps(spec))
+    body[SPEC_SHOWN] = f"<pipeline {name!r}: {size} bytes of JSON, in full with --json>"
+    request = f"POST .../pipelineJobs?pipelineJobId={result.job}"
+    return f"{request}\n{json.dumps(body, indent=2, ensure_ascii=False)}"
