@@ -1,0 +1,149 @@
+"""``explain`` decides as the functions do, through their own handlers, and creates nothing."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.functions.helpers import (
+    DATA,
+    drift_route,
+    object_route,
+    pubsub_event,
+    storage_event,
+    write_config,
+)
+from triggers_cli.events import event_from_bytes
+
+MODEL = "projects/test-project/locations/us-central1/models/house-prices"
+# Every event sample of the functions' tests (the templates and the pipeline source are not events).
+SAMPLES = sorted(p for p in DATA.rglob("*.json") if "templates" not in p.parts)
+# The function's log decision for each explain decision.
+SAME = {"would_launch": "launched", "would_report": "reported"}
+SAMPLE_RUN = "arrival-0a1b2c3d4e5f60718293"  # the run data/run_state/pipeline_job_event.json names
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    """Routes the samples reach: their bucket's objects, and every drift alert."""
+    routes = [
+        object_route(bucket="sample-bucket", prefix="folder/", suffix=""),
+        drift_route(),
+    ]
+    return write_config(tmp_path_factory.mktemp("explain"), routes)
+
+
+@pytest.fixture(scope="module")
+def functions(servers, config):
+    targets = ("on_object_finalized", "on_drift_alert", "on_run_state")
+    return {target: servers.start(target, config) for target in targets}
+
+
+def explain(cli, config, vertex, event, *options):
+    ran = cli("explain", event, "--config", config, "--json", *options,
+              VERTEX_AI_EMULATOR_HOST=vertex.host)  # fmt: skip
+    assert ran.code == 0, ran.err
+    return ran.json()
+
+
+def test_every_sample_is_covered():
+    names = {p.relative_to(DATA).as_posix() for p in SAMPLES}
+    assert {"StorageObjectData-simple.json", "MessagePublishedData.json", "drift/canonical.json",
+            "run_state/pipeline_job_event.json"} <= names  # fmt: skip
+    assert len(SAMPLES) >= 15
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.relative_to(DATA).as_posix())
+def test_explain_json_agrees_with_the_function(sample: Path, functions, config, clean_vertex, cli):
+    clean_vertex.create_raw(SAMPLE_RUN, {"trigger-route": "arrival", "trigger-kind": "object"})
+    clean_vertex.end_run(SAMPLE_RUN, "PIPELINE_STATE_SUCCEEDED")
+    before = len(clean_vertex.create_requests())
+
+    explained = explain(cli, config, clean_vertex, sample, "--check-vertex")
+
+    assert len(clean_vertex.create_requests()) == before  # explain created nothing
+    # The same event, built as explain built it, sent to the real function over HTTP.
+    same = event_from_bytes(sample.read_bytes(), datetime.now(UTC))
+    assert same.function.value == explained["function"]
+    server = functions[explained["function"]]
+    seen = len(server.log_records())  # samples share the id `explain`: take the next line
+    assert server.send(same.event).status_code == 200
+    logged = server.wait_for_records(seen + 1)[seen]
+    assert logged["event_id"] == explained["event_id"]
+    assert SAME.get(explained["decision"], explained["decision"]) == logged["decision"]
+    assert explained["route"] == logged["route"]
+    assert explained["job"] == logged.get("job", "")
+    assert explained["reason"] == logged.get("reason", "")
+    if logged["decision"] == "launched":
+        [sent] = clean_vertex.create_requests()[before:]
+        assert (sent["job_id"], sent["body"]) == (explained["job"], explained["body"])
+
+
+def test_a_launch_shows_its_parameters_labels_and_body(config, vertex, cli, tmp_path):
+    data = {**json.loads((DATA / "StorageObjectData-simple.json").read_text()),
+            "name": "folder/prices.csv", "generation": "42"}  # fmt: skip
+    (tmp_path / "object.json").write_text(json.dumps(data))
+
+    explained = explain(cli, config, vertex, tmp_path / "object.json")
+
+    assert explained["decision"] == "would_launch"
+    assert explained["parameters"] == {"data_uri": "gs://sample-bucket/folder/prices.csv",
+                                       "generation": 42, "note": "folder/prices.csv"}  # fmt: skip
+    assert explained["labels"]["trigger-route"] == "arrival"
+    assert explained["body"]["runtimeConfig"]["parameterValues"] == explained["parameters"]
+    assert explained["body"]["displayName"] == "gs://sample-bucket/folder/prices.csv#42"
+    assert explained["body"]["pipelineSpec"]["pipelineInfo"]["name"]
+
+
+def test_check_vertex_shows_a_duplicate(functions, config, clean_vertex, cli, tmp_path):
+    event = storage_event("folder/again.csv", bucket="sample-bucket", generation="7")
+    assert functions["on_object_finalized"].send(event).status_code == 200
+    (tmp_path / "event.json").write_text(json.dumps(
+        {**event.get_attributes(), "specversion": "1.0", "data": event.get_data()}))  # fmt: skip
+
+    offline = explain(cli, config, clean_vertex, tmp_path / "event.json")
+    checked = explain(cli, config, clean_vertex, tmp_path / "event.json", "--check-vertex")
+
+    assert offline["decision"] == "would_launch"  # Vertex not asked
+    assert checked["decision"] == "duplicate"
+    assert checked["job"] == offline["job"]
+    assert len(clean_vertex.create_requests()) == 1  # the function's own
+
+
+def test_check_vertex_shows_a_cooldown(servers, clean_vertex, cli, tmp_path):
+    config = write_config(tmp_path, [drift_route(cooldown="6h")])
+    drift = servers.start("on_drift_alert", config)
+    alert = {"model": MODEL, "features": [{"name": "sqft", "deviation": 0.5}]}
+    assert drift.send(pubsub_event(alert)).status_code == 200
+    (tmp_path / "alert.json").write_text(json.dumps(alert))
+
+    offline = explain(cli, config, clean_vertex, tmp_path / "alert.json")
+    checked = explain(cli, config, clean_vertex, tmp_path / "alert.json", "--check-vertex")
+
+    assert offline["decision"] == "would_launch"
+    assert checked["decision"] == "skipped"
+    assert checked["reason"].startswith("cooling down: run drift-")
+    assert checked["body"] is None
+    assert len(clean_vertex.create_requests()) == 1
+
+
+def test_a_value_that_does_not_fit_is_rejected(config, vertex, cli, tmp_path):
+    data = {"bucket": "sample-bucket", "name": "folder/x.csv", "generation": "nine"}
+    (tmp_path / "object.json").write_text(json.dumps(data))
+
+    explained = explain(cli, config, vertex, tmp_path / "object.json")
+
+    assert explained["decision"] == "rejected"
+    assert "storage event field 'generation' must be an int64" in explained["reason"]
+
+
+def test_the_human_form_shows_the_request(config, vertex, cli):
+    ran = cli("explain", DATA / "drift" / "canonical.json", "--config", config,
+              VERTEX_AI_EMULATOR_HOST=vertex.host)  # fmt: skip
+
+    assert ran.code == 0
+    assert ran.out.splitlines()[2].split() == ["decision", "would_launch"]
+    assert "function  on_drift_alert (event read as message data)" in ran.out
+    assert "POST .../pipelineJobs?pipelineJobId=drift-" in ran.out
+    assert "in full with --json>" in ran.out
