@@ -7,8 +7,9 @@ keeps or replaces the champion; a file without the target column lands -> its ru
 purpose; an export of three part files and its _SUCCESS marker -> one run for the batch; the
 sweeper finds nothing missed. Each run's end reaches on_run_state (the Vertex emulator's state log
 entries, pushed like a log sink's), which publishes an outcome message naming the file or alert
-that started the run; the demo prints each one as it arrives. Ends with one summary row per run;
-stops every process it started (also on Ctrl-C or failure); exits 0 when every run ended as
+that started the run; the demo prints each one as it arrives. Ends with one summary row per run and
+`vertex-triggers status` (the runs as the operator's command line lists them); stops every process
+it started (also on Ctrl-C or failure); exits 0 when every run ended as
 expected (the bad file's FAILED included) and 1 otherwise.
 """
 
@@ -48,6 +49,8 @@ DATA_BUCKET = "local-data"
 RUN_APPEARS_TIMEOUT = 60.0
 RUN_FINISHES_TIMEOUT = 240.0
 OUTCOME_TIMEOUT = 60.0
+# The operator's command line, installed into the venv beside this Python by make's venv step.
+VERTEX_TRIGGERS = Path(PYTHON).with_name("vertex-triggers")
 SUCCEEDED = "PIPELINE_STATE_SUCCEEDED"
 FAILED = "PIPELINE_STATE_FAILED"
 
@@ -312,6 +315,18 @@ class Demo:
         )
         self.show_push(str(published.get("message_id")))
 
+    def print_status(self) -> None:
+        """End as an operator would: `vertex-triggers status`, the runs found by their labels."""
+        command = [str(VERTEX_TRIGGERS), "status", "--config", str(self.settings.triggers_config),
+                   "--since", "1h"]  # fmt: skip
+        self.say("$ vertex-triggers status --since 1h   (every run the routes made, by its labels)")
+        env = {**os.environ, "VERTEX_AI_EMULATOR_HOST": self.endpoints.vertex_host}
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        print(result.stdout, end="", flush=True)
+        if result.returncode != 0:
+            self.unexpected.append(f"vertex-triggers status exited {result.returncode}: "
+                                   f"{result.stderr.strip()}")  # fmt: skip
+
     def show_push(self, message_id: str) -> None:
         """Show the emulator's push of the message reaching on_drift_alert (the adapter's log)."""
         log = self.endpoints.logs / "eventarc-push.log"
@@ -346,6 +361,8 @@ def run(settings: StackSettings) -> int:
             demo.sweep()
         print()
         print_table(demo.rows)
+        print()
+        demo.print_status()
         if demo.unexpected or len(demo.rows) < 4:
             say(f"demo failed: {'; '.join(demo.unexpected) or 'a step did not run'}")
             return 1
