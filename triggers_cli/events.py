@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudevents.http import CloudEvent
+from vertex_trigger.gcs_objects import GcsObjects
 from vertex_trigger.run_state_logs import RESOURCE_TYPE
 
 from triggers_cli.eventarc import (
@@ -29,6 +30,11 @@ EXPLAIN_ID = "explain"
 # The topic is not in a message; the handlers never read the event's source.
 UNKNOWN_TOPIC = "projects/-/topics/-"
 _RUN_STATE_LOG = "pipeline_job_events"  # logs/aiplatform.googleapis.com%2Fpipeline_job_events
+_NEIGHBOURS = 1000  # objects sharing the name as a prefix, listed to find the one named
+
+
+class NoSuchObjectError(LookupError):
+    """The gs:// URI names no live object."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,30 @@ def event_from_bytes(content: bytes, now: datetime, forced: Function | None = No
         event = object_finalized_event(document, EXPLAIN_ID, time)
         return Explainable(event, forced or Function.OBJECT_FINALIZED, "StorageObjectData")
     return _published(content, document, now, forced)
+
+
+def event_from_gcs(storage: GcsObjects, uri: str) -> Explainable:
+    """Return the finalize event of a live object, its StorageObjectData read from a listing."""
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not bucket or not name:
+        raise NoSuchObjectError(f"expected gs://BUCKET/OBJECT, got {uri!r}")
+    listed = storage.list(bucket, name, delimiter="/", max_objects=_NEIGHBOURS)
+    found = next((o for o in listed if o.name == name), None)
+    if found is None:
+        raise NoSuchObjectError(f"{uri}: no such object")
+    created = rfc3339_millis(found.time_created)
+    data = {
+        "kind": "storage#object",
+        "bucket": bucket,
+        "name": name,
+        "generation": str(found.generation),
+        "size": str(found.size),
+        "contentType": found.content_type,
+        "timeCreated": created,
+        "updated": created,
+    }
+    event = object_finalized_event(data, EXPLAIN_ID, created)
+    return Explainable(event, Function.OBJECT_FINALIZED, "the object's metadata")
 
 
 def _published(

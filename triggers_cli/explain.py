@@ -1,6 +1,7 @@
 """``explain``: what the functions would decide for an event, with nothing created.
 
-The event goes through the function's own ``dispatch`` and handler with the dry-run
+The event is a file or a live object (``gs://``: its metadata is read through the GCS JSON API).
+It goes through the function's own ``dispatch`` and handler with the dry-run
 collaborators: the decision, route, job id, parameters and request body are the handler's.
 Without ``--check-vertex`` Vertex is not asked (no duplicate or cooldown can show); with it,
 runs are listed and read, never created or cancelled. Run-state entries always read the run.
@@ -9,6 +10,7 @@ runs are listed and read, never created or cancelled. Run-state entries always r
 import argparse
 import contextlib
 import json
+import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from vertex_trigger.startup import build_services
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import Recorded, dry_run_services, would
 from triggers_cli.environment import cli_environment
-from triggers_cli.events import Explainable, event_from_bytes
+from triggers_cli.events import Explainable, NoSuchObjectError, event_from_bytes, event_from_gcs
 from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
 
@@ -88,7 +90,8 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "event",
         metavar="EVENT",
-        help="a file (CloudEvent, StorageObjectData, Pub/Sub message, alert body, log entry)",
+        help="gs://BUCKET/OBJECT (its metadata is read), or a file: a CloudEvent, a "
+        "StorageObjectData, a Pub/Sub message, an alert body, a run's log entry",
     )
     parser.add_argument(
         "--check-vertex", action="store_true",
@@ -99,8 +102,17 @@ def register(commands: Commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Explain the event; print the decision, parameters, labels and request body."""
-    explainable = event_from_bytes(Path(args.event).read_bytes(), datetime.now(UTC), args.function)
-    services = build_services(cli_environment(args.config, explainable.function.value))
+    if args.event.startswith("gs://"):
+        services = build_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
+        try:
+            explainable = event_from_gcs(services.storage, args.event)
+        except NoSuchObjectError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    else:
+        now = datetime.now(UTC)
+        explainable = event_from_bytes(Path(args.event).read_bytes(), now, args.function)
+        services = build_services(cli_environment(args.config, explainable.function.value))
     result = explain(explainable, services, args.check_vertex)
     if args.json:
         print_json(asdict(result))

@@ -32,6 +32,7 @@ from vertex_trigger.times import filter_time
 SWEEP_LIMIT = 100_000  # objects listed per route and sweep (a hundred pages of the JSON API)
 RUNS_PAGE = 1000
 LAUNCHED_REASON = "no run for it: launched by the sweeper"
+AGAIN = "the next sweep tries again"
 # Logged one line each; skips and duplicates are only counted (a sweep sees them by thousands).
 LOGGED = frozenset({Decision.LAUNCHED, Decision.REJECTED, Decision.DEFERRED, Decision.FAILED})
 Log = Callable[[Outcome], None]
@@ -93,10 +94,12 @@ def _sweep_route(
         log(outcome)
         counts[outcome.decision.value] += 1
         return counts
-    events = [_object_event(route.bucket, o, sweep_id, started) for o in recent]
-    attempts = list(_candidates(services, route, events, runs))
+    events = [object_event(route.bucket, o, sweep_id, started) for o in recent]
+    attempts = list(candidates(services, route, events, runs))
     for done, (source, attempt) in enumerate(attempts, 1):
-        outcome = _attempt(services, attempt, Trace(sweep_id, source=source, route=route.name))
+        outcome = attempt_outcome(
+            services, attempt, Trace(sweep_id, source=source, route=route.name)
+        )
         counts[outcome.decision.value] += 1
         if outcome.decision in LOGGED:
             log(outcome)
@@ -106,29 +109,40 @@ def _sweep_route(
     return counts
 
 
-def _attempt(services: Services, attempt: Attempt, trace: Trace) -> Outcome:
-    """Run one candidate on its own time budget, as an event; what it raises is its outcome."""
+def attempt_outcome(
+    services: Services,
+    attempt: Attempt,
+    trace: Trace,
+    *,
+    launched: str = LAUNCHED_REASON,
+    again: str = AGAIN,
+) -> Outcome:
+    """Run one candidate on its own time budget, as an event; what it raises is its outcome.
+
+    ``launched`` is the reason of a launch; ``again`` says what retries a deferral or failure
+    (the sweeper's words by default; the CLI's backfill has its own).
+    """
     try:
         outcome = attempt(services.for_event(Budget(services.config.retry)), trace)
     except (RejectedEvent, DeferredEvent, TransientError, DeploymentError) as exc:
-        return _failure(exc, trace)
+        return _failure(exc, trace, again=again)
     if outcome.decision is Decision.LAUNCHED and not outcome.reason:
-        return trace.outcome(Decision.LAUNCHED, LAUNCHED_REASON)
+        return trace.outcome(Decision.LAUNCHED, launched)
     return outcome
 
 
-def _failure(exc: Exception, trace: Trace, prefix: str = "") -> Outcome:
+def _failure(exc: Exception, trace: Trace, prefix: str = "", again: str = AGAIN) -> Outcome:
     """Return the outcome the event path would log for ``exc`` (the sweep goes on, no raise)."""
     if isinstance(exc, RejectedEvent):
         return trace.outcome(Decision.REJECTED, f"{prefix}{exc}")
     if isinstance(exc, DeferredEvent):
-        return trace.outcome(Decision.DEFERRED, f"{prefix}{exc}; the next sweep tries again")
+        return trace.outcome(Decision.DEFERRED, f"{prefix}{exc}; {again}")
     if isinstance(exc, DeploymentError):
         prefix = f"{DEPLOYMENT_PROBLEM}{prefix}"
-    return trace.outcome(Decision.FAILED, f"{prefix}{exc}; the next sweep tries again")
+    return trace.outcome(Decision.FAILED, f"{prefix}{exc}; {again}")
 
 
-def _candidates(
+def candidates(
     services: Services, route: Route, events: list[ObjectEvent], runs: set[str]
 ) -> Iterator[tuple[str, Attempt]]:
     """Yield (source, attempt) for each recent object of the route, or each folder of a batch."""
@@ -170,10 +184,10 @@ def _routes_here(services: Services, route: Route, event: ObjectEvent) -> bool:
     return isinstance(target, Route) and target.name == route.name
 
 
-def _object_event(bucket: str, obj: ObjectInfo, sweep_id: str, started: datetime) -> ObjectEvent:
-    """Build the event the sweeper stands in for (event_id: the sweep's; event_time: its start)."""
+def object_event(bucket: str, obj: ObjectInfo, event_id: str, started: datetime) -> ObjectEvent:
+    """Build the event a listed object stands for (event_id: the sweep's; event_time: its start)."""
     return ObjectEvent(
-        event_id=sweep_id,
+        event_id=event_id,
         event_time=_rfc3339_millis(started),
         bucket=bucket,
         name=obj.name,
