@@ -14,6 +14,7 @@ from tests.functions.helpers import (
     storage_event,
     write_config,
 )
+from tests.pubsub_fixtures import unique_id
 from triggers_cli.events import event_from_bytes
 
 MODEL = "projects/test-project/locations/us-central1/models/house-prices"
@@ -147,3 +148,24 @@ def test_the_human_form_shows_the_request(config, vertex, cli):
     assert "function  on_drift_alert (event read as message data)" in ran.out
     assert "POST .../pipelineJobs?pipelineJobId=drift-" in ran.out
     assert "in full with --json>" in ran.out
+
+
+def test_a_live_object_is_explained_from_its_metadata(gcs, vertex, cli, tmp_path):
+    bucket = unique_id("explain")
+    generation = gcs.upload(bucket, "folder/live.csv", b"a,b\n1,2\n")
+    gcs.upload(bucket, "folder/live.csv.bak", b"a neighbour sharing the name as a prefix")
+    parameters = {"data_uri": "{uri}", "generation": 1, "note": "{size}"}
+    route = object_route(bucket=bucket, prefix="folder/", suffix="", parameters=parameters)
+    config = write_config(tmp_path, [route])
+
+    ran = cli("explain", f"gs://{bucket}/folder/live.csv", "--config", config, "--json",
+              STORAGE_EMULATOR_HOST=gcs.url, VERTEX_AI_EMULATOR_HOST=vertex.host)  # fmt: skip
+    missing = cli("explain", f"gs://{bucket}/folder/gone.csv", "--config", config,
+                  STORAGE_EMULATOR_HOST=gcs.url, VERTEX_AI_EMULATOR_HOST=vertex.host)  # fmt: skip
+
+    assert ran.code == 0, ran.err
+    assert ran.json()["decision"] == "would_launch"
+    assert ran.json()["source"] == f"gs://{bucket}/folder/live.csv#{generation}"
+    assert ran.json()["parameters"]["note"] == "8"
+    assert missing.code == 2
+    assert missing.err.strip() == f"gs://{bucket}/folder/gone.csv: no such object"
