@@ -169,3 +169,42 @@ def test_a_live_object_is_explained_from_its_metadata(gcs, vertex, cli, tmp_path
     assert ran.json()["parameters"]["note"] == "8"
     assert missing.code == 2
     assert missing.err.strip() == f"gs://{bucket}/folder/gone.csv: no such object"
+
+
+def test_a_batch_object_is_explained_by_listing_its_folder(gcs, vertex, cli, tmp_path):
+    bucket = unique_id("explain-batch")
+    gcs.upload(bucket, "exports/d1/part-0", b"x")
+    gcs.upload(bucket, "exports/d2/part-0", b"x")
+    gcs.upload(bucket, "exports/d2/_SUCCESS", b"ok")
+    route = object_route(
+        bucket=bucket,
+        prefix="exports/",
+        suffix="",
+        batch={"complete_when": {"marker": "_SUCCESS"}},
+        parameters={"data_uri": "{batch_uri}", "generation": "{batch_objects}"},
+    )
+    config = write_config(tmp_path, [route])
+    hosts = {"STORAGE_EMULATOR_HOST": gcs.url, "VERTEX_AI_EMULATOR_HOST": vertex.host}
+    before = len(vertex.create_requests())
+
+    waiting = cli(
+        "explain", f"gs://{bucket}/exports/d1/part-0", "--config", config, "--json", **hosts
+    )
+    complete = cli(
+        "explain",
+        f"gs://{bucket}/exports/d2/_SUCCESS",
+        "--config",
+        config,
+        "--json",
+        "--check-vertex",
+        **hosts,
+    )
+
+    assert waiting.json()["decision"] == "skipped"
+    assert "_SUCCESS" in waiting.json()["reason"]
+    assert complete.json()["decision"] == "would_launch"
+    assert complete.json()["parameters"] == {
+        "data_uri": f"gs://{bucket}/exports/d2/",
+        "generation": 1,
+    }
+    assert len(vertex.create_requests()) == before
