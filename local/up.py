@@ -57,8 +57,13 @@ write an export (the prices-export route trains once per folder, when _SUCCESS l
   echo > {exports}/_SUCCESS       (write the marker last: the batch is complete once it exists)
 run the sweeper (Cloud Scheduler calls it in production):
   curl -s -X POST {endpoints.sweep_url}
-list runs:
-  curl -s {endpoints.vertex_url}/v1/{settings.parent}/pipelineJobs
+the operator's command line (see the README's "vertex-triggers"), with this stack's emulators:
+  export VERTEX_AI_EMULATOR_HOST={endpoints.vertex_host} \\
+      STORAGE_EMULATOR_HOST={endpoints.storage_url} PUBSUB_EMULATOR_HOST={endpoints.pubsub_host}
+  .venv/bin/vertex-triggers status --watch               (the runs, by their trigger labels)
+  .venv/bin/vertex-triggers explain gs://local-data/incoming/prices-0002.csv
+  .venv/bin/vertex-triggers backfill --route prices-arrival --dry-run
+  .venv/bin/vertex-triggers replay --subscription {pubsub.dead_letter_subscription} --dry-run
 read dead letters (pulled, not acknowledged):
   {pull}
 """

@@ -3,6 +3,7 @@
 import argparse
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from vertex_trigger.errors import ConfigError
@@ -39,10 +40,23 @@ def run_check(env: Environment) -> CheckResult:
         else "fits its template"
     )
     routes = [
-        {"route": r.name, "event": r.event.value, "template": r.template.uri, "checked": checked}
+        {
+            "route": r.name,
+            "event": r.event.value,
+            "template": shown(r.template.uri),
+            "checked": checked,
+        }
         for r in services.config.routes
     ]
-    return CheckResult(str(env.config_path), routes)
+    return CheckResult(shown(str(env.config_path)), routes)
+
+
+def shown(location: str) -> str:
+    """Return a local path relative to the working directory when it lies below it."""
+    path = Path(location)
+    if "://" in location or not path.is_absolute() or not path.is_relative_to(Path.cwd()):
+        return location
+    return str(path.relative_to(Path.cwd()))
 
 
 def error_line(exc: Exception) -> str:
