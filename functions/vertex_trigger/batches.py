@@ -17,7 +17,7 @@ from vertex_trigger.labels import job_id
 class BatchRule(enum.StrEnum):
     """When a folder is complete."""
 
-    MARKER = "marker"  # the marker object exists
+    MARKER = "marker"  # the marker exists and no data object is newer
     MIN_OBJECTS = "min_objects"  # at least N data objects exist
     MANIFEST = "manifest"  # every object the manifest lists exists
     QUIET = "quiet"  # no object newer than the quiet period (decided by the sweeper)
@@ -154,6 +154,16 @@ def _by_marker(spec: BatchSpec, batch: Batch) -> Completion:
     marker = batch.control(spec)
     if marker is None:
         why = f"{len(batch.data)} object(s), no marker {spec.control} yet"
+        return Completion(batch.data, waiting=f"batch {batch.uri} incomplete: {why}")
+    # A marker announces the data written before it: data newer than the marker means the
+    # marker came early (or the folder is being rewritten), so launching now would use part of it.
+    late = [o for o in batch.data if o.time_created > marker.time_created]
+    if late:
+        newest = max(late, key=lambda o: o.time_created)
+        why = (
+            f"{newest.name} is newer than the marker {spec.control}; "
+            "waiting for a marker written after the data"
+        )
         return Completion(batch.data, waiting=f"batch {batch.uri} incomplete: {why}")
     return Completion(batch.data, identity=f"marker-{marker.generation}")
 

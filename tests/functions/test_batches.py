@@ -2,6 +2,7 @@
 
 import json
 import random
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -80,6 +81,16 @@ def deliver(server: FunctionServer, event: CloudEvent) -> dict[str, Any]:
     return server.log_for(event["id"])
 
 
+def all_lines(server: FunctionServer, events: list[Any], expected: int) -> list[dict]:
+    """Every log line of ``events``, once ``expected`` have arrived (stdout lags the answers)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for e in events for line in server.entries_for(e["id"])]
+        if len(lines) >= expected or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
+
+
 def runs(vertex: VertexStandIn, route: str) -> list[dict[str, Any]]:
     return vertex.jobs(f'labels.trigger-route="{route}"')
 
@@ -105,8 +116,10 @@ def test_shuffled_duplicated_and_concurrent_events_of_one_batch_give_one_run(
     }
     assert run["labels"]["trigger-kind"] == "batch"
     assert run["labels"]["trigger-source"] == short_hash(BUCKET, where)
-    decisions = [server.log_for(e["id"])["decision"] for e in events]
-    assert "launched" in decisions
+    # Each event is logged twice (its redelivery ran concurrently): one line in all launched.
+    lines = all_lines(server, events, expected=len(deliveries))
+    decisions = sorted(line["decision"] for line in lines)
+    assert decisions == ["duplicate"] * (len(deliveries) - 1) + ["launched"]
 
 
 def test_events_before_the_marker_are_skipped_with_what_the_batch_waits_for(
@@ -124,19 +137,39 @@ def test_events_before_the_marker_are_skipped_with_what_the_batch_waits_for(
     assert len(runs(clean_vertex, "marker")) == 1
 
 
-def test_a_marker_written_before_the_last_data_launches_on_what_exists_then(
+def test_a_marker_that_arrives_before_the_data_never_launches_on_partial_data(
     server: FunctionServer, gcs: StorageStandIn, clean_vertex: VertexStandIn
 ) -> None:
-    # The marker rule is "complete when the marker exists": writers must write it last.
+    where = folder("marker")
+    early = deliver(server, put(gcs, f"{where}_SUCCESS"))
+    assert early["decision"] == "skipped"  # nothing to launch on yet
+    for n in range(2):
+        entry = deliver(server, put(gcs, f"{where}part-{n}.csv"))
+        assert entry["decision"] == "skipped"
+        assert entry["reason"] == (
+            f"batch gs://{BUCKET}/{where} incomplete: {where}part-{n}.csv is newer than the "
+            "marker _SUCCESS; waiting for a marker written after the data"
+        )
+    assert runs(clean_vertex, "marker") == []
+    # The writer finishes by writing the marker again (last): one run on every part file.
+    assert deliver(server, put(gcs, f"{where}_SUCCESS"))["decision"] == "launched"
+    [run] = runs(clean_vertex, "marker")
+    assert run["runtimeConfig"]["parameterValues"]["generation"] == 2
+
+
+def test_data_written_after_a_marker_waits_for_the_next_marker(
+    server: FunctionServer, gcs: StorageStandIn, clean_vertex: VertexStandIn
+) -> None:
+    # The marker's own event can only see what exists then: it launches on the data before it.
     where = folder("marker")
     put(gcs, f"{where}part-0.csv")
     launched = deliver(server, put(gcs, f"{where}_SUCCESS"))
     assert launched["decision"] == "launched"
     late = deliver(server, put(gcs, f"{where}part-1.csv"))
-    assert late["decision"] == "duplicate"
-    assert late["job"] == launched["job"]
+    assert late["decision"] == "skipped"
+    assert "part-1.csv is newer than the marker _SUCCESS" in late["reason"]
     [run] = runs(clean_vertex, "marker")
-    assert run["runtimeConfig"]["parameterValues"]["generation"] == 1  # the partial batch
+    assert run["runtimeConfig"]["parameterValues"]["generation"] == 1
 
 
 def test_an_empty_batch_launches_nothing(
