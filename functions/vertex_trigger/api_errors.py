@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import requests
+from vertex_trigger.http import Response
 
 # Answers a later attempt may not get: timeouts, throttling (429 RESOURCE_EXHAUSTED), 5xx.
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -44,7 +44,7 @@ class ApiError:
         return " ".join(filter(None, [f"HTTP {self.code}", self.status, self.message]))
 
 
-def read_error(response: requests.Response, now: datetime | None = None) -> ApiError:
+def read_error(response: Response, now: datetime | None = None) -> ApiError:
     """Read ``{"error": {code, message, status, details}}`` and the Retry-After header."""
     error = _error_object(response)
     message = error.get("message")
@@ -55,7 +55,7 @@ def read_error(response: requests.Response, now: datetime | None = None) -> ApiE
     ]
     known = [d for d in delays if d is not None]
     return ApiError(
-        code=response.status_code,
+        code=response.status,
         status=status if isinstance(status, str) else "",
         message=message if isinstance(message, str) else response.text[:_TEXT_LIMIT],
         retry_delay=max(known) if known else None,
@@ -73,7 +73,7 @@ def fix_for(error: ApiError) -> Fix:
     return Fix.NOTHING
 
 
-def _error_object(response: requests.Response) -> dict[str, Any]:
+def _error_object(response: Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:

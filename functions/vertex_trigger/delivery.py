@@ -11,12 +11,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-import requests
-
 from vertex_trigger.api_errors import Fix, fix_for, read_error
 from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.http import HttpConnectionError, HttpTimeoutError, Requester, Response
 from vertex_trigger.retrying import Budget, Retrier, RetryPolicy
-from vertex_trigger.vertex import HttpRequester
 
 
 class Publisher(Protocol):
@@ -34,7 +32,7 @@ class _Sender:
 
     secret_urls = False  # True: connection errors must not quote the URL (a webhook's is secret)
 
-    def __init__(self, session: HttpRequester, retry: RetryPolicy) -> None:
+    def __init__(self, session: Requester, retry: RetryPolicy) -> None:
         self._session = session
         self._retrier = Retrier(retry)
         self._budget: Budget | None = None
@@ -45,7 +43,7 @@ class _Sender:
         budgeted._budget = budget
         return budgeted
 
-    def _send(self, url: str, body: Any, what: str) -> requests.Response:
+    def _send(self, url: str, body: Any, what: str) -> Response:
         """POST JSON; return a 2xx answer, else raise what would fix the error."""
         answer = self._retrier.send(
             lambda timeout: self._attempt(url, body, timeout),
@@ -53,7 +51,7 @@ class _Sender:
             self._budget or self._retrier.budget(),
         )
         response = answer.response
-        if response.status_code >= 400:
+        if response.status >= 400:
             error = read_error(response)
             message = f"{what} answered {error.describe()}"
             if fix_for(error) is Fix.DEPLOYMENT:
@@ -62,24 +60,24 @@ class _Sender:
         return response
 
 
-    def _attempt(self, url: str, body: Any, timeout: float) -> requests.Response:
+    def _attempt(self, url: str, body: Any, timeout: float) -> Response:
         """POST once; with secret URLs, a connection error is retold without the URL."""
         try:
             return self._session.request("POST", url, json=body, timeout=timeout)
-        except requests.Timeout:
+        except HttpTimeoutError:
             if not self.secret_urls:
                 raise
-            raise requests.Timeout("no answer within the timeout") from None
-        except requests.ConnectionError:
+            raise HttpTimeoutError("no answer within the timeout") from None
+        except HttpConnectionError:
             if not self.secret_urls:
                 raise
-            raise requests.ConnectionError("cannot connect") from None
+            raise HttpConnectionError("cannot connect") from None
 
 
 class PubsubPublisher(_Sender):
-    """Pub/Sub v1 REST ``topics.publish`` through any requests-compatible session."""
+    """Pub/Sub v1 REST ``topics.publish`` through an HTTP requester (credentialed or not)."""
 
-    def __init__(self, session: HttpRequester, base_url: str, retry: RetryPolicy) -> None:
+    def __init__(self, session: Requester, base_url: str, retry: RetryPolicy) -> None:
         """Publish through ``session`` to ``base_url`` (production or ``http://EMULATOR``)."""
         super().__init__(session, retry)
         self._base_url = base_url.rstrip("/")
@@ -98,7 +96,7 @@ class WebhookPoster(_Sender):
     secret_urls = True
 
     def __init__(
-        self, session: HttpRequester, urls: Mapping[str, str], retry: RetryPolicy
+        self, session: Requester, urls: Mapping[str, str], retry: RetryPolicy
     ) -> None:
         """Post through ``session``: one without Google credentials (the URLs are not Google)."""
         super().__init__(session, retry)

@@ -7,12 +7,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from vertex_trigger.api_errors import Fix, fix_for, read_error
 from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.http import BodyTooLargeError, Requester, Response
 from vertex_trigger.retrying import Budget, Retrier
-from vertex_trigger.templates import HttpSession
 from vertex_trigger.times import parse_rfc3339
 
 PAGE_SIZE = 1000  # the JSON API's largest page
@@ -37,7 +35,7 @@ class GcsObjects:
     so the event waits while an operator fixes it; another 4xx rejects the event.
     """
 
-    def __init__(self, session: HttpSession, base_url: str, retrier: Retrier) -> None:
+    def __init__(self, session: Requester, base_url: str, retrier: Retrier) -> None:
         """Use ``session`` against ``base_url`` (e.g. https://storage.googleapis.com)."""
         self._session = session
         self._base_url = base_url.rstrip("/")
@@ -75,30 +73,26 @@ class GcsObjects:
         """Return the bytes of one generation, refusing (RejectedEvent) more than ``limit``."""
         url = f"{self._base_url}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
         params = {"alt": "media", "generation": str(generation)}
-        response = self._get(url, params, f"read gs://{bucket}/{name}", stream=True)
-        data = bytearray()
-        with response:
-            for chunk in response.iter_content(64 * 1024):
-                data.extend(chunk)
-                if len(data) > limit:
-                    raise RejectedEvent(
-                        f"gs://{bucket}/{name} is larger than the {limit}-byte limit"
-                    )
-        return bytes(data)
+        try:
+            return self._get(url, params, f"read gs://{bucket}/{name}", max_body=limit).body
+        except BodyTooLargeError:
+            raise RejectedEvent(
+                f"gs://{bucket}/{name} is larger than the {limit}-byte limit"
+            ) from None
 
     def _get(
-        self, url: str, params: Mapping[str, Any], what: str, stream: bool = False
-    ) -> requests.Response:
+        self, url: str, params: Mapping[str, Any], what: str, max_body: int | None = None
+    ) -> Response:
         """GET with retries inside the budget; classify an error answer by what fixes it."""
         budget = self._budget or self._retrier.budget()
         response = self._retrier.send(
-            lambda timeout: self._session.get(
-                url, timeout=timeout, params=dict(params), stream=stream
+            lambda timeout: self._session.request(
+                "GET", url, timeout=timeout, params=params, max_body=max_body
             ),
             what,
             budget,
         ).response
-        if response.status_code < 400:
+        if response.status < 400:
             return response
         error = read_error(response)
         if fix_for(error) is Fix.DEPLOYMENT:

@@ -5,10 +5,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import requests
-
 from vertex_trigger.api_errors import Fix, fix_for, read_error
 from vertex_trigger.errors import CredentialError, TransientError
+from vertex_trigger.http import HttpConnectionError, HttpTimeoutError, Response
 
 # A retry is worth its wait only if this share of the budget (at most request_timeout) is left.
 _LAST_ATTEMPT_SHARE = 0.1
@@ -40,8 +39,8 @@ class Budget:
     def attempt_timeout(self) -> float | None:
         """Return the next attempt's timeout, or None when the budget is spent.
 
-        requests applies a timeout to connecting and to reading separately, so each gets at most
-        half of what is left: a whole attempt ends inside the budget.
+        The HTTP client applies a timeout to connecting and to waiting for the answer separately,
+        so each gets at most half of what is left: a whole attempt ends inside the budget.
         """
         left = self.remaining()
         return min(self.policy.request_timeout, left / 2) if left > 0 else None
@@ -56,11 +55,11 @@ class Budget:
 class Answer:
     """The first answer that a retry would not change, and whether an earlier attempt was lost."""
 
-    response: requests.Response
+    response: Response
     lost_reply: bool  # an attempt timed out or lost its connection: it may have taken effect
 
 
-Attempt = Callable[[float], requests.Response]  # one HTTP request, given its timeout
+Attempt = Callable[[float], Response]  # one HTTP request, given its timeout
 
 
 class Retrier:
@@ -94,12 +93,12 @@ class Retrier:
             asked: float | None = None
             try:
                 response = attempt(timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (HttpConnectionError, HttpTimeoutError) as exc:
                 lost_reply, problem = True, f"{type(exc).__name__}: {exc}"
             except CredentialError as exc:
                 problem = str(exc)
             else:
-                if response.status_code < 400:
+                if response.status < 400:
                     return Answer(response, lost_reply)
                 error = read_error(response)
                 if fix_for(error) is not Fix.RETRY:

@@ -4,22 +4,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import requests
 
 from vertex_trigger.config import Config, Route, load_config
 from vertex_trigger.delivery import PubsubPublisher, WebhookPoster
-from vertex_trigger.errors import ConfigError, CredentialError, DeploymentError, TransientError
+from vertex_trigger.errors import ConfigError, DeploymentError, TransientError
 from vertex_trigger.gcs_objects import GcsObjects
+from vertex_trigger.google_session import GoogleSession
+from vertex_trigger.http import HttpClient, Requester
 from vertex_trigger.notifications import SettingError, webhook_url
 from vertex_trigger.retrying import Retrier
 from vertex_trigger.route_check import first_misfit
 from vertex_trigger.services import Services
 from vertex_trigger.templates import GcsReader, Template, TemplateStore
-from vertex_trigger.vertex import HttpRequester, VertexPipelineJobs
+from vertex_trigger.vertex import VertexPipelineJobs
 
-_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 # The entry point that reports how runs ended: it launches nothing, so it skips the template
 # check (and needs no read access to templates), and it is the only one that reads webhook URLs.
 RUN_STATE_TARGET = "on_run_state"
@@ -41,18 +39,19 @@ class Environment:
 def build_services(env: Environment) -> Services:
     """Read the config, connect collaborators, validate every route; raise ConfigError if bad."""
     config = load_config(env.config_path, env.project)
-    google = _GoogleSession()
-    storage_session = requests.Session() if env.storage_emulator_host else google
+    client = HttpClient()  # one keep-alive pool per instance, shared by its threads
+    google = GoogleSession(client)
+    storage_session = client if env.storage_emulator_host else google
     storage_url = _api_root(env.storage_emulator_host, "https://storage.googleapis.com")
     retrier = Retrier(config.retry)
     templates = TemplateStore(GcsReader(storage_session, storage_url), google, retrier)
-    jobs = pipeline_jobs(config, env, google)
+    jobs = pipeline_jobs(config, env, client, google)
     if env.function_target != RUN_STATE_TARGET:
         # One budget for reading every template: a transient error is retried within it.
         at_start = templates.with_budget(retrier.budget())
         for route in config.routes:
             check_route(config, route, _load_template(config, at_start, route))
-    publisher, webhooks = _outcome_senders(config, env, google)
+    publisher, webhooks = _outcome_senders(config, env, client, google)
     return Services(
         config,
         templates,
@@ -65,10 +64,17 @@ def build_services(env: Environment) -> Services:
 
 
 def pipeline_jobs(
-    config: Config, env: Environment, google: HttpRequester | None = None
+    config: Config,
+    env: Environment,
+    client: HttpClient | None = None,
+    google: Requester | None = None,
 ) -> VertexPipelineJobs:
-    """Connect Vertex AI for the config's project and region (the emulator without credentials)."""
-    session = requests.Session() if env.vertex_emulator_host else (google or _GoogleSession())
+    """Connect Vertex AI for the config's project and region (the emulator without credentials).
+
+    Through ``client`` (else a new one); ``google`` adds credentials (else they are found anew).
+    """
+    client = client or HttpClient()
+    session = client if env.vertex_emulator_host else (google or GoogleSession(client))
     return VertexPipelineJobs(
         session,
         _api_root(env.vertex_emulator_host, f"https://{config.region}-aiplatform.googleapis.com"),
@@ -79,17 +85,17 @@ def pipeline_jobs(
 
 
 def _outcome_senders(
-    config: Config, env: Environment, google: "_GoogleSession"
+    config: Config, env: Environment, client: HttpClient, google: Requester
 ) -> tuple[PubsubPublisher, WebhookPoster]:
     """Connect the Pub/Sub publisher and the webhook poster (URLs read where they are posted)."""
-    session = requests.Session() if env.pubsub_emulator_host else google
+    session = client if env.pubsub_emulator_host else google
     root = _api_root(env.pubsub_emulator_host, "https://pubsub.googleapis.com")
     reporting = env.function_target in ("", RUN_STATE_TARGET)
     urls = _webhook_urls(config, env.variables) if reporting else {}
-    # A plain session: Google credentials must never be sent to a third-party webhook.
+    # The plain client: Google credentials must never be sent to a third-party webhook.
     return (
         PubsubPublisher(session, root, config.retry),
-        WebhookPoster(requests.Session(), urls, config.retry),
+        WebhookPoster(client, urls, config.retry),
     )
 
 
@@ -105,44 +111,6 @@ def _webhook_urls(config: Config, variables: Mapping[str, str]) -> dict[str, str
             where = f"{config.path}: route {route.name!r}: key {exc.key!r}"
             raise ConfigError(f"{where}: {exc}") from None
     return urls
-
-
-class _GoogleSession:
-    """A credentialed session made on first use: emulated runs never import google.auth."""
-
-    def __init__(self) -> None:
-        self._session: requests.Session | None = None
-        self._token_errors: tuple[type[Exception], ...] = ()
-
-    def _authorized(self) -> requests.Session:
-        if self._session is None:
-            import google.auth  # lazy: only real Google Cloud needs credentials
-            from google.auth.exceptions import DefaultCredentialsError, RefreshError, TransportError
-            from google.auth.transport.requests import AuthorizedSession
-
-            try:
-                credentials, _ = google.auth.default(scopes=_SCOPES)
-            except DefaultCredentialsError as exc:
-                raise DeploymentError(
-                    f"no Google credentials (and no emulator host set): {exc}"
-                ) from None
-            self._token_errors = (RefreshError, TransportError)
-            self._session = AuthorizedSession(credentials)
-        return self._session
-
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send a request with Application Default Credentials."""
-        session = self._authorized()
-        try:
-            return session.request(method, url, **kwargs)
-        except self._token_errors as exc:  # the metadata server unreachable, a refused refresh
-            raise CredentialError(
-                f"cannot get an access token: {type(exc).__name__}: {exc}"
-            ) from None
-
-    def get(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send a GET with Application Default Credentials."""
-        return self.request("GET", url, **kwargs)
 
 
 def _api_root(emulator_host: str | None, production: str) -> str:

@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
-import requests
 import yaml
 
 from vertex_trigger.api_errors import read_error
 from vertex_trigger.errors import DeploymentError
+from vertex_trigger.http import Requester, Response
 from vertex_trigger.parameters import InputParameter
 from vertex_trigger.pipeline_spec import ArtifactInput, read_spec
 from vertex_trigger.retrying import Budget, Retrier
@@ -55,13 +55,6 @@ class Template:
     artifacts: Mapping[str, ArtifactInput]
     legacy: bool  # schemaVersion 2.0.0: runtimeConfig.parameters, typed Values
     defaults: Mapping[str, Any]  # a PipelineJob JSON's runtimeConfig values, sent with each run
-
-
-class HttpSession(Protocol):
-    """The part of ``requests.Session`` the fetchers use."""
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        """Send a GET request."""
 
 
 def resolve_ref(template: str, base_dir: Path) -> TemplateRef:
@@ -107,7 +100,7 @@ def parse_template(ref: TemplateRef, text: str | bytes, version: str) -> Templat
 class GcsReader:
     """Reads objects through the Cloud Storage JSON API (or its emulator)."""
 
-    def __init__(self, session: HttpSession, base_url: str) -> None:
+    def __init__(self, session: Requester, base_url: str) -> None:
         """Use ``session`` against ``base_url`` (e.g. https://storage.googleapis.com)."""
         self._session = session
         self._base_url = base_url.rstrip("/")
@@ -123,10 +116,10 @@ class GcsReader:
     def download(self, bucket: str, name: str, generation: str, get: "Getter") -> bytes:
         """Return the bytes of one generation of gs://bucket/name."""
         params = {"alt": "media", "generation": generation}
-        return get(self._session, self._object_url(bucket, name), params).content
+        return get(self._session, self._object_url(bucket, name), params).body
 
 
-Getter = Callable[[HttpSession, str, Mapping[str, str]], requests.Response]
+Getter = Callable[[Requester, str, Mapping[str, str]], Response]
 
 
 class TemplateStore:
@@ -139,7 +132,7 @@ class TemplateStore:
     def __init__(
         self,
         gcs: GcsReader,
-        https: HttpSession,
+        https: Requester,
         retrier: Retrier,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -192,17 +185,17 @@ class TemplateStore:
 
     def _fetch_registry(self, ref: TemplateRef) -> Template:
         response = self._get(self._https, ref.uri, {})
-        return _parsed(ref, response.content, response.headers.get("etag", ""))
+        return _parsed(ref, response.body, response.headers.get("etag", ""))
 
-    def _get(self, session: HttpSession, url: str, params: Mapping[str, str]) -> requests.Response:
+    def _get(self, session: Requester, url: str, params: Mapping[str, str]) -> Response:
         """GET with retries inside the budget; any other error answer is a DeploymentError."""
         budget = self._budget or self._retrier.budget()
         response = self._retrier.send(
-            lambda timeout: session.get(url, timeout=timeout, params=dict(params)),
+            lambda timeout: session.request("GET", url, timeout=timeout, params=params),
             f"GET {url}",
             budget,
         ).response
-        if response.status_code >= 400:
+        if response.status >= 400:
             raise DeploymentError(f"cannot read template {url}: {read_error(response).describe()}")
         return response
 

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import requests
-
 from vertex_trigger.api_errors import Fix, fix_for, read_error
 from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.http import Requester, Response
 from vertex_trigger.retrying import Answer, Budget, Retrier, RetryPolicy
 
 NOT_CANCELLABLE_STATUS = frozenset({400, 404})  # finished already (FAILED_PRECONDITION), gone
@@ -41,13 +40,6 @@ class CancelResult:
     refusal: str = ""
 
 
-class HttpRequester(Protocol):
-    """The part of ``requests.Session`` the launcher uses."""
-
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send one HTTP request."""
-
-
 class PipelineJobs(Protocol):
     """The launcher interface the handlers depend on."""
 
@@ -70,11 +62,11 @@ class PipelineJobs(Protocol):
 
 
 class VertexPipelineJobs:
-    """PipelineJobs over Vertex AI v1 REST through any requests-compatible session."""
+    """PipelineJobs over Vertex AI v1 REST through an HTTP requester (credentialed or not)."""
 
     def __init__(
         self,
-        session: HttpRequester,
+        session: Requester,
         base_url: str,
         project: str,
         region: str,
@@ -104,7 +96,7 @@ class VertexPipelineJobs:
         """Create the job; 409 ALREADY_EXISTS means it exists; raise what fixes an error."""
         answer = self._call("POST", self._collection, params={"pipelineJobId": job_id}, json=body)
         response = answer.response
-        if response.status_code == 409 and read_error(response).status == "ALREADY_EXISTS":
+        if response.status == 409 and read_error(response).status == "ALREADY_EXISTS":
             return CreateResult(CreateOutcome.ALREADY_EXISTS, answer.lost_reply)
         _raise_for_error(response, f"create {job_id}")
         return CreateResult(CreateOutcome.CREATED)
@@ -128,7 +120,7 @@ class VertexPipelineJobs:
     def cancel(self, job_id: str) -> CancelResult:
         """Cancel the job; 400/404 (finished, gone) is a refusal, not an error."""
         response = self._call("POST", f"{self._collection}/{job_id}:cancel").response
-        if response.status_code in NOT_CANCELLABLE_STATUS:
+        if response.status in NOT_CANCELLABLE_STATUS:
             return CancelResult(False, read_error(response).describe())
         _raise_for_error(response, f"cancel {job_id}")
         return CancelResult(True)
@@ -136,7 +128,7 @@ class VertexPipelineJobs:
     def get(self, job_id: str) -> dict[str, Any] | None:
         """Return the job (``GET .../pipelineJobs/ID``); 404 is None: no such run (any more)."""
         response = self._call("GET", f"{self._collection}/{job_id}").response
-        if response.status_code == 404:
+        if response.status == 404:
             return None
         _raise_for_error(response, f"get {job_id}")
         return response.json()
@@ -151,9 +143,9 @@ class VertexPipelineJobs:
         )
 
 
-def _raise_for_error(response: requests.Response, what: str) -> None:
+def _raise_for_error(response: Response, what: str) -> None:
     """Raise DeploymentError or RejectedEvent for an error answer, by what would fix it."""
-    if response.status_code < 400:
+    if response.status < 400:
         return
     error = read_error(response)
     message = f"Vertex AI refused to {what}: {error.describe()}"

@@ -4,7 +4,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.functions.helpers import StartedServers, StorageStandIn, VertexStandIn
+from tests.functions.helpers import (
+    Certificate,
+    StartedServers,
+    StorageStandIn,
+    VertexStandIn,
+    write_certificate,
+)
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +49,9 @@ def gcs() -> Iterator[StorageStandIn]:
         yield storage
     finally:
         storage.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1: HTTPS servers on loopback that no one trusts."""
+    return write_certificate(tmp_path_factory.mktemp("tls"))

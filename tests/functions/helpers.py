@@ -1,9 +1,14 @@
 """Helpers for the functions' tests: real servers, real CloudEvents, configs."""
 
 import base64
+import datetime
+import ipaddress
 import json
+import ssl
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -307,3 +312,150 @@ def run_state_entry(job_id: str, **resource_labels: str) -> dict[str, Any]:
         **entry["resource"]["labels"], "pipeline_job_id": job_id, **resource_labels
     }
     return entry
+
+
+Answer = Callable[[dict[str, Any]], tuple[int, bytes]]  # a received request -> status, body
+
+
+def echo(received: dict[str, Any]) -> tuple[int, bytes]:
+    """Answer 200 with the request as JSON (method, path, headers, body)."""
+    return 200, json.dumps(received).encode()
+
+
+class LoopbackServer:
+    """An HTTP/1.1 keep-alive server that records each request and answers it, or misbehaves.
+
+    ``answer`` makes each answer (default: ``echo``). ``script`` holds what to do with the next
+    requests, in order: a status answers with it; ``"close"`` answers, then closes the
+    connection without saying so (as a server drops an idle keep-alive connection); ``"drop"``
+    closes without answering; ``"hang"`` answers after ``hang_seconds``.
+    """
+
+    def __init__(
+        self,
+        answer: Answer = echo,
+        *,
+        tls: ssl.SSLContext | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.script: list[str | int] = []
+        self.requests: list[dict[str, Any]] = []
+        self.connections = 0
+        self.hang_seconds = 1.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                server.connections += 1
+                super().setup()
+
+            def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                received = {"method": self.command, "path": self.path,
+                            "headers": dict(self.headers.items()),
+                            "body": self.rfile.read(length).decode()}  # fmt: skip
+                server.requests.append(received)
+                action = server.script.pop(0) if server.script else None
+                if action == "drop":
+                    self.close_connection = True
+                    return
+                if action == "hang":
+                    time.sleep(server.hang_seconds)
+                status, body = answer(received)
+                self.send_response(action if isinstance(action, int) else status)
+                for name, value in {"Content-Type": "application/json; charset=utf-8",
+                                    **(headers or {})}.items():  # fmt: skip
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = action == "close"
+
+            def do_POST(self) -> None:
+                self.do_GET()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        if tls:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files: trusted by no one."""
+
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        """Return a server context presenting this certificate."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+    def trusting(self) -> ssl.SSLContext:
+        """Return the default client context that also trusts this certificate (tests only)."""
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=self.cert)
+        return context
+
+
+def write_certificate(directory: Path) -> Certificate:
+    """Write a new self-signed certificate for 127.0.0.1 (valid for an hour) and its key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loopback test server")])
+    now = datetime.datetime.now(datetime.UTC)
+    names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate = Certificate(directory / "cert.pem", directory / "key.pem")
+    certificate.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    certificate.key.write_bytes(_private_pem(key))
+    return certificate
+
+
+def write_service_account_key(path: Path, token_uri: str) -> Path:
+    """Write a service account key file whose token endpoint is ``token_uri`` (never Google's)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    info = {"type": "service_account", "project_id": "test-project", "private_key_id": "k1",
+            "private_key": _private_pem(key).decode(), "client_id": "1", "token_uri": token_uri,
+            "client_email": "trigger@test-project.iam.gserviceaccount.com"}  # fmt: skip
+    path.write_text(json.dumps(info))
+    return path
+
+
+def _private_pem(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )

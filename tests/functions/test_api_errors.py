@@ -6,8 +6,8 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
-import requests
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
+from vertex_trigger.http import HttpClient
 from vertex_trigger.retrying import Budget, RetryPolicy
 from vertex_trigger.vertex import CreateOutcome, VertexPipelineJobs
 
@@ -30,7 +30,7 @@ def google_error(name: str) -> dict[str, Any]:
 
 def launcher(vertex: VertexStandIn, clock: FakeClock, policy: RetryPolicy = POLICY) -> Any:
     return VertexPipelineJobs(
-        requests.Session(), vertex.url, "test-project", "us-central1", policy,
+        HttpClient(), vertex.url, "test-project", "us-central1", policy,
         sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: 1.0,
     )  # fmt: skip
 

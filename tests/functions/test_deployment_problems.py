@@ -25,6 +25,7 @@ from tests.functions.helpers import (
     object_route,
     storage_event,
     write_config,
+    write_service_account_key,
 )
 from tests.functions.test_api_errors import google_error
 
@@ -182,23 +183,10 @@ def bump_mtime(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def credentials_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def credentials_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A service account key whose token endpoint is on this machine (never Google's)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    path = tmp_path_factory.mktemp("credentials") / "key.json"
-    info = {"type": "service_account", "project_id": "test-project", "private_key_id": "k1",
-            "private_key": pem, "client_email": "trigger@test-project.iam.gserviceaccount.com",
-            "client_id": "1", "token_uri": "http://127.0.0.1:9/token"}  # fmt: skip
-    path.write_text(json.dumps(info))
-    yield path
+    key = tmp_path_factory.mktemp("credentials") / "key.json"
+    return write_service_account_key(key, "http://127.0.0.1:9/token")
 
 
 @pytest.mark.parametrize("token_endpoint", ["refused", "answers 400"])

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-import requests
 from vertex_trigger.config import load_config
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
+from vertex_trigger.http import HttpClient
 from vertex_trigger.pipeline_jobs import pipeline_job_body, with_caching
 from vertex_trigger.retrying import RetryPolicy
 from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
@@ -85,7 +85,7 @@ class FakeClock:
 def launcher(vertex: VertexStandIn, clock: FakeClock, jitter: float = 1.0) -> VertexPipelineJobs:
     retry = RetryPolicy(initial_delay=1.0, max_delay=4.0, deadline=20.0, request_timeout=5.0)
     return VertexPipelineJobs(
-        requests.Session(), vertex.url, "test-project", "us-central1", retry,
+        HttpClient(), vertex.url, "test-project", "us-central1", retry,
         sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: jitter,
     )  # fmt: skip
 
@@ -130,9 +130,9 @@ def test_409_and_other_4xx(clean_vertex: VertexStandIn) -> None:
 def test_connection_refused_is_transient() -> None:
     clock = FakeClock()
     retry = RetryPolicy(initial_delay=1.0, max_delay=1.0, deadline=3.0, request_timeout=1.0)
-    jobs = VertexPipelineJobs(requests.Session(), "http://127.0.0.1:9", "p", "us-central1", retry,
+    jobs = VertexPipelineJobs(HttpClient(), "http://127.0.0.1:9", "p", "us-central1", retry,
                               sleep=clock.sleep, clock=lambda: clock.now)  # fmt: skip
-    with pytest.raises(TransientError, match="ConnectionError"):
+    with pytest.raises(TransientError, match=r"HttpConnectionError: http://127\.0\.0\.1:9: "):
         jobs.list('labels.a="b"')
 
 

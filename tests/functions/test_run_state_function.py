@@ -215,5 +215,5 @@ def test_an_unreachable_webhook_is_retried_and_reported_without_its_url(
     line = nudge(server, run_state_entry(job), expect_status=500)
     assert line["decision"] == "failed"
     assert "webhook of route 'arrival' failed" in line["reason"]
-    assert "ConnectionError: cannot connect" in line["reason"]
+    assert "HttpConnectionError: cannot connect" in line["reason"]
     assert "SECRET" not in line["reason"] and "/hooks/" not in line["reason"]

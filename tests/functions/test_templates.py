@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 from vertex_trigger.errors import DeploymentError
+from vertex_trigger.http import HttpClient
 from vertex_trigger.parameters import ParameterType
 from vertex_trigger.retrying import Retrier, RetryPolicy
 from vertex_trigger.templates import (
@@ -26,7 +26,7 @@ from tests.functions.helpers import DATA, TYPED_TEMPLATE, StorageStandIn
 
 def store(storage_url: str = "http://127.0.0.1:9") -> TemplateStore:
     retrier = Retrier(RetryPolicy(deadline=5.0, request_timeout=2.0))
-    return TemplateStore(GcsReader(requests.Session(), storage_url), requests.Session(), retrier)
+    return TemplateStore(GcsReader(HttpClient(), storage_url), HttpClient(), retrier)
 
 
 def test_references_resolve_by_kind(tmp_path: Path) -> None:
