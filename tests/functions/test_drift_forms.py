@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from vertex_trigger.config import MATCH_FIELDS
 from vertex_trigger.drift_alerts import (
-    FORMS,
     AlertForm,
     FeatureDeviation,
     IncidentState,
     parse_drift_alert,
 )
+from vertex_trigger.drift_alerts.parsing import FORMS
 from vertex_trigger.errors import RejectedEvent
 from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS
 

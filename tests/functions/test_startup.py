@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,9 +47,9 @@ def test_bad_config_stops_functions_framework_with_route_and_key(
     )
 
 
-def test_cold_path_imports_no_heavy_library(tmp_path: Path, clean_vertex: VertexStandIn) -> None:
-    """Import main, handle a first event: aiplatform, kfp, pandas, numpy, grpc, google.auth and
-    requests stay unloaded."""
+def first_object_event(tmp_path: Path, vertex: VertexStandIn, target: str) -> dict[str, Any]:
+    """Import main, handle a first object event in a new process; return its log line and the
+    modules it loaded (``heavy``: NOT_ON_THE_COLD_PATH; ``ours``: vertex_trigger's)."""
     config = write_config(tmp_path, [object_route()])
     script = (
         "import json, sys\n"
@@ -58,20 +59,44 @@ def test_cold_path_imports_no_heavy_library(tmp_path: Path, clean_vertex: Vertex
         " 'id': 'cold-1'}, {'bucket': 'data', 'name': 'incoming/a.csv', 'generation': '1'})\n"
         "main.on_object_finalized(event)\n"
         f"heavy = sorted(m for m in sys.modules if m.startswith({NOT_ON_THE_COLD_PATH!r}))\n"
-        "print(json.dumps({'heavy': heavy}))\n"
+        "ours = sorted(m for m in sys.modules if m.startswith('vertex_trigger.'))\n"
+        "print(json.dumps({'heavy': heavy, 'ours': ours}))\n"
     )
     env = {
         **os.environ,
         "TRIGGERS_CONFIG": str(config),
-        "VERTEX_AI_EMULATOR_HOST": clean_vertex.host,
+        "VERTEX_AI_EMULATOR_HOST": vertex.host,
+        "FUNCTION_TARGET": target,
     }
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=FUNCTIONS_DIR, env=env, capture_output=True, text=True,
         timeout=60, check=True,
     )  # fmt: skip
     log_line, report = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
-    assert log_line["decision"] == "launched"
-    assert report["heavy"] == []
+    return {**report, "decision": log_line["decision"]}
+
+
+@pytest.mark.parametrize("target", ["", "on_object_finalized"])
+def test_cold_path_imports_no_heavy_library(
+    tmp_path: Path, clean_vertex: VertexStandIn, target: str
+) -> None:
+    """Import main, handle a first event: aiplatform, kfp, pandas, numpy, grpc, google.auth and
+    requests stay unloaded, whether or not FUNCTION_TARGET names the entry point."""
+    first = first_object_event(tmp_path, clean_vertex, target)
+    assert first["decision"] == "launched"
+    assert first["heavy"] == []
+
+
+def test_an_object_instance_never_loads_the_other_entry_points_modules(
+    tmp_path: Path, clean_vertex: VertexStandIn
+) -> None:
+    """Served as deployed (FUNCTION_TARGET): no drift alert parser, cooldown, run state, sweeper."""
+    first = first_object_event(tmp_path, clean_vertex, "on_object_finalized")
+    others = ["vertex_trigger.cooldown", "vertex_trigger.drift_alerts.forms",
+              "vertex_trigger.drift_alerts.parsing", "vertex_trigger.drift_trigger",
+              "vertex_trigger.run_state_trigger", "vertex_trigger.sweeper"]  # fmt: skip
+    assert "vertex_trigger.object_trigger" in first["ours"]
+    assert sorted(set(others) & set(first["ours"])) == []
 
 
 @pytest.fixture

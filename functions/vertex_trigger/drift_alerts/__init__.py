@@ -1,7 +1,9 @@
-"""Drift alerts in every accepted form: one dispatcher, one small module per form."""
+"""Drift alerts in every accepted form: one dispatcher (parsing.py), one small module per form.
 
-from vertex_trigger.cloud_events import json_object
-from vertex_trigger.drift_alerts import canonical, incident, log_entry
+The package itself holds the alert types: config and routing use them in every instance, while
+the form parsers load with the first alert, so instances serving other events never import them.
+"""
+
 from vertex_trigger.drift_alerts.alert import (
     AlertForm,
     DriftAlert,
@@ -10,10 +12,8 @@ from vertex_trigger.drift_alerts.alert import (
     IncidentState,
     VertexNames,
 )
-from vertex_trigger.drift_alerts.forms import NO_CONTEXT, parse_first
 
 __all__ = [
-    "FORMS",
     "AlertForm",
     "DriftAlert",
     "FeatureDeviation",
@@ -23,10 +23,9 @@ __all__ = [
     "parse_drift_alert",
 ]
 
-# Tried in this order: the first form whose marking key the message carries parses it.
-FORMS = (incident.FORM, log_entry.FORM, *log_entry.PAYLOAD_FORMS, canonical.FORM)
-
 
 def parse_drift_alert(data: bytes) -> DriftAlert:
     """Parse Pub/Sub message data into a DriftAlert; raise RejectedEvent naming the problem."""
-    return parse_first(json_object(data, "drift alert"), FORMS, "a drift alert", NO_CONTEXT)
+    from vertex_trigger.drift_alerts import parsing
+
+    return parsing.parse(data)
