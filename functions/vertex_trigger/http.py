@@ -12,7 +12,7 @@ import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlencode, urlsplit
 
 MAX_IDLE = 10  # idle connections kept per origin (requests keeps as many)
@@ -178,8 +178,7 @@ def _read(answer: http.client.HTTPResponse, max_body: int | None) -> bytes:
     return bytes(data)
 
 
-@dataclass(frozen=True)
-class _Outgoing:
+class _Outgoing(NamedTuple):  # private: a NamedTuple is defined ~5x faster than a dataclass
     """A request ready to send: where, what, and how long each wait may take."""
 
     origin: Origin
