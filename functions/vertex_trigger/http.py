@@ -8,6 +8,7 @@ HTTPS verifies certificates with the default SSL context (the system's trusted C
 import http.client
 import json as json_text
 import os
+import socket
 import ssl
 import threading
 from collections.abc import Mapping
@@ -160,6 +161,9 @@ def _send(
             connection.connect()
         except TimeoutError:  # told apart from a late answer: nothing was sent
             raise outgoing.timed_out("cannot connect to") from None
+        # http.client writes the headers and the body apart: without this, Nagle's algorithm
+        # holds the body until the server acknowledges the headers (as urllib3 does, too).
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     else:
         connection.sock.settimeout(outgoing.timeout)
     connection.request(outgoing.method, outgoing.target, outgoing.body, outgoing.headers)
