@@ -14,9 +14,13 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 MAX_IDLE = 10  # idle connections kept per origin (requests keeps as many)
+# A GET follows redirects as requests did (a download may be served from elsewhere); other
+# methods never are: a redirected POST would be resent, or turned into a GET.
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 USER_AGENT = "vertex-triggers"
 # A server may close a kept-alive connection while it sits idle: the next request on it fails
 # before any byte of an answer, so the server never saw it and it can be sent again.
@@ -86,12 +90,25 @@ class HttpClient:
     ) -> Response:
         """Send one request and read its whole answer (at most ``max_body`` bytes of body).
 
-        ``timeout`` bounds connecting and each wait for data, not the whole exchange.
+        ``timeout`` bounds connecting and each wait for data, not the whole exchange. A GET
+        follows redirects; credentials (Authorization) are not sent on to another origin.
         Raise HttpConnectionError, HttpTimeoutError, or BodyTooLargeError.
         """
         outgoing = _outgoing(
             method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
         )
+        response = self._exchange(outgoing, max_body)
+        for _ in range(MAX_REDIRECTS):
+            location = response.headers.get("Location")
+            if method != "GET" or response.status not in REDIRECT_STATUS or not location:
+                break
+            url = urljoin(url, location)
+            outgoing = _redirected(outgoing, url)
+            response = self._exchange(outgoing, max_body)
+        return response
+
+    def _exchange(self, outgoing: "_Outgoing", max_body: int | None) -> Response:
+        """Send ``outgoing`` on a pooled connection (once more if it was closed while idle)."""
         connection, reused = self._take(outgoing.origin)
         try:
             try:
@@ -201,6 +218,16 @@ class _Outgoing(NamedTuple):  # private: a NamedTuple is defined ~5x faster than
         """Return the error saying ``what`` (e.g. "no answer from") the origin, within how long."""
         within = f" within {self.timeout:g}s" if self.timeout is not None else ""
         return HttpTimeoutError(f"{what} {self.where()}{within}")
+
+
+def _redirected(outgoing: _Outgoing, url: str) -> _Outgoing:
+    """Return the GET of a redirect's ``url``: no Authorization if it leaves the origin."""
+    moved = _outgoing("GET", url, params=None, json=None, data=None, headers=outgoing.headers,
+                      timeout=outgoing.timeout)  # fmt: skip
+    if moved.origin == outgoing.origin:
+        return moved
+    kept = {k: v for k, v in moved.headers.items() if k.lower() != "authorization"}
+    return moved._replace(headers=kept)
 
 
 def _outgoing(

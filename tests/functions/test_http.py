@@ -128,3 +128,35 @@ def test_https_with_a_trusted_certificate_keeps_its_connection_alive(
     answers = [client.request("GET", f"{https_server.url}/tls/{n}", timeout=5) for n in range(3)]
     assert [a.json()["path"] for a in answers] == ["/tls/0", "/tls/1", "/tls/2"]
     assert https_server.connections == 1
+
+
+def test_a_get_follows_a_redirect_on_its_origin_with_its_credentials() -> None:
+    server = LoopbackServer(headers={"Location": "/moved?x=1"})
+    server.script = [301]
+    try:
+        answer = HttpClient().request(
+            "GET", f"{server.url}/a", headers={"Authorization": "Bearer t"}, timeout=5
+        )
+    finally:
+        server.stop()
+    assert (answer.status, answer.json()["path"]) == (200, "/moved?x=1")
+    assert [r["headers"].get("Authorization") for r in server.requests] == ["Bearer t"] * 2
+
+
+def test_a_redirect_to_another_origin_drops_the_credentials_and_a_post_is_not_redirected(
+    server: LoopbackServer,
+) -> None:
+    redirecting = LoopbackServer(headers={"Location": f"{server.url}/elsewhere"})
+    client = HttpClient()
+    try:
+        redirecting.script = [302]
+        got = client.request("GET", f"{redirecting.url}/a", headers={"Authorization": "Bearer t"},
+                             timeout=5)  # fmt: skip
+        redirecting.script = [307]
+        posted = client.request("POST", f"{redirecting.url}/b", json={}, timeout=5)
+    finally:
+        redirecting.stop()
+    assert got.json()["path"] == "/elsewhere"
+    assert "Authorization" not in got.json()["headers"]
+    assert posted.status == 307
+    assert len(server.requests) == 1
