@@ -132,18 +132,20 @@ def run_state_script() -> str:
         "jsonPayload": {"state": "PIPELINE_STATE_SUCCEEDED"},
     }
     return (
-        "import base64, json, os\n"
+        # Through the entry point only: the same script measures any ref (--baseline) whatever
+        # its internal layout, and reads the decision from the function's own log line.
+        "import base64, contextlib, io, json, os\n"
         "from cloudevents.http import CloudEvent\n"
         "import main\n"
-        "from vertex_trigger.dispatch import dispatch\n"
-        "from vertex_trigger.run_state_trigger import handle_run_state_event\n"
         "n = os.environ['BENCH_RUN']\n"
         f"data = base64.b64encode(json.dumps({entry!r}).encode()).decode()\n"
-        "outcome = dispatch(handle_run_state_event, CloudEvent({'type': "
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    main.on_run_state(CloudEvent({'type': "
         "'google.cloud.pubsub.topic.v1.messagePublished', 'source': "
         "'//pubsub.googleapis.com/projects/p/topics/run-states', 'id': 'r' + n},"
-        " {'message': {'data': data, 'messageId': 'r' + n}}), main.SERVICES)\n"
-        "assert outcome.decision == 'reported', outcome\n"
+        " {'message': {'data': data, 'messageId': 'r' + n}}))\n"
+        "assert json.loads(out.getvalue())['decision'] == 'reported', out.getvalue()\n"
     )
 
 

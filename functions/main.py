@@ -9,9 +9,9 @@ from pathlib import Path
 
 import flask
 import functions_framework
-from vertex_trigger.dispatch import dispatch
 from vertex_trigger.errors import DeferredEvent
 from vertex_trigger.startup import build_services, environment_from
+from vertex_trigger.triggers.serving import serve
 
 # Read once per instance: a bad configuration stops the instance here, not on an event.
 SERVICES = build_services(environment_from(os.environ, Path(__file__).with_name("triggers.yaml")))
@@ -20,25 +20,25 @@ SERVICES = build_services(environment_from(os.environ, Path(__file__).with_name(
 @functions_framework.cloud_event
 def on_object_finalized(cloud_event: object) -> None:
     """Launch the route's pipeline for a finalized Cloud Storage object."""
-    from vertex_trigger.object_trigger import handle_object_event
+    from vertex_trigger.triggers.objects import handle_object_event
 
-    dispatch(handle_object_event, cloud_event, SERVICES)
+    serve(handle_object_event, cloud_event, SERVICES)
 
 
 @functions_framework.cloud_event
 def on_drift_alert(cloud_event: object) -> None:
     """Launch a retraining pipeline for a drift alert published on Pub/Sub."""
-    from vertex_trigger.drift_trigger import handle_drift_event
+    from vertex_trigger.triggers.drift import handle_drift_event
 
-    dispatch(handle_drift_event, cloud_event, SERVICES)
+    serve(handle_drift_event, cloud_event, SERVICES)
 
 
 @functions_framework.cloud_event
 def on_run_state(cloud_event: object) -> None:
     """Report how a run of ours ended, nudged by its PipelineJob log entry on Pub/Sub."""
-    from vertex_trigger.run_state_trigger import handle_run_state_event
+    from vertex_trigger.triggers.run_state import handle_run_state_event
 
-    dispatch(handle_run_state_event, cloud_event, SERVICES)
+    serve(handle_run_state_event, cloud_event, SERVICES)
 
 
 @functions_framework.http
@@ -46,7 +46,7 @@ def sweep(request: flask.Request) -> tuple[dict, int]:
     """Launch what object events missed (Cloud Scheduler POSTs); 500 if something failed."""
     if request.method != "POST":  # a probe or a browser must not start a sweep
         return {"error": "POST to sweep"}, 405
-    from vertex_trigger.sweeper import sweep as sweep_routes
+    from vertex_trigger.triggers.sweep import sweep as sweep_routes
 
     summary = sweep_routes(SERVICES)
     return summary, 500 if summary["failed"] else 200

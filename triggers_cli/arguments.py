@@ -4,7 +4,7 @@ import argparse
 from collections.abc import Callable
 from datetime import timedelta
 
-from vertex_trigger.durations import parse_duration
+from vertex_trigger.public import parse_duration
 
 from triggers_cli.functions import Function
 

@@ -18,14 +18,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tqdm import tqdm
-from vertex_trigger.config import EventKind, Route
-from vertex_trigger.labels import ROUTE_LABEL
-from vertex_trigger.outcomes import Decision, Outcome, Trace
-from vertex_trigger.pipeline_jobs import job_id_of
-from vertex_trigger.services import Services
-from vertex_trigger.startup import build_services
-from vertex_trigger.sweeper import RUNS_PAGE, SWEEP_LIMIT, attempt_outcome, candidates, object_event
-from vertex_trigger.times import filter_time, parse_rfc3339
+from vertex_trigger.public import (
+    Decision,
+    EventKind,
+    Outcome,
+    Route,
+    Services,
+    Trace,
+    attempt_outcome,
+    build_services,
+    candidates,
+    listed_events,
+    parse_rfc3339,
+    route_runs,
+)
 
 from triggers_cli.arguments import Commands, duration, subcommand
 from triggers_cli.dry_run import dry_run_services, would
@@ -67,10 +73,8 @@ def backfill(
     """List the route's objects and runs, then try every candidate, paced; Ctrl-C stops."""
     started = services.now()
     event_id = f"backfill-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    listed = services.storage.list(route.bucket, route.prefix, max_objects=SWEEP_LIMIT)
-    objects = [o for o in listed if _within(o.time_created, since, until)]
-    runs = _runs(services, route, since)
-    events = [object_event(route.bucket, o, event_id, started) for o in objects]
+    events = listed_events(services, route, since, until, event_id=event_id, started=started)
+    runs = route_runs(services, route, since)
     attempts = list(candidates(services, route, events, runs))
     acting = dry_run_services(services, read_vertex=True)[0] if dry_run else services
     result = Backfill(route.name)
@@ -96,18 +100,6 @@ def backfill(
     finally:
         bar.close()
     return result
-
-
-def _within(moment: datetime, since: datetime | None, until: datetime | None) -> bool:
-    return (since is None or moment >= since) and (until is None or moment < until)
-
-
-def _runs(services: Services, route: Route, since: datetime | None) -> set[str]:
-    """Return the route's job ids (a run of an object is created after it: after ``since``)."""
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}"'
-    if since is not None:
-        filter_ += f' AND create_time>"{filter_time(since)}"'
-    return {job_id_of(run) for run in services.jobs.list(filter_, page_size=RUNS_PAGE)}
 
 
 def _created(outcome: Outcome, runs: set[str]) -> bool:

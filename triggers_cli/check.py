@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vertex_trigger.errors import ConfigError
-from vertex_trigger.startup import RUN_STATE_TARGET, Environment, build_services
+from vertex_trigger.public import RUN_STATE_TARGET, ConfigError, Environment, build_services
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.environment import cli_environment

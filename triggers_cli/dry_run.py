@@ -4,19 +4,22 @@
 is the handlers' own code's, not a restatement of it. Reads go to Vertex only when asked.
 """
 
-import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from vertex_trigger.outcomes import Decision
-from vertex_trigger.pipeline_jobs import job_id_of
-from vertex_trigger.retrying import Budget
-from vertex_trigger.services import Services
-from vertex_trigger.times import filter_time
-from vertex_trigger.vertex import CancelResult, CreateOutcome, CreateResult, PipelineJobs
+from vertex_trigger.public import (
+    CancelResult,
+    CreateOutcome,
+    CreateResult,
+    Decision,
+    PipelineJobs,
+    Services,
+    filter_time,
+    job_id_of,
+)
 
 NOT_SENT = "(dry run: not published)"
 _LABEL_TERM = re.compile(r'labels\.([a-z][a-z0-9_-]*)\s*=\s*"([^"]*)"')
@@ -47,11 +50,6 @@ class DryRunJobs:
         self._now = now
         self.recorded = recorded
 
-    def with_budget(self, budget: Budget) -> "DryRunJobs":
-        """Return a copy reading on ``budget`` (the record is shared)."""
-        budgeted = copy.copy(self)
-        budgeted._jobs = self._jobs.with_budget(budget) if self._jobs else None
-        return budgeted
 
     def create(self, job_id: str, body: dict[str, Any]) -> CreateResult:
         """Record the request; answer as Vertex would, creating nothing."""
@@ -104,9 +102,6 @@ class DryRunPublisher:
         """Record into ``recorded``."""
         self.recorded = recorded
 
-    def with_budget(self, budget: Budget) -> "DryRunPublisher":
-        """Return self: nothing is sent, so nothing spends time."""
-        return self
 
     def publish(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> str:
         """Record the message; return a note in place of a message id."""
@@ -127,9 +122,6 @@ class DryRunWebhooks:
         """Record into ``recorded``."""
         self.recorded = recorded
 
-    def with_budget(self, budget: Budget) -> "DryRunWebhooks":
-        """Return self: nothing is sent, so nothing spends time."""
-        return self
 
     def post(self, route: str, text: str) -> None:
         """Record the post."""

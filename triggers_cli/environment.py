@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import vertex_trigger
-from vertex_trigger.startup import Environment, environment_from
+from vertex_trigger.public import Environment, environment_from
 
 # As the functions: $TRIGGERS_CONFIG, else triggers.yaml beside main.py (functions/).
 DEFAULT_CONFIG = Path(vertex_trigger.__file__).resolve().parent.parent / "triggers.yaml"

@@ -14,8 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudevents.http import CloudEvent
-from vertex_trigger.gcs_objects import GcsObjects
-from vertex_trigger.run_state_logs import RESOURCE_TYPE
+from vertex_trigger.public import RESOURCE_TYPE, Storage
 
 from triggers_cli.eventarc import (
     FINALIZED,
@@ -62,7 +61,7 @@ def event_from_bytes(content: bytes, now: datetime, forced: Function | None = No
     return _published(content, document, now, forced)
 
 
-def event_from_gcs(storage: GcsObjects, uri: str) -> Explainable:
+def event_from_gcs(storage: Storage, uri: str) -> Explainable:
     """Return the finalize event of a live object, its StorageObjectData read from a listing."""
     bucket, _, name = uri.removeprefix("gs://").partition("/")
     if not bucket or not name:

@@ -1,7 +1,7 @@
 """``explain``: what the functions would decide for an event, with nothing created.
 
 The event is a file or a live object (``gs://``: its metadata is read through the GCS JSON API).
-It goes through the function's own ``dispatch`` and handler with the dry-run
+It goes through the function's own ``serve`` and handler with the dry-run
 collaborators: the decision, route, job id, parameters and request body are the handler's.
 Without ``--check-vertex`` Vertex is not asked (no duplicate or cooldown can show); with it,
 runs are listed and read, never created or cancelled. Run-state entries always read the run.
@@ -16,10 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vertex_trigger.dispatch import dispatch
-from vertex_trigger.outcomes import Outcome
-from vertex_trigger.services import Services
-from vertex_trigger.startup import build_services
+from vertex_trigger.public import Outcome, Services, build_services, serve
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import Recorded, dry_run_services, would
@@ -55,9 +52,9 @@ def explain(explainable: Explainable, services: Services, check_vertex: bool) ->
     read = check_vertex or explainable.function is Function.RUN_STATE
     dry, recorded = dry_run_services(services, read_vertex=read)
     logged: list[Outcome] = []
-    # What the platform would see raised (failed, deferred) was logged by dispatch first.
+    # What the platform would see raised (failed, deferred) was logged by serve first.
     with contextlib.suppress(Exception):
-        dispatch(explainable.function.handler, explainable.event, dry, log=logged.append)
+        serve(explainable.function.handler, explainable.event, dry, log=logged.append)
     return explanation(logged[-1], explainable.function, recorded)
 
 

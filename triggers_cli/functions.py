@@ -2,11 +2,13 @@
 
 import enum
 
-from vertex_trigger.dispatch import Handler
-from vertex_trigger.drift_trigger import handle_drift_event
-from vertex_trigger.object_trigger import handle_object_event
-from vertex_trigger.run_state_trigger import handle_run_state_event
-from vertex_trigger.startup import RUN_STATE_TARGET
+from vertex_trigger.public import (
+    RUN_STATE_TARGET,
+    Handler,
+    handle_drift_event,
+    handle_object_event,
+    handle_run_state_event,
+)
 
 
 class Function(enum.StrEnum):

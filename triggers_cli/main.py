@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from vertex_trigger.errors import ConfigError
+from vertex_trigger.public import ConfigError
 
 from triggers_cli import backfill, check, explain, replay, status
 from triggers_cli.check import error_line

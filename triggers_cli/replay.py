@@ -1,7 +1,7 @@
 """``replay``: hand dead-lettered messages to the handler of the function they failed in.
 
 Each message becomes the CloudEvent Eventarc would have delivered and goes through the same
-``dispatch`` and handler as in the function. Only a message whose outcome is final (launched,
+``serve`` and handler as in the function. Only a message whose outcome is final (launched,
 duplicate, skipped, rejected; reported for run states) is acknowledged; one that fails again, or
 is deferred, is handed back to the subscription for a later replay.
 """
@@ -16,10 +16,7 @@ from functools import cache
 from typing import Protocol
 
 from cloudevents.http import CloudEvent
-from vertex_trigger.dispatch import dispatch
-from vertex_trigger.outcomes import Decision, Outcome
-from vertex_trigger.services import Services
-from vertex_trigger.startup import build_services
+from vertex_trigger.public import Decision, Outcome, Services, build_services, serve
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import dry_run_services, would
@@ -148,9 +145,9 @@ def replay_one(
         )
     logged: list[Outcome] = []
     event = cloud_event_of(received, function, topic)
-    # What the platform would see raised (failed, deferred) was logged by dispatch first.
+    # What the platform would see raised (failed, deferred) was logged by serve first.
     with contextlib.suppress(Exception):
-        dispatch(function.handler, event, services_for(function), log=logged.append)
+        serve(function.handler, event, services_for(function), log=logged.append)
     return logged[-1], ""
 
 

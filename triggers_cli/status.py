@@ -8,14 +8,19 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vertex_trigger.config import Config, load_config
-from vertex_trigger.labels import ROUTE_LABEL
-from vertex_trigger.pipeline_jobs import job_id_of
-from vertex_trigger.run_identity import trigger_of
-from vertex_trigger.run_outcomes import EndState, state_of
-from vertex_trigger.startup import pipeline_jobs
-from vertex_trigger.times import filter_time, parse_rfc3339
-from vertex_trigger.vertex import PipelineJobs
+from vertex_trigger.public import (
+    ROUTE_LABEL,
+    Config,
+    EndState,
+    PipelineJobs,
+    connect_vertex,
+    filter_time,
+    job_id_of,
+    load_config,
+    parse_rfc3339,
+    state_of,
+    trigger_of,
+)
 
 from triggers_cli.arguments import Commands, duration, subcommand
 from triggers_cli.environment import cli_environment
@@ -111,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.route and config.route_named(args.route) is None:
         print(f"{env.config_path}: no route named {args.route!r}", file=sys.stderr)
         return 2
-    jobs = pipeline_jobs(config, env)
+    jobs = connect_vertex(config, env)
     try:
         while True:
             now = datetime.now(UTC)

@@ -19,6 +19,10 @@ class RejectedEvent(Exception):  # noqa: N818 - named by outcome, like the platf
     """Retrying cannot help: log, acknowledge and launch nothing."""
 
 
+class SkippedEvent(Exception):  # noqa: N818 - named by outcome, like RejectedEvent
+    """Not an event for this function (another type): log it as skipped and acknowledge it."""
+
+
 class TransientError(Exception):
     """A retry may help: raise so that Eventarc redelivers the event."""
 

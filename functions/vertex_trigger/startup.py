@@ -5,18 +5,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vertex_trigger.config import Config, Route, load_config
-from vertex_trigger.delivery import PubsubPublisher, WebhookPoster
+from vertex_trigger.config.loader import load_config
+from vertex_trigger.config.model import Config, Route
+from vertex_trigger.config.notify import SettingError, webhook_url
 from vertex_trigger.errors import ConfigError, DeploymentError, TransientError
-from vertex_trigger.gcs_objects import GcsObjects
-from vertex_trigger.google_session import GoogleSession
-from vertex_trigger.http import HttpClient, Requester
-from vertex_trigger.notifications import SettingError, webhook_url
-from vertex_trigger.retrying import Retrier
-from vertex_trigger.route_check import first_misfit
-from vertex_trigger.services import Services
-from vertex_trigger.templates import GcsReader, Template, TemplateStore
-from vertex_trigger.vertex import VertexPipelineJobs
+from vertex_trigger.google.api_calls import ApiCalls, spending
+from vertex_trigger.google.artifact_registry import ArtifactRegistry
+from vertex_trigger.google.http import HttpClient, Requester
+from vertex_trigger.google.pubsub import PubsubPublisher
+from vertex_trigger.google.session import GoogleSession
+from vertex_trigger.google.storage import Storage
+from vertex_trigger.google.vertex import VertexPipelineJobs
+from vertex_trigger.google.webhook import WebhookPoster
+from vertex_trigger.launch.route_fit import first_misfit
+from vertex_trigger.launch.services import Services
+from vertex_trigger.launch.templates import Template, TemplateStore
 
 # The entry point that reports how runs ended: it launches nothing, so it skips the template
 # check (and needs no read access to templates), and it is the only one that reads webhook URLs.
@@ -41,33 +44,36 @@ def build_services(env: Environment) -> Services:
     config = load_config(env.config_path, env.project)
     client = HttpClient()  # one keep-alive pool per instance, shared by its threads
     google = GoogleSession(client)
-    storage_session = client if env.storage_emulator_host else google
-    storage_url = _api_root(env.storage_emulator_host, "https://storage.googleapis.com")
-    retrier = Retrier(config.retry)
-    templates = TemplateStore(GcsReader(storage_session, storage_url), google, retrier)
-    jobs = pipeline_jobs(config, env, client, google)
+    calls = ApiCalls(config.retry)  # the one request path every client sends through
+    storage = Storage(
+        client if env.storage_emulator_host else google,
+        _api_root(env.storage_emulator_host, "https://storage.googleapis.com"),
+        calls,
+    )
+    templates = TemplateStore(storage, ArtifactRegistry(google, calls))
     if env.function_target != RUN_STATE_TARGET:
         # One budget for reading every template: a transient error is retried within it.
-        at_start = templates.with_budget(retrier.budget())
-        for route in config.routes:
-            check_route(config, route, _load_template(config, at_start, route))
-    publisher, webhooks = _outcome_senders(config, env, client, google)
+        with spending(calls.budget()):
+            for route in config.routes:
+                check_route(config, route, _load_template(config, templates, route))
+    publisher, webhooks = _outcome_senders(config, env, client, google, calls)
     return Services(
         config,
         templates,
-        jobs,
+        connect_vertex(config, env, client, google, calls),
         lambda: datetime.now(UTC),
-        storage=GcsObjects(storage_session, storage_url, retrier),
+        storage=storage,
         publisher=publisher,
         webhooks=webhooks,
     )
 
 
-def pipeline_jobs(
+def connect_vertex(
     config: Config,
     env: Environment,
     client: HttpClient | None = None,
     google: Requester | None = None,
+    calls: ApiCalls | None = None,
 ) -> VertexPipelineJobs:
     """Connect Vertex AI for the config's project and region (the emulator without credentials).
 
@@ -80,12 +86,12 @@ def pipeline_jobs(
         _api_root(env.vertex_emulator_host, f"https://{config.region}-aiplatform.googleapis.com"),
         config.project,
         config.region,
-        config.retry,
+        calls or ApiCalls(config.retry),
     )
 
 
 def _outcome_senders(
-    config: Config, env: Environment, client: HttpClient, google: Requester
+    config: Config, env: Environment, client: HttpClient, google: Requester, calls: ApiCalls
 ) -> tuple[PubsubPublisher, WebhookPoster]:
     """Connect the Pub/Sub publisher and the webhook poster (URLs read where they are posted)."""
     session = client if env.pubsub_emulator_host else google
@@ -93,10 +99,7 @@ def _outcome_senders(
     reporting = env.function_target in ("", RUN_STATE_TARGET)
     urls = _webhook_urls(config, env.variables) if reporting else {}
     # The plain client: Google credentials must never be sent to a third-party webhook.
-    return (
-        PubsubPublisher(session, root, config.retry),
-        WebhookPoster(client, urls, config.retry),
-    )
+    return PubsubPublisher(session, root, calls), WebhookPoster(client, urls, calls)
 
 
 def _webhook_urls(config: Config, variables: Mapping[str, str]) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """``backfill`` on gcp-storage-emulator and the Vertex emulator: each missing run once, paced."""
 
 import pytest
-from vertex_trigger.labels import job_id
+from vertex_trigger.launch.identity import job_id
 
 from tests.functions.helpers import drift_route, object_route, storage_event, write_config
 from tests.pubsub_fixtures import unique_id

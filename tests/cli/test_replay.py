@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from vertex_trigger.labels import job_id
+from vertex_trigger.launch.identity import job_id
 
 from local.eventarc_push import EventarcPushAdapter
 from local.function_server import launch_function_server

@@ -5,9 +5,10 @@ Google's Pub/Sub emulator pushed it through the Eventarc adapter as a messagePub
 import io
 import json
 
-from vertex_trigger.cloud_events import envelope_of
-from vertex_trigger.drift_alerts import AlertForm, FeatureDeviation, parse_drift_alert
-from vertex_trigger.pubsub_events import MESSAGE_PUBLISHED, parse_message
+from vertex_trigger.events.cloud_events import envelope_of
+from vertex_trigger.events.drift_alerts.alert import AlertForm, FeatureDeviation
+from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
+from vertex_trigger.events.pubsub import MESSAGE_PUBLISHED, parse_message
 
 from local.eventarc_push import EventarcPushAdapter
 from local.pubsub_topology import TriggerDelivery

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
-from vertex_trigger.http import HttpClient
-from vertex_trigger.retrying import Budget, RetryPolicy
-from vertex_trigger.vertex import CreateOutcome, VertexPipelineJobs
+from vertex_trigger.google.api_calls import ApiCalls, spending
+from vertex_trigger.google.http import HttpClient
+from vertex_trigger.google.retries import Budget, RetryPolicy
+from vertex_trigger.google.vertex import CreateOutcome, VertexPipelineJobs
 
 from local.vertex_emulator.errors import STATUS_NAMES
 from tests.functions.helpers import DATA, VertexStandIn
@@ -30,8 +31,8 @@ def google_error(name: str) -> dict[str, Any]:
 
 def launcher(vertex: VertexStandIn, clock: FakeClock, policy: RetryPolicy = POLICY) -> Any:
     return VertexPipelineJobs(
-        HttpClient(), vertex.url, "test-project", "us-central1", policy,
-        sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: 1.0,
+        HttpClient(), vertex.url, "test-project", "us-central1",
+        ApiCalls(policy, sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: 1.0),
     )  # fmt: skip
 
 
@@ -139,15 +140,14 @@ def test_every_call_of_an_event_draws_on_one_budget(clean_vertex: VertexStandIn)
     """create, then cancel: the cancel gets what the create left, not a budget of its own."""
     clock = FakeClock()
     policy = RetryPolicy(initial_delay=1.0, max_delay=4.0, deadline=20.0, request_timeout=5.0)
-    jobs = launcher(clean_vertex, clock, policy).with_budget(
-        Budget(policy, clock=lambda: clock.now)
-    )
-    clean_vertex.fault(kind="status", status=503, count=3)
-    jobs.create("shared-1", valid_body())
-    assert clock.sleeps == [1.0, 2.0, 4.0]  # 7 s of the 20 s spent
-    clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
-    with pytest.raises(TransientError, match="POST failed 5 time"):
-        jobs.cancel("shared-1")
+    jobs = launcher(clean_vertex, clock, policy)
+    with spending(Budget(policy, clock=lambda: clock.now)):
+        clean_vertex.fault(kind="status", status=503, count=3)
+        jobs.create("shared-1", valid_body())
+        assert clock.sleeps == [1.0, 2.0, 4.0]  # 7 s of the 20 s spent
+        clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
+        with pytest.raises(TransientError, match="Vertex AI: cancel shared-1 failed 5 time"):
+            jobs.cancel("shared-1")
     # The cancel stops with 2 s left (a tenth of the budget); on a fresh budget it would have
     # slept 1, 2, 4, 4, 4.
     assert clock.sleeps == [1.0, 2.0, 4.0, 1.0, 2.0, 4.0, 4.0]
@@ -158,8 +158,9 @@ def test_a_call_after_the_budget_is_spent_is_not_attempted(clean_vertex: VertexS
     clock = FakeClock()
     budget = Budget(POLICY, clock=lambda: clock.now)
     clock.now += POLICY.deadline
-    with pytest.raises(TransientError) as caught:
-        launcher(clean_vertex, clock).with_budget(budget).list('labels.a="b"')
+    with spending(budget), pytest.raises(TransientError) as caught:
+        launcher(clean_vertex, clock).list('labels.a="b"')
     assert str(caught.value) == (
-        "Vertex AI GET not attempted: the 60s budget for this event's Google API calls is spent"
+        "Vertex AI: list pipeline jobs not attempted: the 60s budget for this event's Google API "
+        "calls is spent"
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cloudevents.http import CloudEvent
-from vertex_trigger.labels import job_id, short_hash
+from vertex_trigger.launch.identity import job_id, short_hash
 
 from tests.functions.helpers import (
     TYPED_TEMPLATE,
@@ -314,7 +314,7 @@ def test_a_quiet_batch_is_left_to_the_sweeper(
 
 
 def test_batch_placeholders_are_a_config_error_elsewhere(tmp_path: Path) -> None:
-    from vertex_trigger.config import load_config
+    from vertex_trigger.config.loader import load_config
     from vertex_trigger.errors import ConfigError
 
     path = write_config(tmp_path, [object_route(parameters={"data_uri": "{batch_uri}"})])

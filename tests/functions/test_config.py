@@ -5,14 +5,15 @@ from typing import Any
 
 import pytest
 import yaml
-from vertex_trigger.config import EventKind, load_config
-from vertex_trigger.cooldown_counts import CooldownCounts
+from vertex_trigger.config.cooldown_counts import CooldownCounts
+from vertex_trigger.config.labels import MAX_LABELS, TRIGGER_LABELS, VERTEX_LABELS
+from vertex_trigger.config.loader import load_config
+from vertex_trigger.config.model import EventKind
+from vertex_trigger.config.template_ref import TemplateKind
 from vertex_trigger.errors import ConfigError
-from vertex_trigger.labels import MAX_LABELS, TRIGGER_LABELS, VERTEX_LABELS
-from vertex_trigger.launch import run_labels
-from vertex_trigger.parameters import render
+from vertex_trigger.launch.identity import run_labels
+from vertex_trigger.launch.parameters import render
 from vertex_trigger.startup import Environment, build_services, environment_from
-from vertex_trigger.templates import TemplateKind
 
 from tests.functions.helpers import (
     TYPED_TEMPLATE,

@@ -139,8 +139,8 @@ def test_a_template_the_function_may_not_read_is_a_deployment_problem(
         storage_proxy.always = None
     assert entry["route"] == "guarded"
     assert entry["reason"].startswith(
-        f"{DEPLOYMENT}cannot read template {storage_proxy.url}/storage/v1/b/guarded-templates/o/"
-        "typed.yaml: HTTP 403 Injected."
+        f"{DEPLOYMENT}Cloud Storage refused to read gs://guarded-templates/typed.yaml: "
+        "HTTP 403 Injected."
     )
     assert redelivered(server, event)["decision"] == "launched"
 
@@ -213,6 +213,6 @@ def test_no_access_token_is_transient(
         server.stop()
         token_server.stop()
     expected = "TransportError" if token_endpoint == "refused" else "RefreshError"
-    assert entry["reason"].startswith("Vertex AI POST failed ")
+    assert entry["reason"].startswith("Vertex AI: create ")
     assert f"last: cannot get an access token: {expected}: " in entry["reason"]
     assert entry["reason"].endswith("raising so the event is redelivered")

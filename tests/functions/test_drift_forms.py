@@ -7,16 +7,15 @@ import re
 from typing import Any
 
 import pytest
-from vertex_trigger.config import MATCH_FIELDS
-from vertex_trigger.drift_alerts import (
+from vertex_trigger.config.placeholders import DRIFT_PLACEHOLDERS
+from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.events.drift_alerts.alert import (
+    MATCH_FIELDS,
     AlertForm,
     FeatureDeviation,
     IncidentState,
-    parse_drift_alert,
 )
-from vertex_trigger.drift_alerts.parsing import FORMS
-from vertex_trigger.errors import RejectedEvent
-from vertex_trigger.placeholders import DRIFT_PLACEHOLDERS
+from vertex_trigger.events.drift_alerts.parsing import FORMS, parse_drift_alert
 
 from tests.functions.helpers import load_json
 

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from vertex_trigger.labels import short_hash
+from vertex_trigger.launch.identity import short_hash
 
 from tests.functions.helpers import (
     FunctionServer,

@@ -4,11 +4,11 @@ import base64
 import json
 
 import pytest
-from vertex_trigger.cloud_events import Envelope, envelope_of
-from vertex_trigger.drift_alerts import parse_drift_alert
 from vertex_trigger.errors import RejectedEvent
-from vertex_trigger.pubsub_events import parse_message
-from vertex_trigger.storage_events import parse_object_event
+from vertex_trigger.events.cloud_events import Envelope, envelope_of
+from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
+from vertex_trigger.events.pubsub import MESSAGE_PUBLISHED, parse_message
+from vertex_trigger.events.storage import FINALIZED, parse_object_event
 
 from tests.functions.helpers import load_json, pubsub_event, storage_event
 
@@ -69,10 +69,10 @@ def test_cloudevent_data_must_be_a_json_object() -> None:
     event = storage_event("incoming/a.csv")
     event.data = ["not", "an", "object"]
     with pytest.raises(RejectedEvent, match="must be a JSON object, got list"):
-        envelope_of(event)
+        envelope_of(event, FINALIZED)
     event.data = b"\xff\xfe"
     with pytest.raises(RejectedEvent, match="event data is not JSON"):
-        envelope_of(event)
+        envelope_of(event, FINALIZED)
 
 
 def test_pubsub_sample_decodes_and_its_text_is_not_a_drift_alert() -> None:
@@ -99,7 +99,7 @@ def test_bad_pubsub_data_is_rejected(raw: str | None, message: str) -> None:
     event = pubsub_event({}, raw_data="x")
     event.data["message"]["data"] = raw
     with pytest.raises(RejectedEvent, match=message):
-        parse_message(envelope_of(event))
+        parse_message(envelope_of(event, MESSAGE_PUBLISHED))
 
 
 def test_pubsub_without_message_is_rejected() -> None:
@@ -112,8 +112,8 @@ def test_binary_and_structured_modes_give_the_same_envelope() -> None:
     from cloudevents.http import from_http
 
     event = pubsub_event(load_json("drift/canonical.json"), message_id="m-1")
-    binary = envelope_of(from_http(*to_binary(event)))
-    structured = envelope_of(from_http(*to_structured(event)))
+    binary = envelope_of(from_http(*to_binary(event)), MESSAGE_PUBLISHED)
+    structured = envelope_of(from_http(*to_structured(event)), MESSAGE_PUBLISHED)
     assert binary == structured
     decoded = base64.b64decode(binary.data["message"]["data"])
     assert json.loads(decoded) == load_json("drift/canonical.json")

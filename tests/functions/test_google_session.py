@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 
 import pytest
 from vertex_trigger.errors import CredentialError, DeploymentError
-from vertex_trigger.google_session import GoogleSession
-from vertex_trigger.http import HttpClient
+from vertex_trigger.google.http import HttpClient
+from vertex_trigger.google.session import GoogleSession
 
 from local.function_server import FUNCTIONS_DIR
 from tests.functions.helpers import Certificate, LoopbackServer, write_service_account_key
@@ -141,8 +141,8 @@ def test_on_google_cloud_the_metadata_server_token_is_sent(tmp_path: Path) -> No
     api = LoopbackServer()
     script = (
         "import json, sys\n"
-        "from vertex_trigger.google_session import GoogleSession\n"
-        "from vertex_trigger.http import HttpClient\n"
+        "from vertex_trigger.google.session import GoogleSession\n"
+        "from vertex_trigger.google.http import HttpClient\n"
         f"answer = GoogleSession(HttpClient()).request('GET', '{api.url}/v1/a', timeout=5)\n"
         "print(json.dumps({'status': answer.status, 'requests': 'requests' in sys.modules}))\n"
     )

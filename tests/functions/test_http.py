@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from vertex_trigger.http import (
+from vertex_trigger.google.http import (
     BodyTooLargeError,
     HttpClient,
     HttpConnectionError,

@@ -3,13 +3,15 @@
 from pathlib import Path
 
 import pytest
-from vertex_trigger.config import load_config
+from vertex_trigger.config.loader import load_config
+from vertex_trigger.config.template_ref import TemplateKind, TemplateRef
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
-from vertex_trigger.http import HttpClient
-from vertex_trigger.pipeline_jobs import pipeline_job_body, with_caching
-from vertex_trigger.retrying import RetryPolicy
-from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
-from vertex_trigger.vertex import CancelResult, CreateOutcome, VertexPipelineJobs
+from vertex_trigger.google.api_calls import ApiCalls
+from vertex_trigger.google.http import HttpClient
+from vertex_trigger.google.retries import RetryPolicy
+from vertex_trigger.google.vertex import CancelResult, CreateOutcome, VertexPipelineJobs
+from vertex_trigger.launch.job_body import pipeline_job_body, with_caching
+from vertex_trigger.launch.templates import parse_template
 
 from tests.functions.helpers import TYPED_TEMPLATE, VertexStandIn, object_route, write_config
 
@@ -85,8 +87,8 @@ class FakeClock:
 def launcher(vertex: VertexStandIn, clock: FakeClock, jitter: float = 1.0) -> VertexPipelineJobs:
     retry = RetryPolicy(initial_delay=1.0, max_delay=4.0, deadline=20.0, request_timeout=5.0)
     return VertexPipelineJobs(
-        HttpClient(), vertex.url, "test-project", "us-central1", retry,
-        sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: jitter,
+        HttpClient(), vertex.url, "test-project", "us-central1",
+        ApiCalls(retry, sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: jitter),
     )  # fmt: skip
 
 
@@ -106,8 +108,8 @@ def test_backoff_is_exponential_capped_and_bounded(clean_vertex: VertexStandIn) 
     # The last wait would leave 1 s, under a tenth of the budget: no attempt that short is made.
     assert clock.sleeps == [1.0, 2.0, 4.0, 4.0, 4.0]
     assert str(caught.value).startswith(
-        "Vertex AI POST failed 6 time(s) within 20s (one budget for all of an event's Google API "
-        "calls), last: HTTP 503 UNAVAILABLE"
+        "Vertex AI: create backoff-1 failed 6 time(s) within 20s (one budget for all of an "
+        "event's Google API calls), last: HTTP 503 UNAVAILABLE"
     )
 
 
@@ -130,8 +132,8 @@ def test_409_and_other_4xx(clean_vertex: VertexStandIn) -> None:
 def test_connection_refused_is_transient() -> None:
     clock = FakeClock()
     retry = RetryPolicy(initial_delay=1.0, max_delay=1.0, deadline=3.0, request_timeout=1.0)
-    jobs = VertexPipelineJobs(HttpClient(), "http://127.0.0.1:9", "p", "us-central1", retry,
-                              sleep=clock.sleep, clock=lambda: clock.now)  # fmt: skip
+    calls = ApiCalls(retry, sleep=clock.sleep, clock=lambda: clock.now)
+    jobs = VertexPipelineJobs(HttpClient(), "http://127.0.0.1:9", "p", "us-central1", calls)
     with pytest.raises(TransientError, match=r"HttpConnectionError: http://127\.0\.0\.1:9: "):
         jobs.list('labels.a="b"')
 
@@ -167,7 +169,7 @@ def test_cancel_denied_is_a_deployment_problem_and_unavailable_is_transient(
     with pytest.raises(DeploymentError, match="refused to cancel guarded: HTTP 403"):
         jobs.cancel("guarded")
     clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
-    with pytest.raises(TransientError, match="POST failed 6 time"):
+    with pytest.raises(TransientError, match="cancel guarded failed 6 time"):
         jobs.cancel("guarded")
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from vertex_trigger.errors import ConfigError
-from vertex_trigger.run_outcomes import EndState
+from vertex_trigger.google.pipeline_states import EndState
 from vertex_trigger.startup import RUN_STATE_TARGET, Environment, build_services
 
 from tests.functions.helpers import object_route, write_config

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vertex_trigger.labels import job_id, short_hash
+from vertex_trigger.launch.identity import job_id, short_hash
 
 from tests.functions.helpers import (
     DATA,

@@ -3,7 +3,7 @@
 import io
 import json
 
-from vertex_trigger.outcomes import FIELD_LIMIT, Decision, Trace, write_log
+from vertex_trigger.decisions import FIELD_LIMIT, Decision, Trace, write_log
 
 
 def test_huge_event_fields_are_clipped_in_the_log_line_and_say_how_much() -> None:

@@ -9,7 +9,9 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from vertex_trigger.parameters import (
+from vertex_trigger.config.placeholders import placeholders_in, substitute
+from vertex_trigger.config.template_ref import TemplateKind, TemplateRef
+from vertex_trigger.launch.parameters import (
     MAX_INTEGER,
     InputParameter,
     ParameterError,
@@ -18,8 +20,7 @@ from vertex_trigger.parameters import (
     convert_input,
     render,
 )
-from vertex_trigger.placeholders import placeholders_in, substitute
-from vertex_trigger.templates import TemplateKind, TemplateRef, parse_template
+from vertex_trigger.launch.templates import parse_template
 
 from tests.functions.helpers import DATA, TYPED_TEMPLATE
 

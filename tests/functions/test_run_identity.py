@@ -3,12 +3,13 @@
 from pathlib import Path
 
 import pytest
-from vertex_trigger.labels import LABEL_VALUE, TRIGGER_LABELS, short_hash
-from vertex_trigger.run_identity import (
+from vertex_trigger.config.labels import LABEL_VALUE, TRIGGER_LABELS
+from vertex_trigger.launch.identity import (
     DISPLAY_NAME_LIMIT,
     display_name,
     event_id_from_label,
     event_label,
+    short_hash,
     trigger_of,
 )
 

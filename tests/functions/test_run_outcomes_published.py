@@ -156,5 +156,5 @@ def test_a_topic_that_does_not_exist_is_a_deployment_problem_and_raised(
     line = server.log_for(event["id"])
     assert line["decision"] == "failed"
     assert line["reason"].startswith(
-        f"deployment problem: Pub/Sub publish to {missing} answered HTTP 404"
+        f"deployment problem: Pub/Sub refused to publish to {missing}: HTTP 404"
     )

@@ -191,14 +191,14 @@ def test_webhook_outage_raises_for_redelivery_and_a_wrong_hook_says_deployment(
     hook.answers[:] = [503] * 1_000  # down for longer than the event's retry budget
     outage = nudge(reporter, run_state_entry(job), expect_status=500)
     assert outage["decision"] == "failed"
-    assert outage["reason"].startswith("webhook of route 'arrival' failed ")
+    assert outage["reason"].startswith("webhook of route 'arrival': post failed ")
     assert "last: HTTP 503" in outage["reason"]
     assert len(hook.bodies) > 1  # retried inside the request first
     hook.clear()
     hook.answers[:] = [404]
     wrong = nudge(reporter, run_state_entry(job), expect_status=500)
     assert wrong["reason"].startswith(
-        "deployment problem: webhook of route 'arrival' answered HTTP 404"
+        "deployment problem: webhook of route 'arrival' refused to post: HTTP 404"
     )
     assert hook.url not in outage["reason"] + wrong["reason"]  # the URL is a secret
     assert nudge(reporter, run_state_entry(job))["decision"] == "reported"  # the hook is back
@@ -214,6 +214,6 @@ def test_an_unreachable_webhook_is_retried_and_reported_without_its_url(
     clean_vertex.end_run(job, "PIPELINE_STATE_FAILED", "boom")
     line = nudge(server, run_state_entry(job), expect_status=500)
     assert line["decision"] == "failed"
-    assert "webhook of route 'arrival' failed" in line["reason"]
+    assert "webhook of route 'arrival': post failed" in line["reason"]
     assert "HttpConnectionError: cannot connect" in line["reason"]
     assert "SECRET" not in line["reason"] and "/hooks/" not in line["reason"]

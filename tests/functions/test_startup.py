@@ -92,10 +92,11 @@ def test_an_object_instance_never_loads_the_other_entry_points_modules(
 ) -> None:
     """Served as deployed (FUNCTION_TARGET): no drift alert parser, cooldown, run state, sweeper."""
     first = first_object_event(tmp_path, clean_vertex, "on_object_finalized")
-    others = ["vertex_trigger.cooldown", "vertex_trigger.drift_alerts.forms",
-              "vertex_trigger.drift_alerts.parsing", "vertex_trigger.drift_trigger",
-              "vertex_trigger.run_state_trigger", "vertex_trigger.sweeper"]  # fmt: skip
-    assert "vertex_trigger.object_trigger" in first["ours"]
+    others = ["vertex_trigger.triggers.cooldown", "vertex_trigger.events.drift_alerts.forms",
+              "vertex_trigger.events.drift_alerts.parsing", "vertex_trigger.triggers.drift",
+              "vertex_trigger.triggers.run_state", "vertex_trigger.reporting.report",
+              "vertex_trigger.triggers.sweep", "vertex_trigger.public"]  # fmt: skip
+    assert "vertex_trigger.triggers.objects" in first["ours"]
     assert sorted(set(others) & set(first["ours"])) == []
 
 
@@ -139,9 +140,8 @@ def test_a_template_unreadable_through_the_start_up_budget_stops_the_instance(
     finally:
         server.stop()
     message = str(caught.value)
-    assert f"ConfigError: {config}: route 'arrival': key 'template': cannot read it: GET " in (
-        message
-    )
+    expected = "key 'template': cannot read it: Cloud Storage: read gs://"
+    assert f"ConfigError: {config}: route 'arrival': {expected}" in message
     assert "/startup-templates/o/typed.yaml failed" in message
     assert "time(s) within 1.5s" in message
     assert "last: HTTP 503 Injected." in message

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 import requests
-from vertex_trigger.dispatch import dispatch
-from vertex_trigger.labels import job_id
-from vertex_trigger.object_trigger import handle_object_event
-from vertex_trigger.outcomes import Outcome
-from vertex_trigger.services import Services
+from vertex_trigger.decisions import Outcome
+from vertex_trigger.launch.identity import job_id
+from vertex_trigger.launch.services import Services
 from vertex_trigger.startup import Environment, build_services
-from vertex_trigger.sweeper import sweep
+from vertex_trigger.triggers.objects import handle_object_event
+from vertex_trigger.triggers.serving import serve
+from vertex_trigger.triggers.sweep import sweep
 
 from tests.functions.helpers import (
     TYPED_TEMPLATE,
@@ -109,7 +109,7 @@ def test_a_complete_batch_whose_events_were_lost_launches_and_its_event_finds_it
     assert summary["routes"]["exports"] == {"launched": 1, "skipped": 1}
     # The marker's event, redelivered late, meets the sweeper's run under the same id.
     event = storage_event("exports/2026-12-01/_SUCCESS", bucket=bucket, generation=marker)
-    redelivered = dispatch(handle_object_event, event, services, log=lambda outcome: None)
+    redelivered = serve(handle_object_event, event, services, log=lambda outcome: None)
     assert (redelivered.decision, redelivered.job) == ("duplicate", line.job)
 
 

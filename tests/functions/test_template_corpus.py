@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vertex_trigger.dispatch import dispatch
+from vertex_trigger.config.template_ref import TemplateKind, TemplateRef
+from vertex_trigger.decisions import Decision
 from vertex_trigger.errors import ConfigError
-from vertex_trigger.object_trigger import handle_object_event
-from vertex_trigger.outcomes import Decision
-from vertex_trigger.parameters import ParameterType
+from vertex_trigger.launch.parameters import ParameterType
+from vertex_trigger.launch.templates import Template, parse_template
 from vertex_trigger.startup import Environment, build_services
-from vertex_trigger.templates import Template, TemplateKind, TemplateRef, parse_template
+from vertex_trigger.triggers.objects import handle_object_event
+from vertex_trigger.triggers.serving import serve
 
 from tests.functions.helpers import DATA, VertexStandIn, object_route, storage_event, write_config
 
@@ -54,7 +55,7 @@ def launch_one(tmp_path: Path, vertex: VertexStandIn, route: dict[str, Any]) -> 
     services = build_services(
         Environment(write_config(tmp_path, [route]), vertex_emulator_host=vertex.host)
     )
-    outcome = dispatch(
+    outcome = serve(
         handle_object_event, storage_event("incoming/corpus.csv"), services, log=lambda _: None
     )
     assert outcome.decision is Decision.LAUNCHED, outcome.reason
@@ -139,7 +140,7 @@ def test_an_artifact_id_the_event_makes_invalid_rejects_the_event(
     services = build_services(
         Environment(write_config(tmp_path, [route]), vertex_emulator_host=clean_vertex.host)
     )
-    outcome = dispatch(
+    outcome = serve(
         handle_object_event, storage_event("incoming/Not An Id.csv"), services, log=lambda _: None
     )
     assert outcome.decision is Decision.REJECTED

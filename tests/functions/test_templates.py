@@ -7,26 +7,23 @@ from typing import Any
 
 import pytest
 import yaml
+from vertex_trigger.config.template_ref import TemplateKind, TemplateRef, resolve_ref
 from vertex_trigger.errors import DeploymentError
-from vertex_trigger.http import HttpClient
-from vertex_trigger.parameters import ParameterType
-from vertex_trigger.retrying import Retrier, RetryPolicy
-from vertex_trigger.templates import (
-    GcsReader,
-    Template,
-    TemplateKind,
-    TemplateRef,
-    TemplateStore,
-    parse_template,
-    resolve_ref,
-)
+from vertex_trigger.google.api_calls import ApiCalls
+from vertex_trigger.google.artifact_registry import ArtifactRegistry
+from vertex_trigger.google.http import HttpClient
+from vertex_trigger.google.retries import RetryPolicy
+from vertex_trigger.google.storage import Storage
+from vertex_trigger.launch.parameters import ParameterType
+from vertex_trigger.launch.templates import Template, TemplateStore, parse_template
 
 from tests.functions.helpers import DATA, TYPED_TEMPLATE, StorageStandIn
 
 
 def store(storage_url: str = "http://127.0.0.1:9") -> TemplateStore:
-    retrier = Retrier(RetryPolicy(deadline=5.0, request_timeout=2.0))
-    return TemplateStore(GcsReader(HttpClient(), storage_url), HttpClient(), retrier)
+    calls = ApiCalls(RetryPolicy(deadline=5.0, request_timeout=2.0))
+    storage = Storage(HttpClient(), storage_url, calls)
+    return TemplateStore(storage, ArtifactRegistry(HttpClient(), calls))
 
 
 def test_references_resolve_by_kind(tmp_path: Path) -> None:

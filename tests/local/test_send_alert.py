@@ -84,7 +84,7 @@ def test_cli_bad_input_exits_2_with_a_message(pubsub, capsys):
 
 def published_alert(pubsub_topic):
     """Parse the one message on the topic as on_drift_alert does."""
-    from vertex_trigger.drift_alerts import parse_drift_alert
+    from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
 
     [message] = pubsub_topic.messages()
     return parse_drift_alert(message.data)

@@ -18,16 +18,16 @@ from typing import Any
 
 import pytest
 import yaml
-from vertex_trigger.config import EventKind, Route
-from vertex_trigger.dispatch import dispatch
-from vertex_trigger.drift_alerts import parse_drift_alert
-from vertex_trigger.labels import EVENT_LABEL, KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL, job_id
-from vertex_trigger.launch import launch, run_labels
-from vertex_trigger.object_trigger import handle_object_event
-from vertex_trigger.outcomes import Decision, Outcome, Trace
-from vertex_trigger.run_identity import event_label
-from vertex_trigger.services import Services
+from vertex_trigger.config.labels import EVENT_LABEL, KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.model import EventKind, Route
+from vertex_trigger.decisions import Decision, Outcome, Trace
+from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
+from vertex_trigger.launch.identity import event_label, job_id, run_labels
+from vertex_trigger.launch.launcher import launch
+from vertex_trigger.launch.services import Services
 from vertex_trigger.startup import Environment, build_services
+from vertex_trigger.triggers.objects import handle_object_event
+from vertex_trigger.triggers.serving import serve
 
 from local.vertex_emulator import start_emulator
 from local.vertex_emulator_client import VertexEmulatorClient
@@ -142,7 +142,7 @@ def test_an_import_file_under_images_launches_automl_image(
 
 def test_the_images_themselves_launch_nothing(deployment: Deployment) -> None:
     before = len(deployment.vertex.requests_received())
-    outcome = dispatch(handle_object_event, storage_event("images/flowers/rose.jpg",
+    outcome = serve(handle_object_event, storage_event("images/flowers/rose.jpg",
                                                           bucket="my-project-data"),
                        deployment.services)  # fmt: skip
     assert outcome.decision is Decision.SKIPPED
@@ -219,7 +219,7 @@ def launched_body(deployment: Deployment, route: Route) -> dict[str, Any]:
 def dispatched(deployment: Deployment, name: str) -> tuple[Outcome, dict[str, Any]]:
     """Send a finalized event for gs://DATA/name through on_object_finalized's handler."""
     bucket = deployment.evaluator.local("bucket_names")["data"]
-    outcome = dispatch(handle_object_event, storage_event(name, bucket=bucket),
+    outcome = serve(handle_object_event, storage_event(name, bucket=bucket),
                        deployment.services)  # fmt: skip
     return outcome, created(deployment, outcome)
 

@@ -114,7 +114,7 @@ def test_optional_settings_are_rendered_when_set(module: Module, example: dict[s
 def test_rendered_example_loads_with_the_functions_config_loader(
     module: Module, example: dict[str, Any], tmp_path: Path
 ) -> None:
-    loader = pytest.importorskip("vertex_trigger.config")
+    loader = pytest.importorskip("vertex_trigger.config.loader")
     path = tmp_path / "triggers.yaml"
     path.write_text(plan(module, example).local("triggers_yaml"))
     config = loader.load_config(path)

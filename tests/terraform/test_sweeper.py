@@ -96,7 +96,7 @@ def test_a_batch_route_with_a_sweep_renders_and_loads(
     assert (exports["sweep_lookback"], exports["max_running"], exports["max_runs_per_day"]) == (
         "2h", 2, 50,
     )  # fmt: skip
-    loader = pytest.importorskip("vertex_trigger.config")
+    loader = pytest.importorskip("vertex_trigger.config.loader")
     path = tmp_path / "triggers.yaml"
     path.write_text(evaluator.local("triggers_yaml"))
     route = loader.load_config(path).routes[-1]

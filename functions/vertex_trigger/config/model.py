@@ -1,0 +1,70 @@
+"""The configuration model: one instance's routes and settings, frozen once read."""
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from vertex_trigger.config.batch import BatchSpec
+from vertex_trigger.config.cooldown_counts import DEFAULT as DEFAULT_COOLDOWN_COUNTS
+from vertex_trigger.config.cooldown_counts import CooldownCounts
+from vertex_trigger.config.notify import Notify
+from vertex_trigger.config.template_ref import TemplateRef
+from vertex_trigger.google.retries import RetryPolicy
+
+
+class EventKind(enum.StrEnum):
+    """The event a route listens to."""
+
+    OBJECT_FINALIZED = "object_finalized"
+    DRIFT_ALERT = "drift_alert"
+
+@dataclass(frozen=True)
+class Route:
+    """One configured trigger: which events, which template, which parameters."""
+
+    name: str
+    event: EventKind
+    template: TemplateRef
+    parameters: Mapping[str, Any]
+    labels: Mapping[str, str]
+    enable_caching: bool | None
+    input_artifacts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    bucket: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    match: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    policy_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    min_deviation: float | None = None
+    cooldown: float | None = None  # seconds
+    cooldown_counts: CooldownCounts = DEFAULT_COOLDOWN_COUNTS
+    notify: Notify | None = None
+    batch: BatchSpec | None = None
+    sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
+    max_running: int | None = None
+    max_runs_per_day: int | None = None
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one instance."""
+
+    path: Path
+    project: str
+    region: str
+    pipeline_root: str
+    service_account: str | None
+    network: str | None
+    kms_key: str | None
+    routes: tuple[Route, ...]
+    retry: RetryPolicy
+    outcomes_topic: str | None = None  # where on_run_state publishes how runs ended
+
+    def route_named(self, name: str) -> Route | None:
+        """Return the route called ``name``, if this configuration has one."""
+        return next((r for r in self.routes if r.name == name), None)
+
+    def routes_for(self, event: EventKind) -> tuple[Route, ...]:
+        """Return the routes listening to ``event``, in file order."""
+        return tuple(r for r in self.routes if r.event is event)

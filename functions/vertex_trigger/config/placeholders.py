@@ -1,0 +1,58 @@
+"""Plain-text ``{placeholder}`` substitution: no attribute access, indexing or evaluation."""
+
+import re
+from collections.abc import Mapping
+
+from vertex_trigger.events.drift_alerts.alert import MATCH_FIELDS
+
+OBJECT_PLACEHOLDERS = frozenset(
+    {
+        "bucket",
+        "name",
+        "uri",
+        "generation",
+        "content_type",
+        "size",
+        "time_created",
+        "event_id",
+        "event_time",
+    }
+)
+# Batch routes launch for a folder, also from the sweeper with no event: only the batch's own
+# values (and its bucket) are the same whoever launches it.
+BATCH_PLACEHOLDERS = frozenset(
+    {"bucket", "batch_uri", "batch_folder", "batch_objects", "batch_bytes"}
+)
+MANIFEST_PLACEHOLDERS = BATCH_PLACEHOLDERS | {"batch_manifest_uri"}
+# Every drift match field, plus what an alert adds as text (features, max_deviation) and the event.
+DRIFT_PLACEHOLDERS = MATCH_FIELDS | {"features", "max_deviation", "event_id", "event_time"}
+
+# `{{name}}` is an escaped literal `{name}`; other braces are plain text (JSON stays valid).
+_TOKEN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def placeholders_in(text: str) -> set[str]:
+    """Return the placeholder names used in ``text`` (escaped ones excluded)."""
+    return {m.group(2) for m in _TOKEN.finditer(text) if m.group(2)}
+
+
+def unknown_placeholder(text: str, allowed: frozenset[str], routes: str) -> str:
+    """Return what is wrong with the placeholders of a configured ``text``, or ''."""
+    unknown = placeholders_in(text) - allowed
+    if not unknown:
+        return ""
+    return (
+        f"unknown placeholder {{{sorted(unknown)[0]}}} for {routes} routes "
+        f"(known: {', '.join(sorted(allowed))}; write {{{{x}}}} for a literal {{x}})"
+    )
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    """Replace each ``{name}`` with ``values[name]`` in one pass; inserted text is not rescanned."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "{" + match.group(1) + "}"
+        return values[match.group(2)]
+
+    return _TOKEN.sub(replace, text)

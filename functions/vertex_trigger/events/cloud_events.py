@@ -1,0 +1,53 @@
+"""The CloudEvent envelope both functions receive, normalised once."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from vertex_trigger.errors import RejectedEvent, SkippedEvent
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """CloudEvent attributes we use plus the JSON data as a mapping."""
+
+    event_id: str
+    event_type: str
+    event_time: str
+    data: dict[str, Any]
+
+
+def envelope_of(cloud_event: Any, event_type: str) -> Envelope:
+    """Read a ``cloudevents`` CloudEvent (binary or structured mode alike) of ``event_type``.
+
+    Raise RejectedEvent for data that is not a JSON object, then SkippedEvent for another type.
+    """
+    attributes = cloud_event.get_attributes()
+    envelope = Envelope(
+        event_id=str(attributes.get("id") or ""),
+        event_type=str(attributes.get("type") or ""),
+        event_time=str(attributes.get("time") or ""),
+        data=json_object(cloud_event.get_data(), "event data"),
+    )
+    if envelope.event_type != event_type:
+        raise SkippedEvent(f"event type {envelope.event_type!r} is not {event_type}")
+    return envelope
+
+
+def event_id_of(cloud_event: Any) -> str:
+    """Return the CloudEvent id, read before anything that may reject the event."""
+    return str(cloud_event.get_attributes().get("id") or "")
+
+
+def json_object(data: Any, what: str) -> dict[str, Any]:
+    """Return JSON text (or decoded data) as a mapping; RejectedEvent names ``what``."""
+    if isinstance(data, bytes | bytearray | str):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise RejectedEvent(f"{what} is not JSON") from None
+        except RecursionError:
+            raise RejectedEvent(f"{what} is JSON nested too deeply to read") from None
+    if not isinstance(data, dict):
+        raise RejectedEvent(f"{what} must be a JSON object, got {type(data).__name__}")
+    return data

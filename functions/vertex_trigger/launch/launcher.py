@@ -1,0 +1,54 @@
+"""Launch a route's run: fit the template, render values, build the body, check limits, create."""
+
+from collections.abc import Mapping
+
+from vertex_trigger.config.model import Route
+from vertex_trigger.decisions import Decision, Outcome, Trace
+from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.google.vertex import CreateOutcome
+from vertex_trigger.launch.identity import display_name
+from vertex_trigger.launch.job_body import pipeline_job_body
+from vertex_trigger.launch.limits import check_limits
+from vertex_trigger.launch.parameters import ParameterError, render, render_input_artifacts
+from vertex_trigger.launch.route_fit import first_misfit
+from vertex_trigger.launch.services import Services
+
+
+def launch(
+    services: Services,
+    route: Route,
+    values: Mapping[str, str],
+    labels: Mapping[str, str],
+    trace: Trace,
+) -> Outcome:
+    """Create the job ``trace.job`` for ``route`` within its limits; 409 is a duplicate."""
+    template = services.templates.get(route.template)
+    misfit = first_misfit(route, template)  # a new template version may no longer fit the route
+    if misfit:
+        raise DeploymentError(
+            f"route {route.name!r} does not fit template {route.template.uri} (version "
+            f"{template.version}): key {misfit.key!r}: {misfit.problem}"
+        )
+    try:
+        parameter_values = render(route.parameters, template.inputs, values)
+        artifacts = render_input_artifacts(route.input_artifacts, values)
+    except ParameterError as exc:  # the event's text does not fit
+        raise RejectedEvent(f"{exc} (template {route.template.uri})") from None
+    body = pipeline_job_body(
+        services.config,
+        route=route,
+        template=template,
+        display_name=display_name(trace.source) or trace.job,
+        parameter_values=parameter_values,
+        labels=labels,
+        input_artifacts=artifacts,
+    )
+    over_budget = check_limits(services, route, trace.job)  # may raise DeferredEvent
+    if over_budget:
+        return trace.outcome(Decision.SKIPPED, over_budget)
+    result = services.jobs.create(trace.job, body)
+    if result.outcome is CreateOutcome.CREATED:
+        return trace.outcome(Decision.LAUNCHED)
+    if result.after_lost_reply:
+        return trace.outcome(Decision.LAUNCHED, "created by an attempt whose reply was lost")
+    return trace.outcome(Decision.DUPLICATE, "a run with this job id exists: already launched")

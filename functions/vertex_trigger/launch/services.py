@@ -1,0 +1,29 @@
+"""The collaborators a handler needs, built once per instance and passed in."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from vertex_trigger.config.model import Config
+from vertex_trigger.google.pubsub import Publisher
+from vertex_trigger.google.storage import Storage
+from vertex_trigger.google.vertex import PipelineJobs
+from vertex_trigger.google.webhook import WebhookPoster
+from vertex_trigger.launch.templates import TemplateStore
+
+
+@dataclass(frozen=True)
+class Services:
+    """Configuration, template cache, launcher, clock, bucket listings and outcome senders.
+
+    Every Google API call they make draws on the budget of the event being handled
+    (``google.api_calls.spending``): one budget per event, whichever client spends it.
+    """
+
+    config: Config
+    templates: TemplateStore
+    jobs: PipelineJobs
+    now: Callable[[], datetime]
+    storage: Storage  # lists batch folders and reads manifests; the sweeper lists prefixes
+    publisher: Publisher | None = None
+    webhooks: WebhookPoster | None = None

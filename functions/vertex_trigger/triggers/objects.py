@@ -1,0 +1,34 @@
+"""``on_object_finalized``: a new object in a watched bucket launches its route's pipeline."""
+
+from typing import Any
+
+from vertex_trigger.config.model import Route
+from vertex_trigger.decisions import Decision, Outcome, Trace
+from vertex_trigger.events.cloud_events import envelope_of
+from vertex_trigger.events.storage import FINALIZED, ObjectEvent, parse_object_event
+from vertex_trigger.launch.identity import job_id, run_labels, short_hash
+from vertex_trigger.launch.launcher import launch
+from vertex_trigger.launch.services import Services
+from vertex_trigger.triggers.batches import handle_batch_object
+from vertex_trigger.triggers.routing import Skip, route_object
+
+
+def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
+    """Parse, route, guard and launch one storage event (or evaluate its batch)."""
+    event = parse_object_event(envelope_of(cloud_event, FINALIZED))
+    trace.source = f"{event.uri}#{event.generation}"
+    target = route_object(services.config, event)
+    if isinstance(target, Skip):
+        trace.route = target.route
+        return trace.outcome(Decision.SKIPPED, target.reason)
+    trace.route = target.name
+    if target.batch is not None:
+        return handle_batch_object(services, target, event, trace)
+    return launch_object(services, target, event, trace)
+
+
+def launch_object(services: Services, route: Route, event: ObjectEvent, trace: Trace) -> Outcome:
+    """Launch one object's run under its deterministic job id (the event path and the sweeper)."""
+    trace.job = job_id(route.name, event.bucket, event.name, str(event.generation))
+    labels = run_labels(route, "object", short_hash(event.bucket, event.name), trace.event_id)
+    return launch(services, route, event.placeholder_values(), labels, trace)
