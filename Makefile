@@ -20,8 +20,12 @@ $(STAMP): requirements.txt requirements-checkov.txt pyproject.toml
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $(STAMP)
 
+# Style (ruff), types (mypy, strict on functions/) and the layering's import contracts
+# (import-linter: see [tool.importlinter] in pyproject.toml and docs/design.md#layering).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	PYTHONPATH=functions:. $(VENV)/bin/lint-imports
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q

@@ -42,7 +42,7 @@ def on_run_state(cloud_event: object) -> None:
 
 
 @functions_framework.http
-def sweep(request: flask.Request) -> tuple[dict, int]:
+def sweep(request: flask.Request) -> tuple[dict[str, object], int]:
     """Launch what object events missed (Cloud Scheduler POSTs); 500 if something failed."""
     if request.method != "POST":  # a probe or a browser must not start a sweep
         return {"error": "POST to sweep"}, 405

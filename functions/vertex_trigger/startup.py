@@ -13,6 +13,7 @@ from vertex_trigger.google.api_calls import ApiCalls, spending
 from vertex_trigger.google.artifact_registry import ArtifactRegistry
 from vertex_trigger.google.http import HttpClient, Requester
 from vertex_trigger.google.pubsub import PubsubPublisher
+from vertex_trigger.google.retries import Retrier
 from vertex_trigger.google.session import GoogleSession
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import VertexPipelineJobs
@@ -44,7 +45,7 @@ def build_services(env: Environment) -> Services:
     config = load_config(env.config_path, env.project)
     client = HttpClient()  # one keep-alive pool per instance, shared by its threads
     google = GoogleSession(client)
-    calls = ApiCalls(config.retry)  # the one request path every client sends through
+    calls = ApiCalls(Retrier(config.retry))  # the one request path every client sends through
     storage = Storage(
         client if env.storage_emulator_host else google,
         _api_root(env.storage_emulator_host, "https://storage.googleapis.com"),
@@ -86,7 +87,7 @@ def connect_vertex(
         _api_root(env.vertex_emulator_host, f"https://{config.region}-aiplatform.googleapis.com"),
         config.project,
         config.region,
-        calls or ApiCalls(config.retry),
+        calls or ApiCalls(Retrier(config.retry)),
     )
 
 

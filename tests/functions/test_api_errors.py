@@ -9,7 +9,7 @@ import pytest
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.google.api_calls import ApiCalls, spending
 from vertex_trigger.google.http import HttpClient
-from vertex_trigger.google.retries import Budget, RetryPolicy
+from vertex_trigger.google.retries import Budget, Retrier, RetryPolicy
 from vertex_trigger.google.vertex import CreateOutcome, VertexPipelineJobs
 
 from local.vertex_emulator.errors import STATUS_NAMES
@@ -32,7 +32,7 @@ def google_error(name: str) -> dict[str, Any]:
 def launcher(vertex: VertexStandIn, clock: FakeClock, policy: RetryPolicy = POLICY) -> Any:
     return VertexPipelineJobs(
         HttpClient(), vertex.url, "test-project", "us-central1",
-        ApiCalls(policy, sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: 1.0),
+        ApiCalls(Retrier(policy, sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: 1.0)),
     )  # fmt: skip
 
 

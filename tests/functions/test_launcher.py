@@ -8,7 +8,7 @@ from vertex_trigger.config.template_ref import TemplateKind, TemplateRef
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.google.api_calls import ApiCalls
 from vertex_trigger.google.http import HttpClient
-from vertex_trigger.google.retries import RetryPolicy
+from vertex_trigger.google.retries import Retrier, RetryPolicy
 from vertex_trigger.google.vertex import CancelResult, CreateOutcome, VertexPipelineJobs
 from vertex_trigger.launch.job_body import pipeline_job_body, with_caching
 from vertex_trigger.launch.templates import parse_template
@@ -88,7 +88,7 @@ def launcher(vertex: VertexStandIn, clock: FakeClock, jitter: float = 1.0) -> Ve
     retry = RetryPolicy(initial_delay=1.0, max_delay=4.0, deadline=20.0, request_timeout=5.0)
     return VertexPipelineJobs(
         HttpClient(), vertex.url, "test-project", "us-central1",
-        ApiCalls(retry, sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: jitter),
+        ApiCalls(Retrier(retry, sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: jitter)),
     )  # fmt: skip
 
 
@@ -132,7 +132,7 @@ def test_409_and_other_4xx(clean_vertex: VertexStandIn) -> None:
 def test_connection_refused_is_transient() -> None:
     clock = FakeClock()
     retry = RetryPolicy(initial_delay=1.0, max_delay=1.0, deadline=3.0, request_timeout=1.0)
-    calls = ApiCalls(retry, sleep=clock.sleep, clock=lambda: clock.now)
+    calls = ApiCalls(Retrier(retry, sleep=clock.sleep, clock=lambda: clock.now))
     jobs = VertexPipelineJobs(HttpClient(), "http://127.0.0.1:9", "p", "us-central1", calls)
     with pytest.raises(TransientError, match=r"HttpConnectionError: http://127\.0\.0\.1:9: "):
         jobs.list('labels.a="b"')

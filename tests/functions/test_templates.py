@@ -12,7 +12,7 @@ from vertex_trigger.errors import DeploymentError
 from vertex_trigger.google.api_calls import ApiCalls
 from vertex_trigger.google.artifact_registry import ArtifactRegistry
 from vertex_trigger.google.http import HttpClient
-from vertex_trigger.google.retries import RetryPolicy
+from vertex_trigger.google.retries import Retrier, RetryPolicy
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.launch.parameters import ParameterType
 from vertex_trigger.launch.templates import Template, TemplateStore, parse_template
@@ -21,7 +21,7 @@ from tests.functions.helpers import DATA, TYPED_TEMPLATE, StorageStandIn
 
 
 def store(storage_url: str = "http://127.0.0.1:9") -> TemplateStore:
-    calls = ApiCalls(RetryPolicy(deadline=5.0, request_timeout=2.0))
+    calls = ApiCalls(Retrier(RetryPolicy(deadline=5.0, request_timeout=2.0)))
     storage = Storage(HttpClient(), storage_url, calls)
     return TemplateStore(storage, ArtifactRegistry(HttpClient(), calls))
 

@@ -78,10 +78,10 @@ def read_route(path: Path, index: int, raw: Any) -> Route:
         raise where.error("name", f"expected a name matching {ROUTE_NAME.pattern}, got {name!r}")
     where.route = f"route {name!r}"
     try:
-        event = EventKind(raw.get("event"))
+        event = EventKind(str(raw.get("event")))
     except ValueError:
-        allowed = " or ".join(e.value for e in EventKind)
-        raise where.error("event", f"expected {allowed}, got {raw.get('event')!r}") from None
+        kinds = " or ".join(e.value for e in EventKind)
+        raise where.error("event", f"expected {kinds}, got {raw.get('event')!r}") from None
     reject_unknown(where, raw, _ROUTE_KEYS[event], f"an {event} route")
     object_route = event is EventKind.OBJECT_FINALIZED
     kind = _object_fields(where, raw) if object_route else _drift_fields(where, raw)
@@ -100,7 +100,7 @@ def read_route(path: Path, index: int, raw: Any) -> Route:
         **kind,
     )
 
-def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozenset, str]:
+def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozenset[str], str]:
     """Return the placeholders a route may use and how to name its kind of route in an error."""
     if event is EventKind.DRIFT_ALERT:
         return DRIFT_PLACEHOLDERS, str(event)
@@ -124,7 +124,7 @@ def _template(where: Where, path: Path, value: Any) -> TemplateRef:
     except ValueError as exc:
         raise where.error("template", str(exc)) from None
 
-def _parameters(where: Where, allowed: frozenset, routes: str, raw: Any) -> Mapping[str, Any]:
+def _parameters(where: Where, allowed: frozenset[str], routes: str, raw: Any) -> Mapping[str, Any]:
     if not isinstance(raw, dict):
         raise where.error("parameters", f"expected a mapping of input name to value, got {raw!r}")
     for name, value in raw.items():
@@ -136,7 +136,7 @@ def _parameters(where: Where, allowed: frozenset, routes: str, raw: Any) -> Mapp
     return MappingProxyType(dict(raw))
 
 def _input_artifacts(
-    where: Where, allowed: frozenset, routes: str, raw: Any
+    where: Where, allowed: frozenset[str], routes: str, raw: Any
 ) -> Mapping[str, str]:
     try:
         return parse_input_artifacts(raw, allowed, routes)
@@ -164,7 +164,7 @@ def _labels(where: Where, raw: Any) -> Mapping[str, str]:
     return MappingProxyType(dict(raw))
 
 def _object_fields(where: Where, raw: Mapping[str, Any]) -> dict[str, Any]:
-    fields = {"bucket": string(where, "bucket", raw.get("bucket"))}
+    fields: dict[str, Any] = {"bucket": string(where, "bucket", raw.get("bucket"))}
     if fields["bucket"].startswith("gs://"):
         raise where.error("bucket", "expected a bucket name without gs://")
     for key in ("prefix", "suffix"):

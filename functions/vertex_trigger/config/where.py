@@ -20,7 +20,7 @@ class Where:
         return ConfigError(f"{self.path}: {place}key {key!r}: {problem}")
 
 def reject_unknown(
-    where: Where, mapping: Mapping[str, Any], allowed: frozenset, what: str
+    where: Where, mapping: Mapping[str, Any], allowed: frozenset[str], what: str
 ) -> None:
     unknown = sorted(str(k) for k in mapping if k not in allowed)
     if unknown:

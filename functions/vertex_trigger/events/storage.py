@@ -51,7 +51,7 @@ def parse_object_event(envelope: Envelope) -> ObjectEvent:
         event_time=envelope.event_time,
         bucket=_required_string(data, "bucket"),
         name=_required_string(data, "name"),
-        generation=_int64(data, "generation", required=True),
+        generation=_required_int64(data, "generation"),
         content_type=_optional_string(data, "contentType"),
         size=_int64(data, "size", required=False),
         time_created=_optional_string(data, "timeCreated"),
@@ -74,6 +74,13 @@ def _optional_string(data: dict[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise RejectedEvent(f"storage event field {key!r} must be a string, got {excerpt(value)}")
     return value
+
+
+def _required_int64(data: dict[str, Any], key: str) -> int:
+    number = _int64(data, key, required=True)
+    if number is None:  # never: a required field that is absent is refused
+        raise RejectedEvent(f"storage event field {key!r} is missing")
+    return number
 
 
 def _int64(data: dict[str, Any], key: str, *, required: bool) -> int | None:

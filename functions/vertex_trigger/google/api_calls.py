@@ -12,16 +12,14 @@ every client made inside it draws on the same time, and a call outside any event
 """
 
 import contextlib
-import random
-import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextvars import ContextVar
 from typing import Any
 
 from vertex_trigger.errors import DeploymentError, RejectedEvent
 from vertex_trigger.google.api_errors import Fix, fix_for, read_error
 from vertex_trigger.google.http import HttpConnectionError, HttpTimeoutError, Requester, Response
-from vertex_trigger.google.retries import Answer, Budget, Retrier, RetryPolicy
+from vertex_trigger.google.retries import Answer, Budget, Retrier
 
 # Each thread (functions-framework serves each event on one) starts with no budget of its own.
 _EVENT_BUDGET: ContextVar[Budget | None] = ContextVar("event_budget", default=None)
@@ -40,17 +38,9 @@ def spending(budget: Budget) -> Iterator[Budget]:
 class ApiCalls:
     """Sends requests with retries inside the current budget and raises what fixes an error."""
 
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = random.random,
-    ) -> None:
-        """Back off by ``policy``; ``sleep``, ``clock`` and ``jitter`` are injectable for tests."""
-        self.policy = policy
-        self._retrier = Retrier(policy, sleep=sleep, clock=clock, jitter=jitter)
+    def __init__(self, retrier: Retrier) -> None:
+        """Retry through ``retrier`` (its policy's backoff; its clock and sleep, for tests)."""
+        self._retrier = retrier
 
     def budget(self) -> Budget:
         """Return a new budget that starts now (for the start-up, or one sweep candidate)."""

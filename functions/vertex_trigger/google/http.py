@@ -62,7 +62,18 @@ class Response:
 class Requester(Protocol):
     """Sends one HTTP request: an HttpClient, or one that adds Google credentials."""
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_body: int | None = None,
+    ) -> Response:
         """Send a request (the keywords of HttpClient.request) and return its answer."""
 
 
@@ -180,7 +191,7 @@ def _send(
             raise outgoing.timed_out("cannot connect to") from None
         # http.client writes the headers and the body apart: without this, Nagle's algorithm
         # holds the body until the server acknowledges the headers (as urllib3 does, too).
-        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
     else:
         connection.sock.settimeout(outgoing.timeout)
     connection.request(outgoing.method, outgoing.target, outgoing.body, outgoing.headers)

@@ -112,7 +112,7 @@ class Retrier:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential delay with 'equal jitter': half fixed, half random, capped."""
-        ceiling = min(self.policy.max_delay, self.policy.initial_delay * 2**attempt)
+        ceiling = min(self.policy.max_delay, self.policy.initial_delay * 2.0**attempt)
         return ceiling / 2 + ceiling / 2 * self._jitter()
 
 

@@ -26,9 +26,12 @@ class GoogleSession:
         method: str,
         url: str,
         *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-        **kwargs: Any,
+        max_body: int | None = None,
     ) -> Response:
         """Send with an access token; after a 401, refresh the token and send again.
 
@@ -39,7 +42,10 @@ class GoogleSession:
         for attempt in range(MAX_REFRESHES + 1):
             sent = dict(headers or {})
             self._authorize(method, url, sent, timeout=timeout, refresh=attempt > 0)
-            response = self._client.request(method, url, headers=sent, timeout=timeout, **kwargs)
+            response = self._client.request(
+                method, url, params=params, json=json, data=data, headers=sent, timeout=timeout,
+                max_body=max_body,
+            )  # fmt: skip
             if response.status not in REFRESH_STATUS:
                 break
         return response

@@ -64,5 +64,8 @@ class TokenRequest(transport.Request):
         try:
             response = self._client.request(method, url, data=data, headers=headers, timeout=wait)
         except (HttpConnectionError, HttpTimeoutError) as exc:
-            raise exceptions.TransportError(f"{type(exc).__name__}: {exc}") from exc
+            # google-auth's exceptions carry no annotations: the call is typed as untyped.
+            raise exceptions.TransportError(  # type: ignore[no-untyped-call]
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         return TokenResponse(response)

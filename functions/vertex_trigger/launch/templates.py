@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -17,6 +17,7 @@ from vertex_trigger.google.storage import Storage
 from vertex_trigger.launch.parameters import InputParameter
 from vertex_trigger.launch.pipeline_spec import ArtifactInput, read_spec
 
+T = TypeVar("T")
 # Artifact Registry has no cheap generation check: a tag may move, so re-read after this long.
 ARTIFACT_REGISTRY_TTL_SECONDS = 300.0
 
@@ -78,8 +79,9 @@ class TemplateStore:
         """Return the current template for ``ref``, re-reading it only when it changed."""
         cached = self._cache.get(ref)
         if ref.kind is TemplateKind.ARTIFACT_REGISTRY:
-            fresh = cached and self._clock() - cached[1] < ARTIFACT_REGISTRY_TTL_SECONDS
-            return cached[0] if fresh else self._store(self._fetch_registry(ref))
+            if cached and self._clock() - cached[1] < ARTIFACT_REGISTRY_TTL_SECONDS:
+                return cached[0]
+            return self._store(self._fetch_registry(ref))
         version = self._current_version(ref)
         if cached and cached[0].version == version:
             return cached[0]
@@ -112,7 +114,7 @@ class TemplateStore:
         return _parsed(ref, text, etag)
 
 
-def _deployments(read: Callable[[], Any]) -> Any:
+def _deployments(read: Callable[[], T]) -> T:
     """Return ``read()``; a template is part of the deployment, so any refusal is the operator's."""
     try:
         return read()

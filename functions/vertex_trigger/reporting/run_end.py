@@ -62,7 +62,7 @@ def run_end(job: Mapping[str, Any], trigger: RunTrigger) -> RunEnd | None:
     except ValueError:
         return None
     project, location, job_id = job_name_parts(str(job.get("name", "")))
-    error = job.get("error") if isinstance(job.get("error"), dict) else {}
+    error = job["error"] if isinstance(job.get("error"), dict) else {}
     return RunEnd(
         job=job_id,
         state=state,

@@ -24,7 +24,7 @@ def is_hidden(name: str) -> bool:
 
 def is_control(spec: BatchSpec | None, name: str) -> bool:
     """Tell whether ``name`` is its folder's marker or manifest."""
-    return bool(spec and spec.control) and name[name.rfind("/") + 1 :] == spec.control
+    return spec is not None and bool(spec.control) and name[name.rfind("/") + 1 :] == spec.control
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from vertex_trigger.launch.services import Services
 
 def recent_runs(services: Services, route: Route, source_id: str) -> list[dict[str, Any]]:
     """Return the route's runs for one source created within the cooldown, in race order."""
-    since = services.now() - timedelta(seconds=route.cooldown)
+    since = services.now() - timedelta(seconds=_cooldown(route))
     filter_ = (
         f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
         f'AND create_time>"{filter_time(since)}"'
@@ -44,7 +44,7 @@ def counts(run: Mapping[str, Any], choice: CooldownCounts) -> bool:
 
 
 def window_job_id(
-    route: Route, alert: DriftAlert, event_time: str, now: datetime, runs: Sequence[dict]
+    route: Route, alert: DriftAlert, event_time: str, now: datetime, runs: Sequence[dict[str, Any]]
 ) -> str:
     """Concurrent alerts in one cooldown window share an id, so Vertex's 409 admits only one.
 
@@ -52,7 +52,7 @@ def window_job_id(
     the window's next alert takes the next id in the window's sequence and can launch again.
     """
     moment = parse_rfc3339(event_time) or now
-    window = int(moment.timestamp() // route.cooldown)
+    window = int(moment.timestamp() // _cooldown(route))
     ended = {job_id_of(run) for run in runs if not counts(run, route.cooldown_counts)}
     ended -= {job_id_of(run) for run in runs if is_cancelled(run)}  # a lost race keeps the window
     for attempt in itertools.count():
@@ -98,7 +98,7 @@ def settle(services: Services, route: Route, source_id: str, launched: Outcome) 
     if not counts(own, route.cooldown_counts):
         return launched  # it failed already: nothing of it holds the cooldown
     winner = job_id_of(live[0])  # own counts, so there is one
-    cooldown = timedelta(seconds=route.cooldown)
+    cooldown = timedelta(seconds=_cooldown(route))
     losers = [run for run in live[1:] if _created(run) - _created(live[0]) < cooldown]
     notes = "; ".join(_cancel(services, run, launched.job, winner) for run in losers)
     if winner != launched.job and own in losers:
@@ -106,6 +106,13 @@ def settle(services: Services, route: Route, source_id: str, launched: Outcome) 
     # Here our run is the winner (or, with clocks apart, a full cooldown after it): it stays.
     won = f"won the race; {notes}" if notes else ""
     return replace(launched, reason="; ".join(filter(None, [launched.reason, won])))
+
+
+def _cooldown(route: Route) -> float:
+    """Return the route's cooldown in seconds (only routes with one come here)."""
+    if route.cooldown is None:
+        raise ValueError(f"route {route.name!r} has no cooldown")
+    return route.cooldown
 
 
 def _skipped(launched: Outcome, why: str) -> Outcome:

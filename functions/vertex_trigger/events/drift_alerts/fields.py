@@ -55,7 +55,9 @@ def text(
     return value
 
 
-def obj(mapping: Mapping[str, Any], name: str, where: str = "", *, required: bool = False) -> dict:
+def obj(
+    mapping: Mapping[str, Any], name: str, where: str = "", *, required: bool = False
+) -> dict[str, Any]:
     """Return an object field ({} when absent and optional)."""
     value = pick(mapping, name)
     if value is None and not required:
@@ -65,7 +67,9 @@ def obj(mapping: Mapping[str, Any], name: str, where: str = "", *, required: boo
     return value
 
 
-def items(mapping: Mapping[str, Any], name: str, where: str = "", *, required: bool = True) -> list:
+def items(
+    mapping: Mapping[str, Any], name: str, where: str = "", *, required: bool = True
+) -> list[Any]:
     """Return a list field ([] when absent and optional)."""
     value = pick(mapping, name)
     if value is None and not required:
@@ -75,7 +79,7 @@ def items(mapping: Mapping[str, Any], name: str, where: str = "", *, required: b
     return value
 
 
-def entry(raw: Any, where: str) -> dict:
+def entry(raw: Any, where: str) -> dict[str, Any]:
     """Return one element of a list that must be an object."""
     if not isinstance(raw, dict):
         raise rejected(where, "must be an object", raw)
