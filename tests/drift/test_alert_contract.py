@@ -37,7 +37,7 @@ def test_published_alert_parses_in_on_drift_alert(pubsub, data_dir, model):
     assert code == ExitCode.OK
     report = json.loads(out.getvalue())
 
-    envelope = envelope_of(event)
+    envelope = envelope_of(event, MESSAGE_PUBLISHED)
     delivered = parse_message(envelope)
     alert = parse_drift_alert(delivered.data)
 

@@ -1,6 +1,6 @@
 """google-auth's transport interface over our HTTP client: how credentials get their tokens.
 
-Imported only when a request needs Google credentials (google_session.py), like google-auth.
+Imported only when a request needs Google credentials (google/session.py), like google-auth.
 """
 
 from typing import Any
