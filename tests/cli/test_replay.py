@@ -79,7 +79,8 @@ def test_a_message_that_fails_again_stays_and_one_that_succeeds_is_acknowledged(
     failed = by_id[state_id]
     assert (failed["function"], failed["decision"], failed["acknowledged"]) == (
         "on_run_state", "failed", "no")  # fmt: skip
-    assert failed["reason"].startswith(f"deployment problem: Pub/Sub refused to publish to {outcomes_topic}")
+    refused = f"deployment problem: Pub/Sub refused to publish to {outcomes_topic}"
+    assert failed["reason"].startswith(refused)
     assert first.json()["left"] == 1
 
     watch = outcomes_topic.replace("/topics/", "/subscriptions/")

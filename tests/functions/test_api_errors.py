@@ -146,7 +146,7 @@ def test_every_call_of_an_event_draws_on_one_budget(clean_vertex: VertexStandIn)
         jobs.create("shared-1", valid_body())
         assert clock.sleeps == [1.0, 2.0, 4.0]  # 7 s of the 20 s spent
         clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
-        with pytest.raises(TransientError, match="Vertex AI: cancel shared-1 failed 5 time"):
+        with pytest.raises(TransientError, match="Vertex AI POST failed 5 time"):
             jobs.cancel("shared-1")
     # The cancel stops with 2 s left (a tenth of the budget); on a fresh budget it would have
     # slept 1, 2, 4, 4, 4.
@@ -161,6 +161,5 @@ def test_a_call_after_the_budget_is_spent_is_not_attempted(clean_vertex: VertexS
     with spending(budget), pytest.raises(TransientError) as caught:
         launcher(clean_vertex, clock).list('labels.a="b"')
     assert str(caught.value) == (
-        "Vertex AI: list pipeline jobs not attempted: the 60s budget for this event's Google API "
-        "calls is spent"
+        "Vertex AI GET not attempted: the 60s budget for this event's Google API calls is spent"
     )

@@ -213,6 +213,6 @@ def test_no_access_token_is_transient(
         server.stop()
         token_server.stop()
     expected = "TransportError" if token_endpoint == "refused" else "RefreshError"
-    assert entry["reason"].startswith("Vertex AI: create ")
+    assert entry["reason"].startswith("Vertex AI POST failed ")
     assert f"last: cannot get an access token: {expected}: " in entry["reason"]
     assert entry["reason"].endswith("raising so the event is redelivered")

@@ -141,7 +141,7 @@ def test_a_cancel_still_failing_is_redelivered_and_the_redelivery_settles(
     failed, winner = by_decision["failed"], by_decision["launched"]
     assert failed["reason"].startswith(
         f"could not cancel this run {failed['job']}, which lost the cooldown race to "
-        f"{winner['job']}: Vertex AI: cancel "
+        f"{winner['job']}: Vertex AI POST failed"
     )
     assert failed["reason"].endswith("raising so the event is redelivered")
     clean_vertex.clear_faults()

@@ -108,8 +108,8 @@ def test_backoff_is_exponential_capped_and_bounded(clean_vertex: VertexStandIn) 
     # The last wait would leave 1 s, under a tenth of the budget: no attempt that short is made.
     assert clock.sleeps == [1.0, 2.0, 4.0, 4.0, 4.0]
     assert str(caught.value).startswith(
-        "Vertex AI: create backoff-1 failed 6 time(s) within 20s (one budget for all of an "
-        "event's Google API calls), last: HTTP 503 UNAVAILABLE"
+        "Vertex AI POST failed 6 time(s) within 20s (one budget for all of an event's Google API "
+        "calls), last: HTTP 503 UNAVAILABLE"
     )
 
 
@@ -169,7 +169,7 @@ def test_cancel_denied_is_a_deployment_problem_and_unavailable_is_transient(
     with pytest.raises(DeploymentError, match="refused to cancel guarded: HTTP 403"):
         jobs.cancel("guarded")
     clean_vertex.fault(kind="status", status=503, count=1000, on="cancel")
-    with pytest.raises(TransientError, match="cancel guarded failed 6 time"):
+    with pytest.raises(TransientError, match="POST failed 6 time"):
         jobs.cancel("guarded")
 
 

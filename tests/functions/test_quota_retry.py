@@ -1,6 +1,7 @@
 """A create answered 429 with a RetryInfo delay is retried once, after that delay.
 
-The retry loop (functions/vertex_trigger/google/retries.py, through google/api_calls.py) honours the delay; without it the function
+The retry loop (functions/vertex_trigger/google/retries.py, under google/api_calls.py) honours
+the delay; without it the function
 backs off on its own schedule and spends several 429s before the window admits the create.
 Vertex's own quota answers carry no RetryInfo; the emulator adds one when asked (`retry_info`).
 """

@@ -191,7 +191,7 @@ def test_webhook_outage_raises_for_redelivery_and_a_wrong_hook_says_deployment(
     hook.answers[:] = [503] * 1_000  # down for longer than the event's retry budget
     outage = nudge(reporter, run_state_entry(job), expect_status=500)
     assert outage["decision"] == "failed"
-    assert outage["reason"].startswith("webhook of route 'arrival': post failed ")
+    assert outage["reason"].startswith("webhook of route 'arrival' POST failed ")
     assert "last: HTTP 503" in outage["reason"]
     assert len(hook.bodies) > 1  # retried inside the request first
     hook.clear()
@@ -214,6 +214,6 @@ def test_an_unreachable_webhook_is_retried_and_reported_without_its_url(
     clean_vertex.end_run(job, "PIPELINE_STATE_FAILED", "boom")
     line = nudge(server, run_state_entry(job), expect_status=500)
     assert line["decision"] == "failed"
-    assert "webhook of route 'arrival': post failed" in line["reason"]
+    assert "webhook of route 'arrival' POST failed" in line["reason"]
     assert "HttpConnectionError: cannot connect" in line["reason"]
     assert "SECRET" not in line["reason"] and "/hooks/" not in line["reason"]

@@ -69,7 +69,7 @@ class ApiCalls:
             lambda timeout: _attempt(
                 session, method, url, timeout, secret_url=secret_url, **request
             ),
-            f"{service}: {action}",
+            f"{service} {method}",  # "Vertex AI POST failed 3 time(s) ...": stable wording
             _EVENT_BUDGET.get() or self._retrier.budget(),
         )
         status = answer.response.status
