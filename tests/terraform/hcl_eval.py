@@ -50,8 +50,10 @@ class UnknownValueError(HclError):
     """A value only the provider knows (after apply, or unless a test supplies it)."""
 
 
-# Arguments of a resource or module block that are Terraform's, not the provider's or the module's.
-META_ARGUMENTS = {"count", "for_each", "depends_on", "provider", "providers", "source", "version"}
+# Arguments and blocks of a resource or module block that are Terraform's, not the provider's or
+# the module's (nested blocks have none).
+RESOURCE_META_ARGUMENTS = {"count", "for_each", "depends_on", "provider"}
+MODULE_META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
 META_BLOCKS = {"lifecycle", "provisioner", "connection"}
 
 
@@ -178,7 +180,7 @@ def _module_call(directory: Path, attributes: dict[str, Tree]) -> ModuleCall:
     return ModuleCall(
         source=source,
         module=Module.load((directory / source).resolve()),
-        arguments={k: v for k, v in attributes.items() if k not in META_ARGUMENTS},
+        arguments={k: v for k, v in attributes.items() if k not in MODULE_META_ARGUMENTS},
         count=attributes.get("count"),
     )
 
@@ -366,18 +368,23 @@ class Evaluator:
             scopes = {i: {"count": {"index": i}} for i in range(count)}
         else:
             scopes = {None: {}}
-        return {key: self.render_block(resource["body"], scope) for key, scope in scopes.items()}
+        return {
+            key: self.render_block(resource["body"], scope, top_level=True)
+            for key, scope in scopes.items()
+        }
 
-    def render_block(self, body: Tree, scope: Mapping[str, Any]) -> dict[str, Any]:
+    def render_block(
+        self, body: Tree, scope: Mapping[str, Any], top_level: bool = False
+    ) -> dict[str, Any]:
         """One block body's arguments and nested blocks (see render_resource)."""
         result: dict[str, Any] = {}
         for name, expression in attributes_of(body).items():
-            if name not in META_ARGUMENTS:
+            if not (top_level and name in RESOURCE_META_ARGUMENTS):
                 value = self.evaluate(expression, scope)
                 if value is not None:
                     result[name] = value
         for kind, labels, block in nested_blocks(body):
-            if kind in META_BLOCKS:
+            if top_level and kind in META_BLOCKS:
                 continue
             if kind == "dynamic":
                 generated = self._dynamic(labels[0], block, scope)

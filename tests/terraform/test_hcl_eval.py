@@ -118,7 +118,8 @@ resource "t" "this" {
   name = var.name
   none = null
   block {
-    size = var.size
+    size    = var.size
+    version = "v1"
   }
   dynamic "tag" {
     for_each = var.tags
@@ -233,9 +234,10 @@ def test_values_supplied_for_a_childs_resources_are_prefixed_with_the_call(calle
 def test_resources_render_as_the_provider_receives_them(caller: Module) -> None:
     child = Evaluator(caller, {}, caller.path).module_instance("one")
     assert child.render_resource("t", "this") == {
-        None: {"name": "src", "block": [{"size": 2}],
+        None: {"name": "src", "block": [{"size": 2, "version": "v1"}],
                "tag": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]},
     }  # fmt: skip
+    # A nested block's `version` is the provider's; the lifecycle block is Terraform's, left out.
     root = Evaluator(caller, {}, caller.path)
     assert root.render_resource("r", "counted") == {0: {"name": "c0"}, 1: {"name": "c1"}}
 
