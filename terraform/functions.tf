@@ -11,6 +11,12 @@ locals {
   function_memory = "256M" # the platform's default instance; the cold path is measured against it
 
   storage_trigger_region = lower(google_storage_bucket.data.location)
+
+  # The environment of the four functions (these two, on_run_state and the sweeper). Their config is
+  # the archive's triggers.yaml beside main.py, so TRIGGERS_CONFIG is not set.
+  function_environment = {
+    GOOGLE_CLOUD_PROJECT = var.project_id
+  }
 }
 
 data "archive_file" "function_source" {
@@ -32,68 +38,66 @@ data "archive_file" "function_source" {
 }
 
 resource "google_storage_bucket_object" "function_source" {
-  # Named by content hash: a code or route change uploads a new object and redeploys both functions.
+  # Named by content hash: a code or route change uploads a new object and redeploys every function.
   name   = "function-source-${data.archive_file.function_source.output_sha256}.zip"
   bucket = google_storage_bucket.source.name
   source = data.archive_file.function_source.output_path
 }
 
-resource "google_cloudfunctions2_function" "on_object_finalized" {
-  name        = "${var.name_prefix}-object-finalized"
-  project     = var.project_id
+# The functions are calls of ./modules/cloud_function (moved.tf moves the deployments that had them
+# as resources here).
+
+module "on_object_finalized" {
+  source = "./modules/cloud_function"
+
+  project_id  = var.project_id
   location    = var.region
+  name        = "${var.name_prefix}-object-finalized"
   description = "Launches a Vertex AI pipeline run for each new object in the data bucket that a route matches."
   labels      = local.labels
 
-  build_config {
-    runtime     = var.function_runtime
-    entry_point = "on_object_finalized"
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.function_source.name
-      }
-    }
+  runtime     = var.function_runtime
+  entry_point = "on_object_finalized"
+  source_archive = {
+    bucket = google_storage_bucket.source.name
+    object = google_storage_bucket_object.function_source.name
   }
 
-  service_config {
-    available_memory               = local.function_memory
-    timeout_seconds                = var.function_timeout_seconds
-    max_instance_count             = var.function_max_instance_count
-    service_account_email          = google_service_account.function_runtime.email
-    ingress_settings               = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision = true
-    environment_variables = {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-    }
-  }
+  available_memory      = local.function_memory
+  timeout_seconds       = var.function_timeout_seconds
+  max_instance_count    = var.function_max_instance_count
+  service_account_email = google_service_account.function_runtime.email
+  ingress_settings      = "ALLOW_INTERNAL_ONLY"
+  environment_variables = local.function_environment
 
-  event_trigger {
+  event_trigger = {
     # Eventarc requires a Cloud Storage trigger to live in the bucket's own location.
     trigger_region        = local.storage_trigger_region
     event_type            = "google.cloud.storage.object.v1.finalized"
     retry_policy          = "RETRY_POLICY_RETRY" # launches are idempotent: a redelivery finds its run
     service_account_email = google_service_account.trigger.email
-    event_filters {
-      attribute = "bucket"
-      value     = google_storage_bucket.data.name
-    }
+    event_filters = [
+      { attribute = "bucket", value = google_storage_bucket.data.name },
+    ]
+  }
+  invoker_members = {
+    trigger = "serviceAccount:${google_service_account.trigger.email}"
   }
 
-  lifecycle {
-    precondition {
+  preconditions = [
+    {
       condition     = alltrue([for r in var.routes : can(regex("^(gs|https)://", r.template)) || contains(local.template_stems, r.template)])
       error_message = "A route's template names no file in the compiled templates directory; use a compiled file's stem or a full URI."
-    }
-    precondition {
+    },
+    {
       condition     = alltrue([for r in var.routes : r.bucket == null || r.bucket == local.bucket_names.data])
       error_message = "Only the data bucket has a storage trigger; an object route on another bucket would never see an event."
-    }
-    precondition {
+    },
+    {
       condition     = local.retry_deadline_seconds < var.function_timeout_seconds
       error_message = "launch_retry.deadline (one event's total for all its Google API calls: template read, list, create, list, cancels) must be shorter than function_timeout_seconds, or the platform cuts an event off mid-request."
-    }
-  }
+    },
+  ]
 
   # Start-up reads every route's template (an instance that cannot fails to start), so the
   # uploads and the runtime's read grants come first; runs need the CMEK grant before any launch.
@@ -108,42 +112,38 @@ resource "google_cloudfunctions2_function" "on_object_finalized" {
   ]
 }
 
-resource "google_cloudfunctions2_function" "on_drift_alert" {
-  name        = "${var.name_prefix}-drift-alert"
-  project     = var.project_id
+module "on_drift_alert" {
+  source = "./modules/cloud_function"
+
+  project_id  = var.project_id
   location    = var.region
+  name        = "${var.name_prefix}-drift-alert"
   description = "Launches a retraining pipeline run for a model drift alert on the drift topic that a route matches."
   labels      = local.labels
 
-  build_config {
-    runtime     = var.function_runtime
-    entry_point = "on_drift_alert"
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.function_source.name
-      }
-    }
+  runtime     = var.function_runtime
+  entry_point = "on_drift_alert"
+  source_archive = {
+    bucket = google_storage_bucket.source.name
+    object = google_storage_bucket_object.function_source.name
   }
 
-  service_config {
-    available_memory               = local.function_memory
-    timeout_seconds                = var.function_timeout_seconds
-    max_instance_count             = var.function_max_instance_count
-    service_account_email          = google_service_account.function_runtime.email
-    ingress_settings               = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision = true
-    environment_variables = {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-    }
-  }
+  available_memory      = local.function_memory
+  timeout_seconds       = var.function_timeout_seconds
+  max_instance_count    = var.function_max_instance_count
+  service_account_email = google_service_account.function_runtime.email
+  ingress_settings      = "ALLOW_INTERNAL_ONLY"
+  environment_variables = local.function_environment
 
-  event_trigger {
+  event_trigger = {
     trigger_region        = var.region
     event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
     pubsub_topic          = google_pubsub_topic.drift.id
     retry_policy          = "RETRY_POLICY_RETRY" # the cooldown window's job id makes redeliveries duplicates
     service_account_email = google_service_account.trigger.email
+  }
+  invoker_members = {
+    trigger = "serviceAccount:${google_service_account.trigger.email}"
   }
 
   # As the object function: start-up reads every template; runs need the CMEK grant.

@@ -1,8 +1,9 @@
 # Three identities (on_run_state's fourth is in outcomes.tf, the sweeper's scheduler in
 # sweeper.tf), each holding only what it uses, plus the Google service agents' grants the platform
-# needs. No keys are created for any account: the functions, Eventarc and Vertex AI all act as these
-# accounts through the platform. terraform/README.md, "What the deployment needs", lists every
-# grant here with why (a test keeps the two equal).
+# needs; who may invoke each function is granted by its module call (invoker_members). No keys are
+# created for any account: the functions, Eventarc and Vertex AI all act as these accounts through
+# the platform. terraform/README.md, "What the deployment needs", lists every grant here and the
+# module calls' with why (a test keeps the two equal).
 
 locals {
   pubsub_service_agent          = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
@@ -109,28 +110,13 @@ resource "google_storage_bucket_iam_member" "pipeline_data_viewer" {
   member = "serviceAccount:${google_service_account.pipeline.email}"
 }
 
-# Eventarc triggers: receive events (a project-level role by design of Eventarc) and invoke the two
-# functions' Cloud Run services, and no other service.
+# Eventarc triggers: receive events (a project-level role by design of Eventarc) and invoke the three
+# event functions' Cloud Run services, and no other service (each function's module call grants
+# roles/run.invoker on its own service through invoker_members).
 resource "google_project_iam_member" "trigger_event_receiver" {
   project = var.project_id
   role    = "roles/eventarc.eventReceiver"
   member  = "serviceAccount:${google_service_account.trigger.email}"
-}
-
-resource "google_cloud_run_v2_service_iam_member" "trigger_invokes_object_finalized" {
-  project  = var.project_id
-  location = var.region
-  name     = google_cloudfunctions2_function.on_object_finalized.name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.trigger.email}"
-}
-
-resource "google_cloud_run_v2_service_iam_member" "trigger_invokes_drift_alert" {
-  project  = var.project_id
-  location = var.region
-  name     = google_cloudfunctions2_function.on_drift_alert.name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.trigger.email}"
 }
 
 # Cloud Storage publishes object events to Eventarc's transport topic, which Eventarc names at

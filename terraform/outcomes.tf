@@ -53,54 +53,50 @@ resource "google_pubsub_topic" "outcomes" {
   depends_on = [google_project_service.required]
 }
 
-resource "google_cloudfunctions2_function" "on_run_state" {
-  name        = "${var.name_prefix}-run-state"
-  project     = var.project_id
+module "on_run_state" {
+  source = "./modules/cloud_function"
+
+  project_id  = var.project_id
   location    = var.region
+  name        = "${var.name_prefix}-run-state"
   description = "Reports how each pipeline run a route launched ended: publishes it to the outcomes topic, posts it to the route's webhook."
   labels      = local.labels
 
-  build_config {
-    runtime     = var.function_runtime
-    entry_point = "on_run_state"
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.function_source.name
-      }
-    }
+  runtime     = var.function_runtime
+  entry_point = "on_run_state"
+  source_archive = {
+    bucket = google_storage_bucket.source.name
+    object = google_storage_bucket_object.function_source.name
   }
 
-  service_config {
-    available_memory               = local.function_memory
-    timeout_seconds                = var.function_timeout_seconds
-    max_instance_count             = var.function_max_instance_count
-    service_account_email          = google_service_account.outcomes.email
-    ingress_settings               = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision = true
-    environment_variables = {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-    }
+  available_memory      = local.function_memory
+  timeout_seconds       = var.function_timeout_seconds
+  max_instance_count    = var.function_max_instance_count
+  service_account_email = google_service_account.outcomes.email
+  ingress_settings      = "ALLOW_INTERNAL_ONLY"
+  environment_variables = local.function_environment
 
-    # Each webhook URL reaches the function as an environment variable read from Secret Manager
-    # at instance start; the URL is in neither the configuration, the archive nor Terraform state.
-    dynamic "secret_environment_variables" {
-      for_each = local.webhook_secrets
-      content {
-        key        = local.webhook_variables[secret_environment_variables.key]
-        project_id = var.project_id
-        secret     = secret_environment_variables.value
-        version    = "latest"
-      }
+  # Each webhook URL reaches the function as an environment variable read from Secret Manager
+  # at instance start; the URL is in neither the configuration, the archive nor Terraform state.
+  # In route-name order (local.webhook_secrets' keys), the order the blocks had before the module.
+  secret_environment_variables = [
+    for route, secret in local.webhook_secrets : {
+      key        = local.webhook_variables[route]
+      project_id = var.project_id
+      secret     = secret
+      version    = "latest"
     }
-  }
+  ]
 
-  event_trigger {
+  event_trigger = {
     trigger_region        = var.region
     event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
     pubsub_topic          = google_pubsub_topic.run_states.id
     retry_policy          = "RETRY_POLICY_RETRY" # a repeat publishes the same outcome_id
     service_account_email = google_service_account.trigger.email
+  }
+  invoker_members = {
+    trigger = "serviceAccount:${google_service_account.trigger.email}"
   }
 
   depends_on = [
@@ -143,12 +139,4 @@ resource "google_secret_manager_secret_iam_member" "outcomes_webhook_accessor" {
   secret_id = each.value
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${google_service_account.outcomes.email}"
-}
-
-resource "google_cloud_run_v2_service_iam_member" "trigger_invokes_run_state" {
-  project  = var.project_id
-  location = var.region
-  name     = google_cloudfunctions2_function.on_run_state.name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.trigger.email}"
 }

@@ -57,15 +57,15 @@ output "functions" {
   description = "Name and Eventarc trigger of each function."
   value = {
     on_object_finalized = {
-      name    = google_cloudfunctions2_function.on_object_finalized.name
+      name    = module.on_object_finalized.name
       trigger = local.eventarc_triggers.on_object_finalized
     }
     on_drift_alert = {
-      name    = google_cloudfunctions2_function.on_drift_alert.name
+      name    = module.on_drift_alert.name
       trigger = local.eventarc_triggers.on_drift_alert
     }
     on_run_state = {
-      name    = google_cloudfunctions2_function.on_run_state.name
+      name    = module.on_run_state.name
       trigger = local.eventarc_triggers.on_run_state
     }
   }
@@ -74,8 +74,8 @@ output "functions" {
 output "sweeper" {
   description = "The sweep function and its Cloud Scheduler job, or null when no route sets sweep_lookback."
   value = local.sweep_enabled ? {
-    name     = google_cloudfunctions2_function.sweep[0].name
-    url      = google_cloudfunctions2_function.sweep[0].service_config[0].uri
+    name     = module.sweep[0].name
+    url      = module.sweep[0].uri
     schedule = google_cloud_scheduler_job.sweep[0].schedule
     job      = google_cloud_scheduler_job.sweep[0].id
   } : null

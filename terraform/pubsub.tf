@@ -38,9 +38,9 @@ resource "google_pubsub_subscription" "dead_letter" {
 
 locals {
   eventarc_triggers = {
-    on_object_finalized = google_cloudfunctions2_function.on_object_finalized.event_trigger[0].trigger
-    on_drift_alert      = google_cloudfunctions2_function.on_drift_alert.event_trigger[0].trigger
-    on_run_state        = google_cloudfunctions2_function.on_run_state.event_trigger[0].trigger
+    on_object_finalized = module.on_object_finalized.eventarc_trigger
+    on_drift_alert      = module.on_drift_alert.eventarc_trigger
+    on_run_state        = module.on_run_state.eventarc_trigger
   }
 
   # For each trigger (projects/P/locations/L/triggers/T): find the subscription Eventarc made for
@@ -146,7 +146,7 @@ resource "google_pubsub_topic_iam_member" "monitoring_channel_publisher" {
 resource "google_logging_metric" "failed_events" {
   name    = "${var.name_prefix}/failed_events"
   project = var.project_id
-  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"${google_cloudfunctions2_function.on_object_finalized.name}\" OR \"${google_cloudfunctions2_function.on_drift_alert.name}\" OR \"${google_cloudfunctions2_function.on_run_state.name}\") AND jsonPayload.decision=\"failed\""
+  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"${module.on_object_finalized.name}\" OR \"${module.on_drift_alert.name}\" OR \"${module.on_run_state.name}\") AND jsonPayload.decision=\"failed\""
 
   metric_descriptor {
     metric_kind = "DELTA"

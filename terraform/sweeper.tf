@@ -8,44 +8,41 @@ locals {
   lists_data_bucket = anytrue([for r in var.routes : r.batch != null || r.sweep_lookback != null])
 }
 
-resource "google_cloudfunctions2_function" "sweep" {
-  count = local.sweep_enabled ? 1 : 0
+module "sweep" {
+  source = "./modules/cloud_function"
+  count  = local.sweep_enabled ? 1 : 0
 
-  name        = "${var.name_prefix}-sweep"
-  project     = var.project_id
+  project_id  = var.project_id
   location    = var.region
+  name        = "${var.name_prefix}-sweep"
   description = "Launches what object events missed (due quiet batches, complete batches and objects without a run); called by Cloud Scheduler."
   labels      = local.labels
 
-  build_config {
-    runtime     = var.function_runtime
-    entry_point = "sweep"
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.function_source.name
-      }
-    }
+  runtime     = var.function_runtime
+  entry_point = "sweep"
+  source_archive = {
+    bucket = google_storage_bucket.source.name
+    object = google_storage_bucket_object.function_source.name
   }
 
-  service_config {
-    available_memory               = local.function_memory
-    timeout_seconds                = var.sweep_timeout_seconds
-    max_instance_count             = 1 # one sweep at a time: an overlapping call is refused
-    service_account_email          = google_service_account.function_runtime.email
-    ingress_settings               = "ALLOW_INTERNAL_ONLY" # Cloud Scheduler in the project is internal
-    all_traffic_on_latest_revision = true
-    environment_variables = {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-    }
+  available_memory      = local.function_memory
+  timeout_seconds       = var.sweep_timeout_seconds
+  max_instance_count    = 1 # one sweep at a time: an overlapping call is refused
+  service_account_email = google_service_account.function_runtime.email
+  ingress_settings      = "ALLOW_INTERNAL_ONLY" # Cloud Scheduler in the project is internal
+  environment_variables = local.function_environment
+
+  # HTTP: no event_trigger. Cloud Scheduler calls it with an OIDC token of the scheduler account.
+  invoker_members = {
+    scheduler = "serviceAccount:${google_service_account.scheduler[0].email}"
   }
 
-  lifecycle {
-    precondition {
+  preconditions = [
+    {
       condition     = local.retry_deadline_seconds < var.sweep_timeout_seconds
       error_message = "launch_retry.deadline must be shorter than sweep_timeout_seconds, or one launch's retries outlast the sweep."
-    }
-  }
+    },
+  ]
 
   # Like the launching functions, its start-up reads every template; a sweep lists the data bucket.
   depends_on = [
@@ -69,16 +66,6 @@ resource "google_service_account" "scheduler" {
   depends_on = [google_project_service.required]
 }
 
-resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_sweep" {
-  count = local.sweep_enabled ? 1 : 0
-
-  project  = var.project_id
-  location = var.region
-  name     = google_cloudfunctions2_function.sweep[0].name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.scheduler[0].email}"
-}
-
 resource "google_cloud_scheduler_job" "sweep" {
   count = local.sweep_enabled ? 1 : 0
 
@@ -96,16 +83,17 @@ resource "google_cloud_scheduler_job" "sweep" {
 
   http_target {
     http_method = "POST" # the function sweeps on POST only
-    uri         = google_cloudfunctions2_function.sweep[0].service_config[0].uri
+    uri         = module.sweep[0].uri
 
     oidc_token {
       service_account_email = google_service_account.scheduler[0].email
-      audience              = google_cloudfunctions2_function.sweep[0].service_config[0].uri
+      audience              = module.sweep[0].uri
     }
   }
 
+  # The module's invoker grant included: a call before it holds would be refused.
   depends_on = [
-    google_cloud_run_v2_service_iam_member.scheduler_invokes_sweep,
+    module.sweep,
     google_project_service.required,
   ]
 }

@@ -9,7 +9,8 @@ import hcl2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
-BLOCK_KINDS = ("resource", "data", "variable", "output", "locals")
+BLOCK_KINDS = ("resource", "data", "variable", "output", "locals", "module")
+MODULE_DIR = TERRAFORM_DIR / "modules" / "cloud_function"
 BLOCK_MARKER = "__is_block__"
 
 if not hasattr(hcl2, "SerializationOptions"):  # bc-python-hcl2 (checkov's) wrote over hcl2/
@@ -33,18 +34,23 @@ def parse_text(text: str) -> dict[str, Any]:
     return hcl2.loads(text, serialization_options=OPTIONS)
 
 
-def merge_config(files: list[Path]) -> dict[str, dict[str, Any]]:
-    """Merge the files of a module into one mapping per top-level block kind."""
-    merged: dict[str, dict[str, Any]] = {kind: {} for kind in BLOCK_KINDS}
+def merge_config(files: list[Path]) -> dict[str, Any]:
+    """Merge the files of a module into one mapping per top-level block kind.
+
+    `moved` blocks, which have no label, are a list of {from, to} in file order.
+    """
+    merged: dict[str, Any] = {kind: {} for kind in BLOCK_KINDS}
+    merged["moved"] = []
     for path in files:
         parsed = parse_file(path)
         for kind in ("resource", "data"):
             for entry in parsed.get(kind, []):
                 for rtype, named in entry.items():
                     merged[kind].setdefault(rtype, {}).update(named)
-        for kind in ("variable", "output", "locals"):
+        for kind in ("variable", "output", "locals", "module"):
             for entry in parsed.get(kind, []):
                 merged[kind].update({k: v for k, v in entry.items() if not k.startswith("__")})
+        merged["moved"] += [_unmarked(block) for block in parsed.get("moved", [])]
     return merged
 
 

@@ -6,6 +6,12 @@ the preconditions are evaluated by this small interpreter over python-hcl2's raw
 subset of the language the module uses (literals, templates, references, indexes, for-expressions,
 conditionals, operators, and the functions listed in FUNCTIONS) and raises on anything else, so a
 construct it does not know cannot pass silently.
+
+Calls of local modules (`source = "./..."`) are followed: a call's arguments are evaluated in the
+caller when the child reads them, its outputs through the child, and its validations and
+preconditions with the caller's plan. A resource attribute the provider computes (an id, an email)
+is unknown unless a test supplies it: a check that reads one is deferred, as Terraform defers it
+to apply, and listed in Evaluator.deferred.
 """
 
 import math
@@ -40,6 +46,17 @@ class ValidationFailedError(HclError):
     """A variable validation or a precondition did not hold; carries its error_message."""
 
 
+class UnknownValueError(HclError):
+    """A value only the provider knows (after apply, or unless a test supplies it)."""
+
+
+# Arguments and blocks of a resource or module block that are Terraform's, not the provider's or
+# the module's (nested blocks have none).
+RESOURCE_META_ARGUMENTS = {"count", "for_each", "depends_on", "provider"}
+MODULE_META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
+META_BLOCKS = {"lifecycle", "provisioner", "connection"}
+
+
 def parse_body(text: str) -> Tree:
     """Parse a whole file (or a snippet of attributes) into its top-level body."""
     return hcl2.parses_to_tree(text).children[0]
@@ -63,6 +80,15 @@ def blocks_of(body: Tree, kind: str) -> list[tuple[list[str], Tree]]:
 def attributes_of(body: Tree) -> dict[str, Tree]:
     """Attribute name -> expression tree of one body."""
     return {_name(node.children[0]): node.children[-1] for node in _trees(body, "attribute")}
+
+
+def nested_blocks(body: Tree) -> list[tuple[str, list[str], Tree]]:
+    """Every block of a body, in order: (type, labels, block body)."""
+    found = []
+    for node in _trees(body, "block"):
+        names = [_name(c) for c in _trees(node) if c.data != "body"]
+        found.append((names[0], names[1:], next(_trees(node, "body"))))
+    return found
 
 
 def _trees(node: Tree, data: str | None = None) -> Any:
@@ -93,17 +119,30 @@ def _literal_parts(node: Tree) -> list[str]:
 
 
 @dataclass
+class ModuleCall:
+    """A `module` block: the child it calls, its arguments and its count, as expression trees."""
+
+    source: str
+    module: "Module"
+    arguments: dict[str, Tree]
+    count: Tree | None
+
+
+@dataclass
 class Module:
-    """The module's declarations: variables, locals and resources, as expression trees."""
+    """A module's declarations: variables, locals, resources, outputs and module calls."""
 
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     locals: dict[str, Tree] = field(default_factory=dict)
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, Tree] = field(default_factory=dict)
+    calls: dict[str, ModuleCall] = field(default_factory=dict)
+    path: Path = Path(".")
 
     @classmethod
     def load(cls, directory: Path) -> "Module":
-        """Read every .tf file of a directory."""
-        module = cls()
+        """Read every .tf file of a directory, and the local modules it calls."""
+        module = cls(path=directory)
         for path in sorted(directory.glob("*.tf")):
             body = parse_body(path.read_text())
             for (name,), block in blocks_of(body, "variable"):
@@ -123,8 +162,79 @@ class Module:
                 module.resources[(rtype, name)] = {
                     "attributes": attributes_of(block),
                     "preconditions": conditions,
+                    "body": block,
                 }
+            for (name,), block in blocks_of(body, "output"):
+                module.outputs[name] = attributes_of(block)["value"]
+            for (name,), block in blocks_of(body, "module"):
+                module.calls[name] = _module_call(directory, attributes_of(block))
         return module
+
+
+def _module_call(directory: Path, attributes: dict[str, Tree]) -> ModuleCall:
+    source = Evaluator(Module(), {}, directory).evaluate(attributes["source"], {})
+    if not source.startswith(("./", "../")):
+        raise HclError(f"only local module sources are supported, not {source!r}")
+    if "for_each" in attributes:
+        raise HclError("for_each on a module call is not supported by this evaluator")
+    return ModuleCall(
+        source=source,
+        module=Module.load((directory / source).resolve()),
+        arguments={k: v for k, v in attributes.items() if k not in MODULE_META_ARGUMENTS},
+        count=attributes.get("count"),
+    )
+
+
+class _Arguments(Mapping[str, Any]):
+    """A module call's arguments, each evaluated in the caller when the child first reads it."""
+
+    def __init__(self, names: list[str], evaluate: Callable[[str], Any]) -> None:
+        self._names = names
+        self._evaluate = evaluate
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._evaluate(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names  # without evaluating it
+
+    def __iter__(self) -> Any:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _Variables(Mapping[str, Any]):
+    """Input variables, converted to their declared types when first read."""
+
+    def __init__(self, evaluator: "Evaluator", inputs: Mapping[str, Any]) -> None:
+        declared = evaluator.module.variables
+        unknown = set(inputs) - set(declared)
+        if unknown:
+            raise HclError(f"undeclared variables: {sorted(unknown)}")
+        for name, variable in declared.items():
+            if name not in inputs and "default" not in variable["attributes"]:
+                raise HclError(f"variable {name!r} is required")
+        self._evaluator, self._inputs, self._values = evaluator, inputs, {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._values:
+            attributes = self._evaluator.module.variables[name]["attributes"]
+            if name in self._inputs:
+                raw = self._inputs[name]
+            else:
+                raw = self._evaluator.evaluate(attributes["default"], {})
+            self._values[name] = convert(raw, attributes.get("type"), self._evaluator, name)
+        return self._values[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._evaluator.module.variables)
+
+    def __len__(self) -> int:
+        return len(self._evaluator.module.variables)
 
 
 class Evaluator:
@@ -141,25 +251,13 @@ class Evaluator:
         self.module_path = module_path
         self.computed = dict(computed or {})
         self._locals: dict[str, Any] = {}
-        self.vars = self._variables(inputs)
+        self._instances: dict[tuple[str, int | None], Evaluator] = {}
+        self.deferred: list[str] = []  # checks that read a value unknown at plan time
+        self.vars = _Variables(self, inputs)
+        if not isinstance(inputs, _Arguments):
+            dict(self.vars)  # the root's inputs are all given: convert them now, as plan does
 
     # -- variables -------------------------------------------------------------------------------
-
-    def _variables(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(inputs) - set(self.module.variables)
-        if unknown:
-            raise HclError(f"undeclared variables: {sorted(unknown)}")
-        values = {}
-        for name, declared in self.module.variables.items():
-            attributes = declared["attributes"]
-            if name in inputs:
-                raw = inputs[name]
-            elif "default" in attributes:
-                raw = self.evaluate(attributes["default"], {})
-            else:
-                raise HclError(f"variable {name!r} is required")
-            values[name] = convert(raw, attributes.get("type"), self, name)
-        return values
 
     def validate_variables(self) -> None:
         """Raise ValidationFailedError with the error_message of the first failing validation."""
@@ -168,18 +266,149 @@ class Evaluator:
                 self._check(validation, f"var.{name}")
 
     def check_preconditions(self) -> None:
-        """Raise ValidationFailedError for the first resource precondition that does not hold."""
+        """Raise ValidationFailedError for the first precondition that does not hold.
+
+        The module's own resources first, then each instance of each module call: its variables'
+        validations and its resources' preconditions, with the arguments this module passes.
+        """
         for (rtype, name), resource in self.module.resources.items():
             for condition in resource["preconditions"]:
                 self._check(condition, f"{rtype}.{name}")
+        for name in self.module.calls:
+            for child in self.module_instances(name):
+                where = f"module.{name}" if child.index is None else f"module.{name}[{child.index}]"
+                try:
+                    child.evaluator.validate_variables()
+                    child.evaluator.check_preconditions()
+                except ValidationFailedError as failure:
+                    raise ValidationFailedError(f"{where}.{failure}") from None
+                self.deferred += [f"{where}.{d}" for d in child.evaluator.deferred]
 
     def _check(self, rule: Mapping[str, Tree], where: str) -> None:
         try:
             holds = self.evaluate(rule["condition"], {})
+        except UnknownValueError as exc:
+            self.deferred.append(f"{where}: {exc}")  # Terraform checks it once the value is known
+            return
         except HclError as exc:
             raise HclError(f"{where}: condition failed to evaluate: {exc}") from exc
         if holds is not True:
             raise ValidationFailedError(f"{where}: {self.evaluate(rule['error_message'], {})}")
+
+    # -- module calls ----------------------------------------------------------------------------
+
+    def module_instances(self, name: str) -> list["Instance"]:
+        """The instances of a module call: one, or as many as its count."""
+        call = self.module.calls[name]
+        if call.count is None:
+            return [Instance(None, self._instance(name, None))]
+        count = self.evaluate(call.count, {})
+        return [Instance(i, self._instance(name, i)) for i in range(int(_number(count)))]
+
+    def module_instance(self, name: str, index: int | None = None) -> "Evaluator":
+        """The evaluator of one instance of a module call (index: its count.index)."""
+        return self._instance(name, index)
+
+    def _instance(self, name: str, index: int | None) -> "Evaluator":
+        if (name, index) not in self._instances:
+            call = self.module.calls[name]
+            scope = {} if index is None else {"count": {"index": index}}
+            arguments = _Arguments(
+                list(call.arguments), lambda arg: self.evaluate(call.arguments[arg], scope)
+            )
+            prefix = f"module.{name}."
+            computed = {
+                (rtype.removeprefix(prefix), rname, attribute): value
+                for (rtype, rname, attribute), value in self.computed.items()
+                if rtype.startswith(prefix)
+            }
+            self._instances[(name, index)] = Evaluator(call.module, arguments, call.module.path,
+                                                       computed)  # fmt: skip
+        return self._instances[(name, index)]
+
+    def module_output(self, name: str, output: str, index: int | None = None) -> Any:
+        """module.NAME.OUTPUT: a value a test supplies, or the child's output expression."""
+        key = ("module", name, output)
+        if key in self.computed:
+            return self.computed[key](self)
+        child = self._instance(name, index)
+        if output not in child.module.outputs:
+            raise HclError(f"module.{name} has no output {output!r}")
+        return child.evaluate(child.module.outputs[output], {})
+
+    def _module_reference(self, name: str) -> Any:
+        call = self.module.calls.get(name)
+        if call is None:
+            raise HclError(f"no module call named {name!r}")
+        if call.count is None:
+            return _Lazy(lambda output: self.module_output(name, output))
+        return [
+            _Lazy(lambda output, i=i: self.module_output(name, output, i))
+            for i in range(len(self.module_instances(name)))
+        ]
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def render_resource(self, rtype: str, name: str) -> dict[str, Any]:
+        """A resource's arguments as the provider receives them, keyed by instance.
+
+        Instance keys are None (no count or for_each), count indexes or for_each keys. Nested blocks
+        become lists of objects (dynamic blocks expanded, a dynamic block that makes none left out);
+        null arguments are left out, as Terraform treats them as unset; meta-arguments and lifecycle
+        are not the provider's and are left out.
+        """
+        resource = self.module.resources[(rtype, name)]
+        attributes = resource["attributes"]
+        if "for_each" in attributes:
+            each = self.evaluate(attributes["for_each"], {})
+            pairs = each.items() if isinstance(each, Mapping) else [(v, v) for v in sorted(each)]
+            scopes = {k: {"each": {"key": k, "value": v}} for k, v in pairs}
+        elif "count" in attributes:
+            count = int(_number(self.evaluate(attributes["count"], {})))
+            scopes = {i: {"count": {"index": i}} for i in range(count)}
+        else:
+            scopes = {None: {}}
+        return {
+            key: self.render_block(resource["body"], scope, top_level=True)
+            for key, scope in scopes.items()
+        }
+
+    def render_block(
+        self, body: Tree, scope: Mapping[str, Any], top_level: bool = False
+    ) -> dict[str, Any]:
+        """One block body's arguments and nested blocks (see render_resource)."""
+        result: dict[str, Any] = {}
+        for name, expression in attributes_of(body).items():
+            if not (top_level and name in RESOURCE_META_ARGUMENTS):
+                value = self.evaluate(expression, scope)
+                if value is not None:
+                    result[name] = value
+        for kind, labels, block in nested_blocks(body):
+            if top_level and kind in META_BLOCKS:
+                continue
+            if kind == "dynamic":
+                generated = self._dynamic(labels[0], block, scope)
+                if generated:  # no blocks is what leaving the block out means
+                    result.setdefault(labels[0], []).extend(generated)
+            else:
+                result.setdefault(kind, []).append(self.render_block(block, scope))
+        return result
+
+    def _dynamic(self, label: str, body: Tree, scope: Mapping[str, Any]) -> list[dict[str, Any]]:
+        attributes = attributes_of(body)
+        iterator = _type_of(attributes["iterator"])[0] if "iterator" in attributes else label
+        collection = self.evaluate(attributes["for_each"], scope)
+        if isinstance(collection, Mapping):
+            pairs = list(sorted(collection.items()))
+        elif isinstance(collection, (set, frozenset)):
+            pairs = [(v, v) for v in sorted(collection)]
+        else:
+            pairs = list(enumerate(collection))
+        ((_, content),) = blocks_of(body, "content")
+        return [
+            self.render_block(content, {**scope, iterator: {"key": key, "value": value}})
+            for key, value in pairs
+        ]
 
     # -- references ------------------------------------------------------------------------------
 
@@ -191,15 +420,34 @@ class Evaluator:
             self._locals[name] = self.evaluate(self.module.locals[name], {})
         return self._locals[name]
 
-    def resource_attribute(self, rtype: str, name: str, attribute: str) -> Any:
-        """A resource attribute: its configured expression, or a computed value a test supplies."""
+    def resource_attribute(
+        self, rtype: str, name: str, attribute: str, index: int | None = None
+    ) -> Any:
+        """A resource attribute: its configured expression, or a computed value a test supplies.
+
+        index is a counted resource's instance (its count.index); a computed value a test supplies
+        stands for every instance.
+        """
         key = (rtype, name, attribute)
         if key in self.computed:
             return self.computed[key](self)
         resource = self.module.resources.get((rtype, name))
+        if resource is None and not rtype.startswith("data."):
+            raise HclError(f"no resource {rtype}.{name}")
         if resource is None or attribute not in resource["attributes"]:
-            raise HclError(f"{rtype}.{name}.{attribute} is not known at plan time here")
-        return self.evaluate(resource["attributes"][attribute], {})
+            raise UnknownValueError(f"{rtype}.{name}.{attribute} is not known at plan time here")
+        scope = {} if index is None else {"count": {"index": index}}
+        return self.evaluate(resource["attributes"][attribute], scope)
+
+    def _resource_reference(self, rtype: str, name: str) -> Any:
+        """TYPE.NAME: its attributes, or with count a list of its instances' attributes."""
+        resource = self.module.resources.get((rtype, name))
+        if resource is None or "count" not in resource["attributes"]:
+            return _Lazy(lambda a: self.resource_attribute(rtype, name, a))
+        count = int(_number(self.evaluate(resource["attributes"]["count"], {})))
+        return [
+            _Lazy(lambda a, i=i: self.resource_attribute(rtype, name, a, i)) for i in range(count)
+        ]
 
     def _root(self, name: str, scope: Mapping[str, Any]) -> Any:
         if name in scope:
@@ -212,6 +460,8 @@ class Evaluator:
             return {"module": str(self.module_path)}
         if name in ("null", "true", "false"):
             return {"null": None, "true": True, "false": False}[name]
+        if name == "module":
+            return _Lazy(self._module_reference)
         if name == "data":
             return _Lazy(
                 lambda dtype: _Lazy(
@@ -219,7 +469,7 @@ class Evaluator:
                 )
             )
         if any(rtype == name for rtype, _ in self.module.resources):
-            return _Lazy(lambda n: _Lazy(lambda a: self.resource_attribute(name, n, a)))
+            return _Lazy(lambda n: self._resource_reference(name, n))
         raise HclError(f"unknown reference {name!r}")
 
     # -- expressions -----------------------------------------------------------------------------
@@ -300,6 +550,8 @@ class Evaluator:
         if name == "can":
             try:
                 self.evaluate(arguments[0], scope)
+            except UnknownValueError:
+                raise  # can(unknown) is unknown in Terraform, not false
             except HclError:
                 return False
             return True
@@ -385,6 +637,14 @@ class Evaluator:
             else:
                 pieces.append(process_escape_sequences(str(part)))
         return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One instance of a module call: its count.index (None without count) and its evaluator."""
+
+    index: int | None
+    evaluator: Evaluator
 
 
 class _Lazy:

@@ -1,12 +1,18 @@
-"""The three functions: source archive, entry points, size, triggers and retry policies."""
+"""The functions: four calls of modules/cloud_function, their archive, entry points, size, triggers.
+
+Structure tests read the calls' arguments as written; the rendering tests evaluate each call
+through the module (hcl_eval) and compare the function the provider would receive.
+"""
 
 from typing import Any
 
 import pytest
 
-from tests.terraform.hcl_config import attr, nested
+from tests.terraform.hcl_config import MODULE_DIR, TERRAFORM_DIR, attr, nested, parse_file
 from tests.terraform.hcl_eval import Module, type_constraint
+from tests.terraform.test_rendering import ARCHIVE_SHA, plan
 
+MODULE_SOURCE = "./modules/cloud_function"
 FUNCTIONS = {
     "on_object_finalized": "google.cloud.storage.object.v1.finalized",
     "on_drift_alert": "google.cloud.pubsub.topic.v1.messagePublished",
@@ -18,7 +24,10 @@ RUNTIME_ACCOUNTS = {
     "on_drift_alert": "${google_service_account.function_runtime.email}",
     "on_run_state": "${google_service_account.outcomes.email}",
 }
-
+ARCHIVE = {
+    "bucket": "${google_storage_bucket.source.name}",
+    "object": "${google_storage_bucket_object.function_source.name}",
+}
 
 LAUNCHER_START_UP = {
     "${google_storage_bucket_object.templates}",
@@ -28,24 +37,35 @@ LAUNCHER_START_UP = {
 }
 
 
-def function(tf: dict[str, Any], name: str) -> dict[str, Any]:
-    return tf["resource"]["google_cloudfunctions2_function"][name]
+def call(tf: dict[str, Any], name: str) -> dict[str, Any]:
+    return tf["module"][name]
 
 
-def test_exactly_the_three_event_functions_and_the_sweeper(tf: dict[str, Any]) -> None:
+def test_each_function_is_a_call_of_the_cloud_function_module(tf: dict[str, Any]) -> None:
     # The sweep function (HTTP, sweeper.tf) is checked in test_sweeper.py.
-    assert set(tf["resource"]["google_cloudfunctions2_function"]) == {*FUNCTIONS, "sweep"}
-    assert "google_cloudfunctions_function" not in tf["resource"]  # 1st gen
+    assert set(tf["module"]) == {*FUNCTIONS, "sweep"}
+    for name, body in tf["module"].items():
+        assert attr(body, "source") == MODULE_SOURCE, name
+        assert attr(body, "entry_point") == name
+
+
+def test_no_function_resource_is_declared_outside_the_module() -> None:
+    declared = {}
+    for path in sorted(TERRAFORM_DIR.rglob("*.tf")):
+        for entry in parse_file(path).get("resource", []):
+            for rtype, named in entry.items():
+                if rtype.startswith("google_cloudfunctions"):  # 2nd gen, and 1st gen never
+                    declared[str(path.relative_to(TERRAFORM_DIR))] = (rtype, sorted(named))
+    assert declared == {
+        "modules/cloud_function/main.tf": ("google_cloudfunctions2_function", ["this"]),
+    }
+    assert MODULE_DIR == TERRAFORM_DIR / MODULE_SOURCE
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_builds_python_from_the_hashed_archive(tf: dict[str, Any], name: str) -> None:
-    build = nested(function(tf, name), "build_config")[0]
-    assert attr(build, "entry_point") == name
-    assert attr(build, "runtime") == "${var.function_runtime}"
-    storage = nested(nested(build, "source")[0], "storage_source")[0]
-    assert attr(storage, "bucket") == "${google_storage_bucket.source.name}"
-    assert attr(storage, "object") == "${google_storage_bucket_object.function_source.name}"
+    assert attr(call(tf, name), "runtime") == "${var.function_runtime}"
+    assert attr(call(tf, name), "source_archive") == ARCHIVE
 
 
 def test_runtime_variable_is_a_python_runtime(tf: dict[str, Any]) -> None:
@@ -64,48 +84,57 @@ START_UP_READS = {
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_waits_for_what_its_start_up_reads(tf: dict[str, Any], name: str) -> None:
-    after = set(attr(function(tf, name), "depends_on"))
+    # A module call's depends_on holds back every resource of the call: the function included.
+    after = set(attr(call(tf, name), "depends_on"))
     assert START_UP_READS[name] <= after
+    assert "${google_project_iam_member.trigger_event_receiver}" in after
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_service_size_identity_and_ingress(tf: dict[str, Any], name: str) -> None:
-    service = nested(function(tf, name), "service_config")[0]
-    assert attr(service, "available_memory") == "${local.function_memory}"
-    assert attr(service, "max_instance_count") == "${var.function_max_instance_count}"
-    assert attr(service, "timeout_seconds") == "${var.function_timeout_seconds}"
-    assert attr(service, "service_account_email") == RUNTIME_ACCOUNTS[name]
-    assert attr(service, "ingress_settings") == "ALLOW_INTERNAL_ONLY"
+    function = call(tf, name)
+    assert attr(function, "available_memory") == "${local.function_memory}"
+    assert attr(function, "max_instance_count") == "${var.function_max_instance_count}"
+    assert attr(function, "timeout_seconds") == "${var.function_timeout_seconds}"
+    assert attr(function, "service_account_email") == RUNTIME_ACCOUNTS[name]
+    assert attr(function, "ingress_settings") == "ALLOW_INTERNAL_ONLY"
+    assert attr(function, "environment_variables") == "${local.function_environment}"
 
 
 def test_memory_is_the_256m_default_instance(tf: dict[str, Any]) -> None:
     assert attr(tf["locals"], "function_memory") == "256M"
+    assert attr(tf["locals"], "function_environment") == {
+        "GOOGLE_CLOUD_PROJECT": "${var.project_id}"
+    }
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_trigger_event_type_retry_and_identity(tf: dict[str, Any], name: str) -> None:
-    triggers = nested(function(tf, name), "event_trigger")
-    assert len(triggers) == 1
-    trigger = triggers[0]
-    assert attr(trigger, "event_type") == FUNCTIONS[name]
-    assert attr(trigger, "retry_policy") == "RETRY_POLICY_RETRY"
-    assert attr(trigger, "service_account_email") == "${google_service_account.trigger.email}"
+def test_trigger_event_type_retry_identity_and_invoker(tf: dict[str, Any], name: str) -> None:
+    trigger = attr(call(tf, name), "event_trigger")
+    assert trigger["event_type"] == FUNCTIONS[name]
+    assert trigger["retry_policy"] == "RETRY_POLICY_RETRY"
+    assert trigger["service_account_email"] == "${google_service_account.trigger.email}"
+    # The identity that delivers the events is the one allowed to invoke the function.
+    assert attr(call(tf, name), "invoker_members") == {
+        "trigger": "serviceAccount:${google_service_account.trigger.email}"
+    }
 
 
 def test_storage_trigger_watches_the_data_bucket_in_its_location(tf: dict[str, Any]) -> None:
-    trigger = nested(function(tf, "on_object_finalized"), "event_trigger")[0]
-    assert attr(trigger, "trigger_region") == "${local.storage_trigger_region}"
+    trigger = attr(call(tf, "on_object_finalized"), "event_trigger")
+    assert trigger["trigger_region"] == "${local.storage_trigger_region}"
     assert attr(tf["locals"], "storage_trigger_region") == (
         "${lower(google_storage_bucket.data.location)}"
     )
-    filters = [(attr(f, "attribute"), attr(f, "value")) for f in nested(trigger, "event_filters")]
-    assert filters == [("bucket", "${google_storage_bucket.data.name}")]
+    assert trigger["event_filters"] == [
+        {"attribute": "bucket", "value": "${google_storage_bucket.data.name}"}
+    ]
 
 
 def test_drift_trigger_listens_to_the_drift_topic(tf: dict[str, Any]) -> None:
-    trigger = nested(function(tf, "on_drift_alert"), "event_trigger")[0]
-    assert attr(trigger, "pubsub_topic") == "${google_pubsub_topic.drift.id}"
-    assert attr(trigger, "trigger_region") == "${var.region}"
+    trigger = attr(call(tf, "on_drift_alert"), "event_trigger")
+    assert trigger["pubsub_topic"] == "${google_pubsub_topic.drift.id}"
+    assert trigger["trigger_region"] == "${var.region}"
 
 
 def test_variables_bound_instances_and_timeout(tf: dict[str, Any], tf_module: Module) -> None:
@@ -137,3 +166,131 @@ def test_archive_object_is_named_by_content_hash(tf: dict[str, Any]) -> None:
     assert "${data.archive_file.function_source.output_sha256}" in attr(obj, "name")
     assert attr(obj, "source") == "${data.archive_file.function_source.output_path}"
     assert attr(obj, "bucket") == "${google_storage_bucket.source.name}"
+
+
+# -- each call rendered through the module, as the provider receives it --------------------------
+
+PROJECT = "my-project"
+
+
+def account(name: str) -> str:
+    return f"vertex-triggers-{name}@{PROJECT}.iam.gserviceaccount.com"
+
+
+def rendered(example: dict[str, Any], name: str) -> dict[str, Any]:
+    """The function and invoker grants one module call makes, evaluated for the given inputs."""
+    evaluator = plan(Module.load(TERRAFORM_DIR), example)  # every check holds, none deferred
+    (instance,) = evaluator.module_instances(name)
+    child = instance.evaluator
+    (function,) = child.render_resource("google_cloudfunctions2_function", "this").values()
+    invokers = child.render_resource("google_cloud_run_v2_service_iam_member", "invoker")
+    return {"function": function, "invokers": invokers}
+
+
+def expected(name: str, entry_point: str, description: str, runs_as: str,
+             trigger: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """What the root module's resources declared for each function before the module."""
+    return {
+        "function": {
+            "name": f"vertex-triggers-{name}",
+            "project": PROJECT,
+            "location": "us-central1",
+            "description": description,
+            "labels": {"app": "vertex-triggers"},
+            "build_config": [{
+                "runtime": "python311",
+                "entry_point": entry_point,
+                "source": [{"storage_source": [{
+                    "bucket": f"{PROJECT}-function-source",
+                    "object": f"function-source-{ARCHIVE_SHA}.zip",
+                }]}],
+            }],
+            "service_config": [{
+                "available_memory": "256M",
+                "timeout_seconds": 120,
+                "max_instance_count": 10,
+                "service_account_email": account(runs_as),
+                "ingress_settings": "ALLOW_INTERNAL_ONLY",
+                "all_traffic_on_latest_revision": True,
+                "environment_variables": {"GOOGLE_CLOUD_PROJECT": PROJECT},
+            }],
+            "event_trigger": [{
+                "retry_policy": "RETRY_POLICY_RETRY",
+                "service_account_email": account("trigger"),
+                **trigger,
+            }],
+        },
+        "invokers": {"trigger": {
+            "project": PROJECT,
+            "location": "us-central1",
+            "name": f"vertex-triggers-{name}",
+            "role": "roles/run.invoker",
+            "member": f"serviceAccount:{account('trigger')}",
+        }},
+    }  # fmt: skip
+
+
+def test_on_object_finalized_renders_as_before(example: dict[str, Any]) -> None:
+    assert rendered(example, "on_object_finalized") == expected(
+        "object-finalized", "on_object_finalized",
+        "Launches a Vertex AI pipeline run for each new object in the data bucket that a route "
+        "matches.", "fn",
+        {"trigger_region": "us-central1", "event_type": "google.cloud.storage.object.v1.finalized",
+         "event_filters": [{"attribute": "bucket", "value": f"{PROJECT}-data"}]},
+    )  # fmt: skip
+
+
+def test_on_drift_alert_renders_as_before(example: dict[str, Any]) -> None:
+    assert rendered(example, "on_drift_alert") == expected(
+        "drift-alert", "on_drift_alert",
+        "Launches a retraining pipeline run for a model drift alert on the drift topic that a "
+        "route matches.", "fn",
+        {"trigger_region": "us-central1", "event_type": FUNCTIONS["on_drift_alert"],
+         "pubsub_topic": f"projects/{PROJECT}/topics/vertex-triggers-drift-alerts"},
+    )  # fmt: skip
+
+
+def test_on_run_state_renders_as_before_with_its_webhook_secrets(example: dict[str, Any]) -> None:
+    example["routes"][1]["notify"] = {"webhook_secret": "drift-hook"}
+    example["routes"][0]["notify"] = {"webhook_secret": "arrival-hook", "on": ["SUCCEEDED"]}
+    want = expected(
+        "run-state", "on_run_state",
+        "Reports how each pipeline run a route launched ended: publishes it to the outcomes "
+        "topic, posts it to the route's webhook.", "outcomes",
+        {"trigger_region": "us-central1", "event_type": FUNCTIONS["on_run_state"],
+         "pubsub_topic": f"projects/{PROJECT}/topics/vertex-triggers-run-states"},
+    )  # fmt: skip
+    # One per notifying route, in route-name order, each read from its secret's latest version.
+    want["function"]["service_config"][0]["secret_environment_variables"] = [
+        {"key": "WEBHOOK_URL_PRICES_ARRIVAL", "project_id": PROJECT, "secret": "arrival-hook",
+         "version": "latest"},
+        {"key": "WEBHOOK_URL_PRICES_DRIFT", "project_id": PROJECT, "secret": "drift-hook",
+         "version": "latest"},
+    ]  # fmt: skip
+    assert rendered(example, "on_run_state") == want
+
+
+def test_a_storage_trigger_follows_a_multi_region_bucket(example: dict[str, Any]) -> None:
+    example["bucket_location"] = "US"
+    trigger = rendered(example, "on_object_finalized")["function"]["event_trigger"][0]
+    assert trigger["trigger_region"] == "us"  # Eventarc wants the bucket's location, lower-case
+
+
+def test_module_outputs_feed_the_root(tf: dict[str, Any]) -> None:
+    triggers = attr(tf["locals"], "eventarc_triggers")
+    assert triggers == {name: f"${{module.{name}.eventarc_trigger}}" for name in FUNCTIONS}
+    functions = attr(tf["output"]["functions"], "value")
+    assert {name: body["name"] for name, body in functions.items()} == {
+        name: f"${{module.{name}.name}}" for name in FUNCTIONS
+    }
+
+
+def test_the_example_passes_through_the_calls(example: dict[str, Any]) -> None:
+    evaluator = plan(Module.load(TERRAFORM_DIR), example)
+    names = {n: evaluator.module_output(n, "name") for n in FUNCTIONS}
+    assert names == {
+        "on_object_finalized": "vertex-triggers-object-finalized",
+        "on_drift_alert": "vertex-triggers-drift-alert",
+        "on_run_state": "vertex-triggers-run-state",
+    }
+    assert evaluator.module_instances("sweep") == []  # no route sets sweep_lookback

@@ -9,6 +9,8 @@ from tests.terraform.hcl_eval import (
     Evaluator,
     HclError,
     Module,
+    UnknownValueError,
+    ValidationFailedError,
     attributes_of,
     blocks_of,
     parse_body,
@@ -92,3 +94,164 @@ def test_blocks_and_attributes_are_read_from_files() -> None:
     assert labels == ["t", "n"]
     evaluator = Evaluator(Module(), {}, Path("."))
     assert evaluator.evaluate(attributes_of(resource_body)["b"], {}) == 2
+
+
+# Module calls, unknown values and rendering: what the four functions' module calls need.
+
+CHILD = '''
+variable "name" {
+  type = string
+  validation {
+    condition     = can(regex("^[a-z0-9]+$", var.name))
+    error_message = "name must be lowercase."
+  }
+}
+variable "size" {
+  type    = number
+  default = 1
+}
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+resource "t" "this" {
+  name = var.name
+  none = null
+  block {
+    size    = var.size
+    version = "v1"
+  }
+  dynamic "tag" {
+    for_each = var.tags
+    content {
+      key   = tag.key
+      value = tag.value
+    }
+  }
+  dynamic "empty" {
+    for_each = []
+    content {
+      x = 1
+    }
+  }
+  lifecycle {
+    precondition {
+      condition     = var.size < 10
+      error_message = "size must stay below 10."
+    }
+  }
+}
+output "name" {
+  value = t.this.name
+}
+output "id" {
+  value = t.this.id
+}
+'''
+ROOT = '''
+variable "copies" {
+  type    = number
+  default = 2
+}
+resource "r" "source" {
+  name = "src"
+}
+resource "r" "counted" {
+  count = 2
+  name  = "c${count.index}"
+}
+module "one" {
+  source = "./child"
+  name   = r.source.name
+  size   = 2
+  tags   = { b = "2", a = "1" }
+}
+module "many" {
+  source = "./child"
+  count  = var.copies
+  name   = "m${count.index}"
+  size   = r.source.id
+}
+locals {
+  one_name   = module.one.name
+  many_names = [for m in module.many : m.name]
+  second     = r.counted[1].name
+}
+'''
+
+
+@pytest.fixture
+def caller(tmp_path: Path) -> Module:
+    (tmp_path / "child").mkdir()
+    (tmp_path / "child" / "main.tf").write_text(CHILD)
+    (tmp_path / "main.tf").write_text(ROOT)
+    return Module.load(tmp_path)
+
+
+def test_module_outputs_come_through_the_child_from_the_callers_arguments(caller: Module) -> None:
+    evaluator = Evaluator(caller, {}, caller.path)
+    assert evaluator.local("one_name") == "src"
+    assert evaluator.local("many_names") == ["m0", "m1"]  # one instance per count, count.index
+    assert evaluator.local("second") == "c1"  # a counted resource's instance
+    assert [i.index for i in evaluator.module_instances("many")] == [0, 1]
+    assert caller.calls["one"].source == "./child"
+
+
+def test_an_unknown_argument_stops_only_what_reads_it(caller: Module) -> None:
+    evaluator = Evaluator(caller, {}, caller.path)
+    many = evaluator.module_instance("many", 0)
+    assert many.vars["name"] == "m0"
+    with pytest.raises(UnknownValueError, match=r"r\.source\.id is not known"):
+        many.vars["size"]
+    evaluator.check_preconditions()  # what reads r.source.id waits for apply, as in Terraform
+    assert evaluator.deferred == [
+        "module.many[0].t.this: r.source.id is not known at plan time here",
+        "module.many[1].t.this: r.source.id is not known at plan time here",
+    ]
+
+
+def test_module_checks_run_with_the_callers_values(caller: Module) -> None:
+    computed = {("r", "source", "id"): lambda _: 20}
+    with pytest.raises(ValidationFailedError, match=r"^module\.many\[0\]\.t\.this: size must stay"):
+        Evaluator(caller, {}, caller.path, computed=computed).check_preconditions()
+    bad_name = {("r", "source", "id"): lambda _: 3, ("r", "source", "name"): lambda _: "SRC"}
+    lowercase = r"^module\.one\.var\.name: name must be lowercase"
+    with pytest.raises(ValidationFailedError, match=lowercase):
+        Evaluator(caller, {}, caller.path, computed=bad_name).check_preconditions()
+    zero = Evaluator(caller, {"copies": 0}, caller.path, computed=computed)
+    zero.check_preconditions()  # no instance, nothing to check
+    assert zero.module_instances("many") == []
+
+
+def test_values_supplied_for_a_childs_resources_are_prefixed_with_the_call(caller: Module) -> None:
+    computed = {("module.one.t", "this", "id"): lambda _: "projects/p/things/src"}
+    evaluator = Evaluator(caller, {}, caller.path, computed=computed)
+    assert evaluator.module_output("one", "id") == "projects/p/things/src"
+    with pytest.raises(UnknownValueError):
+        evaluator.module_output("many", "id", 0)
+
+
+def test_resources_render_as_the_provider_receives_them(caller: Module) -> None:
+    child = Evaluator(caller, {}, caller.path).module_instance("one")
+    assert child.render_resource("t", "this") == {
+        None: {"name": "src", "block": [{"size": 2, "version": "v1"}],
+               "tag": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]},
+    }  # fmt: skip
+    # A nested block's `version` is the provider's; the lifecycle block is Terraform's, left out.
+    root = Evaluator(caller, {}, caller.path)
+    assert root.render_resource("r", "counted") == {0: {"name": "c0"}, 1: {"name": "c1"}}
+
+
+def test_can_of_an_unknown_value_is_unknown_not_false(caller: Module) -> None:
+    evaluator = Evaluator(caller, {}, caller.path)
+    with pytest.raises(UnknownValueError):
+        evaluator.evaluate(parse_expression("can(r.source.id)"), {})
+    with pytest.raises(HclError, match=r"no resource r\.missing"):
+        evaluator.evaluate(parse_expression("r.missing.id"), {})
+
+
+def test_only_local_module_sources_are_followed(tmp_path: Path) -> None:
+    registry = 'module "x" {\n  source = "terraform-google-modules/x/google"\n}\n'
+    (tmp_path / "main.tf").write_text(registry)
+    with pytest.raises(HclError, match="only local module sources"):
+        Module.load(tmp_path)

@@ -1,10 +1,17 @@
-"""IAM: four accounts, each with only what it uses; nothing public, basic or keyed."""
+"""IAM: four accounts, each with only what it uses; nothing public, basic or keyed.
+
+The root module's IAM resources, and the invoker grants each function's module call makes
+(modules/cloud_function's google_cloud_run_v2_service_iam_member.invoker, one per invoker_members
+entry, on that function's Cloud Run service).
+"""
 
 import re
-from pathlib import Path
+from functools import cache
 from typing import Any
 
-from tests.terraform.hcl_config import attr
+import pytest
+
+from tests.terraform.hcl_config import MODULE_DIR, TERRAFORM_DIR, attr, merge_config
 
 RUNTIME = "serviceAccount:${google_service_account.function_runtime.email}"
 PIPELINE = "serviceAccount:${google_service_account.pipeline.email}"
@@ -21,10 +28,11 @@ RUN_STATES_WRITER = "${google_logging_project_sink.run_states.writer_identity}"
 PROJECT = "project:${var.project_id}"
 DATA = "bucket:${google_storage_bucket.data.name}"
 TEMPLATES = "bucket:${google_storage_bucket.templates.name}"
-OBJECT_FUNCTION = "${google_cloudfunctions2_function.on_object_finalized.name}"
-DRIFT_FUNCTION = "${google_cloudfunctions2_function.on_drift_alert.name}"
-SWEEP_FUNCTION = "${google_cloudfunctions2_function.sweep[0].name}"
-RUN_STATE_FUNCTION = "${google_cloudfunctions2_function.on_run_state.name}"
+# The Cloud Run service of a module call's function.
+OBJECT_FUNCTION = "module.on_object_finalized"
+DRIFT_FUNCTION = "module.on_drift_alert"
+SWEEP_FUNCTION = "module.sweep"
+RUN_STATE_FUNCTION = "module.on_run_state"
 PIPELINE_ROOT = "bucket:${google_storage_bucket.pipeline_root.name}"
 MODELS = "bucket:${google_storage_bucket.models.name}"
 KMS_KEY = "key:${local.kms_key_id}"
@@ -59,7 +67,6 @@ EXPECTED_GRANTS = {
 # Grants that exist only with batch routes or a sweep (count on a local): what each depends on.
 CONDITIONAL = {
     "function_runtime_data_viewer": "${local.lists_data_bucket ? 1 : 0}",
-    "scheduler_invokes_sweep": "${local.sweep_enabled ? 1 : 0}",
 }
 
 # Which attribute names the granted resource, per IAM member resource type.
@@ -75,7 +82,19 @@ TARGETS = {
 }
 
 
+@cache
+def function_module() -> dict[str, Any]:
+    """modules/cloud_function, merged."""
+    return merge_config(sorted(MODULE_DIR.glob("*.tf")))
+
+
+@pytest.fixture
+def tf_fn() -> dict[str, Any]:
+    return function_module()
+
+
 def grants(tf: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(member, role, target) of every IAM member the root module makes, its module calls' too."""
     found = set()
     for rtype, resources in tf["resource"].items():
         if not rtype.endswith("_iam_member"):
@@ -84,7 +103,17 @@ def grants(tf: dict[str, Any]) -> set[tuple[str, str, str]]:
         kind, key = TARGETS[rtype]
         for body in resources.values():
             found.add((attr(body, "member"), attr(body, "role"), f"{kind}:{attr(body, key)}"))
-    return found
+    return found | invoker_grants(tf)
+
+
+def invoker_grants(tf: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """The roles/run.invoker grants the function module makes for each call's invoker_members."""
+    invoker = function_module()["resource"]["google_cloud_run_v2_service_iam_member"]["invoker"]
+    return {
+        (member, attr(invoker, "role"), f"run:module.{name}")
+        for name, call in tf["module"].items()
+        for member in call.get("invoker_members", {}).values()
+    }
 
 
 def test_grants_are_exactly_the_specified_ones(tf: dict[str, Any]) -> None:
@@ -98,20 +127,35 @@ def test_runtime_account_has_nothing_project_wide_but_aiplatform_user(tf: dict[s
     assert project_roles == {"roles/aiplatform.user"}
 
 
-def test_no_authoritative_iam_resources(tf: dict[str, Any]) -> None:
-    authoritative = [t for t in tf["resource"] if t.endswith(("_iam_binding", "_iam_policy"))]
-    assert authoritative == []
+def test_no_authoritative_iam_resources(tf: dict[str, Any], tf_fn: dict[str, Any]) -> None:
+    for config in (tf, tf_fn):
+        authoritative = ("_iam_binding", "_iam_policy")
+        assert [t for t in config["resource"] if t.endswith(authoritative)] == []
 
 
-def test_no_keys_for_any_account(tf: dict[str, Any]) -> None:
-    assert "google_service_account_key" not in tf["resource"]
-    assert "google_service_account_key" not in tf["data"]
+def test_no_keys_for_any_account(tf: dict[str, Any], tf_fn: dict[str, Any]) -> None:
+    for config in (tf, tf_fn):
+        assert "google_service_account_key" not in config["resource"]
+        assert "google_service_account_key" not in config["data"]
 
 
-def test_no_basic_roles_or_public_members(tf_files: list[Path]) -> None:
-    text = "\n".join(path.read_text() for path in tf_files)
-    assert re.findall(r"roles/(?:owner|editor|viewer)\b", text) == []
-    assert re.findall(r"allUsers|allAuthenticatedUsers", text) == []
+def test_no_basic_roles_or_public_members() -> None:
+    for path in sorted(TERRAFORM_DIR.rglob("*.tf")):
+        text = path.read_text()
+        assert re.findall(r"roles/(?:owner|editor|viewer)\b", text) == [], path
+        # The function module names them only to refuse them (invoker_members' validation).
+        public = re.findall(r"allUsers|allAuthenticatedUsers", text)
+        assert public == [] or path == MODULE_DIR / "variables.tf", path
+
+
+def test_the_function_module_grants_only_run_invoker_on_its_own_service(
+    tf_fn: dict[str, Any],
+) -> None:
+    iam = {t: set(r) for t, r in tf_fn["resource"].items() if "_iam_" in t}
+    assert iam == {"google_cloud_run_v2_service_iam_member": {"invoker"}}
+    invoker = tf_fn["resource"]["google_cloud_run_v2_service_iam_member"]["invoker"]
+    assert attr(invoker, "role") == "roles/run.invoker"
+    assert attr(invoker, "name") == "${google_cloudfunctions2_function.this.name}"
 
 
 def test_grants_only_some_routes_need_exist_only_with_them(tf: dict[str, Any]) -> None:
@@ -122,6 +166,8 @@ def test_grants_only_some_routes_need_exist_only_with_them(tf: dict[str, Any]) -
         if name in CONDITIONAL
     }
     assert counted == CONDITIONAL
+    # The scheduler's invoker grant belongs to the sweep function's call, counted on the sweep.
+    assert attr(tf["module"]["sweep"], "count") == "${local.sweep_enabled ? 1 : 0}"
 
 
 def test_scheduler_account_may_invoke_the_sweep_function_and_nothing_else(

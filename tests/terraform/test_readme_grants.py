@@ -1,12 +1,17 @@
-"""terraform/README.md, "What the deployment needs", lists exactly the module's grants and roles."""
+"""terraform/README.md, "What the deployment needs", lists exactly the module's grants and roles.
+
+The module's grants include the invoker grants its calls of modules/cloud_function make, listed at
+their addresses: module.CALL.google_cloud_run_v2_service_iam_member.invoker["KEY"].
+"""
 
 import re
 from typing import Any
 
-from tests.terraform.hcl_config import TERRAFORM_DIR, attr
+from tests.terraform.hcl_config import MODULE_DIR, TERRAFORM_DIR, attr, merge_config
 
 SECTION = "## What the deployment needs"
-ROW_RESOURCE = re.compile(r"^\| `(google_[a-z0-9_]+_iam_member\.[a-z0-9_]+)` \|")
+ADDRESS = r'(?:module\.[a-z0-9_]+\.)?google_[a-z0-9_]+_iam_member\.[a-z0-9_]+(?:\["[a-z0-9_]+"\])?'
+ROW_RESOURCE = re.compile(rf"^\| `({ADDRESS})` \|")
 
 
 def section_rows() -> dict[str, str]:
@@ -24,12 +29,19 @@ def section_rows() -> dict[str, str]:
 
 
 def module_grants(tf: dict[str, Any]) -> dict[str, str]:
-    """Resource address -> role, for every IAM member resource of the module."""
-    return {
+    """Resource address -> role, for every IAM member resource of the module and its calls."""
+    grants = {
         f"{rtype}.{name}": attr(body, "role")
         for rtype, resources in tf["resource"].items() if rtype.endswith("_iam_member")
         for name, body in resources.items()
     }
+    function = merge_config(sorted(MODULE_DIR.glob("*.tf")))["resource"]
+    invoker = function["google_cloud_run_v2_service_iam_member"]["invoker"]
+    for call, body in tf["module"].items():
+        for key in body.get("invoker_members", {}):
+            address = f'module.{call}.google_cloud_run_v2_service_iam_member.invoker["{key}"]'
+            grants[address] = attr(invoker, "role")
+    return grants
 
 
 def test_every_grant_is_listed_and_nothing_else(tf: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
 """Evaluate the module for real inputs: the rendered triggers.yaml, validations and preconditions.
 
-hcl_eval evaluates config.tf, variables.tf and the preconditions themselves (no restatement), with
-the only plan-time values Terraform cannot know here, the service accounts' emails, supplied the
-way the provider computes them.
+hcl_eval evaluates config.tf, variables.tf and the preconditions themselves (no restatement), the
+function module's calls included, with the values only the provider computes (the service
+accounts' emails, the topics' ids, the archive's hash) supplied the way it computes them.
 """
 
 import copy
@@ -17,15 +17,15 @@ from tests.terraform.hcl_config import TERRAFORM_DIR
 from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
 from tests.terraform.test_config_contract import ROUTE_KEYS, TOP_LEVEL_KEYS
 
-PIPELINE_EMAIL = ("google_service_account", "pipeline", "email")
 EXAMPLE_PIPELINE_ACCOUNT = "vertex-triggers-pipeline@my-project.iam.gserviceaccount.com"
 
 
 def plan(module: Module, inputs: dict[str, Any]) -> Evaluator:
     """What `terraform plan` checks before anything is created: validations, then preconditions."""
-    evaluator = Evaluator(module, inputs, TERRAFORM_DIR, computed=ACCOUNT_EMAILS)
+    evaluator = Evaluator(module, inputs, TERRAFORM_DIR, computed=PROVIDER_VALUES)
     evaluator.validate_variables()
     evaluator.check_preconditions()
+    assert evaluator.deferred == []  # with those values, nothing waits for apply
     return evaluator
 
 
@@ -39,11 +39,24 @@ def account_email(name: str) -> Callable[[Evaluator], str]:
     return email
 
 
+def topic_id(topic: str) -> Callable[[Evaluator], str]:
+    """Return how the provider computes a topic's id: projects/PROJECT/topics/NAME."""
+
+    def value(evaluator: Evaluator) -> str:
+        name = evaluator.resource_attribute("google_pubsub_topic", topic, "name")
+        return f"projects/{evaluator.vars['project_id']}/topics/{name}"
+
+    return value
+
+
 pipeline_email = account_email("pipeline")
-ACCOUNT_EMAILS = {
-    ("google_service_account", name, "email"): account_email(name)
-    for name in ("function_runtime", "pipeline", "trigger")
-}
+ARCHIVE_SHA = "0f3c"  # data.archive_file's output_sha256, which Terraform reads at plan time
+PROVIDER_VALUES = {
+    **{("google_service_account", name, "email"): account_email(name)
+       for name in ("function_runtime", "pipeline", "trigger", "outcomes", "scheduler")},
+    **{("google_pubsub_topic", name, "id"): topic_id(name) for name in ("drift", "run_states")},
+    ("data.archive_file", "function_source", "output_sha256"): lambda _: ARCHIVE_SHA,
+}  # fmt: skip
 
 
 def rendered(module: Module, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -286,13 +299,16 @@ def test_dead_letter_commands_address_each_trigger_subscription(
         )
     }  # fmt: skip
     computed = {
-        PIPELINE_EMAIL: pipeline_email,
+        **PROVIDER_VALUES,
         ("data.google_project", "this", "number"): lambda _: "123456789",
         ("google_pubsub_topic", "dead_letter", "id"): (
             lambda _: "projects/my-project/topics/vertex-triggers-dead-letter"
         ),
+        # The provider's trigger names, read back through each function module's output.
         **{
-            ("google_cloudfunctions2_function", name, "event_trigger"): (lambda _, v=value: v)
+            (f"module.{name}.google_cloudfunctions2_function", "this", "event_trigger"): (
+                lambda _, v=value: v
+            )
             for name, value in triggers.items()
         },
     }

@@ -6,36 +6,39 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.terraform.hcl_config import attr, nested
-from tests.terraform.hcl_eval import Module, ValidationFailedError
-from tests.terraform.test_rendering import plan, with_route
+from tests.terraform.hcl_config import TERRAFORM_DIR, attr, nested
+from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
+from tests.terraform.test_functions import rendered
+from tests.terraform.test_rendering import PROVIDER_VALUES, plan, with_route
 
-SWEEP_URI = "${google_cloudfunctions2_function.sweep[0].service_config[0].uri}"
+SWEEP_URI = "${module.sweep[0].uri}"
 SCHEDULER_EMAIL = "${google_service_account.scheduler[0].email}"
 COUNT = "${local.sweep_enabled ? 1 : 0}"
 
 
 def sweep_function(tf: dict[str, Any]) -> dict[str, Any]:
-    return tf["resource"]["google_cloudfunctions2_function"]["sweep"]
+    return tf["module"]["sweep"]
 
 
 def test_sweep_function_is_http_from_the_same_archive_as_the_runtime_account(
     tf: dict[str, Any],
 ) -> None:
     function = sweep_function(tf)
+    assert attr(function, "source") == "./modules/cloud_function"
     assert attr(function, "count") == COUNT
-    assert nested(function, "event_trigger") == []  # HTTP: called, not triggered
-    build = nested(function, "build_config")[0]
-    assert attr(build, "entry_point") == "sweep"
-    storage = nested(nested(build, "source")[0], "storage_source")[0]
-    assert attr(storage, "object") == "${google_storage_bucket_object.function_source.name}"
-    service = nested(function, "service_config")[0]
-    assert attr(service, "service_account_email") == (
+    assert "event_trigger" not in function  # HTTP: called, not triggered
+    assert attr(function, "entry_point") == "sweep"
+    assert attr(function, "source_archive")["object"] == (
+        "${google_storage_bucket_object.function_source.name}"
+    )
+    assert attr(function, "service_account_email") == (
         "${google_service_account.function_runtime.email}"
     )
-    assert attr(service, "ingress_settings") == "ALLOW_INTERNAL_ONLY"
-    assert attr(service, "max_instance_count") == 1  # never two sweeps at once
-    assert attr(service, "timeout_seconds") == "${var.sweep_timeout_seconds}"
+    assert attr(function, "ingress_settings") == "ALLOW_INTERNAL_ONLY"
+    assert attr(function, "max_instance_count") == 1  # never two sweeps at once
+    assert attr(function, "timeout_seconds") == "${var.sweep_timeout_seconds}"
+    # Cloud Scheduler's identity, and no other, may call it.
+    assert attr(function, "invoker_members") == {"scheduler": f"serviceAccount:{SCHEDULER_EMAIL}"}
 
 
 def test_scheduler_posts_with_an_oidc_token_for_the_function(tf: dict[str, Any]) -> None:
@@ -51,9 +54,7 @@ def test_scheduler_posts_with_an_oidc_token_for_the_function(tf: dict[str, Any])
     assert attr(token, "service_account_email") == SCHEDULER_EMAIL
     assert attr(token, "audience") == SWEEP_URI
     assert nested(job, "oauth_token") == [] and nested(target, "oauth_token") == []
-    assert "${google_cloud_run_v2_service_iam_member.scheduler_invokes_sweep}" in (
-        attr(job, "depends_on")
-    )
+    assert "${module.sweep}" in attr(job, "depends_on")  # its invoker grant included
 
 
 def test_scheduler_api_is_enabled(tf: dict[str, Any]) -> None:
@@ -135,3 +136,31 @@ def test_invalid_sweeper_inputs_stop_the_plan_with_a_message(
     with pytest.raises(ValidationFailedError) as failure:
         plan(module, change(batch_example(example)))
     assert message in str(failure.value)
+
+
+def test_the_sweep_function_and_its_schedule_render_as_before(example: dict[str, Any]) -> None:
+    got = rendered(batch_example(example), "sweep")
+    assert "event_trigger" not in got["function"]
+    assert got["function"]["build_config"][0]["entry_point"] == "sweep"
+    assert got["function"]["service_config"] == [{
+        "available_memory": "256M",
+        "timeout_seconds": 300,
+        "max_instance_count": 1,
+        "service_account_email": "vertex-triggers-fn@my-project.iam.gserviceaccount.com",
+        "ingress_settings": "ALLOW_INTERNAL_ONLY",
+        "all_traffic_on_latest_revision": True,
+        "environment_variables": {"GOOGLE_CLOUD_PROJECT": "my-project"},
+    }]  # fmt: skip
+    assert got["invokers"] == {"scheduler": {
+        "project": "my-project", "location": "us-central1", "name": "vertex-triggers-sweep",
+        "role": "roles/run.invoker",
+        "member": "serviceAccount:vertex-triggers-sweeper@my-project.iam.gserviceaccount.com",
+    }}  # fmt: skip
+    uri = "https://vertex-triggers-sweep-abc-uc.a.run.app"
+    computed = {**PROVIDER_VALUES, ("module.sweep.google_cloudfunctions2_function", "this",
+                             "service_config"): lambda _: [{"uri": uri}]}  # fmt: skip
+    evaluator = Evaluator(Module.load(TERRAFORM_DIR), batch_example(example), TERRAFORM_DIR,
+                          computed=computed)  # fmt: skip
+    (job,) = evaluator.render_resource("google_cloud_scheduler_job", "sweep").values()
+    (target,) = job["http_target"]
+    assert (target["uri"], target["oidc_token"][0]["audience"]) == (uri, uri)
