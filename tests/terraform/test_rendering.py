@@ -5,8 +5,6 @@ the only plan-time values Terraform cannot know here, the service accounts' emai
 way the provider computes them.
 """
 
-import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,35 +13,13 @@ import yaml
 
 from tests.terraform.hcl_config import TERRAFORM_DIR
 from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
-from tests.terraform.test_config_contract import ROUTE_KEYS, TOP_LEVEL_KEYS
+from tests.terraform.helpers import ROUTE_KEYS, TOP_LEVEL_KEYS, account_email, plan, with_route
 
 PIPELINE_EMAIL = ("google_service_account", "pipeline", "email")
 EXAMPLE_PIPELINE_ACCOUNT = "vertex-triggers-pipeline@my-project.iam.gserviceaccount.com"
 
 
-def plan(module: Module, inputs: dict[str, Any]) -> Evaluator:
-    """What `terraform plan` checks before anything is created: validations, then preconditions."""
-    evaluator = Evaluator(module, inputs, TERRAFORM_DIR, computed=ACCOUNT_EMAILS)
-    evaluator.validate_variables()
-    evaluator.check_preconditions()
-    return evaluator
-
-
-def account_email(name: str) -> Callable[[Evaluator], str]:
-    """Return how the provider computes an account's email: ACCOUNT_ID@PROJECT.iam..."""
-
-    def email(evaluator: Evaluator) -> str:
-        account = evaluator.resource_attribute("google_service_account", name, "account_id")
-        return f"{account}@{evaluator.vars['project_id']}.iam.gserviceaccount.com"
-
-    return email
-
-
 pipeline_email = account_email("pipeline")
-ACCOUNT_EMAILS = {
-    ("google_service_account", name, "email"): account_email(name)
-    for name in ("function_runtime", "pipeline", "trigger")
-}
 
 
 def rendered(module: Module, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -124,12 +100,6 @@ def test_rendered_example_loads_with_the_functions_config_loader(
     assert routes["prices-drift"].cooldown == 6 * 3600
     assert dict(routes["prices-drift-incident"].policy_labels) == {"retrain": "house-prices"}
     assert config.service_account == EXAMPLE_PIPELINE_ACCOUNT
-
-
-def with_route(example: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
-    changed = copy.deepcopy(example)
-    changed["routes"][index].update(changes)
-    return changed
 
 
 INVALID = {

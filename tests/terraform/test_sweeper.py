@@ -8,7 +8,7 @@ import yaml
 
 from tests.terraform.hcl_config import attr, nested
 from tests.terraform.hcl_eval import Module, ValidationFailedError
-from tests.terraform.test_rendering import plan, with_route
+from tests.terraform.helpers import plan, with_route
 
 SWEEP_URI = "${google_cloudfunctions2_function.sweep[0].service_config[0].uri}"
 SCHEDULER_EMAIL = "${google_service_account.scheduler[0].email}"
