@@ -69,6 +69,7 @@ from tests.functions.helpers import (
     StartedServers,
     VertexStandIn,
     WebhookReceiver,
+    google_error,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -373,14 +374,9 @@ def fault(**spec: Any) -> Step:
     return lambda stack: stack.vertex.fault(**spec)
 
 
-def google_error(name: str, count: int = 1) -> Step:
-    """Make the emulator answer the next creates with a recorded Google error body."""
-    error = sample(f"google_errors/{name}")["error"]
-    spec = {"kind": "status", "status": error["code"], "error_status": error["status"],
-            "message": error["message"], "count": count}  # fmt: skip
-    if "details" in error:
-        spec["details"] = error["details"]
-    return fault(**spec)
+def refused(error_file: str) -> Step:
+    """Make the emulator answer the next create with a recorded Google error body."""
+    return fault(**google_error(error_file))
 
 
 def run(
@@ -478,15 +474,15 @@ def object_cases() -> list[Case]:
         Case("object/sample-data-not-an-object", o, s,
              object_request(["folder/Test.cs"], "golden-object-list")),
         Case("object/vertex-permission-denied", o, "google_errors/permission_denied.json",
-             object_request(obj(), "golden-object-403"), (google_error("permission_denied.json"),)),
+             object_request(obj(), "golden-object-403"), (refused("permission_denied.json"),)),
         Case("object/vertex-kms-key-unusable", o, "google_errors/kms_key_unusable.json",
-             object_request(obj(), "golden-object-kms"), (google_error("kms_key_unusable.json"),)),
+             object_request(obj(), "golden-object-kms"), (refused("kms_key_unusable.json"),)),
         Case("object/vertex-org-policy-cmek", o, "google_errors/org_policy_cmek.json",
-             object_request(obj(), "golden-object-cmek"), (google_error("org_policy_cmek.json"),)),
+             object_request(obj(), "golden-object-cmek"), (refused("org_policy_cmek.json"),)),
         Case("object/vertex-resource-exhausted-retry-info", o,
              "google_errors/resource_exhausted_retry_info.json",
              object_request(obj(), "golden-object-429"),
-             (google_error("resource_exhausted_retry_info.json"),)),
+             (refused("resource_exhausted_retry_info.json"),)),
         Case("object/vertex-unavailable-once", o, s, object_request(obj(), "golden-object-503"),
              (fault(kind="status", status=503, message="Try again."),)),
         Case("object/vertex-unavailable-always", o, s,
