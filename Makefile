@@ -6,7 +6,7 @@ PY           := $(VENV)/bin/python
 CHECKOV_VENV := $(VENV)/checkov
 STAMP        := $(VENV)/.installed
 
-.PHONY: test lint bench compile demo up tf-check lock reliability
+.PHONY: test test-unit lint bench compile demo up tf-check lock reliability
 
 $(STAMP): requirements.txt requirements-checkov.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
+
+# The fast layer alone (no server, no subprocess; tests/conftest.py marks each test's layer).
+test-unit: $(STAMP)
+	$(PY) -m pytest -q -m unit
 
 # Cold start of both functions against the shape of Google's documented sample (see README).
 bench: $(STAMP)

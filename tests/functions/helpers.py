@@ -23,6 +23,7 @@ from local.vertex_emulator_client import VertexEmulatorClient
 
 DATA = Path(__file__).resolve().parent / "data"
 TYPED_TEMPLATE = DATA / "typed_pipeline.yaml"
+ERRORS = DATA / "google_errors"
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 # Small budgets keep failure tests short; the shipped defaults are in the README.
@@ -303,6 +304,14 @@ class WebhookReceiver:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def google_error(name: str) -> dict[str, Any]:
+    """Return a fault answering with one of the recorded Google error bodies."""
+    error = json.loads((ERRORS / name).read_text())["error"]
+    fault = {"kind": "status", "status": error["code"], "error_status": error["status"],
+             "message": error["message"]}  # fmt: skip
+    return {**fault, "details": error["details"]} if "details" in error else fault
 
 
 def run_state_entry(job_id: str, **resource_labels: str) -> dict[str, Any]:

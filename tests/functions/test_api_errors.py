@@ -1,6 +1,5 @@
 """Vertex AI error answers classified by what fixes them, and one time budget per event."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -13,20 +12,11 @@ from vertex_trigger.google.retries import Budget, Retrier, RetryPolicy
 from vertex_trigger.google.vertex import CreateOutcome, VertexPipelineJobs
 
 from local.vertex_emulator.errors import STATUS_NAMES
-from tests.functions.helpers import DATA, VertexStandIn
-from tests.functions.test_launcher import FakeClock, valid_body
+from tests.functions.helpers import VertexStandIn, google_error
+from tests.functions.launcher_helpers import FakeClock, valid_body
 
-ERRORS = DATA / "google_errors"
 CREATED = CreateOutcome.CREATED
 POLICY = RetryPolicy(initial_delay=1.0, max_delay=4.0, deadline=60.0, request_timeout=5.0)
-
-
-def google_error(name: str) -> dict[str, Any]:
-    """Return a fault answering with one of the recorded Google error bodies."""
-    error = json.loads((ERRORS / name).read_text())["error"]
-    fault = {"kind": "status", "status": error["code"], "error_status": error["status"],
-             "message": error["message"]}  # fmt: skip
-    return {**fault, "details": error["details"]} if "details" in error else fault
 
 
 def launcher(vertex: VertexStandIn, clock: FakeClock, policy: RetryPolicy = POLICY) -> Any:

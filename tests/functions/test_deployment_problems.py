@@ -22,12 +22,12 @@ from tests.functions.helpers import (
     StartedServers,
     StorageStandIn,
     VertexStandIn,
+    google_error,
     object_route,
     storage_event,
     write_config,
     write_service_account_key,
 )
-from tests.functions.test_api_errors import google_error
 
 DEPLOYMENT = "deployment problem: "
 

@@ -25,7 +25,7 @@ from tests.functions.helpers import (
 )
 from tests.terraform.hcl_config import REPO_ROOT, TERRAFORM_DIR, parse_file
 from tests.terraform.hcl_eval import Module
-from tests.terraform.test_rendering import plan
+from tests.terraform.helpers import plan
 
 COMPILED = REPO_ROOT / "compiled" / "house_prices.yaml"
 # What the README tells an alerting policy's owner to set for the example's incident route.

@@ -14,9 +14,9 @@ from vertex_trigger.launch.job_body import pipeline_job_body, with_caching
 from vertex_trigger.launch.templates import parse_template
 
 from tests.functions.helpers import TYPED_TEMPLATE, VertexStandIn, object_route, write_config
+from tests.functions.launcher_helpers import SPEC, FakeClock, valid_body
 
 AR_URI = "https://us-central1-kfp.pkg.dev/test-project/pipelines/typed/latest"
-SPEC = parse_template(TemplateRef(TemplateKind.LOCAL, "t"), TYPED_TEMPLATE.read_bytes(), "1").spec
 
 
 def body_for(tmp_path: Path, ref: TemplateRef, **top: str) -> dict:
@@ -72,32 +72,12 @@ def test_enable_caching_reaches_every_task_and_none_keeps_the_compiled_spec() ->
     assert with_caching(SPEC, None) is SPEC
 
 
-class FakeClock:
-    """Time that only moves when the launcher sleeps, so the backoff schedule is exact."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def launcher(vertex: VertexStandIn, clock: FakeClock, jitter: float = 1.0) -> VertexPipelineJobs:
     retry = RetryPolicy(initial_delay=1.0, max_delay=4.0, deadline=20.0, request_timeout=5.0)
     return VertexPipelineJobs(
         HttpClient(), vertex.url, "test-project", "us-central1",
         ApiCalls(Retrier(retry, sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: jitter)),
     )  # fmt: skip
-
-
-def valid_body() -> dict:
-    runtime = {
-        "gcsOutputDirectory": "gs://r/runs",
-        "parameterValues": {"data_uri": "u", "generation": 1},
-    }
-    return {"displayName": "x", "pipelineSpec": SPEC, "runtimeConfig": runtime}
 
 
 def test_backoff_is_exponential_capped_and_bounded(clean_vertex: VertexStandIn) -> None:

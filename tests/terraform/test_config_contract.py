@@ -11,19 +11,8 @@ from tests.terraform.hcl_config import (
     parse_file,
     parse_text,
 )
+from tests.terraform.helpers import ROUTE_KEYS, TOP_LEVEL_KEYS
 
-# Keys of the configuration contract (design.md, "Configuration contract"), plus `retry`, the
-# functions' backoff budget for Vertex AI calls (functions/vertex_trigger/config.py), and the run
-# outcomes' `outcomes_topic` and a route's `notify` (functions/vertex_trigger/notifications.py).
-TOP_LEVEL_KEYS = {
-    "project", "region", "pipeline_root", "service_account", "network", "kms_key", "retry",
-    "routes", "outcomes_topic",
-}
-ROUTE_KEYS = {
-    "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",
-    "enable_caching", "match", "policy_labels", "min_deviation", "cooldown", "notify", "batch",
-    "sweep_lookback", "max_running", "max_runs_per_day",
-}
 REQUIRED_ROUTE_KEYS = {"name", "event", "template"}
 OBJECT_ONLY = {"bucket", "prefix", "suffix", "batch", "sweep_lookback"}
 DRIFT_ONLY = {"match", "policy_labels", "min_deviation", "cooldown"}

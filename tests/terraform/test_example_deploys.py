@@ -37,7 +37,7 @@ from pipelines.pins import pinned_versions
 from tests.functions.helpers import DATA, StorageStandIn, storage_event
 from tests.terraform.hcl_config import TERRAFORM_DIR, parse_file
 from tests.terraform.hcl_eval import Evaluator, Module
-from tests.terraform.test_rendering import plan
+from tests.terraform.helpers import plan
 
 EXAMPLE = {k: v for k, v in parse_file(TERRAFORM_DIR / "terraform.tfvars.example").items()
            if not k.startswith("__")}  # fmt: skip

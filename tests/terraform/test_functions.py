@@ -10,7 +10,7 @@ import pytest
 
 from tests.terraform.hcl_config import MODULE_DIR, TERRAFORM_DIR, attr, nested, parse_file
 from tests.terraform.hcl_eval import Module, type_constraint
-from tests.terraform.test_rendering import ARCHIVE_SHA, plan
+from tests.terraform.helpers import ARCHIVE_SHA, plan, rendered_function
 
 MODULE_SOURCE = "./modules/cloud_function"
 FUNCTIONS = {
@@ -177,16 +177,6 @@ def account(name: str) -> str:
     return f"vertex-triggers-{name}@{PROJECT}.iam.gserviceaccount.com"
 
 
-def rendered(example: dict[str, Any], name: str) -> dict[str, Any]:
-    """The function and invoker grants one module call makes, evaluated for the given inputs."""
-    evaluator = plan(Module.load(TERRAFORM_DIR), example)  # every check holds, none deferred
-    (instance,) = evaluator.module_instances(name)
-    child = instance.evaluator
-    (function,) = child.render_resource("google_cloudfunctions2_function", "this").values()
-    invokers = child.render_resource("google_cloud_run_v2_service_iam_member", "invoker")
-    return {"function": function, "invokers": invokers}
-
-
 def expected(name: str, entry_point: str, description: str, runs_as: str,
              trigger: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """What the root module's resources declared for each function before the module."""
@@ -231,7 +221,7 @@ def expected(name: str, entry_point: str, description: str, runs_as: str,
 
 
 def test_on_object_finalized_renders_as_before(example: dict[str, Any]) -> None:
-    assert rendered(example, "on_object_finalized") == expected(
+    assert rendered_function(example, "on_object_finalized") == expected(
         "object-finalized", "on_object_finalized",
         "Launches a Vertex AI pipeline run for each new object in the data bucket that a route "
         "matches.", "fn",
@@ -241,7 +231,7 @@ def test_on_object_finalized_renders_as_before(example: dict[str, Any]) -> None:
 
 
 def test_on_drift_alert_renders_as_before(example: dict[str, Any]) -> None:
-    assert rendered(example, "on_drift_alert") == expected(
+    assert rendered_function(example, "on_drift_alert") == expected(
         "drift-alert", "on_drift_alert",
         "Launches a retraining pipeline run for a model drift alert on the drift topic that a "
         "route matches.", "fn",
@@ -267,12 +257,12 @@ def test_on_run_state_renders_as_before_with_its_webhook_secrets(example: dict[s
         {"key": "WEBHOOK_URL_PRICES_DRIFT", "project_id": PROJECT, "secret": "drift-hook",
          "version": "latest"},
     ]  # fmt: skip
-    assert rendered(example, "on_run_state") == want
+    assert rendered_function(example, "on_run_state") == want
 
 
 def test_a_storage_trigger_follows_a_multi_region_bucket(example: dict[str, Any]) -> None:
     example["bucket_location"] = "US"
-    trigger = rendered(example, "on_object_finalized")["function"]["event_trigger"][0]
+    trigger = rendered_function(example, "on_object_finalized")["function"]["event_trigger"][0]
     assert trigger["trigger_region"] == "us"  # Eventarc wants the bucket's location, lower-case
 
 

@@ -5,8 +5,6 @@ function module's calls included, with the values only the provider computes (th
 accounts' emails, the topics' ids, the archive's hash) supplied the way it computes them.
 """
 
-import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,48 +13,19 @@ import yaml
 
 from tests.terraform.hcl_config import TERRAFORM_DIR
 from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
-from tests.terraform.test_config_contract import ROUTE_KEYS, TOP_LEVEL_KEYS
+from tests.terraform.helpers import (
+    PROVIDER_VALUES,
+    ROUTE_KEYS,
+    TOP_LEVEL_KEYS,
+    account_email,
+    plan,
+    with_route,
+)
 
 EXAMPLE_PIPELINE_ACCOUNT = "vertex-triggers-pipeline@my-project.iam.gserviceaccount.com"
 
 
-def plan(module: Module, inputs: dict[str, Any]) -> Evaluator:
-    """What `terraform plan` checks before anything is created: validations, then preconditions."""
-    evaluator = Evaluator(module, inputs, TERRAFORM_DIR, computed=PROVIDER_VALUES)
-    evaluator.validate_variables()
-    evaluator.check_preconditions()
-    assert evaluator.deferred == []  # with those values, nothing waits for apply
-    return evaluator
-
-
-def account_email(name: str) -> Callable[[Evaluator], str]:
-    """Return how the provider computes an account's email: ACCOUNT_ID@PROJECT.iam..."""
-
-    def email(evaluator: Evaluator) -> str:
-        account = evaluator.resource_attribute("google_service_account", name, "account_id")
-        return f"{account}@{evaluator.vars['project_id']}.iam.gserviceaccount.com"
-
-    return email
-
-
-def topic_id(topic: str) -> Callable[[Evaluator], str]:
-    """Return how the provider computes a topic's id: projects/PROJECT/topics/NAME."""
-
-    def value(evaluator: Evaluator) -> str:
-        name = evaluator.resource_attribute("google_pubsub_topic", topic, "name")
-        return f"projects/{evaluator.vars['project_id']}/topics/{name}"
-
-    return value
-
-
 pipeline_email = account_email("pipeline")
-ARCHIVE_SHA = "0f3c"  # data.archive_file's output_sha256, which Terraform reads at plan time
-PROVIDER_VALUES = {
-    **{("google_service_account", name, "email"): account_email(name)
-       for name in ("function_runtime", "pipeline", "trigger", "outcomes", "scheduler")},
-    **{("google_pubsub_topic", name, "id"): topic_id(name) for name in ("drift", "run_states")},
-    ("data.archive_file", "function_source", "output_sha256"): lambda _: ARCHIVE_SHA,
-}  # fmt: skip
 
 
 def rendered(module: Module, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +106,6 @@ def test_rendered_example_loads_with_the_functions_config_loader(
     assert routes["prices-drift"].cooldown == 6 * 3600
     assert dict(routes["prices-drift-incident"].policy_labels) == {"retrain": "house-prices"}
     assert config.service_account == EXAMPLE_PIPELINE_ACCOUNT
-
-
-def with_route(example: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
-    changed = copy.deepcopy(example)
-    changed["routes"][index].update(changes)
-    return changed
 
 
 INVALID = {

@@ -8,8 +8,7 @@ import yaml
 
 from tests.terraform.hcl_config import TERRAFORM_DIR, attr, nested
 from tests.terraform.hcl_eval import Evaluator, Module, ValidationFailedError
-from tests.terraform.test_functions import rendered
-from tests.terraform.test_rendering import PROVIDER_VALUES, plan, with_route
+from tests.terraform.helpers import PROVIDER_VALUES, plan, rendered_function, with_route
 
 SWEEP_URI = "${module.sweep[0].uri}"
 SCHEDULER_EMAIL = "${google_service_account.scheduler[0].email}"
@@ -139,7 +138,7 @@ def test_invalid_sweeper_inputs_stop_the_plan_with_a_message(
 
 
 def test_the_sweep_function_and_its_schedule_render_as_before(example: dict[str, Any]) -> None:
-    got = rendered(batch_example(example), "sweep")
+    got = rendered_function(batch_example(example), "sweep")
     assert "event_trigger" not in got["function"]
     assert got["function"]["build_config"][0]["entry_point"] == "sweep"
     assert got["function"]["service_config"] == [{

@@ -1,0 +1,196 @@
+"""Job ids, run labels and display names are promised stable across versions: literals pin them.
+
+A job id is how a redelivered event finds the run it already launched (Vertex answers 409). Eventarc
+redelivers for days and an upgrade happens in between: if a new version derived another id for the
+same object, batch or drift window, every event redelivered across the deploy would launch its
+pipeline a second time. The labels (route, kind, source, event) are how the cooldown, the limits,
+the sweeper and the operator's tools find a route's runs, so they are kept as well.
+
+So the expected values below are literal strings, copied once from what the code produced, and never
+computed here with the project's own hash or label functions: a change to the derivation (the
+hash, its inputs, their order or separator, the id's length, the label escaping) must fail this
+test, however consistent the new code is with itself. Everything goes through the deployed entry
+points (functions-framework serving ``functions/main.py``) with real CloudEvents; the ids are read
+from the decision log line and the labels and display name from the run the Vertex AI emulator
+stored. If a change of id is ever intended, it needs a migration story (old ids still found), not
+a new literal.
+"""
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+from cloudevents.http import CloudEvent
+
+from local.function_server import FunctionServer
+from tests.functions.fixed_bucket import FixedBucket, FixedObject
+from tests.functions.helpers import TYPED_TEMPLATE, StartedServers, VertexStandIn
+
+FINALIZED = "google.cloud.storage.object.v1.finalized"
+PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+MODEL = "projects/test-project/locations/us-central1/models/house-prices"
+ALERT_TIME = "2026-11-26T12:00:00.000Z"
+ROUTES = [
+    {
+        "name": "prices-arrival",
+        "event": "object_finalized",
+        "bucket": "prices-data",
+        "prefix": "incoming/",
+        "suffix": ".csv",
+        "template": str(TYPED_TEMPLATE),
+        "parameters": {"data_uri": "{uri}", "generation": "{generation}", "note": "{name}"},
+    },
+    {
+        "name": "prices-export",
+        "event": "object_finalized",
+        "bucket": "prices-data",
+        "prefix": "exports/",
+        "suffix": ".csv",
+        "batch": {"complete_when": {"marker": "_SUCCESS"}},
+        "template": str(TYPED_TEMPLATE),
+        "parameters": {"data_uri": "{batch_uri}", "generation": "{batch_objects}"},
+    },
+    {
+        "name": "prices-drift",
+        "event": "drift_alert",
+        "match": {"model": "*/models/house-prices*"},
+        "cooldown": "6h",
+        "cooldown_counts": "succeeded_or_running",
+        "template": str(TYPED_TEMPLATE),
+        "parameters": {"data_uri": "gs://prices-data/training/latest.csv", "generation": 0},
+    },
+]
+# One export folder: two parts, then the marker (generations and times fixed, not the clock's).
+EXPORT = [
+    FixedObject("prices-data", "exports/2026-11-26/part-0000.csv", 1764158400000001,
+                "2026-11-26T12:00:00.000Z"),
+    FixedObject("prices-data", "exports/2026-11-26/part-0001.csv", 1764158401000002,
+                "2026-11-26T12:00:01.000Z"),
+    FixedObject("prices-data", "exports/2026-11-26/_SUCCESS", 1764158460000003,
+                "2026-11-26T12:01:00.000Z", content=b""),
+]  # fmt: skip
+# An event id longer than a label value (63 characters) is labelled by its hash.
+LONG_EVENT_ID = "projects/prices/topics/exports/messages/" + "0123456789" * 4
+
+
+@dataclass(frozen=True)
+class Functions:
+    objects: FunctionServer
+    drift: FunctionServer
+
+
+@pytest.fixture(scope="module")
+def functions(
+    servers: StartedServers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Functions]:
+    config = tmp_path_factory.mktemp("stable-ids") / "triggers.yaml"
+    config.write_text(yaml.safe_dump({"project": "test-project", "region": "us-central1",
+                                      "pipeline_root": "gs://test-pipelines/runs",
+                                      "routes": ROUTES}))  # fmt: skip
+    bucket = FixedBucket(EXPORT)
+    try:
+        env = {"STORAGE_EMULATOR_HOST": bucket.host}
+        yield Functions(
+            servers.start("on_object_finalized", config, **env),
+            servers.start("on_drift_alert", config, **env),
+        )
+    finally:
+        bucket.stop()
+
+
+def object_event(name: str, generation: str, event_id: str) -> CloudEvent:
+    attributes = {"type": FINALIZED, "id": event_id, "time": ALERT_TIME,
+                  "source": "//storage.googleapis.com/projects/_/buckets/prices-data",
+                  "subject": f"objects/{name}"}  # fmt: skip
+    data = {"bucket": "prices-data", "name": name, "generation": generation,
+            "metageneration": "1", "contentType": "text/csv", "size": "352",
+            "timeCreated": ALERT_TIME}  # fmt: skip
+    return CloudEvent(attributes, data)
+
+
+def drift_event(message_id: str) -> CloudEvent:
+    """The canonical alert for MODEL, published at ALERT_TIME (its cooldown window's time)."""
+    alert = {"model": MODEL, "objective": "RAW_FEATURE_DRIFT", "detected_at": ALERT_TIME,
+             "features": [{"name": "sqft", "deviation": 0.41, "threshold": 0.3}]}  # fmt: skip
+    message = {"data": base64.b64encode(json.dumps(alert).encode()).decode(),
+               "messageId": message_id, "publishTime": ALERT_TIME}  # fmt: skip
+    attributes = {"type": PUBLISHED, "id": message_id, "time": ALERT_TIME,
+                  "source": "//pubsub.googleapis.com/projects/p/topics/drift"}  # fmt: skip
+    return CloudEvent(
+        attributes, {"message": message, "subscription": "projects/p/subscriptions/s"}
+    )
+
+
+def launched(server: FunctionServer, vertex: VertexStandIn, event: CloudEvent) -> dict[str, Any]:
+    """Send the event; return its log line's job id, and the stored run's labels and name."""
+    assert server.send(event).status_code == 200
+    line = server.log_for(event["id"])
+    assert line["decision"] == "launched", line
+    run = vertex.job(line["job"])
+    return {"job": line["job"], "labels": run["labels"], "display_name": run["displayName"]}
+
+
+def test_object_job_id_labels_and_display_name(
+    functions: Functions, clean_vertex: VertexStandIn
+) -> None:
+    event = object_event("incoming/2026-11-26/prices.csv", "1764158400123456", "evt-Object.1")
+
+    assert launched(functions.objects, clean_vertex, event) == {
+        # route + sha256(route, bucket, name, generation) (NUL-joined), first 20 hex digits
+        "job": "prices-arrival-df9db087b6b3ba916e77",
+        "labels": {
+            "trigger-route": "prices-arrival",
+            "trigger-kind": "object",
+            "trigger-source": "869e66af74f38c6f",  # sha256(bucket, name), 16 hex digits
+            "trigger-event": "evt-_4fbject_2e1",  # what label values cannot hold, as _xx
+        },
+        "display_name": "gs://prices-data/incoming/2026-11-26/prices.csv#1764158400123456",
+    }
+
+
+def test_batch_job_id_by_its_marker(functions: Functions, clean_vertex: VertexStandIn) -> None:
+    event = object_event("exports/2026-11-26/_SUCCESS", "1764158460000003", LONG_EVENT_ID)
+
+    assert launched(functions.objects, clean_vertex, event) == {
+        # route + sha256(route, "batch", bucket, folder, "marker-" + the marker's generation)
+        "job": "prices-export-c54a3085578d1dede8dd",
+        "labels": {
+            "trigger-route": "prices-export",
+            "trigger-kind": "batch",
+            "trigger-source": "80d37874ff092ed4",  # sha256(bucket, folder)
+            "trigger-event": "_hash-1d4f715baf67b2ae",  # longer than 63: sha256(event id)
+        },
+        "display_name": "gs://prices-data/exports/2026-11-26/",
+    }
+
+
+def test_drift_window_id_then_retry_ids_after_failed_runs(
+    functions: Functions, clean_vertex: VertexStandIn
+) -> None:
+    window = launched(functions.drift, clean_vertex, drift_event("1764158400000000001"))
+    clean_vertex.end_run(window["job"], "PIPELINE_STATE_FAILED", "out of memory")
+    retry = launched(functions.drift, clean_vertex, drift_event("1764158400000000002"))
+    clean_vertex.end_run(retry["job"], "PIPELINE_STATE_FAILED", "out of memory again")
+    second_retry = launched(functions.drift, clean_vertex, drift_event("1764158400000000003"))
+
+    assert window == {
+        # route + sha256(route, model, "window-83134"): 2026-11-26T12:00Z // 6 h
+        "job": "prices-drift-8c8877ac3272ade9749e",
+        "labels": {
+            "trigger-route": "prices-drift",
+            "trigger-kind": "drift",
+            "trigger-source": "34a792754f076633",  # sha256(model)
+            "trigger-event": "1764158400000000001",
+        },
+        "display_name": MODEL,
+    }
+    # The window's run FAILED, which does not count (succeeded_or_running): the window's next id,
+    # sha256(route, model, "window-83134-retry-1"), then "-retry-2" after that one failed too.
+    assert retry["job"] == "prices-drift-1792c04bfcb44f26bf69"
+    assert second_retry["job"] == "prices-drift-ce3a1635cc3b32d6f886"
+    assert retry["labels"] == {**window["labels"], "trigger-event": "1764158400000000002"}
+    assert second_retry["display_name"] == MODEL

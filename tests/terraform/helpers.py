@@ -1,0 +1,75 @@
+"""Helpers shared by the Terraform tests: the contract's keys, a plan's checks, example edits."""
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from tests.terraform.hcl_config import TERRAFORM_DIR
+from tests.terraform.hcl_eval import Evaluator, Module
+
+# Keys of the configuration contract (design.md, "Configuration contract"), plus `retry`, the
+# functions' backoff budget for Google API calls (functions/vertex_trigger/config/loader.py), and
+# the run outcomes' `outcomes_topic` and a route's `notify` (vertex_trigger/config/notify.py).
+TOP_LEVEL_KEYS = {
+    "project", "region", "pipeline_root", "service_account", "network", "kms_key", "retry",
+    "routes", "outcomes_topic",
+}
+ROUTE_KEYS = {
+    "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",
+    "enable_caching", "match", "policy_labels", "min_deviation", "cooldown", "notify", "batch",
+    "sweep_lookback", "max_running", "max_runs_per_day",
+}
+
+
+def plan(module: Module, inputs: dict[str, Any]) -> Evaluator:
+    """What `terraform plan` checks before anything is created: validations, then preconditions."""
+    evaluator = Evaluator(module, inputs, TERRAFORM_DIR, computed=PROVIDER_VALUES)
+    evaluator.validate_variables()
+    evaluator.check_preconditions()
+    assert evaluator.deferred == []  # with those values, nothing waits for apply
+    return evaluator
+
+
+def account_email(name: str) -> Callable[[Evaluator], str]:
+    """Return how the provider computes an account's email: ACCOUNT_ID@PROJECT.iam..."""
+
+    def email(evaluator: Evaluator) -> str:
+        account = evaluator.resource_attribute("google_service_account", name, "account_id")
+        return f"{account}@{evaluator.vars['project_id']}.iam.gserviceaccount.com"
+
+    return email
+
+
+def topic_id(topic: str) -> Callable[[Evaluator], str]:
+    """Return how the provider computes a topic's id: projects/PROJECT/topics/NAME."""
+
+    def value(evaluator: Evaluator) -> str:
+        name = evaluator.resource_attribute("google_pubsub_topic", topic, "name")
+        return f"projects/{evaluator.vars['project_id']}/topics/{name}"
+
+    return value
+
+
+ARCHIVE_SHA = "0f3c"  # data.archive_file's output_sha256, which Terraform reads at plan time
+PROVIDER_VALUES = {
+    **{("google_service_account", name, "email"): account_email(name)
+       for name in ("function_runtime", "pipeline", "trigger", "outcomes", "scheduler")},
+    **{("google_pubsub_topic", name, "id"): topic_id(name) for name in ("drift", "run_states")},
+    ("data.archive_file", "function_source", "output_sha256"): lambda _: ARCHIVE_SHA,
+}  # fmt: skip
+
+
+def rendered_function(example: dict[str, Any], name: str) -> dict[str, Any]:
+    """The function and invoker grants one module call makes, evaluated for the given inputs."""
+    evaluator = plan(Module.load(TERRAFORM_DIR), example)  # every check holds, none deferred
+    (instance,) = evaluator.module_instances(name)
+    child = instance.evaluator
+    (function,) = child.render_resource("google_cloudfunctions2_function", "this").values()
+    invokers = child.render_resource("google_cloud_run_v2_service_iam_member", "invoker")
+    return {"function": function, "invokers": invokers}
+
+
+def with_route(example: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(example)
+    changed["routes"][index].update(changes)
+    return changed
