@@ -34,7 +34,7 @@ test: $(STAMP) lint
 test-unit: $(STAMP)
 	$(PY) -m pytest -q -m unit
 
-# Cold start of both functions against the shape of Google's documented sample (see README).
+# Cold start of each function against the shape of Google's documented sample (docs/performance.md).
 bench: $(STAMP)
 	$(PY) -m benchmarks.cold_start
 	$(PY) -m benchmarks.warm_throughput
@@ -65,7 +65,8 @@ lock:
 	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.txt
 	rm -rf .lock-venv
 
-# The whole loop locally: data lands -> training run; data drifts -> retraining run (see README).
+# The whole loop locally: data lands -> training run; data drifts -> retraining run
+# (docs/local-development.md).
 demo: $(STAMP) compile
 	$(PY) -m local.demo
 

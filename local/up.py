@@ -57,7 +57,7 @@ write an export (the prices-export route trains once per folder, when _SUCCESS l
   echo > {exports}/_SUCCESS       (write the marker last: the batch is complete once it exists)
 run the sweeper (Cloud Scheduler calls it in production):
   curl -s -X POST {endpoints.sweep_url}
-the operator's command line (see the README's "vertex-triggers"), with this stack's emulators:
+the operator's command line (docs/cli.md), with this stack's emulators:
   export VERTEX_AI_EMULATOR_HOST={endpoints.vertex_host} \\
       STORAGE_EMULATOR_HOST={endpoints.storage_url} PUBSUB_EMULATOR_HOST={endpoints.pubsub_host}
   .venv/bin/vertex-triggers status --watch               (the runs, by their trigger labels)

@@ -1,5 +1,5 @@
 # The functions' triggers.yaml, rendered from var.routes so routes are described once, here.
-# Its keys are the configuration contract's (docs: ../README.md, shape: shared design).
+# Its keys are the configuration contract's (docs: ../docs/configuration.md).
 
 locals {
   template_files = fileset(local.compiled_dir, "*.yaml")

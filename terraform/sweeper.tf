@@ -1,5 +1,5 @@
 # The sweeper: a third function, HTTP, that Cloud Scheduler calls with an OIDC token to launch what
-# object events missed (README "The sweeper"). Created only when a route sets sweep_lookback.
+# object events missed (docs/operations.md, "The sweeper"). Created only when a route sets sweep_lookback.
 
 locals {
   sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null])

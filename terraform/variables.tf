@@ -144,7 +144,7 @@ variable "routes" {
     secret `webhook_secret` (an existing secret of the project; the URL never enters Terraform), for
     the end states in `on` (SUCCEEDED, FAILED, CANCELLED; default FAILED).
     `batch`, `sweep_lookback`, `max_running` and `max_runs_per_day` are the functions' keys of the
-    same names (README "Batch routes", "Limits", "The sweeper"); a `sweep_lookback` on any route
+    same names (docs/configuration.md: batch routes, limits, the sweeper); a `sweep_lookback` on any route
     creates the sweep function and its schedule.
   EOT
   type = list(object({

@@ -26,7 +26,7 @@ TYPED_TEMPLATE = DATA / "typed_pipeline.yaml"
 ERRORS = DATA / "google_errors"
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
-# Small budgets keep failure tests short; the shipped defaults are in the README.
+# Small budgets keep failure tests short; the shipped defaults are in docs/operations.md.
 FAST_RETRY = {
     "initial_delay": "0.05s",
     "max_delay": "0.2s",
