@@ -73,10 +73,22 @@ class VertexEmulatorClient:
             if not token:
                 return jobs
 
-    def end_run(self, job_id: str, state: str, message: str = "") -> dict[str, Any]:
-        """End a run of a `--no-execute` emulator in `state` (FAILED with `message` as error)."""
+    def end_run(
+        self,
+        job_id: str,
+        state: str,
+        message: str = "",
+        tasks: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """End a run of a `--no-execute` emulator in `state` (FAILED with `message` as error).
+
+        `tasks`: `[{"taskName", "outputs": {"parameters": {...}, "artifacts": {NAME: [{"uri",
+        "schemaTitle", "metadata"}]}}}]`, shown as the run's task details with their outputs.
+        """
         name = f"projects/{self.project}/locations/{self.region}/pipelineJobs/{job_id}"
-        body = {"name": name, "state": state, "message": message}
+        body: dict[str, Any] = {"name": name, "state": state, "message": message}
+        if tasks is not None:
+            body["tasks"] = tasks
         response = requests.post(f"{self.url}/emulator/state", json=body, timeout=10)
         response.raise_for_status()
         return response.json()

@@ -223,10 +223,18 @@ def mark_cancelled(job: dict[str, Any]) -> None:
     job["error"] = {"code": 1, "message": "CANCELED"}
 
 
-def mark_ended(job: dict[str, Any], state: str, message: str = "") -> None:
-    """End a job in `state` without running tasks (the state control); FAILED gets `message`."""
+def mark_ended(
+    job: dict[str, Any], state: str, message: str = "", tasks: list[dict[str, Any]] | None = None
+) -> None:
+    """End a job in `state` without running it (the state control); FAILED gets `message`.
+
+    `tasks` are progress records as a run reports them (`taskName`, `outputs` with `parameters`
+    and `artifacts`, optionally `state`): they become the run's task details, outputs included.
+    """
+    stamp = now_rfc3339()
+    ran = [{"state": "SUCCEEDED", "startTime": stamp, "endTime": stamp, **t} for t in tasks or []]
     error = {"code": FAILED_PRECONDITION, "message": message or "The run failed."}
-    _finish(job, state, [], error if state == "PIPELINE_STATE_FAILED" else None)
+    _finish(job, state, ran, error if state == "PIPELINE_STATE_FAILED" else None)
 
 
 def _finish(job: dict[str, Any], state: str, tasks: list, error: dict[str, Any] | None) -> None:

@@ -71,7 +71,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             body = self._json_body()
             body = body if isinstance(body, dict) else {}
             return 200, self.service.set_state(
-                str(body.get("name", "")), body.get("state"), body.get("message", "")
+                str(body.get("name", "")),
+                body.get("state"),
+                body.get("message", ""),
+                body.get("tasks"),
             )
         if path == "/emulator/reset":
             self.service.reset()

@@ -122,16 +122,20 @@ class PipelineService:
         self.executor.cancel(name)
         return {}
 
-    def set_state(self, name: str, state: Any, message: Any = "") -> Job:
-        """Emulator control: end a job that is not running here (`--no-execute`) in `state`."""
+    def set_state(self, name: str, state: Any, message: Any = "", tasks: Any = None) -> Job:
+        """Emulator control: end a job that is not running here (`--no-execute`) in `state`.
+
+        `tasks` (optional) lists the tasks that ran, with their outputs, as the run's task details.
+        """
         if state not in FINAL_STATES:
             raise invalid_argument(f"state must be one of {', '.join(sorted(FINAL_STATES))}")
+        _check_tasks(tasks)
         job = self.get(name)
         if job["state"] in FINAL_STATES:
             raise failed_precondition(f"PipelineJob {name} has ended already ({job['state']}).")
         if self.executor is not None:
             raise failed_precondition("The emulator executes runs; their states are the runs'.")
-        return self.store.update(name, lambda j: mark_ended(j, state, str(message or "")))
+        return self.store.update(name, lambda j: mark_ended(j, state, str(message or ""), tasks))
 
     def clear_faults(self) -> None:
         """Drop every injected fault, for creates, cancels and lists."""
@@ -144,6 +148,23 @@ class PipelineService:
         self.clear_faults()
         self.quota.clear_usage()
         self.store.reset()
+
+
+def _check_tasks(tasks: Any) -> None:
+    """Refuse task records that are not `[{"taskName": str, "outputs": {...}}, ...]`."""
+    if tasks is None:
+        return
+    shape = 'tasks must be a list of {"taskName": str, "outputs": {"parameters", "artifacts"}}'
+    if not isinstance(tasks, list):
+        raise invalid_argument(shape)
+    for task in tasks:
+        if not isinstance(task, dict) or not isinstance(task.get("taskName"), str):
+            raise invalid_argument(shape)
+        outputs = task.get("outputs", {})
+        if not isinstance(outputs, dict) or not all(
+            isinstance(outputs.get(key, {}), dict) for key in ("parameters", "artifacts")
+        ):
+            raise invalid_argument(shape)
 
 
 def _apply(faults: FaultInjector) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from local.vertex_emulator.store import Job
@@ -138,7 +139,12 @@ def _task_detail(
         detail["endTime"] = task["endTime"]
     if outputs.get("artifacts"):
         detail["outputs"] = {
-            name: {"artifacts": [_artifact(job, name, a) for a in artifacts]}
+            name: {
+                "artifacts": [
+                    _artifact(job, task["taskName"], name, index, a)
+                    for index, a in enumerate(artifacts)
+                ]
+            }
             for name, artifacts in outputs["artifacts"].items()
         }
     if task.get("error"):
@@ -157,17 +163,29 @@ def _execution(job: Job, name: str, state: str, schema: str, metadata: dict[str,
     }
 
 
-def _artifact(job: Job, output_name: str, artifact: dict[str, Any]) -> dict[str, Any]:
+def _artifact(
+    job: Job, task_name: str, output_name: str, index: int, artifact: dict[str, Any]
+) -> dict[str, Any]:
     """Build an ML Metadata artifact (uri, schema and metadata such as metrics)."""
-    artifact_id = f"{job['name'].rsplit('/', 1)[-1]}-{artifact.get('name') or output_name}"
+    identity = artifact_id(job, task_name, output_name, index)
     return {
-        "name": f"{_metadata_store(job)}/artifacts/{artifact_id}",
+        "name": f"{_metadata_store(job)}/artifacts/{identity}",
         "displayName": output_name,
         "uri": artifact.get("uri", ""),
         "schemaTitle": artifact.get("schemaTitle", "system.Artifact"),
         "state": "LIVE",
         "metadata": artifact.get("metadata", {}),
     }
+
+
+def artifact_id(job: Job, task_name: str, output_name: str, index: int) -> str:
+    """Return an output artifact's ML Metadata id: decimal digits, as Vertex AI's are.
+
+    Fixed by the run, task, output and position, so every read of a run names the same artifact,
+    and distinct across tasks with outputs of the same name (``Output``, say).
+    """
+    identity = "\x00".join((job["name"], task_name, output_name, str(index)))
+    return str(int(hashlib.sha256(identity.encode()).hexdigest()[:15], 16))
 
 
 def _metadata_store(job: Job) -> str:
