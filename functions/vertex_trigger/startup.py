@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vertex_trigger.config.loader import load_config
-from vertex_trigger.config.model import Config, Route
+from vertex_trigger.config.loader import check_chain_graph, load_config
+from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.config.notify import SettingError, webhook_url
+from vertex_trigger.config.template_ref import TemplateRef
 from vertex_trigger.errors import ConfigError, DeploymentError, TransientError
 from vertex_trigger.google.api_calls import ApiCalls, spending
 from vertex_trigger.google.artifact_registry import ArtifactRegistry
@@ -18,12 +19,14 @@ from vertex_trigger.google.session import GoogleSession
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import VertexPipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
+from vertex_trigger.launch.chain_fit import chain_misfit
 from vertex_trigger.launch.route_fit import first_misfit
 from vertex_trigger.launch.services import Services
 from vertex_trigger.launch.templates import Template, TemplateStore
 
-# The entry point that reports how runs ended: it launches nothing, so it skips the template
-# check (and needs no read access to templates), and it is the only one that reads webhook URLs.
+# The entry point that reports how runs ended: it launches only run_ended routes, so it checks
+# only those against their templates (and reads no other template unless a pipeline: chain needs
+# every route's pipeline name), and it is the only one that reads webhook URLs.
 RUN_STATE_TARGET = "on_run_state"
 
 
@@ -52,11 +55,9 @@ def build_services(env: Environment) -> Services:
         calls,
     )
     templates = TemplateStore(storage, ArtifactRegistry(google, calls))
-    if env.function_target != RUN_STATE_TARGET:
-        # One budget for reading every template: a transient error is retried within it.
-        with spending(calls.budget()):
-            for route in config.routes:
-                check_route(config, route, _load_template(config, templates, route))
+    # One budget for reading every template: a transient error is retried within it.
+    with spending(calls.budget()):
+        check_routes(config, templates, env.function_target)
     publisher, webhooks = _outcome_senders(config, env, client, google, calls)
     return Services(
         config,
@@ -124,18 +125,75 @@ def _api_root(emulator_host: str | None, production: str) -> str:
     return emulator_host if "://" in emulator_host else f"http://{emulator_host}"
 
 
-def _load_template(config: Config, templates: TemplateStore, route: Route) -> Template:
+def check_routes(config: Config, templates: TemplateStore, function_target: str) -> None:
+    """Check the routes an instance of ``function_target`` launches, and the chains; ConfigError."""
+    read = _TemplateReader(config, templates)
+    launched = [
+        route
+        for route in config.routes
+        if function_target != RUN_STATE_TARGET or route.event is EventKind.RUN_ENDED
+    ]
+    for route in launched:
+        template = read(route, route.template, "template")
+        check_route(config, route, template)
+        if route.after is not None:
+            check_chain(config, route, template, _upstream_template(config, read, route))
+    if any(route.after and route.after.pipeline for route in launched):
+        # A pipeline: upstream follows the runs of every route whose template is that pipeline.
+        pipelines = {r.name: read(r, r.template, "template").pipeline_name for r in config.routes}
+        check_chain_graph(config.path, config.routes, config.max_chain_depth, pipelines)
+
+
+class _TemplateReader:
+    """Read each template once at start-up; a template that cannot be read names route and key."""
+
+    def __init__(self, config: Config, templates: TemplateStore) -> None:
+        self._config = config
+        self._templates = templates
+        self._read: dict[TemplateRef, Template] = {}
+
+    def __call__(self, route: Route, ref: TemplateRef, key: str) -> Template:
+        if ref not in self._read:
+            self._read[ref] = _load_template(self._config, self._templates, route, ref, key)
+        return self._read[ref]
+
+
+def _upstream_template(config: Config, read: _TemplateReader, route: Route) -> Template | None:
+    """Return the template of the runs a run_ended route follows, when it is known."""
+    after = route.after
+    upstream = config.route_named(after.route) if after and after.route else None
+    if upstream is not None:
+        return read(upstream, upstream.template, "template")
+    if after and after.template:
+        return read(route, after.template, "after.template")
+    return None
+
+
+def _load_template(
+    config: Config, templates: TemplateStore, route: Route, ref: TemplateRef, key: str
+) -> Template:
     try:
-        return templates.get(route.template)
+        return templates.get(ref)
     except (DeploymentError, TransientError) as exc:
         raise ConfigError(
-            f"{config.path}: route {route.name!r}: key 'template': cannot read it: {exc}"
+            f"{config.path}: route {route.name!r}: key {key!r}: cannot read it: {exc}"
         ) from None
 
 
 def check_route(config: Config, route: Route, template: Template) -> None:
     """Check a route's parameters and artifacts against its template; ConfigError names the key."""
     misfit = first_misfit(route, template)
+    if misfit:
+        raise ConfigError(
+            f"{config.path}: route {route.name!r}: key {misfit.key!r}: {misfit.problem}"
+        )
+
+
+def check_chain(
+    config: Config, route: Route, template: Template, upstream: Template | None
+) -> None:
+    """Check a run_ended route's output references against its upstream; ConfigError names them."""
+    misfit = chain_misfit(route, template, upstream)
     if misfit:
         raise ConfigError(
             f"{config.path}: route {route.name!r}: key {misfit.key!r}: {misfit.problem}"

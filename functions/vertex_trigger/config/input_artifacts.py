@@ -1,10 +1,11 @@
 """Route key ``input_artifacts``: a pipeline's artifact inputs bound to Vertex AI ML Metadata."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from vertex_trigger.config.output_refs import OutputKind, output_ref
 from vertex_trigger.config.placeholders import placeholders_in, unknown_placeholder
 from vertex_trigger.errors import excerpt
 
@@ -25,8 +26,13 @@ class InputArtifactError(ValueError):
         self.key = key
 
 
-def parse_input_artifacts(raw: Any, placeholders: frozenset[str], routes: str) -> Mapping[str, str]:
-    """Read ``input_artifacts: {INPUT: ARTIFACT}``; ARTIFACT may hold placeholders."""
+def parse_input_artifacts(
+    raw: Any, placeholders: frozenset[str], routes: str, refs: Collection[OutputKind] = ()
+) -> Mapping[str, str]:
+    """Read ``input_artifacts: {INPUT: ARTIFACT}``; ARTIFACT may hold placeholders.
+
+    On run_ended routes (``refs``) ARTIFACT may be an upstream output artifact, written alone.
+    """
     if not isinstance(raw, dict):
         raise InputArtifactError(
             KEY, f"expected a mapping of artifact input name to artifact id, got {raw!r}"
@@ -35,12 +41,20 @@ def parse_input_artifacts(raw: Any, placeholders: frozenset[str], routes: str) -
         key = f"{KEY}.{name}"
         if not isinstance(name, str) or not isinstance(value, str):
             raise InputArtifactError(key, f"expected an artifact id string, got {value!r}")
-        problem = unknown_placeholder(value, placeholders, routes)
+        problem = unknown_placeholder(value, placeholders, routes, refs) or _not_alone(value)
         if not problem and not placeholders_in(value):
             problem = artifact_id_problem(value)
         if problem:
             raise InputArtifactError(key, problem)
     return MappingProxyType(dict(raw))
+
+
+def _not_alone(value: str) -> str:
+    """Return why an output reference shares its value with other text, or ''."""
+    refs = [name for name in placeholders_in(value) if output_ref(name)]
+    if refs and value != "{" + refs[0] + "}":
+        return f"{{{refs[0]}}} must be the whole value: it names the artifact to bind"
+    return ""
 
 
 def artifact_id_problem(text: str) -> str:

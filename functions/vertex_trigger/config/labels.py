@@ -9,13 +9,17 @@ ROUTE_LABEL = "trigger-route"
 KIND_LABEL = "trigger-kind"
 SOURCE_LABEL = "trigger-source"
 EVENT_LABEL = "trigger-event"
+# run_ended routes' runs also name the run whose end launched them (its job id).
+UPSTREAM_LABEL = "trigger-upstream"
 # Every label the trigger puts on a run itself: a new one goes here, so the count stays right.
 TRIGGER_LABELS = (ROUTE_LABEL, KIND_LABEL, SOURCE_LABEL, EVENT_LABEL)
+CHAIN_LABELS = (*TRIGGER_LABELS, UPSTREAM_LABEL)
 # Vertex AI sets this one on every PipelineJob (aiplatform v1 PipelineJob.labels) and allows
 # at most MAX_LABELS in all ("There can be no more than 64 labels attached to a single resource").
 VERTEX_LABELS = ("vertex-ai-pipelines-run-billing-id",)
 MAX_LABELS = 64
 ROUTE_LABEL_ROOM = MAX_LABELS - len(TRIGGER_LABELS) - len(VERTEX_LABELS)
+CHAIN_ROUTE_LABEL_ROOM = MAX_LABELS - len(CHAIN_LABELS) - len(VERTEX_LABELS)
 
 
 def check_label(key: object, value: object) -> str:

@@ -5,8 +5,9 @@ from typing import Any
 
 import yaml
 
+from vertex_trigger.config.chain_graph import chain_problem
 from vertex_trigger.config.durations import parse_duration
-from vertex_trigger.config.model import Config, Route
+from vertex_trigger.config.model import DEFAULT_MAX_CHAIN_DEPTH, Config, Route
 from vertex_trigger.config.notify import parse_topic
 from vertex_trigger.config.route_fields import read_route
 from vertex_trigger.config.where import Where, optional_string, reject_unknown, setting, string
@@ -27,8 +28,11 @@ _TOP_KEYS = frozenset(
         "routes",
         "retry",
         "outcomes_topic",
+        "max_chain_depth",
     }
 )
+# A chain of more links than this is refused whatever max_chain_depth says.
+MAX_CHAIN_DEPTH_LIMIT = 20
 
 _RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
 
@@ -45,6 +49,8 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         raise where.error("routes", "expected a non-empty list of routes")
     routes = tuple(read_route(path, i, raw) for i, raw in enumerate(raw_routes))
     _check_unique(path, routes)
+    max_chain_depth = _max_chain_depth(where, document.get("max_chain_depth"))
+    check_chain_graph(path, routes, max_chain_depth)
     return Config(
         path=path,
         project=string(where, "project", project),
@@ -56,6 +62,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         routes=routes,
         retry=_retry(where, document.get("retry", {})),
         outcomes_topic=setting(where, parse_topic, document.get("outcomes_topic")),
+        max_chain_depth=max_chain_depth,
     )
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -88,6 +95,27 @@ def _retry(where: Where, raw: Any) -> RetryPolicy:
         except ValueError as exc:
             raise where.error(f"retry.{key}", str(exc)) from None
     return RetryPolicy(**values)
+
+def _max_chain_depth(where: Where, value: Any) -> int:
+    if value is None:
+        return DEFAULT_MAX_CHAIN_DEPTH
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not whole or not 1 <= value <= MAX_CHAIN_DEPTH_LIMIT:
+        raise where.error(
+            "max_chain_depth",
+            f"expected a whole number from 1 to {MAX_CHAIN_DEPTH_LIMIT}, got {value!r}",
+        )
+    return int(value)
+
+
+def check_chain_graph(
+    path: Path, routes: tuple[Route, ...], max_depth: int, pipelines: dict[str, str] | None = None
+) -> None:
+    """Raise ConfigError naming the route and key if the chain graph is wrong (see chain_graph)."""
+    problem = chain_problem(routes, max_depth, pipelines)
+    if problem:
+        raise Where(path, f"route {problem.route!r}").error(problem.key, problem.problem)
+
 
 def _check_unique(path: Path, routes: tuple[Route, ...]) -> None:
     seen = set()

@@ -12,7 +12,11 @@ from vertex_trigger.config.cooldown_counts import DEFAULT as DEFAULT_COOLDOWN_CO
 from vertex_trigger.config.cooldown_counts import CooldownCounts
 from vertex_trigger.config.notify import Notify
 from vertex_trigger.config.template_ref import TemplateRef
+from vertex_trigger.config.upstream import Upstream
 from vertex_trigger.google.retries import RetryPolicy
+
+# How many run_ended links a chain may have after its first run, unless max_chain_depth says.
+DEFAULT_MAX_CHAIN_DEPTH = 5
 
 
 class EventKind(enum.StrEnum):
@@ -20,6 +24,7 @@ class EventKind(enum.StrEnum):
 
     OBJECT_FINALIZED = "object_finalized"
     DRIFT_ALERT = "drift_alert"
+    RUN_ENDED = "run_ended"  # another run ended: a chain's next link
 
 @dataclass(frozen=True)
 class Route:
@@ -45,6 +50,7 @@ class Route:
     sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
     max_running: int | None = None
     max_runs_per_day: int | None = None
+    after: Upstream | None = None  # run_ended routes: the runs whose ends launch this route
 
 @dataclass(frozen=True)
 class Config:
@@ -60,6 +66,7 @@ class Config:
     routes: tuple[Route, ...]
     retry: RetryPolicy
     outcomes_topic: str | None = None  # where on_run_state publishes how runs ended
+    max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH
 
     def route_named(self, name: str) -> Route | None:
         """Return the route called ``name``, if this configuration has one."""

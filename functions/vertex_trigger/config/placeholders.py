@@ -1,8 +1,9 @@
 """Plain-text ``{placeholder}`` substitution: no attribute access, indexing or evaluation."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
+from vertex_trigger.config.output_refs import REFERENCE, OutputKind, output_ref, ref_problem
 from vertex_trigger.events.drift_alerts.alert import MATCH_FIELDS
 
 OBJECT_PLACEHOLDERS = frozenset(
@@ -26,9 +27,24 @@ BATCH_PLACEHOLDERS = frozenset(
 MANIFEST_PLACEHOLDERS = BATCH_PLACEHOLDERS | {"batch_manifest_uri"}
 # Every drift match field, plus what an alert adds as text (features, max_deviation) and the event.
 DRIFT_PLACEHOLDERS = MATCH_FIELDS | {"features", "max_deviation", "event_id", "event_time"}
+# run_ended routes: the upstream run that ended. `event_time` is its end time, and there is no
+# `event_id`: the log entry's and the sweeper's launches must send the same body.
+RUN_PLACEHOLDERS = frozenset(
+    {
+        "upstream_job",
+        "upstream_route",
+        "upstream_state",
+        "upstream_pipeline",
+        "upstream_source",
+        "upstream_event_id",
+        "event_time",
+    }
+)
 
+_NAME = rf"[A-Za-z_][A-Za-z0-9_]*|{REFERENCE}"
 # `{{name}}` is an escaped literal `{name}`; other braces are plain text (JSON stays valid).
-_TOKEN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A name is a placeholder or, on run_ended routes, an output reference (config/output_refs.py).
+_TOKEN = re.compile(rf"\{{\{{({_NAME})\}}\}}|\{{({_NAME})\}}")
 
 
 def placeholders_in(text: str) -> set[str]:
@@ -36,9 +52,20 @@ def placeholders_in(text: str) -> set[str]:
     return {m.group(2) for m in _TOKEN.finditer(text) if m.group(2)}
 
 
-def unknown_placeholder(text: str, allowed: frozenset[str], routes: str) -> str:
-    """Return what is wrong with the placeholders of a configured ``text``, or ''."""
-    unknown = placeholders_in(text) - allowed
+def unknown_placeholder(
+    text: str, allowed: frozenset[str], routes: str, refs: Collection[OutputKind] = ()
+) -> str:
+    """Return what is wrong with the placeholders of a configured ``text``, or ''.
+
+    ``refs``: the kinds of output reference the text may hold (none but on run_ended routes).
+    """
+    used = placeholders_in(text)
+    for name in sorted(used):
+        ref = output_ref(name)
+        problem = ref_problem(ref, refs) if ref else ""
+        if problem:
+            return problem
+    unknown = {name for name in used if output_ref(name) is None} - allowed
     if not unknown:
         return ""
     return (

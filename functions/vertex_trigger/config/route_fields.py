@@ -13,6 +13,8 @@ from vertex_trigger.config.durations import parse_duration
 from vertex_trigger.config.input_artifacts import KEY as INPUT_ARTIFACTS
 from vertex_trigger.config.input_artifacts import InputArtifactError, parse_input_artifacts
 from vertex_trigger.config.labels import (
+    CHAIN_LABELS,
+    CHAIN_ROUTE_LABEL_ROOM,
     MAX_LABELS,
     RESERVED_PREFIX,
     ROUTE_LABEL_ROOM,
@@ -22,14 +24,18 @@ from vertex_trigger.config.labels import (
 )
 from vertex_trigger.config.model import EventKind, Route
 from vertex_trigger.config.notify import parse_notify
+from vertex_trigger.config.output_refs import OutputKind
 from vertex_trigger.config.placeholders import (
     BATCH_PLACEHOLDERS,
     DRIFT_PLACEHOLDERS,
     MANIFEST_PLACEHOLDERS,
     OBJECT_PLACEHOLDERS,
+    RUN_PLACEHOLDERS,
     unknown_placeholder,
 )
 from vertex_trigger.config.template_ref import TemplateRef, resolve_ref
+from vertex_trigger.config.upstream import KEY as AFTER
+from vertex_trigger.config.upstream import parse_after
 from vertex_trigger.config.where import (
     Where,
     optional_bool,
@@ -67,7 +73,12 @@ _ROUTE_KEYS = {
         _COMMON_ROUTE_KEYS
         | {"match", "policy_labels", "min_deviation", "cooldown", COOLDOWN_COUNTS}
     ),
+    EventKind.RUN_ENDED: _COMMON_ROUTE_KEYS | {AFTER, "sweep_lookback"},
 }
+# The output references each key of a run_ended route may hold (config/output_refs.py).
+_PARAMETER_REFS = frozenset({OutputKind.PARAMETER, OutputKind.ARTIFACT_URI})
+_ARTIFACT_REFS = frozenset({OutputKind.ARTIFACT})
+_NO_REFS: frozenset[OutputKind] = frozenset()
 
 def read_route(path: Path, index: int, raw: Any) -> Route:
     where = Where(path, f"routes[{index}]")
@@ -83,27 +94,42 @@ def read_route(path: Path, index: int, raw: Any) -> Route:
         kinds = " or ".join(e.value for e in EventKind)
         raise where.error("event", f"expected {kinds}, got {raw.get('event')!r}") from None
     reject_unknown(where, raw, _ROUTE_KEYS[event], f"an {event} route")
-    object_route = event is EventKind.OBJECT_FINALIZED
-    kind = _object_fields(where, raw) if object_route else _drift_fields(where, raw)
+    kind = _kind_fields(where, path, event, raw)
     allowed, routes = _placeholders_for(event, kind.get("batch"))
+    chained = event is EventKind.RUN_ENDED
+    parameter_refs = _PARAMETER_REFS if chained else _NO_REFS
+    artifact_refs = _ARTIFACT_REFS if chained else _NO_REFS
     return Route(
         name=name,
         event=event,
         template=_template(where, path, raw.get("template")),
-        parameters=_parameters(where, allowed, routes, raw.get("parameters", {})),
-        labels=_labels(where, raw.get("labels", {})),
+        parameters=_parameters(where, allowed, routes, raw.get("parameters", {}), parameter_refs),
+        labels=_labels(where, raw.get("labels", {}), chained),
         enable_caching=optional_bool(where, "enable_caching", raw.get("enable_caching")),
-        input_artifacts=_input_artifacts(where, allowed, routes, raw.get(INPUT_ARTIFACTS, {})),
+        input_artifacts=_input_artifacts(
+            where, allowed, routes, raw.get(INPUT_ARTIFACTS, {}), artifact_refs
+        ),
         notify=setting(where, parse_notify, raw.get("notify")),
         max_running=_limit(where, "max_running", raw.get("max_running")),
         max_runs_per_day=_limit(where, "max_runs_per_day", raw.get("max_runs_per_day")),
         **kind,
     )
 
+def _kind_fields(where: Where, path: Path, event: EventKind, raw: Any) -> dict[str, Any]:
+    """Read the keys of the route's kind of event."""
+    if event is EventKind.OBJECT_FINALIZED:
+        return _object_fields(where, raw)
+    if event is EventKind.DRIFT_ALERT:
+        return _drift_fields(where, raw)
+    return _run_fields(where, path, raw)
+
+
 def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozenset[str], str]:
     """Return the placeholders a route may use and how to name its kind of route in an error."""
     if event is EventKind.DRIFT_ALERT:
         return DRIFT_PLACEHOLDERS, str(event)
+    if event is EventKind.RUN_ENDED:
+        return RUN_PLACEHOLDERS, str(event)
     if batch is None:
         return OBJECT_PLACEHOLDERS, str(event)
     if batch.rule is BatchRule.MANIFEST:
@@ -124,26 +150,30 @@ def _template(where: Where, path: Path, value: Any) -> TemplateRef:
     except ValueError as exc:
         raise where.error("template", str(exc)) from None
 
-def _parameters(where: Where, allowed: frozenset[str], routes: str, raw: Any) -> Mapping[str, Any]:
+def _parameters(
+    where: Where, allowed: frozenset[str], routes: str, raw: Any, refs: frozenset[OutputKind]
+) -> Mapping[str, Any]:
     if not isinstance(raw, dict):
         raise where.error("parameters", f"expected a mapping of input name to value, got {raw!r}")
     for name, value in raw.items():
         if not isinstance(name, str):
             raise where.error("parameters", f"input names must be strings, got {name!r}")
-        problem = unknown_placeholder(value, allowed, routes) if isinstance(value, str) else ""
+        problem = ""
+        if isinstance(value, str):
+            problem = unknown_placeholder(value, allowed, routes, refs)
         if problem:
             raise where.error(f"parameters.{name}", problem)
     return MappingProxyType(dict(raw))
 
 def _input_artifacts(
-    where: Where, allowed: frozenset[str], routes: str, raw: Any
+    where: Where, allowed: frozenset[str], routes: str, raw: Any, refs: frozenset[OutputKind]
 ) -> Mapping[str, str]:
     try:
-        return parse_input_artifacts(raw, allowed, routes)
+        return parse_input_artifacts(raw, allowed, routes, refs)
     except InputArtifactError as exc:
         raise where.error(exc.key, str(exc)) from None
 
-def _labels(where: Where, raw: Any) -> Mapping[str, str]:
+def _labels(where: Where, raw: Any, chained: bool) -> Mapping[str, str]:
     if not isinstance(raw, dict):
         raise where.error("labels", f"expected a mapping, got {raw!r}")
     for key, value in raw.items():
@@ -154,12 +184,15 @@ def _labels(where: Where, raw: Any) -> Mapping[str, str]:
             raise where.error(f"labels.{key}", f"keys starting {RESERVED_PREFIX!r} are reserved")
         if key in VERTEX_LABELS:
             raise where.error(f"labels.{key}", "reserved by Vertex AI, which overrides it")
-    if len(raw) > ROUTE_LABEL_ROOM:
+    room, own = ROUTE_LABEL_ROOM, list(TRIGGER_LABELS)
+    if chained:  # a chained run also carries the upstream's label
+        room, own = CHAIN_ROUTE_LABEL_ROOM, list(CHAIN_LABELS)
+    if len(raw) > room:
         raise where.error(
             "labels",
-            f"{len(raw)} labels, at most {ROUTE_LABEL_ROOM}: Vertex AI allows {MAX_LABELS} per "
+            f"{len(raw)} labels, at most {room}: Vertex AI allows {MAX_LABELS} per "
             f"run, including its own {', '.join(VERTEX_LABELS)} and the trigger's "
-            f"{', '.join(TRIGGER_LABELS)}",
+            f"{', '.join(own)}",
         )
     return MappingProxyType(dict(raw))
 
@@ -200,6 +233,20 @@ def _sweep_lookback(where: Where, value: Any, fields: Mapping[str, Any]) -> floa
             "never sees a batch become quiet",
         )
     return lookback
+
+def _run_fields(where: Where, path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Read a run_ended route's ``after`` and its sweeper lookback (lost links)."""
+    if raw.get(AFTER) is None:
+        raise where.error(AFTER, "required: the route or pipeline whose runs' ends launch this one")
+    after = setting(where, lambda value: parse_after(value, path.parent), raw[AFTER])
+    fields: dict[str, Any] = {"after": after}
+    if raw.get("sweep_lookback") is not None:
+        try:
+            fields["sweep_lookback"] = parse_duration(raw["sweep_lookback"])
+        except ValueError as exc:
+            raise where.error("sweep_lookback", str(exc)) from None
+    return fields
+
 
 def _drift_fields(where: Where, raw: Mapping[str, Any]) -> dict[str, Any]:
     match = _globs(where, "match", raw.get("match", {}), "alert field")

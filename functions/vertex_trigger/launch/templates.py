@@ -34,6 +34,11 @@ class Template:
     legacy: bool  # schemaVersion 2.0.0: runtimeConfig.parameters, typed Values
     defaults: Mapping[str, Any]  # a PipelineJob JSON's runtimeConfig values, sent with each run
 
+    @property
+    def pipeline_name(self) -> str:
+        """Return the compiled pipeline's name (``pipelineInfo.name``, what its runs carry)."""
+        return str(self.spec["pipelineInfo"]["name"])
+
 
 def parse_template(ref: TemplateRef, text: str | bytes, version: str) -> Template:
     """Parse compiled KFP YAML or JSON (its first document) into a Template; raise ValueError."""
