@@ -19,7 +19,6 @@ from vertex_trigger.google.session import GoogleSession
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import VertexPipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
-from vertex_trigger.launch.chain_fit import chain_misfit
 from vertex_trigger.launch.route_fit import first_misfit
 from vertex_trigger.launch.services import Services
 from vertex_trigger.launch.templates import Template, TemplateStore
@@ -193,6 +192,9 @@ def check_chain(
     config: Config, route: Route, template: Template, upstream: Template | None
 ) -> None:
     """Check a run_ended route's output references against its upstream; ConfigError names them."""
+    # Imported here: an instance whose configuration has no run_ended route never loads it.
+    from vertex_trigger.launch.chain_fit import chain_misfit
+
     misfit = chain_misfit(route, template, upstream)
     if misfit:
         raise ConfigError(

@@ -84,6 +84,8 @@ WEBHOOK_VARIABLE = "GOLDEN_WEBHOOK_URL"
 TARGETS = ("on_object_finalized", "on_drift_alert", "on_run_state")
 HOSTILE_TARGETS = {"object": "on_object_finalized", "drift": "on_drift_alert"}
 SAMPLE_RUN = "arrival-0a1b2c3d4e5f60718293"  # the run data/run_state/pipeline_job_event.json names
+VERTEX_ANSWER = "run_state/pipeline_job_succeeded.json"  # a GET answer with task outputs
+ANSWER_RUN = "prices-arrival-4f1c0d2a9b8e7f6a5b4c"  # the run it is
 PARENT = "projects/test-project/locations/us-central1"
 LOG_TIMEOUT = 15.0
 
@@ -201,6 +203,26 @@ CONFIG: dict[str, Any] = {
                 "{features}|{max_deviation}",
             },
         },
+        # Runs of the house-prices pipeline, whoever made them (the Vertex answer sample's run):
+        # a run_ended route reading the upstream's outputs.
+        {
+            "name": "after-house-prices",
+            "event": "run_ended",
+            "after": {
+                "pipeline": "house-prices",
+                "states": ["SUCCEEDED"],
+                "template": str(REPO / "compiled" / "house_prices.yaml"),
+            },
+            "template": TYPED,
+            "parameters": {
+                "data_uri": "{tasks.train-model.outputs.artifacts.model.uri}",
+                "generation": 0,
+                "ratio": "{tasks.evaluate-model.outputs.parameters.r2}",
+                "note": "{tasks.train-model.outputs.parameters.validation_rmse}|{upstream_job}|"
+                "{upstream_route}|{upstream_state}|{upstream_pipeline}|"
+                "{upstream_source}|{upstream_event_id}|{event_time}",
+            },
+        },
         # Every other alert (the hostile corpus's models): tests/data/reliability's drift route.
         {
             "name": "drift-retrain",
@@ -250,12 +272,13 @@ class Stack:
     def post(self, target: str, headers: dict[str, str], body: bytes) -> requests.Response:
         return requests.post(self.functions[target].url, headers=headers, data=body, timeout=120)
 
-    def deliver(self, target: str, headers: dict[str, str], body: bytes) -> None:
-        """Send a setup event and wait for its log line, so it cannot leak into the case."""
+    def deliver(self, target: str, headers: dict[str, str], body: bytes, lines: int = 1) -> None:
+        """Send a setup event and wait for its ``lines`` log lines, so none leaks into the case."""
         server = self.functions[target]
         seen = len(server.log_records())
         self.post(target, headers, body)
-        assert len(server.wait_for_records(seen + 1, LOG_TIMEOUT)) > seen, "setup event not logged"
+        logged = server.wait_for_records(seen + lines, LOG_TIMEOUT)
+        assert len(logged) >= seen + lines, "setup event not logged"
 
 
 @pytest.fixture(scope="module")
@@ -364,9 +387,9 @@ def run_state_entry(**resource_labels: str) -> dict[str, Any]:
 Step = Callable[[Stack], None]
 
 
-def prior(target: str, request: tuple[dict[str, str], bytes]) -> Step:
+def prior(target: str, request: tuple[dict[str, str], bytes], lines: int = 1) -> Step:
     """An earlier delivery (e.g. the same object, or an alert of the same window)."""
-    return lambda stack: stack.deliver(target, *request)
+    return lambda stack: stack.deliver(target, *request, lines=lines)
 
 
 def fault(**spec: Any) -> Step:
@@ -406,6 +429,39 @@ def run(
     return create
 
 
+def vertex_answer_run(state: str) -> Step:
+    """The run of the Vertex answer sample (run_state/pipeline_job_succeeded.json), created as it
+    is (its labels name a route of another configuration) and ended in ``state`` with the task
+    outputs the sample shows (execution.metadata["output:..."], outputs[NAME].artifacts)."""
+    answer = sample(VERTEX_ANSWER)
+
+    def create(stack: Stack) -> None:
+        labels = {k: v for k, v in answer["labels"].items() if not k.startswith("vertex-ai-")}
+        body = {key: answer[key] for key in ("displayName", "pipelineSpec", "runtimeConfig")}
+        response = requests.post(stack.vertex.jobs_url, json={**body, "labels": labels},
+                                 params={"pipelineJobId": ANSWER_RUN}, timeout=10)  # fmt: skip
+        response.raise_for_status()
+        stack.vertex.end_run(ANSWER_RUN, state, "The DAG failed.", tasks=task_records(answer))
+
+    return create
+
+
+def task_records(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The state control's task records for the answer's tasks (the root and groups left out)."""
+    records = []
+    for task in answer["jobDetail"]["taskDetails"]:
+        metadata = task.get("execution", {}).get("metadata", {})
+        parameters = {k.removeprefix("output:"): v for k, v in metadata.items()
+                      if k.startswith("output:")}  # fmt: skip
+        artifacts = {name: [{k: a[k] for k in ("uri", "schemaTitle", "metadata")}
+                            for a in listed["artifacts"]]
+                     for name, listed in task.get("outputs", {}).items()}  # fmt: skip
+        if "parentTaskId" in task and task["state"] == "SUCCEEDED":
+            records.append({"taskName": task["taskName"],
+                            "outputs": {"parameters": parameters, "artifacts": artifacts}})
+    return records
+
+
 def end_every_run(state: str, message: str = "") -> Step:
     """End every run in the emulator (e.g. the window's run of a prior alert) in ``state``."""
 
@@ -438,6 +494,7 @@ class Case:
     request: tuple[dict[str, str], bytes]
     setup: tuple[Step, ...] = field(default=())
     attempts_vary: bool = False  # Vertex fails every attempt: the budget decides how many
+    lines: int = 1  # a run's end writes one line per run_ended route following it, then its own
 
 
 def object_cases() -> list[Case]:
@@ -588,6 +645,7 @@ def run_state_cases() -> list[Case]:
     r = "on_run_state"
     s = "run_state/pipeline_job_event.json"
     entry = message_request(run_state_entry(), "golden-run-state")
+    answer_entry = message_request(run_state_entry(pipeline_job_id=ANSWER_RUN), "golden-chain")
     ours = SAMPLE_RUN_LABELS
     return [
         Case("run_state/succeeded", r, s, entry,
@@ -613,6 +671,13 @@ def run_state_cases() -> list[Case]:
                              "golden-run-state-none")),
         Case("run_state/MessagePublishedData-structured", r, "MessagePublishedData.json",
              structured_file("MessagePublishedData.json")),
+        Case("run_state/chain-after-a-succeeded-run", r, VERTEX_ANSWER, answer_entry,
+             (vertex_answer_run("PIPELINE_STATE_SUCCEEDED"),), lines=2),
+        Case("run_state/chain-after-a-succeeded-run-again", r, VERTEX_ANSWER, answer_entry,
+             (vertex_answer_run("PIPELINE_STATE_SUCCEEDED"), prior(r, answer_entry, lines=2)),
+             lines=2),
+        Case("run_state/chain-after-a-failed-run", r, VERTEX_ANSWER, answer_entry,
+             (vertex_answer_run("PIPELINE_STATE_FAILED"),), lines=2),
     ]  # fmt: skip
 
 
@@ -715,12 +780,14 @@ def created(requests_received: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return entries
 
 
-def new_lines(server: FunctionServer, seen: int, status: int) -> list[dict[str, Any]]:
-    """The log lines the case's event wrote (none when the framework refused it with a 400)."""
+def new_lines(
+    server: FunctionServer, seen: int, status: int, count: int = 1
+) -> list[dict[str, Any]]:
+    """The ``count`` log lines the case's event wrote (none when the framework answered 400)."""
     if status == 400:  # functions-framework answered before the function ran: wait a little
         time.sleep(0.3)
         return server.log_records()[seen:]
-    return server.wait_for_records(seen + 1, LOG_TIMEOUT)[seen:]
+    return server.wait_for_records(seen + count, LOG_TIMEOUT)[seen:]
 
 
 def run_case(stack: Stack, case: Case) -> dict[str, Any]:
@@ -732,7 +799,7 @@ def run_case(stack: Stack, case: Case) -> dict[str, Any]:
     server = stack.functions[case.target]
     seen_lines, seen_creates = len(server.log_records()), len(stack.vertex.create_requests())
     response = stack.post(case.target, *case.request)
-    lines = new_lines(server, seen_lines, response.status_code)
+    lines = new_lines(server, seen_lines, response.status_code, case.lines)
     normalise = Normaliser(stack, case.attempts_vary)
     return {
         "entry_point": case.target,

@@ -63,6 +63,13 @@ ROUTES = [
         "template": str(TYPED_TEMPLATE),
         "parameters": {"data_uri": "gs://prices-data/training/latest.csv", "generation": 0},
     },
+    {
+        "name": "prices-score",
+        "event": "run_ended",
+        "after": {"route": "prices-arrival"},
+        "template": str(TYPED_TEMPLATE),
+        "parameters": {"data_uri": "{tasks.describe.outputs.parameters.Output}", "generation": 0},
+    },
 ]
 # One export folder: two parts, then the marker (generations and times fixed, not the clock's).
 EXPORT = [
@@ -81,6 +88,7 @@ LONG_EVENT_ID = "projects/prices/topics/exports/messages/" + "0123456789" * 4
 class Functions:
     objects: FunctionServer
     drift: FunctionServer
+    run_state: FunctionServer
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +105,7 @@ def functions(
         yield Functions(
             servers.start("on_object_finalized", config, **env),
             servers.start("on_drift_alert", config, **env),
+            servers.start("on_run_state", config, **env),
         )
     finally:
         bucket.stop()
@@ -194,3 +203,46 @@ def test_drift_window_id_then_retry_ids_after_failed_runs(
     assert second_retry["job"] == "prices-drift-ce3a1635cc3b32d6f886"
     assert retry["labels"] == {**window["labels"], "trigger-event": "1764158400000000002"}
     assert second_retry["display_name"] == MODEL
+
+
+def run_state_event(job_id: str, message_id: str) -> CloudEvent:
+    """The run's PipelineJob log entry, as a log sink publishes it, delivered by Eventarc."""
+    log_name = "projects/test-project/logs/aiplatform.googleapis.com%2Fpipeline_job_events"
+    entry = {"logName": log_name,
+             "resource": {"type": "aiplatform.googleapis.com/PipelineJob",
+                          "labels": {"pipeline_job_id": job_id, "location": "us-central1",
+                                     "resource_container": "test-project"}}}  # fmt: skip
+    message = {"data": base64.b64encode(json.dumps(entry).encode()).decode(),
+               "messageId": message_id, "publishTime": ALERT_TIME}  # fmt: skip
+    attributes = {"type": PUBLISHED, "id": message_id, "time": ALERT_TIME,
+                  "source": "//pubsub.googleapis.com/projects/p/topics/run-states"}  # fmt: skip
+    data = {"message": message, "subscription": "projects/p/subscriptions/s"}
+    return CloudEvent(attributes, data)
+
+
+def test_chained_run_job_id_labels_and_display_name(
+    functions: Functions, clean_vertex: VertexStandIn
+) -> None:
+    """A run_ended route's run: route + its upstream's job id, whichever delivery launches it."""
+    upstream = object_event("incoming/2026-11-26/prices.csv", "1764158400123456", "evt-Object.1")
+    upstream_job = launched(functions.objects, clean_vertex, upstream)["job"]
+    tasks = [{"taskName": "describe", "outputs": {"parameters": {"Output": "gs://x/y"}}}]
+    clean_vertex.end_run(upstream_job, "PIPELINE_STATE_SUCCEEDED", tasks=tasks)
+    event = run_state_event(upstream_job, "1764158500000000001")
+    assert functions.run_state.send(event).status_code == 200
+    line = functions.run_state.log_for(event["id"])
+    assert line["decision"] == "launched", line
+    run = clean_vertex.job(line["job"])
+
+    assert {"job": line["job"], "labels": run["labels"], "display_name": run["displayName"]} == {
+        # route + sha256(route, the upstream's job id)
+        "job": "prices-score-f3fd4f38c4fc7acad0cb",
+        "labels": {
+            "trigger-route": "prices-score",
+            "trigger-kind": "run",
+            "trigger-source": "869e66af74f38c6f",  # the upstream's: the chain's first source
+            "trigger-event": "1764158500000000001",  # the log entry's message id
+            "trigger-upstream": "prices-arrival-df9db087b6b3ba916e77",
+        },
+        "display_name": "gs://prices-data/incoming/2026-11-26/prices.csv#1764158400123456",
+    }

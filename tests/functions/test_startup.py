@@ -47,10 +47,12 @@ def test_bad_config_stops_functions_framework_with_route_and_key(
     )
 
 
-def first_object_event(tmp_path: Path, vertex: VertexStandIn, target: str) -> dict[str, Any]:
+def first_object_event(
+    tmp_path: Path, vertex: VertexStandIn, target: str, *more_routes: dict[str, Any]
+) -> dict[str, Any]:
     """Import main, handle a first object event in a new process; return its log line and the
     modules it loaded (``heavy``: NOT_ON_THE_COLD_PATH; ``ours``: vertex_trigger's)."""
-    config = write_config(tmp_path, [object_route()])
+    config = write_config(tmp_path, [object_route(), *more_routes])
     script = (
         "import json, sys\n"
         "from cloudevents.http import CloudEvent\n"
@@ -90,14 +92,34 @@ def test_cold_path_imports_no_heavy_library(
 def test_an_object_instance_never_loads_the_other_entry_points_modules(
     tmp_path: Path, clean_vertex: VertexStandIn
 ) -> None:
-    """Served as deployed (FUNCTION_TARGET): no drift alert parser, cooldown, run state, sweeper."""
+    """Served as deployed (FUNCTION_TARGET): no drift alert parser, cooldown, run state, sweeper,
+    run chains."""
     first = first_object_event(tmp_path, clean_vertex, "on_object_finalized")
     others = ["vertex_trigger.triggers.cooldown", "vertex_trigger.events.drift_alerts.forms",
               "vertex_trigger.events.drift_alerts.parsing", "vertex_trigger.triggers.drift",
               "vertex_trigger.triggers.run_state", "vertex_trigger.reporting.report",
-              "vertex_trigger.triggers.sweep", "vertex_trigger.public"]  # fmt: skip
+              "vertex_trigger.triggers.sweep", "vertex_trigger.public",
+              "vertex_trigger.triggers.chains", "vertex_trigger.launch.upstream_outputs",
+              "vertex_trigger.launch.chain_fit", "vertex_trigger.launch.task_outputs"]  # fmt: skip
     assert "vertex_trigger.triggers.objects" in first["ours"]
     assert sorted(set(others) & set(first["ours"])) == []
+
+
+def test_an_object_instance_checks_run_ended_routes_but_never_loads_their_launching(
+    tmp_path: Path, clean_vertex: VertexStandIn
+) -> None:
+    """A run_ended route is checked at every launching instance's start; only on_run_state and
+    the sweeper launch it, so an object instance loads the check and nothing of the chains."""
+    chained = {"name": "after-arrival", "event": "run_ended", "after": {"route": "arrival"},
+               "template": str(TYPED_TEMPLATE),
+               "parameters": {"data_uri": "{tasks.describe.outputs.parameters.Output}",
+                              "generation": 0}}  # fmt: skip
+    first = first_object_event(tmp_path, clean_vertex, "on_object_finalized", chained)
+    assert first["decision"] == "launched"
+    assert "vertex_trigger.launch.chain_fit" in first["ours"]
+    launching = ["vertex_trigger.triggers.chains", "vertex_trigger.launch.upstream_outputs",
+                 "vertex_trigger.triggers.run_state", "vertex_trigger.triggers.sweep"]  # fmt: skip
+    assert sorted(set(launching) & set(first["ours"])) == []
 
 
 @pytest.fixture

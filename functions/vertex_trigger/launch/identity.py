@@ -17,7 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vertex_trigger.config.labels import EVENT_LABEL, KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import (
+    EVENT_LABEL,
+    KIND_LABEL,
+    ROUTE_LABEL,
+    SOURCE_LABEL,
+    UPSTREAM_LABEL,
+)
 from vertex_trigger.config.model import Route
 from vertex_trigger.google.resource_names import job_id_of
 
@@ -55,14 +61,22 @@ def run_labels(route: Route, kind: str, source_id: str, event_id: str) -> dict[s
     }
 
 
+def chain_labels(route: Route, source_id: str, event_id: str, upstream_job: str) -> dict[str, str]:
+    """Return a run_ended route's run labels: the trigger's, and the upstream run's job id."""
+    # Job ids are label characters already; one longer than a label value is hashed.
+    labels = run_labels(route, "run", source_id, event_id)
+    return {**labels, UPSTREAM_LABEL: event_label(upstream_job)}
+
+
 @dataclass(frozen=True)
 class RunTrigger:
-    """The trigger a run names: route, kind, readable source and event id."""
+    """The trigger a run names: route, kind, readable source, event id, and upstream run."""
 
     route: str
     kind: str
     source: str
     event_id: str
+    upstream: str = ""  # run_ended routes: the job id of the run whose end launched this one
 
 
 def display_name(source: str) -> str:
@@ -111,7 +125,14 @@ def trigger_of(job: Mapping[str, Any]) -> RunTrigger | None:
     name = str(job.get("displayName") or "")
     # Runs launched before display names carried the source were named after their job id.
     source = "" if name == job_id_of(job) else name
-    return RunTrigger(route, kind, source, event_id_from_label(str(labels.get(EVENT_LABEL, ""))))
+    upstream = labels.get(UPSTREAM_LABEL)
+    return RunTrigger(
+        route,
+        kind,
+        source,
+        event_id_from_label(str(labels.get(EVENT_LABEL, ""))),
+        event_id_from_label(upstream) if isinstance(upstream, str) else "",
+    )
 
 
 def _escaped(character: str) -> str:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vertex_trigger.config.model import Config
+from vertex_trigger.decisions import Outcome, write_log
 from vertex_trigger.google.pubsub import Publisher
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import PipelineJobs
@@ -27,3 +28,6 @@ class Services:
     storage: Storage  # lists batch folders and reads manifests; the sweeper lists prefixes
     publisher: Publisher | None = None
     webhooks: WebhookPoster | None = None
+    # Where a handler writes the decision lines it makes besides its event's own (a run's end
+    # launching run_ended routes: one line per route); the tools record them instead.
+    log: Callable[[Outcome], None] = write_log

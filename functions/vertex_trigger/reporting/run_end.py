@@ -28,6 +28,7 @@ class RunEnd:
     end_time: str
     error: str | None
     console_url: str
+    upstream: str | None = None  # a run_ended route's run: the run whose end launched it
 
     @property
     def outcome_id(self) -> str:
@@ -47,7 +48,8 @@ class RunEnd:
         """Return one line: ``run JOB STATE for SOURCE (event ID)``."""
         source = f" for {self.source}" if self.source else ""
         event = f" (event {self.event_id})" if self.event_id else ""
-        return f"run {self.job} {self.state}{source}{event}"
+        after = f" after run {self.upstream}" if self.upstream else ""
+        return f"run {self.job} {self.state}{source}{event}{after}"
 
     def webhook_text(self) -> str:
         """Return the short text posted to a webhook: the summary, the error, the console link."""
@@ -75,4 +77,5 @@ def run_end(job: Mapping[str, Any], trigger: RunTrigger) -> RunEnd | None:
         # A cancelled run's error is Vertex's "CANCELED": the state says it already.
         error=clipped(str(error.get("message", ""))) if state is EndState.FAILED else None,
         console_url=CONSOLE_RUN_URL.format(location=location, job=job_id, project=project),
+        upstream=trigger.upstream or None,
     )

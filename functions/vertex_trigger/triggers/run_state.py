@@ -1,4 +1,8 @@
-"""``on_run_state``: a PipelineJob log entry is a nudge to read the run and report how it ended."""
+"""``on_run_state``: a PipelineJob log entry is a nudge to read the run and report how it ended.
+
+A run's end first launches the run_ended routes that follow it (triggers/chains.py), then is
+reported: a redelivery after a failed report repeats only 409s, never a webhook post.
+"""
 
 from typing import Any
 
@@ -11,6 +15,7 @@ from vertex_trigger.launch.identity import trigger_of
 from vertex_trigger.launch.services import Services
 from vertex_trigger.reporting.report import report
 from vertex_trigger.reporting.run_end import run_end
+from vertex_trigger.triggers.chains import chain_note, follow
 
 
 def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
@@ -25,15 +30,22 @@ def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -
     job = services.jobs.get(ref.job_id)
     if job is None:
         return trace.outcome(Decision.SKIPPED, "Vertex AI has no such run (deleted?)")
+    chained = chain_note(follow(services, job, trace))
     trigger = trigger_of(job)
     route = services.config.route_named(trigger.route) if trigger else None
     if trigger is None or route is None:
-        return trace.outcome(Decision.SKIPPED, "not a run of this configuration's routes")
+        return trace.outcome(
+            Decision.SKIPPED, _joined("not a run of this configuration's routes", chained)
+        )
     trace.route, trace.source = route.name, trigger.source
     ended = run_end(job, trigger)
     if ended is None:
         return trace.outcome(Decision.SKIPPED, f"state {state_of(job)} is not an end state")
-    return trace.outcome(Decision.REPORTED, report(services, route, ended))
+    return trace.outcome(Decision.REPORTED, _joined(report(services, route, ended), chained))
+
+
+def _joined(reason: str, chained: str) -> str:
+    return f"{reason}; {chained}" if chained else reason
 
 
 def _elsewhere(config: Config, ref: JobRef) -> str:

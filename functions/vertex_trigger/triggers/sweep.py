@@ -2,8 +2,10 @@
 
 For each object route with ``sweep_lookback``: list the objects under its prefix created within the
 lookback, list the route's runs once (by label), and launch what has no run: due ``quiet`` batches,
-complete batches, single objects. The ids are deterministic, so the sweeper and the event path
-never both launch one thing; a run older than the lookback answers ``409`` (a duplicate).
+complete batches, single objects. For each run_ended route with ``sweep_lookback``: the upstream
+runs that ended within the lookback without their run of the route (lost links). The ids are
+deterministic, so the sweeper and the event path never both launch one thing; a run older than
+the lookback answers ``409`` (a duplicate).
 """
 
 import json
@@ -27,6 +29,7 @@ from vertex_trigger.launch.identity import job_id
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import batch_job_id, folder_of
 from vertex_trigger.triggers.batches import decide_batch, launch_complete_batch
+from vertex_trigger.triggers.chains import lost_links
 from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
 from vertex_trigger.triggers.routing import route_object
@@ -64,7 +67,7 @@ def sweep(
     sweep_id = f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
     totals: Counter[str] = Counter()
     routes: dict[str, dict[str, int]] = {}
-    for route in services.config.routes_for(EventKind.OBJECT_FINALIZED):
+    for route in services.config.routes:
         if route.sweep_lookback is not None:
             counts = _sweep_route(services, route, sweep_id, started, log)
             routes[route.name] = dict(counts)
@@ -84,14 +87,12 @@ def _sweep_route(
     since = started - timedelta(seconds=route.sweep_lookback or 0)
     counts: Counter[str] = Counter()
     try:
-        events = listed_events(services, route, since, None, event_id=sweep_id, started=started)
-        runs = route_runs(services, route, since)
+        attempts = _route_attempts(services, route, since, sweep_id, started)
     except (RejectedEvent, TransientError, DeploymentError) as exc:
         outcome = failure_outcome(exc, Trace(sweep_id, route=route.name), AGAIN, "cannot sweep: ")
         log(outcome)
         counts[outcome.decision.value] += 1
         return counts
-    attempts = list(candidates(services, route, events, runs))
     for done, (source, attempt) in enumerate(attempts, 1):
         outcome = attempt_outcome(
             services, attempt, Trace(sweep_id, source=source, route=route.name)
@@ -103,6 +104,17 @@ def _sweep_route(
             counts["left_for_next_sweep"] += len(attempts) - done
             break
     return counts
+
+
+def _route_attempts(
+    services: Services, route: Route, since: datetime, sweep_id: str, started: datetime
+) -> list[tuple[str, Attempt]]:
+    """List what the route's events may have missed: objects, folders, or lost chain links."""
+    if route.event is EventKind.RUN_ENDED:
+        return list(lost_links(services, route, since, route_runs(services, route, since)))
+    events = listed_events(services, route, since, None, event_id=sweep_id, started=started)
+    runs = route_runs(services, route, since)
+    return list(candidates(services, route, events, runs))
 
 
 def listed_events(
