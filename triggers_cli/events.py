@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudevents.http import CloudEvent
-from vertex_trigger.public import RESOURCE_TYPE, Storage
+from vertex_trigger.public import JOB_ID, JOB_NAME, RESOURCE_TYPE, Storage
 
 from triggers_cli.eventarc import (
     FINALIZED,
@@ -83,6 +83,31 @@ def event_from_gcs(storage: Storage, uri: str) -> Explainable:
     }
     event = object_finalized_event(data, EXPLAIN_ID, created)
     return Explainable(event, Function.OBJECT_FINALIZED, "the object's metadata")
+
+
+def job_named(text: str) -> tuple[str, str, str] | None:
+    """Return (project, location, job id) a run's name or bare job id names, or None.
+
+    A bare job id leaves project and location empty: the configuration's are meant.
+    """
+    match = JOB_NAME.match(text)
+    if match:
+        project, location, job = match.groups()
+        return project, location, job
+    return ("", "", text) if JOB_ID.match(text) else None
+
+
+def event_from_job(job: tuple[str, str, str], now: datetime) -> Explainable:
+    """Return the event on_run_state gets when a run's state changes: its log entry, published."""
+    project, location, job_id = job
+    labels = {"pipeline_job_id": job_id}
+    labels.update({k: v for k, v in (("location", location), ("resource_container", project)) if v})
+    entry = {
+        "logName": f"projects/{project or '-'}/logs/aiplatform.googleapis.com%2F{_RUN_STATE_LOG}",
+        "resource": {"type": RESOURCE_TYPE, "labels": labels},
+    }
+    explained = _published(json.dumps(entry).encode(), entry, now, Function.RUN_STATE)
+    return Explainable(explained.event, Function.RUN_STATE, "the run's state change log entry")
 
 
 def _published(

@@ -1,17 +1,20 @@
 """``explain``: what the functions would decide for an event, with nothing created.
 
-The event is a file or a live object (``gs://``: its metadata is read through the GCS JSON API).
-It goes through the function's own ``serve`` and handler with the dry-run
-collaborators: the decision, route, job id, parameters and request body are the handler's.
-Without ``--check-vertex`` Vertex is not asked (no duplicate or cooldown can show); with it,
-runs are listed and read, never created or cancelled. Run-state entries always read the run.
+The event is a file or a live object (``gs://``: its metadata is read through the GCS JSON API),
+or a run (its job name or id: the log entry of its state change is built for it). It goes through
+the function's own ``serve`` and handler with the dry-run collaborators: the decision, route, job
+id, parameters and request body are the handler's. Without ``--check-vertex`` Vertex is not asked
+(no duplicate or cooldown can show); with it, runs are listed and read, never created or
+cancelled. Run-state entries always read the run, and show each run_ended route its end would
+launch, with its body.
 """
 
 import argparse
 import contextlib
 import json
 import sys
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,14 @@ from vertex_trigger.public import Outcome, Services, build_services, serve
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import Recorded, dry_run_services, would
 from triggers_cli.environment import cli_environment
-from triggers_cli.events import Explainable, NoSuchObjectError, event_from_bytes, event_from_gcs
+from triggers_cli.events import (
+    Explainable,
+    NoSuchObjectError,
+    event_from_bytes,
+    event_from_gcs,
+    event_from_job,
+    job_named,
+)
 from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
 
@@ -45,6 +55,7 @@ class Explanation:
     cancels: list[str]
     messages: list[dict[str, Any]]
     posts: list[dict[str, str]]
+    launches: list[dict[str, Any]]  # a run's end: each run_ended route it would launch
 
 
 def explain(explainable: Explainable, services: Services, check_vertex: bool) -> Explanation:
@@ -52,16 +63,19 @@ def explain(explainable: Explainable, services: Services, check_vertex: bool) ->
     read = check_vertex or explainable.function is Function.RUN_STATE
     dry, recorded = dry_run_services(services, read_vertex=read)
     logged: list[Outcome] = []
+    chained: list[Outcome] = []  # the lines a run's end writes per run_ended route
+    dry = replace(dry, log=chained.append)
     # What the platform would see raised (failed, deferred) was logged by serve first.
     with contextlib.suppress(Exception):
         serve(explainable.function.handler, explainable.event, dry, log=logged.append)
-    return explanation(logged[-1], explainable.function, recorded)
+    return explanation(logged[-1], explainable.function, recorded, chained)
 
 
-def explanation(outcome: Outcome, function: Function, recorded: Recorded) -> Explanation:
+def explanation(
+    outcome: Outcome, function: Function, recorded: Recorded, chained: Sequence[Outcome] = ()
+) -> Explanation:
     """Join the handler's outcome with the create request it made for its job (if any)."""
     body = recorded.creates.get(outcome.job)
-    runtime = (body or {}).get("runtimeConfig", {})
     return Explanation(
         decision=would(outcome.decision),
         function=function.value,
@@ -70,13 +84,32 @@ def explanation(outcome: Outcome, function: Function, recorded: Recorded) -> Exp
         source=outcome.source,
         event_id=outcome.event_id,
         reason=outcome.reason,
-        parameters=runtime.get("parameterValues", runtime.get("parameters")) if body else None,
+        parameters=_parameters(body),
         labels=body.get("labels") if body else None,
         body=body,
         cancels=recorded.cancels,
         messages=recorded.messages,
         posts=recorded.posts,
+        launches=[_launch(line, recorded.creates.get(line.job)) for line in chained],
     )
+
+
+def _parameters(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    runtime = (body or {}).get("runtimeConfig", {})
+    return runtime.get("parameterValues", runtime.get("parameters")) if body else None
+
+
+def _launch(line: Outcome, body: dict[str, Any] | None) -> dict[str, Any]:
+    """One run_ended route's decision after a run's end, with the request it would send."""
+    return {
+        "decision": would(line.decision),
+        "route": line.route,
+        "job": line.job,
+        "reason": line.reason,
+        "parameters": _parameters(body),
+        "labels": body.get("labels") if body else None,
+        "body": body,
+    }
 
 
 def register(commands: Commands) -> None:
@@ -87,8 +120,9 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "event",
         metavar="EVENT",
-        help="gs://BUCKET/OBJECT (its metadata is read), or a file: a CloudEvent, a "
-        "StorageObjectData, a Pub/Sub message, an alert body, a run's log entry",
+        help="gs://BUCKET/OBJECT (its metadata is read), a file: a CloudEvent, a "
+        "StorageObjectData, a Pub/Sub message, an alert body, a run's log entry; or a run: "
+        "projects/P/locations/L/pipelineJobs/ID or its ID (what its end would launch)",
     )
     parser.add_argument(
         "--check-vertex", action="store_true",
@@ -108,7 +142,11 @@ def run(args: argparse.Namespace) -> int:
             return 2
     else:
         now = datetime.now(UTC)
-        explainable = event_from_bytes(Path(args.event).read_bytes(), now, args.function)
+        job = job_named(args.event) if not Path(args.event).exists() else None
+        if job is not None:
+            explainable = event_from_job(job, now)
+        else:
+            explainable = event_from_bytes(Path(args.event).read_bytes(), now, args.function)
         services = build_services(cli_environment(args.config, explainable.function.value))
     result = explain(explainable, services, args.check_vertex)
     if args.json:
@@ -137,19 +175,28 @@ def human(result: Explanation, form: str) -> str:
         rows = [{"label": k, "value": v} for k, v in result.labels.items()]
         parts.append(table(rows, ["label", "value"]))
     if result.body is not None:
-        parts.append(_body_text(result))
+        parts.append(_body_text(result.job, result.body))
+    for launch in result.launches:
+        parts.append(_launch_text(launch))
     parts += [f"would cancel run {job}" for job in result.cancels]
     parts += [f"would publish to {m['topic']}: {m['data']}" for m in result.messages]
     parts += [f"would post to route {p['route']}'s webhook: {p['text']}" for p in result.posts]
     return "\n\n".join(parts)
 
 
-def _body_text(result: Explanation) -> str:
+def _launch_text(launch: dict[str, Any]) -> str:
+    """Return one run_ended route's decision and the request it would send."""
+    head = f"run_ended route {launch['route']}: {launch['decision']} {launch['job']}"
+    text = f"{head}: {launch['reason']}" if launch["reason"] else head
+    return f"{text}\n{_body_text(launch['job'], launch['body'])}" if launch["body"] else text
+
+
+def _body_text(job: str, body: dict[str, Any]) -> str:
     """Return the request line and body, the pipeline spec summarised (--json has all of it)."""
-    body = dict(result.body or {})
+    body = dict(body)
     spec = body.get(SPEC_SHOWN) or {}
     name = (spec.get("pipelineInfo") or {}).get("name", "?")
     size = len(json.dumps(spec))
     body[SPEC_SHOWN] = f"<pipeline {name!r}: {size} bytes of JSON, in full with --json>"
-    request = f"POST .../pipelineJobs?pipelineJobId={result.job}"
+    request = f"POST .../pipelineJobs?pipelineJobId={job}"
     return f"{request}\n{json.dumps(body, indent=2, ensure_ascii=False)}"

@@ -1,19 +1,25 @@
-"""``status``: the runs the triggers created, found by their trigger labels, and how they are."""
+"""``status``: the runs the triggers created, found by their trigger labels, and how they are.
+
+A run a run_ended route launched is shown under the run whose end launched it (its
+``trigger-upstream`` label); ``--chain JOB`` follows one chain from its first run to its last.
+"""
 
 import argparse
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vertex_trigger.public import (
     ROUTE_LABEL,
+    UPSTREAM_LABEL,
     Config,
     EndState,
     PipelineJobs,
     connect_vertex,
+    event_label,
     filter_time,
     job_id_of,
     load_config,
@@ -27,6 +33,8 @@ from triggers_cli.environment import cli_environment
 from triggers_cli.output import print_json, table
 
 COLUMNS = ("route", "kind", "source", "job", "state", "created", "duration", "error")
+BRANCH = "└─ "  # a downstream run, under its upstream
+MAX_CHAIN = 50  # runs followed by --chain: a bound, whatever a foreign configuration chains
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class RunStatus:
     created: str
     duration: str
     error: str
+    upstream: str = ""  # the run whose end launched this one (run_ended routes)
+    depth: int = 0  # links below the first shown run of its chain
 
 
 def list_runs(
@@ -70,7 +80,60 @@ def run_status(job: Mapping[str, Any], now: datetime) -> RunStatus:
         created=str(job.get("createTime", "")),
         duration=_duration(job, now),
         error=str(error.get("message", "")) if state == EndState.FAILED else "",
+        upstream=trigger.upstream if trigger else "",
     )
+
+
+def as_tree(runs: Sequence[RunStatus]) -> list[RunStatus]:
+    """Return the runs with each downstream run right under its upstream, depth set, in order."""
+    listed = {run.job for run in runs}
+    below: dict[str, list[RunStatus]] = {}
+    for run in runs:
+        below.setdefault(run.upstream if run.upstream in listed else "", []).append(run)
+    tree: list[RunStatus] = []
+    placed: set[str] = set()
+
+    def place(parent: str, depth: int) -> None:
+        for run in below.get(parent, []):
+            if run.job in placed:  # a label cycle cannot loop the listing
+                continue
+            placed.add(run.job)
+            tree.append(replace(run, depth=depth))
+            place(run.job, depth + 1)
+
+    place("", 0)
+    for run in runs:  # what no root reaches (upstreams in a cycle of labels) still shows
+        if run.job not in placed:
+            placed.add(run.job)
+            tree.append(run)
+    return tree
+
+
+def follow_chain(jobs: PipelineJobs, job_id: str, now: datetime) -> list[RunStatus]:
+    """Return the chain ``job_id`` is in: up to its first run, then down every branch, as a tree."""
+    first = jobs.get(job_id)
+    if first is None:
+        raise LookupError(f"no run {job_id!r} in Vertex AI")
+    seen = {job_id}
+    while (upstream := _upstream_of(first)) and upstream not in seen and len(seen) < MAX_CHAIN:
+        found = jobs.get(upstream)
+        if found is None:
+            break  # deleted, or a hashed label: the chain is shown from here
+        first, seen = found, seen | {upstream}
+    chain = [first]
+    pending = [job_id_of(first)]
+    while pending and len(chain) < MAX_CHAIN:
+        label = event_label(pending.pop(0))
+        below = jobs.list(f'labels.{UPSTREAM_LABEL}="{label}"', order_by="create_time")
+        chain += below
+        pending += [job_id_of(run) for run in below]
+    return as_tree([run_status(job, now) for job in chain])
+
+
+def _upstream_of(job: Mapping[str, Any]) -> str:
+    trigger = trigger_of(job)
+    upstream = trigger.upstream if trigger else ""
+    return "" if upstream.startswith("sha256:") else upstream
 
 
 def _duration(job: Mapping[str, Any], now: datetime) -> str:
@@ -91,9 +154,18 @@ def _short(seconds: int) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def as_rows(runs: Sequence[RunStatus]) -> list[dict[str, str]]:
-    """Return the runs as plain mappings (table rows, JSON objects)."""
+def as_rows(runs: Sequence[RunStatus]) -> list[dict[str, Any]]:
+    """Return the runs as plain mappings (JSON objects)."""
     return [asdict(run) for run in runs]
+
+
+def table_rows(runs: Sequence[RunStatus]) -> list[dict[str, Any]]:
+    """Return the runs as table rows: a downstream run's job indented under its upstream."""
+    rows = as_rows(runs)
+    for row in rows:
+        if row["depth"]:
+            row["job"] = "   " * (row["depth"] - 1) + BRANCH + row["job"]
+    return rows
 
 
 def register(commands: Commands) -> None:
@@ -106,6 +178,10 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "--watch", nargs="?", type=float, const=10.0, metavar="SECONDS",
         help="print again every SECONDS (default 10) until Ctrl-C",
+    )  # fmt: skip
+    parser.add_argument(
+        "--chain", metavar="JOB",
+        help="follow this run's chain, from its first run to its last (any age, any route)",
     )  # fmt: skip
 
 
@@ -120,13 +196,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         while True:
             now = datetime.now(UTC)
-            rows = as_rows(list_runs(config, jobs, args.since, now, args.route))
+            try:
+                runs = _runs(config, jobs, args, now)
+            except LookupError as exc:
+                print(exc, file=sys.stderr)
+                return 2
             if args.json:
-                print_json(rows)
+                print_json(as_rows(runs))
             else:
                 print(
-                    table(rows, COLUMNS)
-                    if rows
+                    table(table_rows(runs), COLUMNS)
+                    if runs
                     else f"no runs since {filter_time(now - args.since)}"
                 )
             if args.watch is None:
@@ -138,3 +218,12 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(args.watch)
     except KeyboardInterrupt:  # how --watch is meant to end
         return 0
+
+
+def _runs(
+    config: Config, jobs: PipelineJobs, args: argparse.Namespace, now: datetime
+) -> list[RunStatus]:
+    """Return the chain of ``--chain``, else the routes' runs as a tree."""
+    if args.chain:
+        return follow_chain(jobs, args.chain.rsplit("/", 1)[-1], now)
+    return as_tree(list_runs(config, jobs, args.since, now, args.route))

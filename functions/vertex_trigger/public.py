@@ -6,18 +6,18 @@ loads every handler at once, which an instance serving one entry point must not.
 """
 
 from vertex_trigger.config.durations import parse_duration
-from vertex_trigger.config.labels import ROUTE_LABEL
+from vertex_trigger.config.labels import ROUTE_LABEL, UPSTREAM_LABEL
 from vertex_trigger.config.loader import load_config
 from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.events.run_state_log import RESOURCE_TYPE
 from vertex_trigger.google.pipeline_states import EndState, state_of
-from vertex_trigger.google.resource_names import job_id_of
+from vertex_trigger.google.resource_names import JOB_ID, JOB_NAME, job_id_of
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.google.vertex import CancelResult, CreateOutcome, CreateResult, PipelineJobs
-from vertex_trigger.launch.identity import trigger_of
+from vertex_trigger.launch.identity import event_label, trigger_of
 from vertex_trigger.launch.services import Services
 from vertex_trigger.startup import (
     RUN_STATE_TARGET,
@@ -38,9 +38,12 @@ from vertex_trigger.triggers.sweep import (
 )
 
 __all__ = [
+    "JOB_ID",
+    "JOB_NAME",
     "RESOURCE_TYPE",
     "ROUTE_LABEL",
     "RUN_STATE_TARGET",
+    "UPSTREAM_LABEL",
     "CancelResult",
     "Config",
     "ConfigError",
@@ -62,6 +65,7 @@ __all__ = [
     "candidates",
     "connect_vertex",
     "environment_from",
+    "event_label",
     "filter_time",
     "handle_drift_event",
     "handle_object_event",

@@ -18,9 +18,9 @@ from tests.pubsub_fixtures import unique_id
 from triggers_cli.events import event_from_bytes
 
 MODEL = "projects/test-project/locations/us-central1/models/house-prices"
-# Every event sample of the functions' tests (the templates, the pipeline source and the golden
-# decision lines are not events).
-NOT_EVENTS = {"decision_lines.json"}
+# Every event sample of the functions' tests (the templates, the pipeline source, the golden
+# decision lines and a Vertex AI answer are not events).
+NOT_EVENTS = {"decision_lines.json", "pipeline_job_succeeded.json"}
 SAMPLES = sorted(
     p for p in DATA.rglob("*.json") if "templates" not in p.parts and p.name not in NOT_EVENTS
 )

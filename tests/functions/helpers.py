@@ -23,6 +23,9 @@ from local.vertex_emulator_client import VertexEmulatorClient
 
 DATA = Path(__file__).resolve().parent / "data"
 TYPED_TEMPLATE = DATA / "typed_pipeline.yaml"
+# The two ends of a run_ended route (tests/functions/data/chain_pipelines.py).
+CHAIN_UPSTREAM = DATA / "chain_upstream.yaml"
+CHAIN_DOWNSTREAM = DATA / "chain_downstream.yaml"
 ERRORS = DATA / "google_errors"
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
@@ -66,6 +69,59 @@ def object_route(**overrides: Any) -> dict[str, Any]:
         "parameters": {"data_uri": "{uri}", "generation": "{generation}", "note": "{name}"},
     }
     return {**route, **overrides}
+
+
+# --- run chains: `train` (objects) and the run_ended routes after it --------------------------
+
+SOURCE = "gs://data/incoming/prices.csv#1700000000000001"
+MODEL_URI = "gs://test-pipelines/runs/123/upstream/train_1/model"
+# What the upstream's `train` task output, as the emulator's state control records it.
+TRAINED = [{
+    "taskName": "train",
+    "outputs": {
+        "parameters": {"rmse": 1.5, "rows": 400, "tags": ["a"], "ok": True, "note": "trained"},
+        "artifacts": {"model": [{"uri": MODEL_URI, "schemaTitle": "system.Model",
+                                 "metadata": {"framework": "scikit-learn"}}]},
+    },
+}]  # fmt: skip
+
+
+def chained_routes(hook: str | None = None) -> list[dict[str, Any]]:
+    """`train` (objects), `score` after its successes, `cleanup` after its failures.
+
+    ``hook``: the variable holding the webhook `score` posts its successes to (None: no webhook).
+    """
+    score = {
+        "name": "score",
+        "event": "run_ended",
+        "after": {"route": "train"},
+        "template": str(CHAIN_DOWNSTREAM),
+        "parameters": {
+            "model_uri": "{tasks.train.outputs.artifacts.model.uri}",
+            "rmse": "{tasks.train.outputs.parameters.rmse}",
+            "rows": "{tasks.train.outputs.parameters.rows}",
+            "reason": "after {upstream_job} ({upstream_route} {upstream_state}, "
+                      "{upstream_pipeline}) for {upstream_source} [{upstream_event_id}] "
+                      "ended {event_time}",
+        },
+        "input_artifacts": {"model": "{tasks.train.outputs.artifacts.model}"},
+        "labels": {"team": "pricing"},
+        "max_running": 1,
+        "sweep_lookback": "1h",
+    }  # fmt: skip
+    if hook:
+        score["notify"] = {"webhook": f"${{{hook}}}", "on": ["SUCCEEDED"]}
+    cleanup = {
+        "name": "cleanup",
+        "event": "run_ended",
+        "after": {"route": "train", "states": ["FAILED", "CANCELLED"]},
+        "template": str(CHAIN_DOWNSTREAM),
+        "parameters": {"model_uri": "none", "reason": "{upstream_job} {upstream_state}"},
+    }
+    train = object_route(
+        name="train", template=str(CHAIN_UPSTREAM), parameters={"data_uri": "{uri}"}
+    )
+    return [train, score, cleanup]
 
 
 def drift_route(**overrides: Any) -> dict[str, Any]:

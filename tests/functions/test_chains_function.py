@@ -15,64 +15,23 @@ import requests
 import yaml
 
 from tests.functions.helpers import (
-    DATA,
+    CHAIN_DOWNSTREAM,
+    CHAIN_UPSTREAM,
+    MODEL_URI,
+    SOURCE,
+    TRAINED,
     FunctionServer,
     StartedServers,
     VertexStandIn,
     WebhookReceiver,
-    object_route,
+    chained_routes,
     pubsub_event,
     run_state_entry,
     storage_event,
     write_config,
 )
 
-UPSTREAM = DATA / "chain_upstream.yaml"
-DOWNSTREAM = DATA / "chain_downstream.yaml"
 HOOK = "SCORE_WEBHOOK_URL"
-SOURCE = "gs://data/incoming/prices.csv#1700000000000001"
-MODEL_URI = "gs://test-pipelines/runs/123/upstream/train_1/model"
-# What the upstream's `train` task output, as the emulator's state control records it.
-TRAINED = [{
-    "taskName": "train",
-    "outputs": {
-        "parameters": {"rmse": 1.5, "rows": 400, "tags": ["a"], "ok": True, "note": "trained"},
-        "artifacts": {"model": [{"uri": MODEL_URI, "schemaTitle": "system.Model",
-                                 "metadata": {"framework": "scikit-learn"}}]},
-    },
-}]  # fmt: skip
-
-
-def chained_routes() -> list[dict[str, Any]]:
-    """`train` (objects), `score` after its successes, `cleanup` after its failures."""
-    score = {
-        "name": "score",
-        "event": "run_ended",
-        "after": {"route": "train"},
-        "template": str(DOWNSTREAM),
-        "parameters": {
-            "model_uri": "{tasks.train.outputs.artifacts.model.uri}",
-            "rmse": "{tasks.train.outputs.parameters.rmse}",
-            "rows": "{tasks.train.outputs.parameters.rows}",
-            "reason": "after {upstream_job} ({upstream_route} {upstream_state}, "
-                      "{upstream_pipeline}) for {upstream_source} [{upstream_event_id}] "
-                      "ended {event_time}",
-        },
-        "input_artifacts": {"model": "{tasks.train.outputs.artifacts.model}"},
-        "labels": {"team": "pricing"},
-        "notify": {"webhook": f"${{{HOOK}}}", "on": ["SUCCEEDED"]},
-        "max_running": 1,
-        "sweep_lookback": "1h",
-    }  # fmt: skip
-    cleanup = {
-        "name": "cleanup",
-        "event": "run_ended",
-        "after": {"route": "train", "states": ["FAILED", "CANCELLED"]},
-        "template": str(DOWNSTREAM),
-        "parameters": {"model_uri": "none", "reason": "{upstream_job} {upstream_state}"},
-    }
-    train = object_route(name="train", template=str(UPSTREAM), parameters={"data_uri": "{uri}"})
-    return [train, score, cleanup]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +43,7 @@ def webhook() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_config(tmp_path_factory.mktemp("chains"), chained_routes())
+    return write_config(tmp_path_factory.mktemp("chains"), chained_routes(HOOK))
 
 
 @pytest.fixture(scope="module")
@@ -311,8 +270,8 @@ def pipeline_reporter(
     route = {
         "name": "after-notebook",
         "event": "run_ended",
-        "after": {"pipeline": "chain-upstream", "template": str(UPSTREAM)},
-        "template": str(DOWNSTREAM),
+        "after": {"pipeline": "chain-upstream", "template": str(CHAIN_UPSTREAM)},
+        "template": str(CHAIN_DOWNSTREAM),
         "parameters": {
             "model_uri": "{tasks.train.outputs.artifacts.model.uri}",
             "reason": "{upstream_route}|{upstream_source}|{upstream_event_id}",
@@ -326,7 +285,7 @@ def test_a_pipeline_chain_follows_a_run_no_route_created(
     pipeline_reporter: FunctionServer, clean_vertex: VertexStandIn
 ) -> None:
     """A run from a notebook or a Vertex schedule: no trigger labels, only its pipeline's name."""
-    spec = yaml.safe_load(UPSTREAM.read_text())
+    spec = yaml.safe_load(CHAIN_UPSTREAM.read_text())
     body = {"displayName": "from a notebook", "pipelineSpec": spec,
             "runtimeConfig": {"parameterValues": {"data_uri": "gs://x/y.csv"}}}  # fmt: skip
     params = {"pipelineJobId": "notebook-run-1"}

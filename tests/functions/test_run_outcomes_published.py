@@ -108,6 +108,7 @@ def test_one_message_per_end_state_with_every_field(
                 "https://console.cloud.google.com/vertex-ai/locations/us-central1/pipelines/"
                 f"runs/{sent['job']}?project=test-project"
             ),
+            "upstream": None,  # a run_ended route's run: the job id of the run that launched it
         }
     assert tap.pending() == []
 
