@@ -12,6 +12,7 @@ COMPILED_DIR = Path(__file__).resolve().parent.parent / "compiled"
 def pipeline_functions() -> dict[str, Callable]:
     """Return {file stem: pipeline function}; imported lazily since GCPC imports are slow."""
     from pipelines.automl_image import automl_image
+    from pipelines.batch_score import batch_score
     from pipelines.drift_monitoring import drift_monitoring
     from pipelines.house_prices import house_prices
 
@@ -19,6 +20,7 @@ def pipeline_functions() -> dict[str, Callable]:
         "house_prices": house_prices,
         "automl_image": automl_image,
         "drift_monitoring": drift_monitoring,
+        "batch_score": batch_score,
     }
 
 

@@ -70,6 +70,27 @@ def test_house_prices_has_only_lightweight_components_with_exact_pins():
     assert "google-cloud-aiplatform" in installs["exec-deploy-to-vertex"]
 
 
+def test_batch_score_inputs_tasks_and_exact_pins():
+    """What a run_ended route after house_prices passes: the model's URI and the data's."""
+    pipeline = spec("batch_score")
+    parameters = pipeline["root"]["inputDefinitions"]["parameters"]
+    assert parameters["model_uri"] == {"parameterType": "STRING"}
+    assert parameters["data_uri"] == {"parameterType": "STRING"}
+    assert parameters["reason"]["defaultValue"] == ""
+    executors = pipeline["deploymentSpec"]["executors"]
+    assert set(executors) == {"exec-score-rows", "exec-summarize-predictions"}
+    versions = pinned_versions()
+    for name, executor in executors.items():
+        assert executor["container"]["image"] == "python:3.11-slim", name
+        command = "\n".join(executor["container"]["command"])
+        for package, version in re.findall(r"'([A-Za-z0-9_.-]+)==([^' ]+)'", command):
+            assert versions[package.lower()] == version, (name, package)
+    outputs = pipeline["components"]["comp-score-rows"]["outputDefinitions"]
+    assert outputs["artifacts"]["predictions"]["artifactType"]["schemaTitle"] == "system.Dataset"
+    summary = pipeline["components"]["comp-summarize-predictions"]["outputDefinitions"]
+    assert summary["artifacts"]["summary"]["artifactType"]["schemaTitle"] == "system.Metrics"
+
+
 def test_automl_image_chains_its_four_tasks():
     pipeline = spec("automl_image")
     tasks = pipeline["root"]["dag"]["tasks"]
@@ -111,7 +132,7 @@ def without_star_imports(program: str) -> str:
     return re.sub(r"^from ([\w.]+) import \*$", explicit, program, flags=re.MULTILINE)
 
 
-@pytest.mark.parametrize("stem", ["house_prices", "drift_monitoring"])
+@pytest.mark.parametrize("stem", ["house_prices", "drift_monitoring", "batch_score"])
 def test_every_embedded_component_program_defines_the_names_it_uses(tmp_path, stem):
     """A helper missing from additional_funcs would only fail at run time, maybe only on Vertex."""
     import subprocess
