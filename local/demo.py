@@ -1,16 +1,18 @@
 """`make demo`: the whole loop on this machine, through the same code paths as in production.
 
 Data lands in the local bucket -> on_object_finalized launches a training run on the Vertex AI
-emulator; the data drifts -> the drift check publishes an alert to the Pub/Sub emulator, which
-pushes it (through the Eventarc adapter) -> on_drift_alert launches a retraining run, whose gate
-keeps or replaces the champion; a file without the target column lands -> its run fails, on
-purpose; an export of three part files and its _SUCCESS marker -> one run for the batch; the
-sweeper finds nothing missed. Each run's end reaches on_run_state (the Vertex emulator's state log
-entries, pushed like a log sink's), which publishes an outcome message naming the file or alert
-that started the run; the demo prints each one as it arrives. Ends with one summary row per run and
-`vertex-triggers status` (the runs as the operator's command line lists them); stops every process
-it started (also on Ctrl-C or failure); exits 0 when every run ended as
-expected (the bad file's FAILED included) and 1 otherwise.
+emulator; its end launches the scoring run after it (run_ended route score-after-train: batch_score
+with the trained model's URI); the data drifts -> the drift check publishes an alert to the Pub/Sub
+emulator, which pushes it (through the Eventarc adapter) -> on_drift_alert launches a retraining
+run, whose gate keeps or replaces the champion; a file without the target column lands -> its run
+fails, on purpose, and launches no scoring; an export of three part files and its _SUCCESS marker
+-> one run for the batch; the sweeper finds nothing missed. Each run's end reaches on_run_state
+(the Vertex emulator's state log entries, pushed like a log sink's), which publishes an outcome
+message naming the file or alert that started the run; the demo prints each one as it arrives.
+Ends with one summary row per run and `vertex-triggers status` (the runs as the operator's command
+line lists them, the scoring run under the training run that launched it, then that chain alone
+with `--chain`); stops every process it started (also on Ctrl-C or failure); exits 0 when every
+run ended as expected (the bad file's FAILED included) and 1 otherwise.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ OUTCOME_TIMEOUT = 60.0
 VERTEX_TRIGGERS = Path(PYTHON).with_name("vertex-triggers")
 SUCCEEDED = "PIPELINE_STATE_SUCCEEDED"
 FAILED = "PIPELINE_STATE_FAILED"
+# functions/triggers.yaml's run_ended route, and the houses it scores after each training run.
+SCORING_ROUTE = "score-after-train"
+SCORING_DATA = "scoring/houses.csv"
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,17 @@ def task_outputs(job: Job, task_name: str) -> dict[str, Any] | None:
     return None
 
 
+def scoring_text(job: Job) -> str:
+    """Say what a batch_score run scored: its `summary` Metrics artifact."""
+    for task in job.get("jobDetail", {}).get("taskDetails", []):
+        for artifact in task.get("outputs", {}).get("summary", {}).get("artifacts", []):
+            found = artifact.get("metadata", {})
+            if "rows" in found:
+                low, high = found["min_predicted_price"], found["max_predicted_price"]
+                return f"scored {int(found['rows'])} rows, predicted {low:,.0f}-{high:,.0f}"
+    return "-"
+
+
 def gate_decision(job: Job) -> str:
     """Return the champion/challenger gate's output (promote | keep-champion)."""
     outputs = task_outputs(job, "gate")
@@ -158,8 +174,22 @@ def gate_text(job: Job, metrics: dict[str, float]) -> str:
             f"{float(champion['rmse']):,.0f} on the same test split)")  # fmt: skip
 
 
+def chain_decision(function: str, entry: dict[str, Any]) -> bool:
+    """Tell whether to print a decision line.
+
+    Every launching function's; of on_run_state (a line per state change of every run), only what
+    a run's end decided for the scoring route.
+    """
+    if function != "on_run_state":
+        return True
+    own = entry["decision"] == "reported" or entry.get("reason", "").endswith("not an end state")
+    return entry.get("route") == SCORING_ROUTE and not own
+
+
 def summary_row(trigger: str, job: Job) -> SummaryRow:
     """Summarize a finished run."""
+    if job.get("labels", {}).get("trigger-kind") == "run":  # a scoring run: no training metrics
+        return SummaryRow(trigger, job_id(job), job["state"], scoring_text(job), "-", "-")
     metrics = metrics_of(job)
     shown = ", ".join(f"{k}={metrics[k]:,.3f}" if k == "r2" else f"{k}={metrics[k]:,.0f}"
                       for k in ("rmse", "r2") if k in metrics) or "-"  # fmt: skip
@@ -194,8 +224,9 @@ class Demo:
         self.endpoints = endpoints
         self.say = say
         self.monitor = RunMonitor(endpoints.vertex_url, settings.parent, say)
-        logs = [endpoints.logs / "on_object_finalized.log", endpoints.logs / "on_drift_alert.log"]
-        self.decisions = DecisionLog(logs, say)
+        logs = [endpoints.logs / "on_object_finalized.log", endpoints.logs / "on_drift_alert.log",
+                endpoints.logs / "on_run_state.log"]  # fmt: skip
+        self.decisions = DecisionLog(logs, say, shown=chain_decision)
         pubsub = PubsubRest(endpoints.pubsub_host)
         self.outcomes = OutcomeFeed(pubsub, settings.outcomes.subscription, say)
         self.rows: list[SummaryRow] = []
@@ -211,6 +242,10 @@ class Demo:
         known = {job["name"] for job in self.monitor.jobs()}
         action()
         job = self.monitor.wait_for_new_run(known, RUN_APPEARS_TIMEOUT, self.tick)
+        return self.until_reported(trigger, job, expect)
+
+    def until_reported(self, trigger: str, job: Job, expect: str = SUCCEEDED) -> Job:
+        """Follow a run to its end and its outcome message; keep its summary row."""
         job = self.monitor.wait_until_done(job["name"], RUN_FINISHES_TIMEOUT, self.tick)
         self.decisions()
         outcome = self.outcomes.wait_for(job_id(job), OUTCOME_TIMEOUT, self.decisions)
@@ -222,11 +257,41 @@ class Demo:
         return job
 
     def data_arrives(self) -> Job:
-        """Step 1: a new CSV lands under incoming/."""
+        """Step 1: a new CSV lands under incoming/ (houses to score wait under scoring/)."""
+        scoring = self.settings.buckets / DATA_BUCKET / SCORING_DATA
+        generate_without_column(scoring, 5, "price")
+        wait_until_mirrored(self.endpoints.storage_url, DATA_BUCKET, SCORING_DATA,
+                            scoring.read_bytes())  # fmt: skip
+        self.say(f"  (houses to score wait in gs://{DATA_BUCKET}/{SCORING_DATA})")
         name = "incoming/prices-0001.csv"
         self.say(f"step 1: new data lands in gs://{DATA_BUCKET}/{name}")
         path = self.settings.buckets / DATA_BUCKET / name
         return self.follow(f"object gs://{DATA_BUCKET}/{name}", lambda: generate_prices(path, 7))
+
+    def scoring_follows(self, training: Job) -> Job:
+        """Step 1b: the training run's end launched the scoring run after it, with its model."""
+        upstream = job_id(training)
+        self.say(f"step 1b: {upstream} ended; its end launches {SCORING_ROUTE} (run_ended) with "
+                 "the trained model's URI")  # fmt: skip
+        deadline = time.monotonic() + RUN_APPEARS_TIMEOUT
+        while not (runs := self.runs_after(upstream)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {SCORING_ROUTE} run after {upstream}")
+            self.tick()
+            time.sleep(0.3)
+        model_uri = runs[0]["runtimeConfig"]["parameterValues"]["model_uri"]
+        self.say(f"  {job_id(runs[0])}: model_uri {model_uri}")
+        return self.until_reported(f"after {upstream}", runs[0])
+
+    def no_scoring_after(self, failed: Job) -> None:
+        """Check a failed training run launched no scoring (the route runs after SUCCEEDED)."""
+        if self.runs_after(job_id(failed)):
+            self.unexpected.append(f"{job_id(failed)} FAILED and still launched {SCORING_ROUTE}")
+
+    def runs_after(self, upstream: str) -> list[Job]:
+        """Return the runs a run's end launched (their trigger-upstream label names it)."""
+        return [job for job in self.monitor.jobs()
+                if job.get("labels", {}).get("trigger-upstream") == upstream]  # fmt: skip
 
     def data_drifts(self) -> Job:
         """Step 2: drifted data becomes the training data; the drift check raises an alert."""
@@ -267,11 +332,12 @@ class Demo:
         return self.follow(f"batch gs://{DATA_BUCKET}/{folder}", lambda: marker.write_text("\n"))
 
     def sweep(self) -> None:
-        """Step 5: the sweeper (Cloud Scheduler's call) looks for objects whose events were lost."""
-        self.say("step 5: the sweeper looks back 2 h for objects and batches without a run")
+        """Step 5: the sweeper (Cloud Scheduler's call) looks for what events missed."""
+        self.say("step 5: the sweeper looks back 2 h for objects, batches and training runs' ends "
+                 "without their run")  # fmt: skip
         summary = requests.post(self.endpoints.sweep_url, timeout=120).json()
         counts = {k: summary[k] for k in ("launched", "duplicate", "skipped") if summary[k]}
-        self.say(f"  sweep: {counts} (every object and batch already has its run)")
+        self.say(f"  sweep: {counts} (every object, batch and chain link already has its run)")
         if summary["launched"] or summary["failed"]:
             self.unexpected.append(f"the sweep found something to do: {counts}")
 
@@ -315,11 +381,19 @@ class Demo:
         )
         self.show_push(str(published.get("message_id")))
 
-    def print_status(self) -> None:
-        """End as an operator would: `vertex-triggers status`, the runs found by their labels."""
+    def print_status(self, chain: str = "") -> None:
+        """End as an operator would: `vertex-triggers status`, then the scoring run's chain."""
+        self.vertex_triggers(["--since", "1h"], "every run the routes made, by its labels; "
+                             "a chained run under the run whose end launched it")  # fmt: skip
+        if chain:
+            print(flush=True)
+            self.vertex_triggers(["--chain", chain], "one chain, from its first run")
+
+    def vertex_triggers(self, options: list[str], what: str) -> None:
+        """Run `vertex-triggers status OPTIONS` against the stack; print its table."""
         command = [str(VERTEX_TRIGGERS), "status", "--config", str(self.settings.triggers_config),
-                   "--since", "1h"]  # fmt: skip
-        self.say("$ vertex-triggers status --since 1h   (every run the routes made, by its labels)")
+                   *options]  # fmt: skip
+        self.say(f"$ vertex-triggers status {' '.join(options)}   ({what})")
         env = {**os.environ, "VERTEX_AI_EMULATOR_HOST": self.endpoints.vertex_host}
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         print(result.stdout, end="", flush=True)
@@ -354,20 +428,23 @@ def run(settings: StackSettings) -> int:
         say(f"stack up (logs in {endpoints.logs.relative_to(REPO)})")
         demo = Demo(settings, endpoints, say)
         first = demo.data_arrives()
+        scoring: Job | None = None
         if first["state"] == SUCCEEDED:
+            scoring = demo.scoring_follows(first)
             demo.data_drifts()
-            demo.bad_data_arrives()
+            demo.no_scoring_after(demo.bad_data_arrives())
             demo.export_arrives()
             demo.sweep()
         print()
         print_table(demo.rows)
         print()
-        demo.print_status()
-        if demo.unexpected or len(demo.rows) < 4:
+        demo.print_status(job_id(scoring) if scoring else "")
+        if demo.unexpected or len(demo.rows) < 5:
             say(f"demo failed: {'; '.join(demo.unexpected) or 'a step did not run'}")
             return 1
         say("demo finished: every run ended as expected (the file without prices FAILED, "
-            "as meant) and each end was reported")
+            "as meant, and launched no scoring), the training run's end launched one scoring "
+            "run with its model, and each end was reported")
         return 0
     except (StartupError, TimeoutError, RuntimeError, subprocess.CalledProcessError,
             requests.RequestException) as err:  # fmt: skip

@@ -14,9 +14,11 @@ Outcome = dict[str, Any]
 
 
 def outcome_line(outcome: Outcome) -> str:
-    """Return `run JOB STATE for SOURCE (event ID)`, and the error of a failed run."""
+    """Return `run JOB STATE for SOURCE (event ID)`, a chained run's upstream, a failure's error."""
     line = f"run {outcome['job']} {outcome['state']} for {outcome['source']} "
     line += f"(event {outcome['event_id']})"
+    if outcome.get("upstream"):
+        line += f" after run {outcome['upstream']}"
     return f"{line}: {outcome['error']}" if outcome.get("error") else line
 
 

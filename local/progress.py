@@ -100,6 +100,8 @@ class DecisionLog:
 
     paths: list[Path]
     say: Callable[[str], None] = print
+    # Which lines of which function to print (default: all); every line is still returned.
+    shown: Callable[[str, dict[str, Any]], bool] = lambda function, entry: True
     _offsets: dict[Path, int] = field(default_factory=dict)
 
     def __call__(self) -> list[dict[str, Any]]:
@@ -108,7 +110,8 @@ class DecisionLog:
         for path in self.paths:
             for entry in self._new_entries(path):
                 entries.append(entry)
-                self.say(_describe(path.stem, entry))
+                if self.shown(path.stem, entry):
+                    self.say(_describe(path.stem, entry))
         return entries
 
     def _new_entries(self, path: Path) -> list[dict[str, Any]]:

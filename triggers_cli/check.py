@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vertex_trigger.public import RUN_STATE_TARGET, ConfigError, Environment, build_services
+from vertex_trigger.public import (
+    RUN_STATE_TARGET,
+    ConfigError,
+    Environment,
+    Route,
+    build_services,
+)
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.environment import cli_environment
@@ -33,21 +39,25 @@ def run_check(env: Environment) -> CheckResult:
         services = build_services(env)
     except ConfigError as exc:
         return CheckResult(str(env.config_path), [], error_line(exc))
-    checked = (
-        "keys only (on_run_state reads no template)"
-        if env.function_target == RUN_STATE_TARGET
-        else "fits its template"
-    )
     routes = [
         {
             "route": r.name,
             "event": r.event.value,
             "template": shown(r.template.uri),
-            "checked": checked,
+            "checked": _checked(r, env.function_target),
         }
         for r in services.config.routes
     ]
     return CheckResult(shown(str(env.config_path)), routes)
+
+
+def _checked(route: Route, function_target: str) -> str:
+    """Say what the start-up check checked of a route, as the entry point checks it."""
+    if route.after is not None:
+        return f"fits its template and the outputs it reads of {route.after.describe()}"
+    if function_target == RUN_STATE_TARGET:
+        return "keys only (on_run_state launches only run_ended routes)"
+    return "fits its template"
 
 
 def shown(location: str) -> str:

@@ -195,7 +195,10 @@ def test_environment_is_read_from_the_mapping_given() -> None:
 
 def test_shipped_config_is_well_formed() -> None:
     config = load_config(SHIPPED)
-    assert [r.name for r in config.routes] == ["prices-arrival", "prices-export", "prices-drift"]
+    assert [r.name for r in config.routes] == [
+        "prices-arrival", "prices-export", "prices-drift", "score-after-train"
+    ]
+    assert config.routes[3].after.route == "prices-arrival"
     assert config.routes[0].template.uri.endswith("compiled/house_prices.yaml")
     assert (config.routes[1].batch.rule, config.routes[1].batch.control) == ("marker", "_SUCCESS")
 

@@ -4,7 +4,16 @@ import copy
 import json
 from pathlib import Path
 
-from local.demo import SummaryRow, gate_decision, gate_text, metrics_of, print_table
+from local.demo import (
+    SummaryRow,
+    chain_decision,
+    gate_decision,
+    gate_text,
+    metrics_of,
+    print_table,
+    scoring_text,
+    summary_row,
+)
 from local.progress import task_states
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "local"
@@ -73,3 +82,25 @@ def test_table_aligns_columns(capsys):
     print_table(rows)
     header, rule, line = capsys.readouterr().out.splitlines()
     assert header.index("| job id") == line.index("| job-1") == rule.index("+")
+
+
+def test_a_scoring_run_is_summarised_by_what_it_scored():
+    """The run_ended route's run (recorded in `make demo`): no training metrics, its summary."""
+    scoring = run("scoring")
+    assert scoring["labels"]["trigger-kind"] == "run"
+    row = summary_row("after prices-arrival-815d94a1ce8bc7a464f5", scoring)
+    assert row.metrics == "scored 400 rows, predicted 201,570-1,083,168"
+    assert (row.decision, row.model) == ("-", "-")
+    assert scoring_text(run("arrival")) == "-"
+
+
+def test_the_demo_prints_only_chain_decisions_of_on_run_state():
+    """on_run_state writes a line per state change of every run; the demo shows its chains."""
+    chain = {"decision": "launched", "route": "score-after-train", "reason": "upstream run x"}
+    skipped = {**chain, "decision": "skipped", "reason": "upstream run x ended FAILED; ..."}
+    running = {**chain, "decision": "skipped", "reason": "state RUNNING is not an end state"}
+    reported = {**chain, "decision": "reported", "reason": "SUCCEEDED"}
+    other = {**reported, "route": "prices-arrival"}
+    cases = (chain, skipped, running, reported, other)
+    assert [chain_decision("on_run_state", e) for e in cases] == [True, True, False, False, False]
+    assert chain_decision("on_object_finalized", other)

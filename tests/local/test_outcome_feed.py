@@ -26,6 +26,11 @@ def test_outcome_lines_name_run_state_source_event_and_error() -> None:
         "(event 42)"
     )
     assert outcome_line(FAILED).endswith("(event 42): ingest: missing column price")
+    chained = {**SUCCEEDED, "job": "score-after-train-0789", "upstream": "prices-arrival-0123"}
+    assert outcome_line(chained) == (
+        "run score-after-train-0789 SUCCEEDED for gs://local-data/incoming/prices-0001.csv#1 "
+        "(event 42) after run prices-arrival-0123"
+    )
 
 
 def test_each_outcome_is_printed_once_and_repeats_are_dropped(pubsub_topic: TopicTap) -> None:

@@ -54,6 +54,17 @@ def test_decision_log_prints_each_decision_line_once(tmp_path):
     ]
 
 
+def test_decision_log_prints_only_what_it_is_told_to_and_returns_every_line(tmp_path):
+    log = tmp_path / "on_run_state.log"
+    lines_in = [{"decision": "skipped", "route": "a", "reason": "state RUNNING is not an end"},
+                {"decision": "launched", "route": "chain", "job": "chain-1"}]  # fmt: skip
+    log.write_text("".join(json.dumps(entry) + "\n" for entry in lines_in))
+    printed: list[str] = []
+    follow = DecisionLog([log], printed.append, shown=lambda fn, entry: entry["route"] == "chain")
+    assert follow() == lines_in
+    assert printed == ["  on_run_state: launched chain-1"]
+
+
 def test_monitor_sees_runs_beyond_the_first_page(emulator, tmp_path):
     # `make up` keeps runs across sessions: the 101st run is past Vertex's default page of 100.
     body = body_for(compile_spec(tiny_pipeline, tmp_path), a=1)
