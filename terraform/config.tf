@@ -27,6 +27,16 @@ locals {
         }
         # The URL stays in Secret Manager: the file names the variable on_run_state gets it in.
         notify = r.notify == null ? null : { webhook = format("$${%s}", local.webhook_variables[r.name]), on = r.notify.on }
+        # A pipeline: upstream's template (to check what the route reads of it) resolves likewise.
+        after = r.after == null ? null : {
+          for key, value in merge(r.after, {
+            template = r.after.template == null ? null : (
+              contains(local.template_stems, r.after.template)
+              ? "gs://${google_storage_bucket.templates.name}/${r.after.template}.yaml"
+              : r.after.template
+            )
+          }) : key => value if value != null
+        }
       }) : key => value if value != null
     }
   ]

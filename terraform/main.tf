@@ -18,10 +18,15 @@ locals {
 
   # Artifact Registry repositories that routes read templates from, as
   # projects/PROJECT/locations/REGION/repositories/REPOSITORY (from https://REGION-kfp.pkg.dev/PROJECT/REPOSITORY/...).
+  # A run_ended route's after.template is read at start-up too.
+  template_uris = flatten([
+    [for r in var.routes : r.template],
+    [for r in var.routes : r.after.template if r.after != null ? r.after.template != null : false],
+  ])
   template_repositories = toset([
     for parts in [
-      for r in var.routes : regex("^https://([a-z0-9-]+)-kfp\\.pkg\\.dev/([^/]+)/([^/]+)/", r.template)
-      if startswith(r.template, "https://")
+      for uri in local.template_uris : regex("^https://([a-z0-9-]+)-kfp\\.pkg\\.dev/([^/]+)/([^/]+)/", uri)
+      if startswith(uri, "https://")
     ] : "projects/${parts[1]}/locations/${parts[0]}/repositories/${parts[2]}"
   ])
 

@@ -103,6 +103,13 @@ module "on_run_state" {
     google_project_iam_member.trigger_event_receiver,
     google_secret_manager_secret_iam_member.outcomes_webhook_accessor,
     google_project_service.required,
+    # With a run_ended route, start-up reads its templates (and creates runs as the pipeline
+    # account from its first event).
+    google_storage_bucket_object.templates,
+    google_storage_bucket_iam_member.outcomes_templates_viewer,
+    google_artifact_registry_repository_iam_member.outcomes_template_reader,
+    google_service_account_iam_member.outcomes_acts_as_pipeline,
+    google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
   ]
 }
 
@@ -110,7 +117,7 @@ resource "google_service_account" "outcomes" {
   account_id   = "${var.name_prefix}-outcomes"
   project      = var.project_id
   display_name = "vertex-triggers run outcomes"
-  description  = "Runs on_run_state: reads pipeline runs, publishes their outcomes, reads the webhook secrets."
+  description  = "Runs on_run_state: reads pipeline runs, publishes their outcomes, reads the webhook secrets, launches run_ended routes' runs."
 
   depends_on = [google_project_service.required]
 }
@@ -129,6 +136,49 @@ resource "google_pubsub_topic_iam_member" "outcomes_publisher" {
   topic   = google_pubsub_topic.outcomes.name
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+# run_ended routes: on_run_state launches a route's run when the run it follows ends, so it needs
+# what the launching functions hold (iam.tf) to launch: create runs (and list them, for the routes'
+# limits), run them as the pipeline account, and read the templates it checks at start-up. Reading
+# the run whose end it got, task outputs included (jobDetail), needs no more than
+# aiplatform.pipelineJobs.get, above. Without a run_ended route none of these exist.
+locals {
+  launches_chains = anytrue([for r in var.routes : r.event == "run_ended"])
+}
+
+resource "google_project_iam_member" "outcomes_aiplatform_user" {
+  count = local.launches_chains ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_service_account_iam_member" "outcomes_acts_as_pipeline" {
+  count = local.launches_chains ? 1 : 0
+
+  service_account_id = google_service_account.pipeline.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_storage_bucket_iam_member" "outcomes_templates_viewer" {
+  count = local.launches_chains ? 1 : 0
+
+  bucket = google_storage_bucket.templates.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "outcomes_template_reader" {
+  for_each = local.launches_chains ? local.template_repositories : toset([])
+
+  project    = split("/", each.value)[1]
+  location   = split("/", each.value)[3]
+  repository = split("/", each.value)[5]
+  role       = "roles/artifactregistry.reader"
+  member     = "serviceAccount:${google_service_account.outcomes.email}"
 }
 
 # Only the secrets the routes name, each one by itself.

@@ -3,9 +3,10 @@
 
 locals {
   sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null])
-  # Batch routes list folders and read manifests, the sweeper lists prefixes: both need to list
-  # the data bucket's objects, which nothing else of the functions does.
-  lists_data_bucket = anytrue([for r in var.routes : r.batch != null || r.sweep_lookback != null])
+  # Batch routes list folders and read manifests, the sweeper lists object routes' prefixes: both
+  # need to list the data bucket's objects, which nothing else of the functions does (a run_ended
+  # route's sweep lists runs, not objects).
+  lists_data_bucket = anytrue([for r in var.routes : r.batch != null || (r.event == "object_finalized" && r.sweep_lookback != null)])
 }
 
 module "sweep" {

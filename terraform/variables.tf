@@ -145,7 +145,10 @@ variable "routes" {
     the end states in `on` (SUCCEEDED, FAILED, CANCELLED; default FAILED).
     `batch`, `sweep_lookback`, `max_running` and `max_runs_per_day` are the functions' keys of the
     same names (docs/configuration.md: batch routes, limits, the sweeper); a `sweep_lookback` on any route
-    creates the sweep function and its schedule.
+    creates the sweep function and its schedule. A `run_ended` route launches when a run of the
+    route `after.route` (or of the compiled pipeline `after.pipeline`, whose template
+    `after.template` is a stem or URI like `template`) ends in one of `after.states` (default
+    SUCCEEDED); on_run_state launches it, and is then granted what launching needs.
   EOT
   type = list(object({
     name           = string
@@ -176,6 +179,12 @@ variable "routes" {
     sweep_lookback   = optional(string)
     max_running      = optional(number)
     max_runs_per_day = optional(number)
+    after = optional(object({
+      route    = optional(string)
+      pipeline = optional(string)
+      states   = optional(list(string))
+      template = optional(string)
+    }))
   }))
 
   validation {
@@ -189,8 +198,25 @@ variable "routes" {
   }
 
   validation {
-    condition     = alltrue([for r in var.routes : contains(["object_finalized", "drift_alert"], r.event)])
-    error_message = "Every route event must be object_finalized or drift_alert."
+    condition     = alltrue([for r in var.routes : contains(["object_finalized", "drift_alert", "run_ended"], r.event)])
+    error_message = "Every route event must be object_finalized, drift_alert or run_ended."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : (r.event == "run_ended") == (r.after != null)])
+    error_message = "after is required on run_ended routes and belongs to them only."
+  }
+
+  validation {
+    condition = alltrue([
+      # Conditionals, not ||: Terraform before 1.12 evaluates both sides of a logical operator.
+      for r in var.routes : r.after == null ? true : (
+        (r.after.route == null) != (r.after.pipeline == null)
+        && (r.after.template == null || r.after.pipeline != null)
+        && alltrue([for state in coalesce(r.after.states, ["SUCCEEDED"]) : contains(["SUCCEEDED", "FAILED", "CANCELLED"], state)])
+      )
+    ])
+    error_message = "after names exactly one of route or pipeline (template only with pipeline), and its states are SUCCEEDED, FAILED or CANCELLED."
   }
 
   validation {
@@ -209,9 +235,9 @@ variable "routes" {
 
   validation {
     condition = alltrue([
-      for r in var.routes : r.event == "object_finalized" || (r.batch == null && r.sweep_lookback == null)
+      for r in var.routes : r.event == "object_finalized" || (r.batch == null && (r.event == "run_ended" || r.sweep_lookback == null))
     ])
-    error_message = "batch and sweep_lookback belong to object_finalized routes only."
+    error_message = "batch belongs to object_finalized routes only, sweep_lookback to object_finalized and run_ended routes."
   }
 
   validation {

@@ -16,8 +16,15 @@ from tests.terraform.helpers import ROUTE_KEYS, TOP_LEVEL_KEYS
 REQUIRED_ROUTE_KEYS = {"name", "event", "template"}
 OBJECT_ONLY = {"bucket", "prefix", "suffix", "batch", "sweep_lookback"}
 DRIFT_ONLY = {"match", "policy_labels", "min_deviation", "cooldown"}
+RUN_ENDED_ONLY = {"after"}
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-EVENTS = {"object_finalized", "drift_alert"}
+EVENTS = {"object_finalized", "drift_alert", "run_ended"}
+# What each kind of route may not carry (sweep_lookback also belongs to run_ended routes).
+FORBIDDEN = {
+    "object_finalized": DRIFT_ONLY | RUN_ENDED_ONLY,
+    "drift_alert": OBJECT_ONLY | RUN_ENDED_ONLY,
+    "run_ended": (OBJECT_ONLY - {"sweep_lookback"}) | DRIFT_ONLY,
+}
 
 
 def braced_literal(expression: str, after: str) -> dict[str, Any]:
@@ -84,19 +91,19 @@ def test_routes_variable_validates_the_contract_rules(tf: dict[str, Any]) -> Non
     )
     assert ROUTE_NAME.pattern in conditions
     assert "distinct(" in conditions
-    assert re.search(r"contains\(\[.object_finalized.,\s*.drift_alert.\]", conditions)
+    events = r"contains\(\[.object_finalized.,\s*.drift_alert.,\s*.run_ended.\]"
+    assert re.search(events, conditions)
     assert "[smhd]" in conditions
 
 
 def test_example_routes_fit_the_contract() -> None:
     routes = example_routes()
-    assert {r["event"] for r in routes} == EVENTS  # the example shows both kinds
+    assert {r["event"] for r in routes} == EVENTS  # the example shows every kind
     assert len({r["name"] for r in routes}) == len(routes)
     for route in routes:
         assert REQUIRED_ROUTE_KEYS <= set(route) <= ROUTE_KEYS, route["name"]
         assert ROUTE_NAME.match(route["name"]), route["name"]
-        forbidden = DRIFT_ONLY if route["event"] == "object_finalized" else OBJECT_ONLY
-        assert not forbidden & set(route), route["name"]
+        assert not FORBIDDEN[route["event"]] & set(route), route["name"]
         assert all(isinstance(v, str) for v in route.get("parameters", {}).values())
 
 

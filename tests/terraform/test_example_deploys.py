@@ -26,6 +26,7 @@ from vertex_trigger.launch.identity import event_label, job_id, run_labels
 from vertex_trigger.launch.launcher import launch
 from vertex_trigger.launch.services import Services
 from vertex_trigger.startup import Environment, build_services
+from vertex_trigger.triggers.chains import chain_job_id, ended_run, launch_after
 from vertex_trigger.triggers.objects import handle_object_event
 from vertex_trigger.triggers.serving import serve
 
@@ -165,8 +166,14 @@ def house_prices_inputs_hold(values: dict[str, Any]) -> None:
         assert image.rsplit(":", 1)[-1] == trained
 
 
+def batch_score_inputs_hold(values: dict[str, Any]) -> None:
+    """No step of batch_score checks its inputs first: a model and data it can read, by URI."""
+    assert values["model_uri"].startswith("gs://") and values["data_uri"].startswith("gs://")
+
+
 PIPELINE_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "house-prices": house_prices_inputs_hold,
+    "batch-score": batch_score_inputs_hold,
     # Google Cloud Pipeline Components only: no step checks inputs before Vertex AI does, beyond
     # the required inputs the start-up check enforces.
     "automl-image": lambda values: None,
@@ -206,6 +213,8 @@ def launched_body(deployment: Deployment, route: Route) -> dict[str, Any]:
     """Launch one run of a route through the functions' code; return the body Vertex received."""
     if route.event is EventKind.OBJECT_FINALIZED:
         return dispatched(deployment, f"{route.prefix}example{route.suffix}")[1]
+    if route.event is EventKind.RUN_ENDED:
+        return chained_body(deployment, route)
     # Drift routes: the run that launch() creates for a real alert. Matching an alert to a
     # route is routing's business, tested with the functions; the run is this test's.
     alert = parse_drift_alert((DATA / "drift" / "canonical.json").read_bytes())
@@ -214,6 +223,25 @@ def launched_body(deployment: Deployment, route: Route) -> dict[str, Any]:
     outcome = launch(deployment.services, route, values,
                      run_labels(route, "drift", "example", trace.event_id), trace)  # fmt: skip
     return created(deployment, outcome)
+
+
+def chained_body(deployment: Deployment, route: Route) -> dict[str, Any]:
+    """The run a run_ended route launches after a run of its upstream route that SUCCEEDED with
+    the task outputs Vertex AI shows (house_prices' train-model: a Model under the pipeline root).
+    """
+    assert route.after is not None
+    upstream = deployment.route(route.after.route)
+    first, _ = dispatched(deployment, f"{upstream.prefix}chained{upstream.suffix}")
+    root = deployment.services.config.pipeline_root
+    model = {"uri": f"{root}/123/{first.job}/train-model_1/model", "schemaTitle": "system.Model",
+             "metadata": {}}  # fmt: skip
+    tasks = [{"taskName": "train-model", "outputs": {
+        "parameters": {"validation_rmse": 21843.67}, "artifacts": {"model": [model]}}}]  # fmt: skip
+    deployment.vertex.end_run(first.job, "PIPELINE_STATE_SUCCEEDED", tasks=tasks)
+    run = ended_run(deployment.services.jobs.get(first.job) or {})
+    assert run is not None
+    trace = Trace("example", run.source, route.name, chain_job_id(route, run.job_id))
+    return created(deployment, launch_after(deployment.services, route, run, trace))
 
 
 def dispatched(deployment: Deployment, name: str) -> tuple[Outcome, dict[str, Any]]:

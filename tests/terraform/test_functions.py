@@ -74,11 +74,17 @@ def test_runtime_variable_is_a_python_runtime(tf: dict[str, Any]) -> None:
 
 
 # A launcher's start-up reads every route's template: an instance that cannot read one does not
-# start. on_run_state's reads the webhook secrets instead (it launches nothing, reads no template).
+# start. on_run_state's reads the webhook secrets, and the templates of the run_ended routes it
+# launches (with their grants, which exist only with such a route).
 START_UP_READS = {
     "on_object_finalized": LAUNCHER_START_UP,
     "on_drift_alert": LAUNCHER_START_UP,
-    "on_run_state": {"${google_secret_manager_secret_iam_member.outcomes_webhook_accessor}"},
+    "on_run_state": {
+        "${google_secret_manager_secret_iam_member.outcomes_webhook_accessor}",
+        "${google_storage_bucket_object.templates}",
+        "${google_storage_bucket_iam_member.outcomes_templates_viewer}",
+        "${google_artifact_registry_repository_iam_member.outcomes_template_reader}",
+    },
 }
 
 

@@ -60,6 +60,11 @@ EXPECTED_GRANTS = {
     (TRIGGER, "roles/run.invoker", f"run:{RUN_STATE_FUNCTION}"),
     (RUN_STATES_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.run_states.name}"),
     (OUTCOMES, "roles/aiplatform.viewer", PROJECT),
+    # run_ended routes only: on_run_state launches their runs.
+    (OUTCOMES, "roles/aiplatform.user", PROJECT),
+    (OUTCOMES, "roles/iam.serviceAccountUser", "sa:${google_service_account.pipeline.name}"),
+    (OUTCOMES, "roles/storage.objectViewer", TEMPLATES),
+    (OUTCOMES, "roles/artifactregistry.reader", 'repository:${split("/", each.value)[5]}'),
     (OUTCOMES, "roles/pubsub.publisher", "topic:${google_pubsub_topic.outcomes.name}"),
     (OUTCOMES, "roles/secretmanager.secretAccessor", "secret:${each.value}"),
     (SCHEDULER, "roles/run.invoker", f"run:{SWEEP_FUNCTION}"),
@@ -67,6 +72,9 @@ EXPECTED_GRANTS = {
 # Grants that exist only with batch routes or a sweep (count on a local): what each depends on.
 CONDITIONAL = {
     "function_runtime_data_viewer": "${local.lists_data_bucket ? 1 : 0}",
+    "outcomes_aiplatform_user": "${local.launches_chains ? 1 : 0}",
+    "outcomes_acts_as_pipeline": "${local.launches_chains ? 1 : 0}",
+    "outcomes_templates_viewer": "${local.launches_chains ? 1 : 0}",
 }
 
 # Which attribute names the granted resource, per IAM member resource type.
@@ -182,11 +190,29 @@ def test_outcomes_account_reads_runs_publishes_outcomes_and_reads_only_named_sec
     tf: dict[str, Any],
 ) -> None:
     held = {(role, target) for member, role, target in grants(tf) if member == OUTCOMES}
-    assert ("roles/aiplatform.viewer", PROJECT) in held  # read-only: it launches nothing
-    assert not {role for role, _ in held} & {"roles/aiplatform.user", "roles/storage.objectViewer"}
+    assert ("roles/aiplatform.viewer", PROJECT) in held  # reads runs, task outputs included
     accessor = tf["resource"]["google_secret_manager_secret_iam_member"]
     accessor = accessor["outcomes_webhook_accessor"]
     assert attr(accessor, "for_each") == "${toset(values(local.webhook_secrets))}"
+
+
+def test_outcomes_account_may_launch_only_when_a_run_ended_route_exists(
+    tf: dict[str, Any],
+) -> None:
+    """What launching needs (create, act as the pipeline account, read templates) is counted on
+    run_ended routes: without one, on_run_state stays read-only on Vertex AI and the buckets."""
+    assert attr(tf["locals"], "launches_chains") == (
+        '${anytrue([for r in var.routes : r.event == "run_ended"])}'
+    )
+    launching = {"google_project_iam_member": "outcomes_aiplatform_user",
+                 "google_service_account_iam_member": "outcomes_acts_as_pipeline",
+                 "google_storage_bucket_iam_member": "outcomes_templates_viewer"}  # fmt: skip
+    for rtype, name in launching.items():
+        assert attr(tf["resource"][rtype][name], "count") == "${local.launches_chains ? 1 : 0}"
+    reader = tf["resource"]["google_artifact_registry_repository_iam_member"]
+    assert attr(reader["outcomes_template_reader"], "for_each") == (
+        "${local.launches_chains ? local.template_repositories : toset([])}"
+    )
 
 
 def test_five_service_accounts(tf: dict[str, Any]) -> None:

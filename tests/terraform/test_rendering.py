@@ -112,7 +112,22 @@ INVALID = {
     "duplicate route names": (
         lambda ex: with_route(ex, 1, name="prices-arrival"), "Route names must be unique."),
     "route name": (lambda ex: with_route(ex, 0, name="Prices"), "match ^[a-z][a-z0-9-]{0,39}$"),
-    "event": (lambda ex: with_route(ex, 0, event="object_deleted"), "be object_finalized or"),
+    "event": (lambda ex: with_route(ex, 0, event="object_deleted"),
+              "be object_finalized, drift_alert or run_ended"),
+    "after on an object route": (
+        lambda ex: with_route(ex, 0, after={"route": "prices-drift"}),
+        "after is required on run_ended routes and belongs to them only"),
+    "run_ended route without after": (
+        lambda ex: with_route(ex, 0, event="run_ended", bucket=None, prefix=None, suffix=None),
+        "after is required on run_ended routes"),
+    "after with route and pipeline": (
+        lambda ex: with_route(ex, route_index(ex, "prices-score"),
+                              after={"route": "prices-arrival", "pipeline": "house-prices"}),
+        "after names exactly one of route or pipeline"),
+    "after state": (
+        lambda ex: with_route(ex, route_index(ex, "prices-score"),
+                              after={"route": "prices-arrival", "states": ["DONE"]}),
+        "its states are SUCCEEDED, FAILED or CANCELLED"),
     "prefix on a drift route": (
         lambda ex: with_route(ex, 1, prefix="x/"), "belong to object_finalized routes only"),
     "cooldown on an object route": (
@@ -313,7 +328,10 @@ def test_notify_renders_the_variable_name_never_a_url_and_the_loader_agrees(
     assert evaluator.local("webhook_secrets") == {"prices-arrival": "prices-arrival-webhook"}
     assert evaluator.local("webhook_variables") == {"prices-arrival": "WEBHOOK_URL_PRICES_ARRIVAL"}
     path = tmp_path / "triggers.yaml"
-    path.write_text(evaluator.local("triggers_yaml"))
+    # on_run_state also reads run_ended routes' templates at start-up (from the templates bucket:
+    # test_example_deploys.py serves them); this checks its webhook variables only.
+    config["routes"] = [route for route in config["routes"] if route["event"] != "run_ended"]
+    path.write_text(yaml.safe_dump(config))
     # on_run_state reads exactly the variable Terraform fills from the secret, and stops without it.
     def start(**variables: str) -> Any:
         env = startup.Environment(path, vertex_emulator_host="127.0.0.1:9",
@@ -324,3 +342,25 @@ def test_notify_renders_the_variable_name_never_a_url_and_the_loader_agrees(
         start()
     services = start(WEBHOOK_URL_PRICES_ARRIVAL="https://hooks.slack.com/services/T/B/X")
     assert services.config.outcomes_topic.endswith("/topics/vertex-triggers-run-outcomes")
+
+
+def test_a_run_ended_route_renders_its_upstream_and_resolves_template_stems(
+    module: Module, example: dict[str, Any], tmp_path: Path
+) -> None:
+    score = by_name(rendered(module, example))["prices-score"]
+    assert score["after"] == {"route": "prices-arrival", "states": ["SUCCEEDED"]}
+    assert score["template"] == "gs://my-project-templates/batch_score.yaml"
+    assert "bucket" not in score  # only object routes default to the data bucket
+    index = route_index(example, "prices-score")
+    example["routes"][index]["after"] = {"pipeline": "house-prices", "template": "house_prices"}
+    config = rendered(module, example)
+    assert by_name(config)["prices-score"]["after"] == {
+        "pipeline": "house-prices", "template": "gs://my-project-templates/house_prices.yaml"
+    }
+    loader = pytest.importorskip("vertex_trigger.config.loader")
+    path = tmp_path / "triggers.yaml"
+    path.write_text(yaml.safe_dump(config))
+    after = {r.name: r for r in loader.load_config(path).routes}["prices-score"].after
+    assert (after.pipeline, after.template.uri) == (
+        "house-prices", "gs://my-project-templates/house_prices.yaml"
+    )

@@ -116,7 +116,8 @@ INVALID = {
     "lookback unit": (lambda ex: with_route(ex, -1, sweep_lookback="2"), "sweep_lookback and"),
     "batch on a drift route": (
         lambda ex: with_route(ex, 1, batch={"complete_when": {"min_objects": 2}}),
-        "batch and sweep_lookback belong to object_finalized routes only"),
+        "batch belongs to object_finalized routes only, sweep_lookback to object_finalized and "
+        "run_ended routes"),
     "max_running": (lambda ex: with_route(ex, -1, max_running=0), "from 1 to 1000"),
     "max_runs_per_day": (lambda ex: with_route(ex, 1, max_runs_per_day=2.5), "from 1 to 1000"),
     "schedule": (lambda ex: {**ex, "sweep_schedule": "every 10 minutes"}, "five-field cron"),
