@@ -19,6 +19,7 @@ def usage(settings: StackSettings, endpoints: StackEndpoints) -> str:
     """Return the how-to printed once the stack is up."""
     incoming = (settings.buckets / "local-data" / "incoming").relative_to(REPO)
     exports = (settings.buckets / "local-data" / "exports" / "day-1").relative_to(REPO)
+    scoring = (settings.buckets / "local-data" / "scoring" / "houses.csv").relative_to(REPO)
     pubsub, states, outcomes = settings.pubsub, settings.run_states, settings.outcomes
     pull = (
         f"curl -s -X POST -H 'content-type: application/json' -d '{{\"maxMessages\": 10}}' "
@@ -45,6 +46,9 @@ stack is up (logs in {endpoints.logs.relative_to(REPO)}, Ctrl-C stops everything
 
 drop a file (the prices-arrival route watches gs://local-data/incoming/*.csv):
   .venv/bin/python -m pipelines.synthetic --rows 400 --seed 1 --out {incoming}/prices-0002.csv
+  (each training run that succeeds launches a scoring run, score-after-train, which scores
+  gs://local-data/scoring/houses.csv: write it first)
+  .venv/bin/python -m pipelines.synthetic --rows 50 --seed 5 --out {scoring}
 send a drift alert (the prices-drift route retrains on gs://local-data/training/latest.csv):
   .venv/bin/python -m pipelines.synthetic --rows 400 --seed 2 --shift 0.5 \\
       --out {(settings.buckets / "local-data" / "training" / "latest.csv").relative_to(REPO)}
@@ -61,6 +65,8 @@ the operator's command line (docs/cli.md), with this stack's emulators:
   export VERTEX_AI_EMULATOR_HOST={endpoints.vertex_host} \\
       STORAGE_EMULATOR_HOST={endpoints.storage_url} PUBSUB_EMULATOR_HOST={endpoints.pubsub_host}
   .venv/bin/vertex-triggers status --watch               (the runs, by their trigger labels)
+  .venv/bin/vertex-triggers status --chain JOB            (one chain of runs, from its first)
+  .venv/bin/vertex-triggers explain JOB --check-vertex    (what a run's end launches)
   .venv/bin/vertex-triggers explain gs://local-data/incoming/prices-0002.csv
   .venv/bin/vertex-triggers backfill --route prices-arrival --dry-run
   .venv/bin/vertex-triggers replay --subscription {pubsub.dead_letter_subscription} --dry-run
