@@ -11,7 +11,7 @@ import base64
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Protocol
 
@@ -291,6 +291,9 @@ def run(args: argparse.Namespace) -> int:
     @cache
     def services_for(function: Function) -> Services:
         services = build_services(cli_environment(args.config, function.value))
+        # A run's end writes a line per run_ended route it launches; its own line, the one shown,
+        # says what followed it ("followed by route ... launched ..."), so those lines are dropped.
+        services = replace(services, log=lambda outcome: None)
         return dry_run_services(services, read_vertex=True)[0] if args.dry_run else services
 
     rows: list[dict[str, str]] = []
