@@ -261,3 +261,16 @@ def test_chain_fixture_templates_are_real_kfp_output(tmp_path: Path) -> None:
         compiler.Compiler().compile(pipeline, str(out))
         fresh, committed = (yaml.safe_load(p.read_text()) for p in (out, committed_path))
         assert {**fresh, "sdkVersion": ""} == {**committed, "sdkVersion": ""}
+
+
+def test_a_reference_is_substituted_once_and_an_escaped_one_is_text(tmp_path: Path) -> None:
+    from vertex_trigger.config.placeholders import placeholders_in, substitute
+
+    rmse = "tasks.train.outputs.parameters.rmse"
+    text = f"{{{{{rmse}}}}} is {{{rmse}}} after {{upstream_job}}"
+    assert placeholders_in(text) == {rmse, "upstream_job"}
+    # What an output holds is inserted as it is, never read as a placeholder.
+    values = {rmse: "{upstream_job}", "upstream_job": "train-1"}
+    assert substitute(text, values) == f"{{{rmse}}} is {{upstream_job}} after train-1"
+    literal = train_route(parameters={"data_uri": f"{{{{{rmse}}}}}"})  # escaped: plain text
+    assert start(write_config(tmp_path, [literal]))
