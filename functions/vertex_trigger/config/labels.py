@@ -9,6 +9,10 @@ ROUTE_LABEL = "trigger-route"
 KIND_LABEL = "trigger-kind"
 SOURCE_LABEL = "trigger-source"
 EVENT_LABEL = "trigger-event"
+# A retry names the run it retries, a rerun the run it repeats: at most one of these per run.
+RETRY_OF_LABEL = "trigger-retry-of"
+RERUN_OF_LABEL = "trigger-rerun-of"
+LIFECYCLE_LABELS = (RETRY_OF_LABEL, RERUN_OF_LABEL)
 # Every label the trigger puts on a run itself: a new one goes here, so the count stays right.
 TRIGGER_LABELS = (ROUTE_LABEL, KIND_LABEL, SOURCE_LABEL, EVENT_LABEL)
 # Vertex AI sets this one on every PipelineJob (aiplatform v1 PipelineJob.labels) and allows

@@ -9,6 +9,13 @@ from vertex_trigger.config.durations import parse_duration
 from vertex_trigger.config.model import Config, Route
 from vertex_trigger.config.notify import parse_topic
 from vertex_trigger.config.route_fields import read_route
+from vertex_trigger.config.state_location import (
+    DEFAULT_PAUSE_CHECK,
+    PAUSE_CHECK,
+    STATE,
+    parse_pause_check,
+    parse_state,
+)
 from vertex_trigger.config.where import Where, optional_string, reject_unknown, setting, string
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.google.retries import RetryPolicy
@@ -27,6 +34,8 @@ _TOP_KEYS = frozenset(
         "routes",
         "retry",
         "outcomes_topic",
+        STATE,
+        PAUSE_CHECK,
     }
 )
 
@@ -56,6 +65,9 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         routes=routes,
         retry=_retry(where, document.get("retry", {})),
         outcomes_topic=setting(where, parse_topic, document.get("outcomes_topic")),
+        state=setting(where, parse_state, document.get(STATE)),
+        pause_check=setting(where, parse_pause_check, document.get(PAUSE_CHECK))
+        or DEFAULT_PAUSE_CHECK,
     )
 
 def _read_yaml(path: Path) -> dict[str, Any]:
