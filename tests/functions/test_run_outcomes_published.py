@@ -108,6 +108,7 @@ def test_one_message_per_end_state_with_every_field(
                 "https://console.cloud.google.com/vertex-ai/locations/us-central1/pipelines/"
                 f"runs/{sent['job']}?project=test-project"
             ),
+            "note": None,  # the route neither retries, replaces nor watches its runs
         }
     assert tap.pending() == []
 
