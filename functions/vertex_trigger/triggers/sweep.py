@@ -30,6 +30,7 @@ from vertex_trigger.triggers.batches import decide_batch, launch_complete_batch
 from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
 from vertex_trigger.triggers.routing import route_object
+from vertex_trigger.triggers.sweep_lifecycle import sweep_lifecycle
 
 SWEEP_LIMIT = 100_000  # objects listed per route and sweep (a hundred pages of the JSON API)
 RUNS_PAGE = 1000
@@ -59,14 +60,20 @@ def sweep(
     log: Log = write_log,
     report: Callable[[dict[str, Any]], None] = write_summary,
 ) -> dict[str, Any]:
-    """Sweep every object route with ``sweep_lookback``; return the count of each decision."""
+    """Sweep every route: watchdog and retries, then the missed objects of ``sweep_lookback``.
+
+    Return the count of each decision.
+    """
     started = services.now()
     sweep_id = f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
     totals: Counter[str] = Counter()
     routes: dict[str, dict[str, int]] = {}
-    for route in services.config.routes_for(EventKind.OBJECT_FINALIZED):
-        if route.sweep_lookback is not None:
-            counts = _sweep_route(services, route, sweep_id, started, log)
+    for route in services.config.routes:
+        counts = sweep_lifecycle(services, route, sweep_id, started, log)
+        swept = route.event is EventKind.OBJECT_FINALIZED and route.sweep_lookback is not None
+        if swept:
+            counts.update(_sweep_route(services, route, sweep_id, started, log))
+        if swept or counts:
             routes[route.name] = dict(counts)
             totals.update(counts)
     summary: dict[str, Any] = {"sweep": sweep_id}
