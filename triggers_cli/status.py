@@ -12,7 +12,9 @@ from vertex_trigger.public import (
     ROUTE_LABEL,
     Config,
     EndState,
+    PauseBoard,
     PipelineJobs,
+    connect_pauses,
     connect_vertex,
     filter_time,
     job_id_of,
@@ -27,6 +29,7 @@ from triggers_cli.environment import cli_environment
 from triggers_cli.output import print_json, table
 
 COLUMNS = ("route", "kind", "source", "job", "state", "created", "duration", "error")
+PAUSE_COLUMNS = ("paused route", "by", "at", "reason")
 
 
 @dataclass(frozen=True)
@@ -91,9 +94,22 @@ def _short(seconds: int) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def as_rows(runs: Sequence[RunStatus]) -> list[dict[str, str]]:
-    """Return the runs as plain mappings (table rows, JSON objects)."""
-    return [asdict(run) for run in runs]
+def as_rows(
+    runs: Sequence[RunStatus], paused: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
+    """Return the runs as plain mappings (table rows, JSON objects), each with its route's pause."""
+    return [{**asdict(run), "route_paused": (paused or {}).get(run.route, "")} for run in runs]
+
+
+def _pause_rows(config: Config, board: PauseBoard | None, route: str) -> list[dict[str, str]]:
+    names = [route] if route else [r.name for r in config.routes]
+    records = [board.paused(name) for name in names] if board else []
+    return [{"paused route": r.route, "by": r.by, "at": r.at, "reason": r.reason}
+            for r in records if r is not None]  # fmt: skip
+
+
+def _described(row: Mapping[str, str]) -> str:
+    return f"route paused by {row['by']} at {row['at']}: {row['reason']}"
 
 
 def register(commands: Commands) -> None:
@@ -117,13 +133,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"{env.config_path}: no route named {args.route!r}", file=sys.stderr)
         return 2
     jobs = connect_vertex(config, env)
+    board = connect_pauses(config, env)
     try:
         while True:
             now = datetime.now(UTC)
-            rows = as_rows(list_runs(config, jobs, args.since, now, args.route))
+            pauses = _pause_rows(config, board, args.route)
+            paused = {row["paused route"]: _described(row) for row in pauses}
+            rows = as_rows(list_runs(config, jobs, args.since, now, args.route), paused)
             if args.json:
                 print_json(rows)
             else:
+                if pauses:
+                    print(table(pauses, PAUSE_COLUMNS), end="\n\n")
                 print(
                     table(rows, COLUMNS)
                     if rows

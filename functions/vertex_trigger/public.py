@@ -18,11 +18,20 @@ from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.google.vertex import CancelResult, CreateOutcome, CreateResult, PipelineJobs
 from vertex_trigger.launch.identity import trigger_of
+from vertex_trigger.launch.pauses import (
+    CATCH_UP,
+    SKIP_MISSED,
+    PauseBoard,
+    PauseRecord,
+    record_fields,
+    resumed,
+)
 from vertex_trigger.launch.services import Services
 from vertex_trigger.startup import (
     RUN_STATE_TARGET,
     Environment,
     build_services,
+    connect_pauses,
     connect_vertex,
     environment_from,
 )
@@ -38,9 +47,11 @@ from vertex_trigger.triggers.sweep import (
 )
 
 __all__ = [
+    "CATCH_UP",
     "RESOURCE_TYPE",
     "ROUTE_LABEL",
     "RUN_STATE_TARGET",
+    "SKIP_MISSED",
     "CancelResult",
     "Config",
     "ConfigError",
@@ -52,6 +63,8 @@ __all__ = [
     "EventKind",
     "Handler",
     "Outcome",
+    "PauseBoard",
+    "PauseRecord",
     "PipelineJobs",
     "Route",
     "Services",
@@ -60,6 +73,7 @@ __all__ = [
     "attempt_outcome",
     "build_services",
     "candidates",
+    "connect_pauses",
     "connect_vertex",
     "environment_from",
     "filter_time",
@@ -71,6 +85,8 @@ __all__ = [
     "load_config",
     "parse_duration",
     "parse_rfc3339",
+    "record_fields",
+    "resumed",
     "route_runs",
     "serve",
     "state_of",

@@ -9,6 +9,7 @@ from vertex_trigger.google.pubsub import Publisher
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import PipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
+from vertex_trigger.launch.pauses import PauseBoard
 from vertex_trigger.launch.templates import TemplateStore
 
 
@@ -27,3 +28,4 @@ class Services:
     storage: Storage  # lists batch folders and reads manifests; the sweeper lists prefixes
     publisher: Publisher | None = None
     webhooks: WebhookPoster | None = None
+    pauses: PauseBoard | None = None  # route pauses, when the configuration has a state location

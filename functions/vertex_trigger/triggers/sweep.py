@@ -22,7 +22,7 @@ from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.google.storage import ObjectInfo
-from vertex_trigger.google.times import filter_time
+from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.identity import job_id
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import batch_job_id, folder_of
@@ -69,10 +69,14 @@ def sweep(
     totals: Counter[str] = Counter()
     routes: dict[str, dict[str, int]] = {}
     for route in services.config.routes:
-        counts = sweep_lifecycle(services, route, sweep_id, started, log)
+        lifecycle = sweep_lifecycle(services, route, sweep_id, started, log)
+        counts = lifecycle.counts
         swept = route.event is EventKind.OBJECT_FINALIZED and route.sweep_lookback is not None
-        if swept:
-            counts.update(_sweep_route(services, route, sweep_id, started, log))
+        if swept and lifecycle.go_on:
+            skip = lifecycle.missed_on_purpose
+            counts.update(
+                _sweep_route(services, route, sweep_id, started, log, missed_on_purpose=skip)
+            )
         if swept or counts:
             routes[route.name] = dict(counts)
             totals.update(counts)
@@ -85,13 +89,23 @@ def sweep(
 
 
 def _sweep_route(
-    services: Services, route: Route, sweep_id: str, started: datetime, log: Log
+    services: Services,
+    route: Route,
+    sweep_id: str,
+    started: datetime,
+    log: Log,
+    *,
+    missed_on_purpose: Callable[[datetime], bool] = lambda created: False,
 ) -> Counter[str]:
-    """Try every candidate of one route; stop at the first deferral or failure."""
+    """Try every candidate of one route; stop at the first deferral or failure.
+
+    Objects created while the route was paused and then resumed with --skip-missed are left out.
+    """
     since = started - timedelta(seconds=route.sweep_lookback or 0)
     counts: Counter[str] = Counter()
     try:
         events = listed_events(services, route, since, None, event_id=sweep_id, started=started)
+        events = [e for e in events if not missed_on_purpose(_created(e))]
         runs = route_runs(services, route, since)
     except (RejectedEvent, TransientError, DeploymentError) as exc:
         outcome = failure_outcome(exc, Trace(sweep_id, route=route.name), AGAIN, "cannot sweep: ")
@@ -215,6 +229,10 @@ def object_event(bucket: str, obj: ObjectInfo, event_id: str, started: datetime)
         size=obj.size,
         time_created=_rfc3339_millis(obj.time_created),
     )
+
+
+def _created(event: ObjectEvent) -> datetime:
+    return parse_rfc3339(event.time_created) or datetime.min.replace(tzinfo=UTC)
 
 
 def _rfc3339_millis(moment: datetime) -> str:
