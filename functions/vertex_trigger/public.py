@@ -37,6 +37,7 @@ from vertex_trigger.startup import (
 )
 from vertex_trigger.triggers.drift import handle_drift_event
 from vertex_trigger.triggers.objects import handle_object_event
+from vertex_trigger.triggers.reruns import RerunError, RerunPlan, plan_rerun, rerun
 from vertex_trigger.triggers.run_state import handle_run_state_event
 from vertex_trigger.triggers.serving import Handler, serve
 from vertex_trigger.triggers.sweep import (
@@ -66,6 +67,8 @@ __all__ = [
     "PauseBoard",
     "PauseRecord",
     "PipelineJobs",
+    "RerunError",
+    "RerunPlan",
     "Route",
     "Services",
     "Storage",
@@ -85,7 +88,9 @@ __all__ = [
     "load_config",
     "parse_duration",
     "parse_rfc3339",
+    "plan_rerun",
     "record_fields",
+    "rerun",
     "resumed",
     "route_runs",
     "serve",
