@@ -119,9 +119,38 @@ resource "google_service_account" "outcomes" {
 # predefined role with it (read-only on Vertex AI); a custom role with that one permission would be
 # narrower, but a destroyed custom role's id cannot be reused for up to 37 days (README).
 resource "google_project_iam_member" "outcomes_aiplatform_viewer" {
+  count = local.retries_enabled ? 0 : 1
+
   project = var.project_id
   role    = "roles/aiplatform.viewer"
   member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+# With retry_failed, on_run_state launches the retry of a failed run: it creates runs (as the
+# launching functions do, roles/aiplatform.user, in place of the viewer role), acts as the pipeline
+# account the runs execute as, and reads the route pauses first.
+resource "google_project_iam_member" "outcomes_aiplatform_user" {
+  count = local.retries_enabled ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_service_account_iam_member" "outcomes_acts_as_pipeline" {
+  count = local.retries_enabled ? 1 : 0
+
+  service_account_id = google_service_account.pipeline.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_storage_bucket_iam_member" "outcomes_state_viewer" {
+  count = local.retries_enabled ? 1 : 0
+
+  bucket = google_storage_bucket.state.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.outcomes.email}"
 }
 
 resource "google_pubsub_topic_iam_member" "outcomes_publisher" {
