@@ -22,9 +22,12 @@ from vertex_trigger.public import (
     CATCH_UP,
     SKIP_MISSED,
     Config,
+    DeploymentError,
     EventKind,
     PauseBoard,
     PauseRecord,
+    RejectedEvent,
+    TransientError,
     build_services,
     connect_pauses,
     load_config,
@@ -101,12 +104,23 @@ def _board(args: argparse.Namespace) -> tuple[Config, PauseBoard] | None:
     return config, board
 
 
+# Reading or writing a pause record: a refusal (the bucket, a grant) or an outage.
+STATE_ERRORS = (DeploymentError, RejectedEvent, TransientError)
+
+
 def run_pause(args: argparse.Namespace) -> int:
     """Write the route's pause record (unless it is paused already)."""
     found = _board(args)
     if found is None:
         return 2
-    config, board = found
+    try:
+        return _pause(args, *found)
+    except STATE_ERRORS as exc:
+        print(f"cannot pause {args.route}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _pause(args: argparse.Namespace, config: Config, board: PauseBoard) -> int:
     current = board.record(args.route)
     if current is not None and current.paused:
         _say(args, current, f"{args.route} is already {current.describe().removeprefix('route ')}")
@@ -125,7 +139,14 @@ def run_resume(args: argparse.Namespace) -> int:
     found = _board(args)
     if found is None:
         return 2
-    config, board = found
+    try:
+        return _resume(args, *found)
+    except STATE_ERRORS as exc:
+        print(f"cannot resume {args.route}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _resume(args: argparse.Namespace, config: Config, board: PauseBoard) -> int:
     missed = args.missed or SKIP_MISSED
     current = board.record(args.route)
     if current is None or (not current.paused and missed != CATCH_UP):
@@ -138,7 +159,12 @@ def run_resume(args: argparse.Namespace) -> int:
         print(f"resumed {args.route} ({missed.replace('_', ' ')}); waiting "
               f"{config.pause_check:g}s for every instance to see it", file=sys.stderr)  # fmt: skip
         time.sleep(config.pause_check)
-    caught = _catch_up(args, current, missed)
+    try:
+        caught = _catch_up(args, current, missed)
+    except STATE_ERRORS as exc:  # the resume holds; only the catch-up is left to do
+        print(f"resumed {args.route}, but its catch-up stopped: {exc}; run `vertex-triggers "
+              f"resume {args.route} --catch-up` again to go on", file=sys.stderr)  # fmt: skip
+        return 1
     _report(args, current, caught)
     return 1 if caught is not None and (caught.left or caught.interrupted) else 0
 

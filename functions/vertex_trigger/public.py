@@ -10,7 +10,7 @@ from vertex_trigger.config.labels import ROUTE_LABEL
 from vertex_trigger.config.loader import load_config
 from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
-from vertex_trigger.errors import ConfigError
+from vertex_trigger.errors import ConfigError, DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.events.run_state_log import RESOURCE_TYPE
 from vertex_trigger.google.pipeline_states import EndState, state_of
 from vertex_trigger.google.resource_names import job_id_of
@@ -59,6 +59,7 @@ __all__ = [
     "CreateOutcome",
     "CreateResult",
     "Decision",
+    "DeploymentError",
     "EndState",
     "Environment",
     "EventKind",
@@ -67,12 +68,14 @@ __all__ = [
     "PauseBoard",
     "PauseRecord",
     "PipelineJobs",
+    "RejectedEvent",
     "RerunError",
     "RerunPlan",
     "Route",
     "Services",
     "Storage",
     "Trace",
+    "TransientError",
     "attempt_outcome",
     "build_services",
     "candidates",

@@ -184,3 +184,15 @@ def test_without_a_state_location_pause_says_what_to_set(cli, tmp_path, clean_ve
         f"{config}: no `state` location: set `state: gs://BUCKET/PREFIX` (where pauses live, "
         "docs/configuration.md) and deploy it once"
     )
+
+
+def test_a_state_bucket_that_is_not_there_is_named(cli, tmp_path, gcs, clean_vertex) -> None:
+    missing = f"no-such-{uuid.uuid4().hex[:8]}"
+    config = write_config(tmp_path, [object_route()], state=f"gs://{missing}/triggers")
+    ran = cli("pause", "arrival", "--reason", "x", "--config", config,
+              STORAGE_EMULATOR_HOST=gcs.url)  # fmt: skip
+    assert ran.code == 1
+    assert ran.err.startswith(
+        f"cannot pause arrival: Cloud Storage refused to write gs://{missing}/triggers/pauses/"
+        "arrival.json: HTTP 404"
+    )
