@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 from local.function_server import (
     FUNCTIONS_DIR,
     LISTENING,
@@ -37,6 +39,8 @@ class StackSettings:
     region: str = "us-central1"
     topic_id: str = "drift-alerts"
     triggers_config: Path = FUNCTIONS_DIR / "triggers.yaml"
+    # Where `vertex-triggers pause` keeps route pauses (functions/triggers.yaml's `state`).
+    state_bucket: str = "local-state"
 
     @property
     def buckets(self) -> Path:
@@ -94,6 +98,7 @@ def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
     """Start every service in dependency order; return their addresses."""
     launch = launch_pubsub_emulator(group, settings.root / "pubsub")  # Java starts meanwhile
     storage_url = _start_storage(group)
+    _create_bucket(storage_url, settings.state_bucket, settings.project)
     pubsub = launch.ready()  # the Vertex emulator publishes state entries to it
     vertex_url = _start_vertex(group, settings, storage_url, pubsub)
     function_env = {
@@ -123,6 +128,13 @@ def _start_storage(group: ProcessGroup) -> str:
     """Start gcp-storage-emulator in memory (the bucket folders are the durable copy)."""
     service = group.start("storage-emulator", STORAGE_EMULATOR_COMMAND, {}, cwd=REPO)
     return wait_for_line(service, r"listening on (http://\S+)").group(1)
+
+
+def _create_bucket(storage_url: str, bucket: str, project: str) -> None:
+    """Create an empty bucket on the storage emulator (the state bucket has no folder to mirror)."""
+    response = requests.post(f"{storage_url}/storage/v1/b", params={"project": project},
+                             json={"name": bucket}, timeout=30)  # fmt: skip
+    response.raise_for_status()
 
 
 def _start_vertex(

@@ -70,6 +70,15 @@ the operator's command line (docs/cli.md), with this stack's emulators:
   .venv/bin/vertex-triggers explain gs://local-data/incoming/prices-0002.csv
   .venv/bin/vertex-triggers backfill --route prices-arrival --dry-run
   .venv/bin/vertex-triggers replay --subscription {pubsub.dead_letter_subscription} --dry-run
+pause a route, drop a file while it is paused (its event is skipped), then resume it:
+  .venv/bin/vertex-triggers pause prices-arrival --reason "trying pause"
+  .venv/bin/python -m pipelines.synthetic --rows 400 --seed 5 --out {incoming}/prices-0003.csv
+  .venv/bin/vertex-triggers status                       (shows the paused route)
+  .venv/bin/vertex-triggers resume prices-arrival --catch-up   (launches prices-0003.csv once)
+  (or --skip-missed: nothing that arrived while paused is launched, now or by the sweeper)
+run a job again under a new id (JOB from `status`; --dry-run prints the request, creates nothing):
+  .venv/bin/vertex-triggers rerun JOB --dry-run
+  .venv/bin/vertex-triggers rerun JOB
 read dead letters (pulled, not acknowledged):
   {pull}
 """

@@ -42,8 +42,20 @@ class VertexEmulatorClient:
         """Let creates through without a quota again (the default)."""
         requests.delete(f"{self.url}/emulator/quota", timeout=10).raise_for_status()
 
+    def fail_task(self, task: str, count: int = 1, message: str = "") -> None:
+        """Make the next `count` runs that have task `task` fail it (an executing emulator)."""
+        fault: dict[str, Any] = {"task": task, "count": count}
+        if message:
+            fault["message"] = message
+        requests.post(f"{self.url}/emulator/task-faults", json=fault, timeout=10).raise_for_status()
+
+    def set_clock_scale(self, scale: float) -> None:
+        """Report times so that durations look `scale` times longer (1: as they are)."""
+        body = {"scale": scale}
+        requests.post(f"{self.url}/emulator/clock", json=body, timeout=10).raise_for_status()
+
     def clear_faults(self) -> None:
-        """Drop every queued fault."""
+        """Drop every queued fault (creates, cancels, lists and tasks)."""
         requests.delete(f"{self.url}/emulator/faults", timeout=10).raise_for_status()
 
     def requests_received(self) -> list[dict[str, Any]]:

@@ -37,6 +37,9 @@ locals {
             )
           }) : key => value if value != null
         }
+        # The keys set, without the unset ones Terraform's optional() fills with null.
+        overlap      = r.overlap == null ? null : { for key, value in r.overlap : key => value if value != null }
+        retry_failed = r.retry_failed == null ? null : { for key, value in r.retry_failed : key => value if value != null }
       }) : key => value if value != null
     }
   ]
@@ -63,6 +66,7 @@ locals {
       kms_key         = var.kms_key
       retry           = length(local.launch_retry) > 0 ? local.launch_retry : null
       outcomes_topic  = local.outcomes_topic
+      state           = "gs://${google_storage_bucket.state.name}/triggers"
       routes          = local.rendered_routes
     } : key => value if value != null
   }

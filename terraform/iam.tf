@@ -78,6 +78,22 @@ resource "google_artifact_registry_repository_iam_member" "function_runtime_temp
   member     = "serviceAccount:${google_service_account.function_runtime.email}"
 }
 
+# Every launching function, and the sweeper, reads the route pauses before it launches.
+resource "google_storage_bucket_iam_member" "function_runtime_state_viewer" {
+  bucket = google_storage_bucket.state.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
+# Who may pause and resume routes: write and replace the pause records, in this bucket only.
+resource "google_storage_bucket_iam_member" "pausers_state_user" {
+  for_each = toset(var.pausers)
+
+  bucket = google_storage_bucket.state.name
+  role   = "roles/storage.objectUser"
+  member = each.value
+}
+
 resource "google_service_account_iam_member" "function_runtime_acts_as_pipeline" {
   service_account_id = google_service_account.pipeline.name
   role               = "roles/iam.serviceAccountUser"

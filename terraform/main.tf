@@ -9,6 +9,7 @@ locals {
     pipeline_root = coalesce(var.bucket_names.pipeline_root, "${var.project_id}-pipeline-root")
     models        = coalesce(var.bucket_names.models, "${var.project_id}-models")
     source        = coalesce(var.bucket_names.source, "${var.project_id}-function-source")
+    state         = coalesce(var.bucket_names.state, "${var.project_id}-trigger-state")
   }
 
   # kms_key as the parts KMS IAM resources take (PROJECT/LOCATION/RING/KEY); null without a key.

@@ -126,9 +126,40 @@ resource "google_service_account" "outcomes" {
 # predefined role with it (read-only on Vertex AI); a custom role with that one permission would be
 # narrower, but a destroyed custom role's id cannot be reused for up to 37 days (README).
 resource "google_project_iam_member" "outcomes_aiplatform_viewer" {
+  count = local.outcomes_launch_runs ? 0 : 1
+
   project = var.project_id
   role    = "roles/aiplatform.viewer"
   member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+# on_run_state launches runs when a route retries failed runs (retry_failed) or follows a run
+# (run_ended): it then holds what the launching functions hold to launch (iam.tf): create runs
+# (and list them, for the routes' limits) with roles/aiplatform.user, in place of the viewer role,
+# and run them as the pipeline account. Without such a route none of these exist.
+resource "google_project_iam_member" "outcomes_aiplatform_user" {
+  count = local.outcomes_launch_runs ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+resource "google_service_account_iam_member" "outcomes_acts_as_pipeline" {
+  count = local.outcomes_launch_runs ? 1 : 0
+
+  service_account_id = google_service_account.pipeline.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.outcomes.email}"
+}
+
+# A retry reads the route pauses first.
+resource "google_storage_bucket_iam_member" "outcomes_state_viewer" {
+  count = local.retries_enabled ? 1 : 0
+
+  bucket = google_storage_bucket.state.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.outcomes.email}"
 }
 
 resource "google_pubsub_topic_iam_member" "outcomes_publisher" {
@@ -138,29 +169,12 @@ resource "google_pubsub_topic_iam_member" "outcomes_publisher" {
   member  = "serviceAccount:${google_service_account.outcomes.email}"
 }
 
-# run_ended routes: on_run_state launches a route's run when the run it follows ends, so it needs
-# what the launching functions hold (iam.tf) to launch: create runs (and list them, for the routes'
-# limits), run them as the pipeline account, and read the templates it checks at start-up. Reading
-# the run whose end it got, task outputs included (jobDetail), needs no more than
-# aiplatform.pipelineJobs.get, above. Without a run_ended route none of these exist.
+# run_ended routes: on_run_state also reads the templates it checks at start-up. Reading the run
+# whose end it got, task outputs included (jobDetail), needs no more than
+# aiplatform.pipelineJobs.get, which both roles above hold.
 locals {
-  launches_chains = anytrue([for r in var.routes : r.event == "run_ended"])
-}
-
-resource "google_project_iam_member" "outcomes_aiplatform_user" {
-  count = local.launches_chains ? 1 : 0
-
-  project = var.project_id
-  role    = "roles/aiplatform.user"
-  member  = "serviceAccount:${google_service_account.outcomes.email}"
-}
-
-resource "google_service_account_iam_member" "outcomes_acts_as_pipeline" {
-  count = local.launches_chains ? 1 : 0
-
-  service_account_id = google_service_account.pipeline.name
-  role               = "roles/iam.serviceAccountUser"
-  member             = "serviceAccount:${google_service_account.outcomes.email}"
+  launches_chains      = anytrue([for r in var.routes : r.event == "run_ended"])
+  outcomes_launch_runs = local.launches_chains || local.retries_enabled
 }
 
 resource "google_storage_bucket_iam_member" "outcomes_templates_viewer" {

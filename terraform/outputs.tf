@@ -23,6 +23,11 @@ output "models_bucket" {
   value       = google_storage_bucket.models.name
 }
 
+output "state_location" {
+  description = "Where route pauses live (the config's state): vertex-triggers pause and resume write here."
+  value       = local.triggers_config.state
+}
+
 output "drift_topic" {
   description = "Pub/Sub topic whose messages are drift alerts for on_drift_alert."
   value       = google_pubsub_topic.drift.id

@@ -1,4 +1,4 @@
-# Five buckets with one job each. The pipeline root is never the data bucket: run outputs written
+# Six buckets with one job each. The pipeline root is never the data bucket: run outputs written
 # there cannot raise finalize events on the watched bucket and start runs of their own. With
 # var.kms_key the two buckets that runs write (pipeline root, models) default to that key.
 
@@ -106,6 +106,25 @@ resource "google_storage_bucket" "models" {
   }
 
   depends_on = [google_project_service.required, google_kms_crypto_key_iam_member.storage_agent_uses_kms_key]
+}
+
+# Route pauses (`vertex-triggers pause`): one small JSON record per route, written by var.pausers and
+# read by the functions. Versioned, so each pause and resume stays on record (who, when, why).
+resource "google_storage_bucket" "state" {
+  #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  name                        = local.bucket_names.state
+  project                     = var.project_id
+  location                    = local.bucket_location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+  labels                      = local.labels
+
+  versioning {
+    enabled = true
+  }
+
+  depends_on = [google_project_service.required]
 }
 
 resource "google_storage_bucket" "source" {

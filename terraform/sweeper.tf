@@ -1,8 +1,12 @@
 # The sweeper: a third function, HTTP, that Cloud Scheduler calls with an OIDC token to launch what
-# object events missed (docs/operations.md, "The sweeper"). Created only when a route sets sweep_lookback.
+# object events missed, cancel runs live past max_duration and launch the retries on_run_state left
+# to it (docs/operations.md, "The sweeper"). Created only when a route sets sweep_lookback,
+# max_duration or retry_failed.
 
 locals {
-  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null])
+  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null || r.max_duration != null || r.retry_failed != null])
+  # on_run_state launches the retries of failed runs: it needs what launching needs.
+  retries_enabled = anytrue([for r in var.routes : r.retry_failed != null])
   # Batch routes list folders and read manifests, the sweeper lists object routes' prefixes: both
   # need to list the data bucket's objects, which nothing else of the functions does (a run_ended
   # route's sweep lists runs, not objects).

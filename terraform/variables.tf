@@ -45,6 +45,7 @@ variable "bucket_names" {
     pipeline_root = optional(string)
     models        = optional(string)
     source        = optional(string)
+    state         = optional(string)
   })
   default = {}
 }
@@ -149,6 +150,9 @@ variable "routes" {
     route `after.route` (or of the compiled pipeline `after.pipeline`, whose template
     `after.template` is a stem or URI like `template`) ends in one of `after.states` (default
     SUCCEEDED); on_run_state launches it, and is then granted what launching needs.
+    `overlap`, `max_duration` and `retry_failed` are the run lifecycle's keys (docs/configuration.md:
+    the run lifecycle); `max_duration` or `retry_failed` on any route creates the sweep function too
+    (its watchdog, its retries), and `retry_failed` lets on_run_state launch runs.
   EOT
   type = list(object({
     name           = string
@@ -184,6 +188,15 @@ variable "routes" {
       pipeline = optional(string)
       states   = optional(list(string))
       template = optional(string)
+    }))
+    overlap = optional(object({
+      with = optional(string)
+      then = string
+    }))
+    max_duration = optional(string)
+    retry_failed = optional(object({
+      attempts = number
+      after    = optional(string)
     }))
   }))
 
@@ -267,6 +280,35 @@ variable "routes" {
   }
 
   validation {
+    condition = alltrue([
+      for r in var.routes : r.overlap == null ? true : (
+        contains(["queue", "skip", "replace"], r.overlap.then)
+        && contains(["same_source", "route"], coalesce(r.overlap.with, "same_source"))
+        && !(r.overlap.then == "replace" && r.cooldown != null)
+      )
+    ])
+    error_message = "overlap.then must be queue, skip or replace, overlap.with same_source or route (default same_source); replace keeps the newest run and a cooldown the earliest, so a route takes one of them."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for r in var.routes : [
+        for value in [r.max_duration, r.retry_failed == null ? null : r.retry_failed.after] : value == null || can(regex("^[0-9]+[smhd]$", coalesce(value, "0s")))
+      ]
+    ]))
+    error_message = "max_duration and retry_failed.after must be a whole number followed by s, m, h or d, such as 6h."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : r.retry_failed == null ? true : (
+        r.retry_failed.attempts >= 2 && r.retry_failed.attempts <= 10 && floor(r.retry_failed.attempts) == r.retry_failed.attempts
+      )
+    ])
+    error_message = "retry_failed.attempts must be a whole number from 2 to 10 (runs in all, the first one included)."
+  }
+
+  validation {
     condition     = alltrue([for r in var.routes : r.cooldown == null || can(regex("^[0-9]+[smhd]$", coalesce(r.cooldown, "0s")))])
     error_message = "cooldown must be a whole number followed by s, m, h or d, such as 6h."
   }
@@ -308,6 +350,17 @@ variable "routes" {
       )
     ])
     error_message = "notify.webhook_secret must be a Secret Manager secret id (letters, digits, - and _) and notify.on a non-empty list of SUCCEEDED, FAILED or CANCELLED."
+  }
+}
+
+variable "pausers" {
+  description = "IAM members (user:, group:, serviceAccount: or domain:) who may pause and resume routes with `vertex-triggers pause` and `resume`: they write the pause records in the state bucket (roles/storage.objectUser on that bucket only)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.pausers : can(regex("^(user|group|serviceAccount|domain):[^ ]+$", m))])
+    error_message = "Each of pausers must be an IAM member such as user:alice@example.com, group:oncall@example.com, serviceAccount:NAME@PROJECT.iam.gserviceaccount.com or domain:example.com."
   }
 }
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from vertex_trigger.public import ConfigError
 
-from triggers_cli import backfill, check, explain, replay, status
+from triggers_cli import backfill, check, explain, pause, replay, rerun, status
 from triggers_cli.check import error_line
 
-SUBCOMMANDS = (check, explain, backfill, status, replay)
+SUBCOMMANDS = (check, explain, backfill, status, replay, pause, rerun)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,9 @@ from vertex_trigger.public import (
     UPSTREAM_LABEL,
     Config,
     EndState,
+    PauseBoard,
     PipelineJobs,
+    connect_pauses,
     connect_vertex,
     event_label,
     filter_time,
@@ -35,6 +37,7 @@ from triggers_cli.output import print_json, table
 COLUMNS = ("route", "kind", "source", "job", "state", "created", "duration", "error")
 BRANCH = "└─ "  # a downstream run, under its upstream
 MAX_CHAIN = 50  # runs followed by --chain: a bound, whatever a foreign configuration chains
+PAUSE_COLUMNS = ("paused route", "by", "at", "reason")
 
 
 @dataclass(frozen=True)
@@ -154,14 +157,29 @@ def _short(seconds: int) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def as_rows(runs: Sequence[RunStatus]) -> list[dict[str, Any]]:
-    """Return the runs as plain mappings (JSON objects)."""
-    return [asdict(run) for run in runs]
+def as_rows(
+    runs: Sequence[RunStatus], paused: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Return the runs as plain mappings (table rows, JSON objects), each with its route's pause."""
+    return [{**asdict(run), "route_paused": (paused or {}).get(run.route, "")} for run in runs]
 
 
-def table_rows(runs: Sequence[RunStatus]) -> list[dict[str, Any]]:
+def _pause_rows(config: Config, board: PauseBoard | None, route: str) -> list[dict[str, str]]:
+    names = [route] if route else [r.name for r in config.routes]
+    records = [board.paused(name) for name in names] if board else []
+    return [{"paused route": r.route, "by": r.by, "at": r.at, "reason": r.reason}
+            for r in records if r is not None]  # fmt: skip
+
+
+def _described(row: Mapping[str, str]) -> str:
+    return f"route paused by {row['by']} at {row['at']}: {row['reason']}"
+
+
+def table_rows(
+    runs: Sequence[RunStatus], paused: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Return the runs as table rows: a downstream run's job indented under its upstream."""
-    rows = as_rows(runs)
+    rows = as_rows(runs, paused)
     for row in rows:
         if row["depth"]:
             row["job"] = "   " * (row["depth"] - 1) + BRANCH + row["job"]
@@ -193,19 +211,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"{env.config_path}: no route named {args.route!r}", file=sys.stderr)
         return 2
     jobs = connect_vertex(config, env)
+    board = connect_pauses(config, env)
     try:
         while True:
             now = datetime.now(UTC)
+            pauses = _pause_rows(config, board, args.route)
+            paused = {row["paused route"]: _described(row) for row in pauses}
             try:
                 runs = _runs(config, jobs, args, now)
             except LookupError as exc:
                 print(exc, file=sys.stderr)
                 return 2
             if args.json:
-                print_json(as_rows(runs))
+                print_json(as_rows(runs, paused))
             else:
+                if pauses:
+                    print(table(pauses, PAUSE_COLUMNS), end="\n\n")
                 print(
-                    table(table_rows(runs), COLUMNS)
+                    table(table_rows(runs, paused), COLUMNS)
                     if runs
                     else f"no runs since {filter_time(now - args.since)}"
                 )

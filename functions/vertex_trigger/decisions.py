@@ -17,6 +17,7 @@ class Decision(enum.StrEnum):
     DEFERRED = "deferred"
     FAILED = "failed"
     REPORTED = "reported"  # on_run_state: a run's end was published (and posted)
+    CANCELLED = "cancelled"  # the sweeper's watchdog cancelled a run live past max_duration
 
 
 # Cloud Logging drops entries over 256 KB; event fields are untrusted and may be megabytes long.
@@ -38,6 +39,7 @@ _SEVERITY = {
     Decision.DEFERRED: "INFO",  # waiting for capacity is the cap working, not a failure
     Decision.FAILED: "ERROR",
     Decision.REPORTED: "INFO",
+    Decision.CANCELLED: "WARNING",  # a run hung or ran away: someone should look at it
 }
 
 

@@ -10,7 +10,7 @@ from vertex_trigger.config.labels import ROUTE_LABEL, UPSTREAM_LABEL
 from vertex_trigger.config.loader import load_config
 from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
-from vertex_trigger.errors import ConfigError
+from vertex_trigger.errors import ConfigError, DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.events.run_state_log import RESOURCE_TYPE
 from vertex_trigger.google.pipeline_states import EndState, state_of
 from vertex_trigger.google.resource_names import JOB_ID, JOB_NAME, job_id_of
@@ -18,16 +18,26 @@ from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.google.vertex import CancelResult, CreateOutcome, CreateResult, PipelineJobs
 from vertex_trigger.launch.identity import event_label, trigger_of
+from vertex_trigger.launch.pauses import (
+    CATCH_UP,
+    SKIP_MISSED,
+    PauseBoard,
+    PauseRecord,
+    record_fields,
+    resumed,
+)
 from vertex_trigger.launch.services import Services
 from vertex_trigger.startup import (
     RUN_STATE_TARGET,
     Environment,
     build_services,
+    connect_pauses,
     connect_vertex,
     environment_from,
 )
 from vertex_trigger.triggers.drift import handle_drift_event
 from vertex_trigger.triggers.objects import handle_object_event
+from vertex_trigger.triggers.reruns import RerunError, RerunPlan, plan_rerun, rerun
 from vertex_trigger.triggers.run_state import handle_run_state_event
 from vertex_trigger.triggers.serving import Handler, serve
 from vertex_trigger.triggers.sweep import (
@@ -38,11 +48,13 @@ from vertex_trigger.triggers.sweep import (
 )
 
 __all__ = [
+    "CATCH_UP",
     "JOB_ID",
     "JOB_NAME",
     "RESOURCE_TYPE",
     "ROUTE_LABEL",
     "RUN_STATE_TARGET",
+    "SKIP_MISSED",
     "UPSTREAM_LABEL",
     "CancelResult",
     "Config",
@@ -50,19 +62,27 @@ __all__ = [
     "CreateOutcome",
     "CreateResult",
     "Decision",
+    "DeploymentError",
     "EndState",
     "Environment",
     "EventKind",
     "Handler",
     "Outcome",
+    "PauseBoard",
+    "PauseRecord",
     "PipelineJobs",
+    "RejectedEvent",
+    "RerunError",
+    "RerunPlan",
     "Route",
     "Services",
     "Storage",
     "Trace",
+    "TransientError",
     "attempt_outcome",
     "build_services",
     "candidates",
+    "connect_pauses",
     "connect_vertex",
     "environment_from",
     "event_label",
@@ -75,6 +95,10 @@ __all__ = [
     "load_config",
     "parse_duration",
     "parse_rfc3339",
+    "plan_rerun",
+    "record_fields",
+    "rerun",
+    "resumed",
     "route_runs",
     "serve",
     "state_of",

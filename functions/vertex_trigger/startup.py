@@ -16,9 +16,11 @@ from vertex_trigger.google.http import HttpClient, Requester
 from vertex_trigger.google.pubsub import PubsubPublisher
 from vertex_trigger.google.retries import Retrier
 from vertex_trigger.google.session import GoogleSession
+from vertex_trigger.google.state_objects import StateObjects
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import VertexPipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
+from vertex_trigger.launch.pauses import PauseBoard
 from vertex_trigger.launch.route_fit import first_misfit
 from vertex_trigger.launch.services import Services
 from vertex_trigger.launch.templates import Template, TemplateStore
@@ -66,7 +68,28 @@ def build_services(env: Environment) -> Services:
         storage=storage,
         publisher=publisher,
         webhooks=webhooks,
+        pauses=connect_pauses(config, env, client, google, calls),
     )
+
+
+def connect_pauses(
+    config: Config,
+    env: Environment,
+    client: HttpClient | None = None,
+    google: Requester | None = None,
+    calls: ApiCalls | None = None,
+) -> PauseBoard | None:
+    """Connect the route pauses under the config's ``state`` location (None: it has none)."""
+    if config.state is None:
+        return None
+    client = client or HttpClient()
+    session = client if env.storage_emulator_host else (google or GoogleSession(client))
+    objects = StateObjects(
+        session,
+        _api_root(env.storage_emulator_host, "https://storage.googleapis.com"),
+        calls or ApiCalls(Retrier(config.retry)),
+    )
+    return PauseBoard(objects, config.state, config.pause_check)
 
 
 def connect_vertex(

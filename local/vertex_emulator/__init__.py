@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
+from local.vertex_emulator.clock import ScaledClock
 from local.vertex_emulator.executor import PipelineExecutor, recover_interrupted
 from local.vertex_emulator.faults import FaultInjector
 from local.vertex_emulator.quota import CreateQuota, QuotaSettings
@@ -29,6 +30,7 @@ class Emulator:
         state_log: StateLogPublisher | None = None,
         *,
         quota: QuotaSettings | None = None,
+        clock_scale: float = 1.0,
     ) -> None:
         state_dir = Path(state_dir).resolve()
         self.state_log = state_log
@@ -37,7 +39,11 @@ class Emulator:
         if self.executor is None:
             recover_interrupted(self.store)  # a killed emulator may have left RUNNING jobs
         self.service = PipelineService(
-            self.store, self.executor, FaultInjector(), quota=CreateQuota(quota)
+            self.store,
+            self.executor,
+            FaultInjector(),
+            quota=CreateQuota(quota),
+            clock=ScaledClock(clock_scale),
         )
         self._server = make_server(host, port, self.service)
         bound_host, bound_port = self._server.server_address[:2]
@@ -89,10 +95,15 @@ def start_emulator(
     state_log: StateLogPublisher | None = None,
     *,
     quota: QuotaSettings | None = None,
+    clock_scale: float = 1.0,
 ) -> Emulator:
     """Start an emulator in this process on a background thread and return its handle.
 
     With `state_log` (a StateLogPublisher), every job state change is published as the log
-    entry a Vertex AI log sink would forward; with `quota`, creates beyond it answer 429.
+    entry a Vertex AI log sink would forward; with `quota`, creates beyond it answer 429; with
+    `clock_scale`, reported durations are that many times longer (local/vertex_emulator/clock.py).
     """
-    return Emulator(Path(state_dir), host, port, execute, state_log, quota=quota).start()
+    emulator = Emulator(
+        Path(state_dir), host, port, execute, state_log, quota=quota, clock_scale=clock_scale
+    )
+    return emulator.start()

@@ -1,6 +1,7 @@
 """Serve the emulator until SIGINT or SIGTERM.
 
 python -m local.vertex_emulator --state-dir DIR [--port 0] [--no-execute] [--create-quota N]
+    [--clock-scale N]
 
 With `--state-topic projects/P/topics/T` (and PUBSUB_EMULATOR_HOST) every job state change is
 published as the Cloud Logging entry a Vertex AI log sink would forward.
@@ -43,6 +44,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="SECONDS",
         help="the quota's 'minute' (shorter only to scale a benchmark down)",
     )
+    parser.add_argument(
+        "--clock-scale",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="report times so that durations look N times longer (3600: a second reads as an "
+        "hour), for the watchdog's max_duration",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(
         "--state-topic",
@@ -50,6 +59,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "(projects/P/topics/T) on the emulator at $PUBSUB_EMULATOR_HOST",
     )
     args = parser.parse_args(argv)
+    if args.clock_scale <= 0:
+        parser.error("--clock-scale must be a positive number")
     if args.state_topic and not os.environ.get("PUBSUB_EMULATOR_HOST"):
         parser.error("--state-topic needs PUBSUB_EMULATOR_HOST (the Pub/Sub emulator's host:port)")
     return args
@@ -77,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         execute=not args.no_execute,
         state_log=state_log,
         quota=quota,
+        clock_scale=args.clock_scale,
     )
     # serve_forever runs in a thread so a signal handler can call stop() (shutdown would deadlock
     # if called from the serving thread).

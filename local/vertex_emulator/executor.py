@@ -15,6 +15,7 @@ from typing import Any
 
 from local.vertex_emulator.store import JobStore, now_rfc3339, write_json_atomically
 from local.vertex_emulator.task_details import FAILED_PRECONDITION, job_detail
+from local.vertex_emulator.task_faults import TaskFaults
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.2
@@ -25,9 +26,12 @@ RUNNABLE = {"PIPELINE_STATE_PENDING", "PIPELINE_STATE_CANCELLING"}
 class PipelineExecutor:
     """A worker thread that executes queued jobs in order; cancel kills the running subprocess."""
 
-    def __init__(self, store: JobStore, runs_dir: Path) -> None:
+    def __init__(
+        self, store: JobStore, runs_dir: Path, task_faults: TaskFaults | None = None
+    ) -> None:
         self.store = store
         self.runs_dir = Path(runs_dir)
+        self.task_faults = task_faults or TaskFaults()
         self._queue: queue.Queue[str] = queue.Queue()
         self._stop = threading.Event()
         self._cancelled: set[str] = set()
@@ -84,12 +88,14 @@ class PipelineExecutor:
             self.store.update(name, lambda j: _finish(j, "PIPELINE_STATE_FAILED", [], error))
             return
         run_dir = self.runs_dir / name.replace("/", "~")
-        _prepare_run_dir(run_dir, job)
+        _prepare_run_dir(run_dir, job, self.task_faults.take_for(job["pipelineSpec"]))
         self.store.update(name, _mark_running)
         process = _spawn(run_dir)
         outcome = self._watch(name, process, run_dir)
         tasks = _read_tasks(run_dir)
-        if outcome == "cancelled":
+        # A cancel that came while the run was finishing discards its result: the run was
+        # cancelled mid-run, as the caller asked, whatever it had just written.
+        if outcome == "cancelled" or (outcome == "finished" and self._is_cancelled(name)):
             self.store.update(name, lambda j: _finish(j, "PIPELINE_STATE_CANCELLED", tasks, None))
         elif outcome == "stopped":
             self.store.update(name, _reset_to_pending)
@@ -124,13 +130,17 @@ def recover_interrupted(store: JobStore) -> None:
         store.update(name, _reset_to_pending)
 
 
-def _prepare_run_dir(run_dir: Path, job: dict[str, Any]) -> None:
-    """Write the request the subprocess reads, clearing leftovers of an interrupted attempt."""
+def _prepare_run_dir(run_dir: Path, job: dict[str, Any], fail_tasks: dict[str, str]) -> None:
+    """Write the request the subprocess reads, clearing leftovers of an interrupted attempt.
+
+    `fail_tasks` (task name -> message) are the task faults this run took: it fails them.
+    """
     for leftover in ("progress.json", "result.json"):
         (run_dir / leftover).unlink(missing_ok=True)
     request = {
         "pipelineSpec": job["pipelineSpec"],
         "parameterValues": job.get("runtimeConfig", {}).get("parameterValues", {}),
+        "failTasks": fail_tasks,
     }
     write_json_atomically(run_dir / "request.json", request)
 

@@ -133,12 +133,22 @@ def convert_arguments(spec: dict[str, Any], values: dict[str, Any]) -> dict[str,
     return converted
 
 
-def install_progress_hook(report: ProgressReport) -> None:
-    """Wrap kfp.local's per-task entry point to report each task's start and end."""
+def install_progress_hook(
+    report: ProgressReport, fail_tasks: dict[str, str] | None = None
+) -> None:
+    """Wrap kfp.local's per-task entry point to report each task's start and end.
+
+    A task named in `fail_tasks` (an injected task fault) fails with its message, not run.
+    """
     original = task_executor.execute_single_task
+    fail_tasks = fail_tasks or {}
 
     def reporting_execute_single_task(task_name: str, **kwargs: Any) -> Any:
         report.started(task_name)
+        if task_name in fail_tasks:
+            print(fail_tasks[task_name], flush=True)
+            report.finished(task_name, False, {}, fail_tasks[task_name])
+            return {}, status.Status.FAILURE
         tee = Tee(sys.stdout)
         sys.stdout = tee
         try:
@@ -159,7 +169,7 @@ def run(run_dir: Path) -> dict[str, Any]:
     """Execute the pipeline in run_dir/request.json; return the result record."""
     request = json.loads((run_dir / "request.json").read_text())
     report = ProgressReport(run_dir / "progress.json")
-    install_progress_hook(report)
+    install_progress_hook(report, request.get("failTasks"))
     kfp.local.init(
         runner=kfp.local.SubprocessRunner(use_venv=False),
         pipeline_root=str(run_dir / "pipeline_root"),

@@ -10,10 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from local.vertex_emulator.clock import parse_scale
 from local.vertex_emulator.errors import ApiError, invalid_argument, not_found
 from local.vertex_emulator.faults import FaultInjector, parse_fault
 from local.vertex_emulator.quota import parse_quota
 from local.vertex_emulator.service import PipelineService
+from local.vertex_emulator.task_faults import parse_task_fault
 
 log = logging.getLogger(__name__)
 PARENT = r"/v1/(projects/[^/]+/locations/[^/]+)"
@@ -55,6 +57,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if path == "/emulator/quota":
             settings = self.service.quota.settings
             return 200, vars(settings) if settings else {}
+        if path == "/emulator/clock":
+            return 200, {"scale": self.service.clock.scale}
         raise not_found(f"No route for GET {path}.")
 
     def _route_post(self, path: str, query: dict[str, str]) -> Response:
@@ -63,6 +67,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return 200, self.service.create(match.group(1), job_id, self._json_body())
         if match := CANCEL_RE.match(path):
             return 200, self.service.cancel(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
+        return self._control_post(path)
+
+    def _control_post(self, path: str) -> Response:
+        """Handle the /emulator/ controls: faults, end states, reset, quota, task faults, clock."""
         if path == "/emulator/faults":
             body = self._json_body()
             self._injector(body).add(parse_fault(body))
@@ -82,6 +90,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if path == "/emulator/quota":
             self.service.quota.configure(parse_quota(self._json_body()))
             return 200, {}
+        if path == "/emulator/task-faults":
+            self.service.task_faults.add(parse_task_fault(self._json_body()))
+            return 200, {}
+        if path == "/emulator/clock":
+            self.service.clock.set(parse_scale(self._json_body()))
+            return 200, {"scale": self.service.clock.scale}
         raise not_found(f"No route for POST {path}.")
 
     def _route_delete(self, path: str, query: dict[str, str]) -> Response:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from local.vertex_emulator import listing
+from local.vertex_emulator.clock import ScaledClock
 from local.vertex_emulator.errors import (
     ApiError,
     already_exists,
@@ -19,6 +20,7 @@ from local.vertex_emulator.executor import PipelineExecutor, mark_cancelled, mar
 from local.vertex_emulator.faults import FaultInjector, FaultKind, fault_error
 from local.vertex_emulator.quota import CreateQuota
 from local.vertex_emulator.store import Job, JobStore, now_rfc3339
+from local.vertex_emulator.task_faults import TaskFaults
 from local.vertex_emulator.validation import parse_pipeline_job, validate_create
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class PipelineService:
         list_faults: FaultInjector | None = None,
         *,
         quota: CreateQuota | None = None,
+        clock: ScaledClock | None = None,
     ):
         self.store = store
         self.executor = executor
@@ -44,6 +47,9 @@ class PipelineService:
         self.cancel_faults = cancel_faults or FaultInjector()
         self.list_faults = list_faults or FaultInjector()
         self.quota = quota or CreateQuota()
+        self.clock = clock or ScaledClock()
+        # Runs take their task faults from the executor; without one they stay recorded only.
+        self.task_faults = executor.task_faults if executor is not None else TaskFaults()
 
     def create(self, parent: str, job_id: str | None, body: Any) -> Job:
         """Create a job; every attempt (also failed ones) is recorded in the request log."""
@@ -74,14 +80,14 @@ class PipelineService:
         if self.executor is not None:
             self.executor.submit(name)
         log.info("created %s", name)
-        return job
+        return self.clock.viewer()(job)
 
     def get(self, name: str) -> Job:
-        """Return one job or NOT_FOUND."""
+        """Return one job (its times as the clock reports them) or NOT_FOUND."""
         job = self.store.get(name)
         if job is None:
             raise not_found(f"PipelineJob {name} is not found.")
-        return job
+        return self.clock.viewer()(job)
 
     def list(self, parent: str, query: dict[str, str]) -> dict[str, Any]:
         """Filter, order and page the jobs under a parent."""
@@ -96,12 +102,15 @@ class PipelineService:
             key,
         )
         # One job past the page tells whether another page follows; only these get copied.
+        # Filters see the times as reported (the scaled clock keeps their order, so sorting the
+        # stored times sorts the reported ones).
+        view = self.clock.viewer()
         jobs = self.store.list(
             parent,
-            keep=lambda job: all(p(job) for p in predicates),
+            keep=lambda job: all(p(view(job)) for p in predicates),
             pick=lambda kept: listing.sort_jobs(kept, order_by)[offset : offset + size + 1],
         )
-        chunk = jobs[:size]
+        chunk = [view(job) for job in jobs[:size]]
         token = listing.next_page_token(offset, size, len(jobs) > size, key)
         response: dict[str, Any] = {"pipelineJobs": chunk} if chunk else {}
         if token:
@@ -135,13 +144,17 @@ class PipelineService:
             raise failed_precondition(f"PipelineJob {name} has ended already ({job['state']}).")
         if self.executor is not None:
             raise failed_precondition("The emulator executes runs; their states are the runs'.")
-        return self.store.update(name, lambda j: mark_ended(j, state, str(message or ""), tasks))
+        ended = self.store.update(
+            name, lambda j: mark_ended(j, state, str(message or ""), tasks)
+        )
+        return self.clock.viewer()(ended)
 
     def clear_faults(self) -> None:
-        """Drop every injected fault, for creates, cancels and lists."""
+        """Drop every injected fault, for creates, cancels, lists and tasks."""
         self.faults.clear()
         self.cancel_faults.clear()
         self.list_faults.clear()
+        self.task_faults.clear()
 
     def reset(self) -> None:
         """Forget all jobs, requests, faults and quota usage (a quota setting stays)."""

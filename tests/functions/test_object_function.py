@@ -348,12 +348,17 @@ def test_log_line_is_one_json_object_with_the_documented_keys(
     assert len(server.entries_for(event["id"])) == 1
 
 
-def test_shipped_config_starts_against_the_compiled_pipeline(servers: StartedServers) -> None:
-    """functions/triggers.yaml validates at start-up once compiled/house_prices.yaml exists."""
+def test_shipped_config_starts_against_the_compiled_pipeline(
+    servers: StartedServers, gcs: StorageStandIn
+) -> None:
+    """functions/triggers.yaml validates at start-up once compiled/house_prices.yaml exists.
+
+    It is the local stack's: its route pauses are read from the storage emulator, as there.
+    """
     compiled = Path(__file__).resolve().parents[2] / "compiled" / "house_prices.yaml"
     if not compiled.exists():
         pytest.skip("compiled/house_prices.yaml is built by the pipelines branch")
     shipped = Path(__file__).resolve().parents[2] / "functions" / "triggers.yaml"
-    server = servers.start("on_object_finalized", shipped)
+    server = servers.start("on_object_finalized", shipped, STORAGE_EMULATOR_HOST=gcs.url)
     entry = deliver(server, storage_event("incoming/house.csv", bucket="local-data"))
     assert entry["decision"] == "launched"

@@ -109,6 +109,7 @@ def test_one_message_per_end_state_with_every_field(
                 f"runs/{sent['job']}?project=test-project"
             ),
             "upstream": None,  # a run_ended route's run: the job id of the run that launched it
+            "note": None,  # the route neither retries, replaces nor watches its runs
         }
     assert tap.pending() == []
 

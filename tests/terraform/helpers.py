@@ -9,15 +9,18 @@ from tests.terraform.hcl_eval import Evaluator, Module
 
 # Keys of the configuration contract (design.md, "Configuration contract"), plus `retry`, the
 # functions' backoff budget for Google API calls (functions/vertex_trigger/config/loader.py), and
-# the run outcomes' `outcomes_topic` and a route's `notify` (vertex_trigger/config/notify.py).
+# the run outcomes' `outcomes_topic` and a route's `notify` (vertex_trigger/config/notify.py), and
+# the run lifecycle's `state` and route keys (vertex_trigger/config/lifecycle.py and
+# state_location.py).
 TOP_LEVEL_KEYS = {
     "project", "region", "pipeline_root", "service_account", "network", "kms_key", "retry",
-    "routes", "outcomes_topic",
+    "routes", "outcomes_topic", "state",
 }
 ROUTE_KEYS = {
     "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",
     "enable_caching", "match", "policy_labels", "min_deviation", "cooldown", "notify", "batch",
-    "sweep_lookback", "max_running", "max_runs_per_day", "after",
+    "sweep_lookback", "max_running", "max_runs_per_day", "after", "overlap", "max_duration",
+    "retry_failed",
 }
 
 

@@ -199,10 +199,10 @@ def pipeline_bucket_roles(evaluator: Evaluator) -> dict[str, set[str]]:
     for rtype, name in evaluator.module.resources:
         if rtype != "google_storage_bucket_iam_member":
             continue
-        granted = {key: evaluator.resource_attribute(rtype, name, key)
-                   for key in ("bucket", "role", "member")}  # fmt: skip
-        if granted["member"] == member:
-            roles.setdefault(granted["bucket"], set()).add(granted["role"])
+        # Each instance (a for_each grant, such as the pausers', has one per member).
+        for granted in evaluator.render_resource(rtype, name).values():
+            if granted["member"] == member:
+                roles.setdefault(granted["bucket"], set()).add(granted["role"])
     return roles
 
 

@@ -35,6 +35,8 @@ SWEEP_FUNCTION = "module.sweep"
 RUN_STATE_FUNCTION = "module.on_run_state"
 PIPELINE_ROOT = "bucket:${google_storage_bucket.pipeline_root.name}"
 MODELS = "bucket:${google_storage_bucket.models.name}"
+STATE = "bucket:${google_storage_bucket.state.name}"
+PIPELINE_SA = "sa:${google_service_account.pipeline.name}"
 KMS_KEY = "key:${local.kms_key_id}"
 KMS_USER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
@@ -42,7 +44,9 @@ EXPECTED_GRANTS = {
     (RUNTIME, "roles/aiplatform.user", PROJECT),
     (RUNTIME, "roles/storage.objectViewer", DATA),
     (RUNTIME, "roles/storage.objectViewer", TEMPLATES),
-    (RUNTIME, "roles/iam.serviceAccountUser", "sa:${google_service_account.pipeline.name}"),
+    (RUNTIME, "roles/iam.serviceAccountUser", PIPELINE_SA),
+    (RUNTIME, "roles/storage.objectViewer", STATE),
+    ("${each.value}", "roles/storage.objectUser", STATE),  # var.pausers
     (RUNTIME, "roles/artifactregistry.reader", 'repository:${split("/", each.value)[5]}'),
     (PIPELINE, "roles/aiplatform.user", PROJECT),
     (PIPELINE, "roles/storage.objectAdmin", PIPELINE_ROOT),
@@ -60,11 +64,13 @@ EXPECTED_GRANTS = {
     (TRIGGER, "roles/run.invoker", f"run:{RUN_STATE_FUNCTION}"),
     (RUN_STATES_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.run_states.name}"),
     (OUTCOMES, "roles/aiplatform.viewer", PROJECT),
-    # run_ended routes only: on_run_state launches their runs.
+    # run_ended routes or retry_failed: on_run_state launches runs.
     (OUTCOMES, "roles/aiplatform.user", PROJECT),
-    (OUTCOMES, "roles/iam.serviceAccountUser", "sa:${google_service_account.pipeline.name}"),
+    (OUTCOMES, "roles/iam.serviceAccountUser", PIPELINE_SA),
+    # run_ended routes: it reads their templates; retry_failed: it reads the route pauses.
     (OUTCOMES, "roles/storage.objectViewer", TEMPLATES),
     (OUTCOMES, "roles/artifactregistry.reader", 'repository:${split("/", each.value)[5]}'),
+    (OUTCOMES, "roles/storage.objectViewer", STATE),
     (OUTCOMES, "roles/pubsub.publisher", "topic:${google_pubsub_topic.outcomes.name}"),
     (OUTCOMES, "roles/secretmanager.secretAccessor", "secret:${each.value}"),
     (SCHEDULER, "roles/run.invoker", f"run:{SWEEP_FUNCTION}"),
@@ -72,9 +78,12 @@ EXPECTED_GRANTS = {
 # Grants that exist only with batch routes or a sweep (count on a local): what each depends on.
 CONDITIONAL = {
     "function_runtime_data_viewer": "${local.lists_data_bucket ? 1 : 0}",
-    "outcomes_aiplatform_user": "${local.launches_chains ? 1 : 0}",
-    "outcomes_acts_as_pipeline": "${local.launches_chains ? 1 : 0}",
+    # on_run_state reads runs, unless it launches them (run_ended routes, retry_failed).
+    "outcomes_aiplatform_viewer": "${local.outcomes_launch_runs ? 0 : 1}",
+    "outcomes_aiplatform_user": "${local.outcomes_launch_runs ? 1 : 0}",
+    "outcomes_acts_as_pipeline": "${local.outcomes_launch_runs ? 1 : 0}",
     "outcomes_templates_viewer": "${local.launches_chains ? 1 : 0}",
+    "outcomes_state_viewer": "${local.retries_enabled ? 1 : 0}",
 }
 
 # Which attribute names the granted resource, per IAM member resource type.
@@ -190,7 +199,12 @@ def test_outcomes_account_reads_runs_publishes_outcomes_and_reads_only_named_sec
     tf: dict[str, Any],
 ) -> None:
     held = {(role, target) for member, role, target in grants(tf) if member == OUTCOMES}
-    assert ("roles/aiplatform.viewer", PROJECT) in held  # reads runs, task outputs included
+    assert ("roles/aiplatform.viewer", PROJECT) in held  # read-only: it launches nothing...
+    # ...unless a route follows runs or retries failed ones (each counted on a local).
+    launching = {("roles/aiplatform.user", PROJECT), ("roles/iam.serviceAccountUser", PIPELINE_SA),
+                 ("roles/storage.objectViewer", STATE), ("roles/storage.objectViewer", TEMPLATES)}
+    assert launching <= held  # fmt: skip
+    assert not {target for _, target in held - launching} & {DATA, TEMPLATES, STATE}
     accessor = tf["resource"]["google_secret_manager_secret_iam_member"]
     accessor = accessor["outcomes_webhook_accessor"]
     assert attr(accessor, "for_each") == "${toset(values(local.webhook_secrets))}"
@@ -204,11 +218,15 @@ def test_outcomes_account_may_launch_only_when_a_run_ended_route_exists(
     assert attr(tf["locals"], "launches_chains") == (
         '${anytrue([for r in var.routes : r.event == "run_ended"])}'
     )
+    assert attr(tf["locals"], "outcomes_launch_runs") == (
+        "${local.launches_chains || local.retries_enabled}"
+    )
     launching = {"google_project_iam_member": "outcomes_aiplatform_user",
-                 "google_service_account_iam_member": "outcomes_acts_as_pipeline",
-                 "google_storage_bucket_iam_member": "outcomes_templates_viewer"}  # fmt: skip
+                 "google_service_account_iam_member": "outcomes_acts_as_pipeline"}  # fmt: skip
     for rtype, name in launching.items():
-        assert attr(tf["resource"][rtype][name], "count") == "${local.launches_chains ? 1 : 0}"
+        assert attr(tf["resource"][rtype][name], "count") == "${local.outcomes_launch_runs ? 1 : 0}"
+    viewer = tf["resource"]["google_storage_bucket_iam_member"]["outcomes_templates_viewer"]
+    assert attr(viewer, "count") == "${local.launches_chains ? 1 : 0}"
     reader = tf["resource"]["google_artifact_registry_repository_iam_member"]
     assert attr(reader["outcomes_template_reader"], "for_each") == (
         "${local.launches_chains ? local.template_repositories : toset([])}"

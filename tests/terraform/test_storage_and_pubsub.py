@@ -7,7 +7,7 @@ import pytest
 from tests.terraform.hcl_config import attr, nested
 from tests.terraform.hcl_eval import Module, type_constraint
 
-BUCKETS = ("data", "templates", "pipeline_root", "models", "source")
+BUCKETS = ("data", "templates", "pipeline_root", "models", "source", "state")
 
 
 @pytest.mark.parametrize("name", BUCKETS)
@@ -17,11 +17,11 @@ def test_bucket_is_private_with_uniform_access(tf: dict[str, Any], name: str) ->
     assert attr(bucket, "public_access_prevention") == "enforced"
 
 
-def test_exactly_five_buckets(tf: dict[str, Any]) -> None:
+def test_exactly_six_buckets(tf: dict[str, Any]) -> None:
     assert set(tf["resource"]["google_storage_bucket"]) == set(BUCKETS)
 
 
-@pytest.mark.parametrize("name", ["templates", "models"])
+@pytest.mark.parametrize("name", ["templates", "models", "state"])
 def test_overwritten_buckets_are_versioned(tf: dict[str, Any], name: str) -> None:
     bucket = tf["resource"]["google_storage_bucket"][name]
     assert [attr(v, "enabled") for v in nested(bucket, "versioning")] == [True]

@@ -23,3 +23,16 @@ def parse_duration(value: object) -> float:
     if not 0 < seconds < math.inf:
         raise ValueError(f"a duration must be positive and finite, got {excerpt(value)}")
     return seconds
+
+
+def short_duration(seconds: float) -> str:
+    """Return ``6h02m``, ``4m05s`` or ``12s`` (whole seconds, rounded down)."""
+    whole = max(int(seconds), 0)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

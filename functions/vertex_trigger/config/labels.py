@@ -11,6 +11,10 @@ SOURCE_LABEL = "trigger-source"
 EVENT_LABEL = "trigger-event"
 # run_ended routes' runs also name the run whose end launched them (its job id).
 UPSTREAM_LABEL = "trigger-upstream"
+# A retry names the run it retries, a rerun the run it repeats: at most one of these per run.
+RETRY_OF_LABEL = "trigger-retry-of"
+RERUN_OF_LABEL = "trigger-rerun-of"
+LIFECYCLE_LABELS = (RETRY_OF_LABEL, RERUN_OF_LABEL)
 # Every label the trigger puts on a run itself: a new one goes here, so the count stays right.
 TRIGGER_LABELS = (ROUTE_LABEL, KIND_LABEL, SOURCE_LABEL, EVENT_LABEL)
 CHAIN_LABELS = (*TRIGGER_LABELS, UPSTREAM_LABEL)

@@ -10,6 +10,13 @@ from vertex_trigger.config.durations import parse_duration
 from vertex_trigger.config.model import DEFAULT_MAX_CHAIN_DEPTH, Config, Route
 from vertex_trigger.config.notify import parse_topic
 from vertex_trigger.config.route_fields import read_route
+from vertex_trigger.config.state_location import (
+    DEFAULT_PAUSE_CHECK,
+    PAUSE_CHECK,
+    STATE,
+    parse_pause_check,
+    parse_state,
+)
 from vertex_trigger.config.where import Where, optional_string, reject_unknown, setting, string
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.google.retries import RetryPolicy
@@ -29,6 +36,8 @@ _TOP_KEYS = frozenset(
         "retry",
         "outcomes_topic",
         "max_chain_depth",
+        STATE,
+        PAUSE_CHECK,
     }
 )
 # A chain of more links than this is refused whatever max_chain_depth says.
@@ -63,6 +72,9 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         retry=_retry(where, document.get("retry", {})),
         outcomes_topic=setting(where, parse_topic, document.get("outcomes_topic")),
         max_chain_depth=max_chain_depth,
+        state=setting(where, parse_state, document.get(STATE)),
+        pause_check=setting(where, parse_pause_check, document.get(PAUSE_CHECK))
+        or DEFAULT_PAUSE_CHECK,
     )
 
 def _read_yaml(path: Path) -> dict[str, Any]:

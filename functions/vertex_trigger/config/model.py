@@ -10,7 +10,9 @@ from typing import Any
 from vertex_trigger.config.batch import BatchSpec
 from vertex_trigger.config.cooldown_counts import DEFAULT as DEFAULT_COOLDOWN_COUNTS
 from vertex_trigger.config.cooldown_counts import CooldownCounts
+from vertex_trigger.config.lifecycle import Overlap, RetryFailed
 from vertex_trigger.config.notify import Notify
+from vertex_trigger.config.state_location import DEFAULT_PAUSE_CHECK, StateLocation
 from vertex_trigger.config.template_ref import TemplateRef
 from vertex_trigger.config.upstream import Upstream
 from vertex_trigger.google.retries import RetryPolicy
@@ -51,6 +53,9 @@ class Route:
     max_running: int | None = None
     max_runs_per_day: int | None = None
     after: Upstream | None = None  # run_ended routes: the runs whose ends launch this route
+    overlap: Overlap | None = None  # what a launch does while a run of its scope is live
+    max_duration: float | None = None  # seconds; the sweeper's watchdog cancels longer runs
+    retry_failed: RetryFailed | None = None  # failed runs are launched again
 
 @dataclass(frozen=True)
 class Config:
@@ -67,6 +72,8 @@ class Config:
     retry: RetryPolicy
     outcomes_topic: str | None = None  # where on_run_state publishes how runs ended
     max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH
+    state: StateLocation | None = None  # where route pauses live (None: routes cannot pause)
+    pause_check: float = DEFAULT_PAUSE_CHECK  # seconds an instance trusts a pause read
 
     def route_named(self, name: str) -> Route | None:
         """Return the route called ``name``, if this configuration has one."""

@@ -17,10 +17,21 @@ from vertex_trigger.config.labels import (
     CHAIN_ROUTE_LABEL_ROOM,
     MAX_LABELS,
     RESERVED_PREFIX,
+    RETRY_OF_LABEL,
     ROUTE_LABEL_ROOM,
     TRIGGER_LABELS,
     VERTEX_LABELS,
     check_label,
+)
+from vertex_trigger.config.lifecycle import KEYS as LIFECYCLE_KEYS
+from vertex_trigger.config.lifecycle import (
+    MAX_DURATION,
+    OVERLAP,
+    RETRY_FAILED,
+    OverlapAction,
+    parse_max_duration,
+    parse_overlap,
+    parse_retry_failed,
 )
 from vertex_trigger.config.model import EventKind, Route
 from vertex_trigger.config.notify import parse_notify
@@ -62,6 +73,7 @@ _COMMON_ROUTE_KEYS = frozenset(
         "notify",
         "max_running",
         "max_runs_per_day",
+        *LIFECYCLE_KEYS,
     }
 )
 
@@ -112,6 +124,7 @@ def read_route(path: Path, index: int, raw: Any) -> Route:
         notify=setting(where, parse_notify, raw.get("notify")),
         max_running=_limit(where, "max_running", raw.get("max_running")),
         max_runs_per_day=_limit(where, "max_runs_per_day", raw.get("max_runs_per_day")),
+        **_lifecycle_fields(where, raw, kind),
         **kind,
     )
 
@@ -122,6 +135,31 @@ def _kind_fields(where: Where, path: Path, event: EventKind, raw: Any) -> dict[s
     if event is EventKind.DRIFT_ALERT:
         return _drift_fields(where, raw)
     return _run_fields(where, path, raw)
+def _lifecycle_fields(
+    where: Where, raw: Mapping[str, Any], kind: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Read ``overlap``, ``max_duration`` and ``retry_failed``, checked against the route."""
+    fields = {
+        "overlap": setting(where, parse_overlap, raw.get(OVERLAP)),
+        "max_duration": setting(where, parse_max_duration, raw.get(MAX_DURATION)),
+        "retry_failed": setting(where, parse_retry_failed, raw.get(RETRY_FAILED)),
+    }
+    replace = fields["overlap"] and fields["overlap"].action is OverlapAction.REPLACE
+    if replace and kind.get("cooldown") is not None:
+        raise where.error(
+            f"{OVERLAP}.then",
+            "replace keeps the newest run, a cooldown the earliest of its window: choose one",
+        )
+    # A retry carries one more label, the run it retries (and a chained run its upstream).
+    room = ROUTE_LABEL_ROOM - 1 - (1 if kind.get("after") is not None else 0)
+    labels = raw.get("labels")
+    if fields["retry_failed"] and isinstance(labels, dict) and len(labels) > room:
+        raise where.error(
+            "labels",
+            f"{len(labels)} labels, at most {room} with {RETRY_FAILED}: a retry also carries "
+            f"{RETRY_OF_LABEL}, and Vertex AI allows {MAX_LABELS} per run",
+        )
+    return fields
 
 
 def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozenset[str], str]:

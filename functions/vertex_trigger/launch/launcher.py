@@ -1,11 +1,13 @@
 """Launch a route's run: fit the template, render values, build the body, check limits, create."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import DeploymentError, RejectedEvent
 from vertex_trigger.google.vertex import CreateOutcome
+from vertex_trigger.launch import overlap
 from vertex_trigger.launch.identity import display_name
 from vertex_trigger.launch.job_body import pipeline_job_body
 from vertex_trigger.launch.limits import check_limits
@@ -43,12 +45,27 @@ def launch(
         labels=labels,
         input_artifacts=artifacts,
     )
+    return submit(services, route, body, trace)
+
+
+def submit(services: Services, route: Route, body: dict[str, Any], trace: Trace) -> Outcome:
+    """Create ``trace.job`` from ``body`` within the route's limits and overlap; 409 is a duplicate.
+
+    Every launch comes here: the event path, the sweeper, backfills, retries and reruns.
+    """
     over_budget = check_limits(services, route, trace.job)  # may raise DeferredEvent
     if over_budget:
         return trace.outcome(Decision.SKIPPED, over_budget)
+    overlapping = overlap.check(services, route, body["labels"], trace.job)  # queue: deferred
+    if overlapping:
+        return trace.outcome(Decision.SKIPPED, overlapping)
     result = services.jobs.create(trace.job, body)
     if result.outcome is CreateOutcome.CREATED:
-        return trace.outcome(Decision.LAUNCHED)
-    if result.after_lost_reply:
-        return trace.outcome(Decision.LAUNCHED, "created by an attempt whose reply was lost")
-    return trace.outcome(Decision.DUPLICATE, "a run with this job id exists: already launched")
+        created = trace.outcome(Decision.LAUNCHED)
+    elif result.after_lost_reply:
+        created = trace.outcome(Decision.LAUNCHED, "created by an attempt whose reply was lost")
+    else:
+        created = trace.outcome(
+            Decision.DUPLICATE, "a run with this job id exists: already launched"
+        )
+    return overlap.settle(services, route, body["labels"], created)

@@ -10,6 +10,7 @@ from vertex_trigger.google.pubsub import Publisher
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import PipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
+from vertex_trigger.launch.pauses import PauseBoard
 from vertex_trigger.launch.templates import TemplateStore
 
 
@@ -31,3 +32,4 @@ class Services:
     # Where a handler writes the decision lines it makes besides its event's own (a run's end
     # launching run_ended routes: one line per route); the tools record them instead.
     log: Callable[[Outcome], None] = write_log
+    pauses: PauseBoard | None = None  # route pauses, when the configuration has a state location

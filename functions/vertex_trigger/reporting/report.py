@@ -19,4 +19,6 @@ def report(services: Services, route: Route, ended: RunEnd) -> str:
     if route.notify and ended.state in route.notify.on and services.webhooks is not None:
         services.webhooks.post(route.name, ended.webhook_text())
         sent.append("posted to the route's webhook")
+    if ended.note:
+        sent.append(ended.note)
     return "; ".join(sent)

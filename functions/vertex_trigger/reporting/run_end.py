@@ -29,6 +29,9 @@ class RunEnd:
     error: str | None
     console_url: str
     upstream: str | None = None  # a run_ended route's run: the run whose end launched it
+    # What the trigger did about this end, or why it came: a retry, the last attempt, the
+    # watchdog, a replacing run (None: nothing to say).
+    note: str | None = None
 
     @property
     def outcome_id(self) -> str:
@@ -54,7 +57,8 @@ class RunEnd:
     def webhook_text(self) -> str:
         """Return the short text posted to a webhook: the summary, the error, the console link."""
         error = f": {clipped(self.error, WEBHOOK_ERROR_LIMIT)}" if self.error else ""
-        return f"{self.summary()}{error}\n{self.console_url}"
+        note = f"\n{self.note}" if self.note else ""
+        return f"{self.summary()}{error}{note}\n{self.console_url}"
 
 
 def run_end(job: Mapping[str, Any], trigger: RunTrigger) -> RunEnd | None:

@@ -9,6 +9,7 @@ from vertex_trigger.events.storage import ObjectEvent
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.launch.identity import run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
+from vertex_trigger.launch.overlap import replaces
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import (
     Batch,
@@ -55,8 +56,9 @@ def launch_batch(
         return trace.outcome(Decision.SKIPPED, done.waiting)
     trace.job = batch_job_id(route.name, batch, done)
     # Every object of a complete batch lands here: asking Vertex with a list (the CRUD quota,
-    # 600/min) spares the create quota (60/min) the 409s that all but one would spend.
-    if trace.job in _batch_runs(services, route, batch):
+    # 600/min) spares the create quota (60/min) the 409s that all but one would spend. A replacing
+    # route goes on to its 409, which settles the overlap again.
+    if not replaces(route) and trace.job in _batch_runs(services, route, batch):
         return trace.outcome(Decision.DUPLICATE, "the batch's run exists: already launched")
     return launch_complete_batch(services, route, batch, done, trace)
 

@@ -9,6 +9,7 @@ from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
 from vertex_trigger.events.pubsub import PubsubMessage, published_message
 from vertex_trigger.launch.identity import job_id, run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
+from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers import cooldown
 from vertex_trigger.triggers.routing import Skip, route_drift
@@ -27,6 +28,9 @@ def handle_drift_event(cloud_event: Any, services: Services, trace: Trace) -> Ou
         trace.route = target.route
         return trace.outcome(Decision.SKIPPED, target.reason)
     trace.route = target.name
+    paused = paused_reason(services.pauses, target.name)
+    if paused:
+        return trace.outcome(Decision.SKIPPED, paused)
     return _launch_unless_cooling_down(
         services,
         target,

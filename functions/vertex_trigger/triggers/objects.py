@@ -8,6 +8,7 @@ from vertex_trigger.events.cloud_events import envelope_of
 from vertex_trigger.events.storage import FINALIZED, ObjectEvent, parse_object_event
 from vertex_trigger.launch.identity import job_id, run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
+from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batches import handle_batch_object
 from vertex_trigger.triggers.routing import Skip, route_object
@@ -22,6 +23,9 @@ def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> O
         trace.route = target.route
         return trace.outcome(Decision.SKIPPED, target.reason)
     trace.route = target.name
+    paused = paused_reason(services.pauses, target.name)
+    if paused:
+        return trace.outcome(Decision.SKIPPED, paused)
     if target.batch is not None:
         return handle_batch_object(services, target, event, trace)
     return launch_object(services, target, event, trace)

@@ -4,6 +4,7 @@ A run's end first launches the run_ended routes that follow it (triggers/chains.
 reported: a redelivery after a failed report repeats only 409s, never a webhook post.
 """
 
+from dataclasses import replace
 from typing import Any
 
 from vertex_trigger.config.model import Config
@@ -16,6 +17,7 @@ from vertex_trigger.launch.services import Services
 from vertex_trigger.reporting.report import report
 from vertex_trigger.reporting.run_end import run_end
 from vertex_trigger.triggers.chains import chain_note, follow
+from vertex_trigger.triggers.run_notes import lifecycle_note
 
 
 def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
@@ -41,6 +43,10 @@ def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -
     ended = run_end(job, trigger)
     if ended is None:
         return trace.outcome(Decision.SKIPPED, f"state {state_of(job)} is not an end state")
+    # A retry is launched before the end is published: should it fail transiently, the event is
+    # redelivered and tries both again (the retry's id is deterministic: no second run).
+    note = lifecycle_note(services, route, job, ended.state, trace.event_id)
+    ended = replace(ended, note=note or None)
     return trace.outcome(Decision.REPORTED, _joined(report(services, route, ended), chained))
 
 

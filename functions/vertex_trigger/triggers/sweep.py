@@ -24,7 +24,7 @@ from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.google.storage import ObjectInfo
-from vertex_trigger.google.times import filter_time
+from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.identity import job_id
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import batch_job_id, folder_of
@@ -33,6 +33,7 @@ from vertex_trigger.triggers.chains import lost_links
 from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
 from vertex_trigger.triggers.routing import route_object
+from vertex_trigger.triggers.sweep_lifecycle import sweep_lifecycle
 
 SWEEP_LIMIT = 100_000  # objects listed per route and sweep (a hundred pages of the JSON API)
 RUNS_PAGE = 1000
@@ -62,14 +63,24 @@ def sweep(
     log: Log = write_log,
     report: Callable[[dict[str, Any]], None] = write_summary,
 ) -> dict[str, Any]:
-    """Sweep every object route with ``sweep_lookback``; return the count of each decision."""
+    """Sweep every route: watchdog and retries, then the missed objects of ``sweep_lookback``.
+
+    Return the count of each decision.
+    """
     started = services.now()
     sweep_id = f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
     totals: Counter[str] = Counter()
     routes: dict[str, dict[str, int]] = {}
     for route in services.config.routes:
-        if route.sweep_lookback is not None:
-            counts = _sweep_route(services, route, sweep_id, started, log)
+        lifecycle = sweep_lifecycle(services, route, sweep_id, started, log)
+        counts = lifecycle.counts
+        swept = route.event is not EventKind.DRIFT_ALERT and route.sweep_lookback is not None
+        if swept and lifecycle.go_on:
+            skip = lifecycle.missed_on_purpose
+            counts.update(
+                _sweep_route(services, route, sweep_id, started, log, missed_on_purpose=skip)
+            )
+        if swept or counts:
             routes[route.name] = dict(counts)
             totals.update(counts)
     summary: dict[str, Any] = {"sweep": sweep_id}
@@ -81,13 +92,24 @@ def sweep(
 
 
 def _sweep_route(
-    services: Services, route: Route, sweep_id: str, started: datetime, log: Log
+    services: Services,
+    route: Route,
+    sweep_id: str,
+    started: datetime,
+    log: Log,
+    *,
+    missed_on_purpose: Callable[[datetime], bool] = lambda created: False,
 ) -> Counter[str]:
-    """Try every candidate of one route; stop at the first deferral or failure."""
+    """Try every candidate of one route; stop at the first deferral or failure.
+
+    Objects created while the route was paused and then resumed with --skip-missed are left out.
+    """
     since = started - timedelta(seconds=route.sweep_lookback or 0)
     counts: Counter[str] = Counter()
     try:
-        attempts = _route_attempts(services, route, since, sweep_id, started)
+        attempts = _route_attempts(
+            services, route, since, sweep_id, started, missed_on_purpose=missed_on_purpose
+        )
     except (RejectedEvent, TransientError, DeploymentError) as exc:
         outcome = failure_outcome(exc, Trace(sweep_id, route=route.name), AGAIN, "cannot sweep: ")
         log(outcome)
@@ -107,12 +129,19 @@ def _sweep_route(
 
 
 def _route_attempts(
-    services: Services, route: Route, since: datetime, sweep_id: str, started: datetime
+    services: Services,
+    route: Route,
+    since: datetime,
+    sweep_id: str,
+    started: datetime,
+    *,
+    missed_on_purpose: Callable[[datetime], bool],
 ) -> list[tuple[str, Attempt]]:
     """List what the route's events may have missed: objects, folders, or lost chain links."""
     if route.event is EventKind.RUN_ENDED:
         return list(lost_links(services, route, since, route_runs(services, route, since)))
     events = listed_events(services, route, since, None, event_id=sweep_id, started=started)
+    events = [e for e in events if not missed_on_purpose(_created(e))]
     runs = route_runs(services, route, since)
     return list(candidates(services, route, events, runs))
 
@@ -220,6 +249,10 @@ def object_event(bucket: str, obj: ObjectInfo, event_id: str, started: datetime)
         size=obj.size,
         time_created=_rfc3339_millis(obj.time_created),
     )
+
+
+def _created(event: ObjectEvent) -> datetime:
+    return parse_rfc3339(event.time_created) or datetime.min.replace(tzinfo=UTC)
 
 
 def _rfc3339_millis(moment: datetime) -> str:

@@ -1,0 +1,65 @@
+"""The sweeper's work on a route besides missed objects: its pause, watchdog and retries.
+
+Every route (of any kind) comes here once per sweep. A paused route is left alone, one line says
+so; otherwise ``max_duration`` cancels runs live too long (``watchdog.py``) and ``retry_failed``
+launches the retries that on_run_state left to the sweeper (``retries_of_failed.py``). A route
+resumed with ``--skip-missed`` keeps the window of objects nobody launches.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vertex_trigger.config.model import Route
+from vertex_trigger.decisions import Decision, Outcome, Trace
+from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
+from vertex_trigger.launch.pauses import PauseRecord
+from vertex_trigger.launch.services import Services
+from vertex_trigger.triggers.failures import failure_outcome
+from vertex_trigger.triggers.retries_of_failed import sweep_retries
+from vertex_trigger.triggers.watchdog import watch
+
+Log = Callable[[Outcome], None]
+LEFT_ALONE = "the sweeper leaves it alone until it is resumed"
+AGAIN = "the next sweep tries again"
+
+
+@dataclass
+class RouteSweep:
+    """What the lifecycle part of a sweep did, and whether the route's objects are swept next."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    go_on: bool = True  # False: paused, or its pause unreadable
+    record: PauseRecord | None = None  # the route's pause record, for its skip windows
+
+    def missed_on_purpose(self, moment: datetime) -> bool:
+        """Tell whether an object created at ``moment`` was skipped by a --skip-missed resume."""
+        return self.record is not None and self.record.skips(moment)
+
+
+def sweep_lifecycle(
+    services: Services, route: Route, sweep_id: str, started: datetime, log: Log
+) -> RouteSweep:
+    """Check the route's pause, then run its watchdog and its retries."""
+    done = RouteSweep()
+    try:
+        done.record = services.pauses.record(route.name) if services.pauses else None
+    except (TransientError, DeploymentError, RejectedEvent) as exc:
+        trace = Trace(sweep_id, route=route.name)
+        outcome = failure_outcome(exc, trace, AGAIN, "cannot read the route's pause: ")
+        log(outcome)
+        done.counts[outcome.decision.value] += 1
+        done.go_on = False
+        return done
+    if done.record is not None and done.record.paused:
+        log(Trace(sweep_id, route=route.name).outcome(
+            Decision.SKIPPED, f"{done.record.describe()}; {LEFT_ALONE}"))  # fmt: skip
+        done.counts[Decision.SKIPPED.value] += 1
+        done.go_on = False
+        return done
+    if route.max_duration is not None:
+        done.counts.update(watch(services, route, sweep_id, started, log))
+    if route.retry_failed is not None:
+        done.counts.update(sweep_retries(services, route, sweep_id, started, log))
+    return done
