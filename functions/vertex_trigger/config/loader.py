@@ -6,7 +6,7 @@ from typing import Any
 import yaml
 
 from vertex_trigger.config.durations import parse_duration
-from vertex_trigger.config.model import Config, Route
+from vertex_trigger.config.model import SWEEP_DEADLINE, Config, Route
 from vertex_trigger.config.notify import parse_topic
 from vertex_trigger.config.route_fields import read_route
 from vertex_trigger.config.where import Where, optional_string, reject_unknown, setting, string
@@ -27,6 +27,7 @@ _TOP_KEYS = frozenset(
         "routes",
         "retry",
         "outcomes_topic",
+        "sweep_deadline",
     }
 )
 
@@ -56,6 +57,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         routes=routes,
         retry=_retry(where, document.get("retry", {})),
         outcomes_topic=setting(where, parse_topic, document.get("outcomes_topic")),
+        sweep_deadline=_sweep_deadline(where, document.get("sweep_deadline")),
     )
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -76,6 +78,15 @@ def _gcs_uri(where: Where, key: str, value: Any) -> str:
     if not text.startswith("gs://") or len(text) <= len("gs://"):
         raise where.error(key, f"expected a gs://BUCKET[/PREFIX] URI, got {text!r}")
     return text.rstrip("/")
+
+def _sweep_deadline(where: Where, value: Any) -> float:
+    if value is None:
+        return SWEEP_DEADLINE
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise where.error("sweep_deadline", str(exc)) from None
+
 
 def _retry(where: Where, raw: Any) -> RetryPolicy:
     if not isinstance(raw, dict):

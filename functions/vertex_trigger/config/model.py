@@ -11,8 +11,13 @@ from vertex_trigger.config.batch import BatchSpec
 from vertex_trigger.config.cooldown_counts import DEFAULT as DEFAULT_COOLDOWN_COUNTS
 from vertex_trigger.config.cooldown_counts import CooldownCounts
 from vertex_trigger.config.notify import Notify
+from vertex_trigger.config.partitions import Partitions
 from vertex_trigger.config.template_ref import TemplateRef
 from vertex_trigger.google.retries import RetryPolicy
+
+# Below the sweep function's default timeout (300 s in terraform/), so a sweep ends, logs and
+# answers before the platform cuts it off.
+SWEEP_DEADLINE = 240.0
 
 
 class EventKind(enum.StrEnum):
@@ -43,6 +48,7 @@ class Route:
     notify: Notify | None = None
     batch: BatchSpec | None = None
     sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
+    partitions: Partitions | None = None  # how names carry the date; None: list the whole prefix
     max_running: int | None = None
     max_runs_per_day: int | None = None
 
@@ -60,6 +66,7 @@ class Config:
     routes: tuple[Route, ...]
     retry: RetryPolicy
     outcomes_topic: str | None = None  # where on_run_state publishes how runs ended
+    sweep_deadline: float = SWEEP_DEADLINE  # seconds one sweep may take, every route included
 
     def route_named(self, name: str) -> Route | None:
         """Return the route called ``name``, if this configuration has one."""

@@ -1,15 +1,23 @@
 """``sweep``: launch what object events missed, under the job ids the events would have used.
 
-For each object route with ``sweep_lookback``: list the objects under its prefix created within the
-lookback, list the route's runs once (by label), and launch what has no run: due ``quiet`` batches,
-complete batches, single objects. The ids are deterministic, so the sweeper and the event path
-never both launch one thing; a run older than the lookback answers ``409`` (a duplicate).
+For each object route with ``sweep_lookback``: list the objects created within the lookback, list
+the route's runs once (by label), and launch what has no run: due ``quiet`` batches, complete
+batches, single objects. The ids are deterministic, so the sweeper and the event path never both
+launch one thing; a run older than the lookback answers ``409`` (a duplicate).
+
+A route with ``partitions`` lists only the partitions the lookback covers (one ``startOffset``);
+any other lists its whole prefix, page by page, keeping only what the lookback holds, and says so
+in a WARNING when that was far more than it kept. One sweep takes at most ``sweep_deadline``: each
+route lists within its share of what is left, and no launch starts once too little is left. A
+route that could not be swept (a deployment problem, the time ran out, any error) is ``failed``:
+logged at ERROR, and the sweep answers 500 so Cloud Scheduler and the failed-events metric see it.
 """
 
 import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
@@ -20,24 +28,27 @@ from vertex_trigger.errors import DeferredEvent, DeploymentError, RejectedEvent,
 from vertex_trigger.events.storage import ObjectEvent
 from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.resource_names import job_id_of
-from vertex_trigger.google.retries import Budget
-from vertex_trigger.google.storage import ObjectInfo
+from vertex_trigger.google.retries import Budget, RetryPolicy
+from vertex_trigger.google.storage import ObjectInfo, Span
 from vertex_trigger.google.times import filter_time
 from vertex_trigger.launch.identity import job_id
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.batch_rules import batch_job_id, folder_of
-from vertex_trigger.triggers.batches import decide_batch, launch_complete_batch
-from vertex_trigger.triggers.failures import failure_outcome
+from vertex_trigger.triggers.batch_rules import Batch, folder_of
+from vertex_trigger.triggers.batches import launch_batch
+from vertex_trigger.triggers.failures import failure_outcome, out_of_time
 from vertex_trigger.triggers.objects import launch_object
 from vertex_trigger.triggers.routing import route_object
 
-SWEEP_LIMIT = 100_000  # objects listed per route and sweep (a hundred pages of the JSON API)
 RUNS_PAGE = 1000
 LAUNCHED_REASON = "no run for it: launched by the sweeper"
 AGAIN = "the next sweep tries again"
+# A listing read this many objects, and this many times what the lookback held: worth a WARNING.
+WARN_READ = 10_000
+WARN_RATIO = 10
 # Logged one line each; skips and duplicates are only counted (a sweep sees them by thousands).
 LOGGED = frozenset({Decision.LAUNCHED, Decision.REJECTED, Decision.DEFERRED, Decision.FAILED})
 Log = Callable[[Outcome], None]
+Warn = Callable[[str, str], None]
 Attempt = Callable[[Services, Trace], Outcome]
 
 
@@ -49,27 +60,51 @@ def write_summary(summary: dict[str, Any], stream: TextIO | None = None) -> None
         "message": f"{summary['sweep']}: {counts or 'nothing to do'}",
         "sweep": summary,
     }
+    _write(entry, stream)
+
+
+def write_warning(route: str, message: str, stream: TextIO | None = None) -> None:
+    """Write one WARNING line about a route's sweep."""
+    _write({"severity": "WARNING", "message": message, "route": route}, stream)
+
+
+def _write(entry: dict[str, Any], stream: TextIO | None) -> None:
     out = stream or sys.stdout
     out.write(json.dumps(entry) + "\n")
     out.flush()
+
+
+@dataclass(frozen=True)
+class _Sweep:
+    """One sweep: its id and start, its time budget, and where its lines go."""
+
+    id: str
+    started: datetime
+    budget: Budget  # sweep_deadline, for every route together
+    log: Log
+    warn: Warn
 
 
 def sweep(
     services: Services,
     log: Log = write_log,
     report: Callable[[dict[str, Any]], None] = write_summary,
+    warn: Warn = write_warning,
 ) -> dict[str, Any]:
     """Sweep every object route with ``sweep_lookback``; return the count of each decision."""
     started = services.now()
-    sweep_id = f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    config = services.config
+    budget = Budget(replace(config.retry, deadline=config.sweep_deadline))
+    run = _Sweep(f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}", started, budget, log, warn)
+    swept = [r for r in config.routes_for(EventKind.OBJECT_FINALIZED) if r.sweep_lookback]
     totals: Counter[str] = Counter()
     routes: dict[str, dict[str, int]] = {}
-    for route in services.config.routes_for(EventKind.OBJECT_FINALIZED):
-        if route.sweep_lookback is not None:
-            counts = _sweep_route(services, route, sweep_id, started, log)
-            routes[route.name] = dict(counts)
-            totals.update(counts)
-    summary: dict[str, Any] = {"sweep": sweep_id}
+    for left, route in zip(range(len(swept), 0, -1), swept, strict=True):
+        # An equal share of what is left: a route whose history is huge cannot starve the rest.
+        counts = _sweep_route(services, route, run, budget.remaining() / left)
+        routes[route.name] = dict(counts)
+        totals.update(counts)
+    summary: dict[str, Any] = {"sweep": run.id}
     summary.update({d.value: totals[d.value] for d in Decision})
     summary["left_for_next_sweep"] = totals["left_for_next_sweep"]
     summary["routes"] = routes
@@ -77,32 +112,131 @@ def sweep(
     return summary
 
 
-def _sweep_route(
-    services: Services, route: Route, sweep_id: str, started: datetime, log: Log
-) -> Counter[str]:
-    """Try every candidate of one route; stop at the first deferral or failure."""
-    since = started - timedelta(seconds=route.sweep_lookback or 0)
+def _sweep_route(services: Services, route: Route, run: _Sweep, share: float) -> Counter[str]:
+    """List one route's recent objects and runs, then try every candidate; stop at a failure."""
     counts: Counter[str] = Counter()
+    since = run.started - timedelta(seconds=route.sweep_lookback or 0)
+    trace = Trace(run.id, route=route.name)
     try:
-        events = listed_events(services, route, since, None, event_id=sweep_id, started=started)
-        runs = route_runs(services, route, since)
-    except (RejectedEvent, TransientError, DeploymentError) as exc:
-        outcome = failure_outcome(exc, Trace(sweep_id, route=route.name), AGAIN, "cannot sweep: ")
-        log(outcome)
-        counts[outcome.decision.value] += 1
-        return counts
-    attempts = list(candidates(services, route, events, runs))
+        listed, runs = _route_listing(services, route, since, run, share)
+        attempts = list(candidates(services, route, listed.events, runs))
+    except Exception as exc:  # whatever stopped it, the route was not swept: ERROR, and a 500
+        return _counted(run, counts, cannot_sweep(exc, trace))
+    _warn_if_wasteful(route, listed, run)
     for done, (source, attempt) in enumerate(attempts, 1):
-        outcome = attempt_outcome(
-            services, attempt, Trace(sweep_id, source=source, route=route.name)
-        )
-        counts[outcome.decision.value] += 1
-        if outcome.decision in LOGGED:
-            log(outcome)
+        if not run.budget.can_wait(0.0):  # too little left of the sweep for one more launch
+            counts["left_for_next_sweep"] += len(attempts) - done + 1
+            return _counted(run, counts, _out_of_time(run, trace, len(attempts) - done + 1))
+        policy = _policy(services.config.retry, run.budget.remaining())
+        try:
+            outcome = attempt_outcome(
+                services, attempt, Trace(run.id, source=source, route=route.name), policy=policy
+            )
+        except Exception as exc:  # a defect: this route stops, the others are still swept
+            outcome = cannot_sweep(exc, Trace(run.id, source=source, route=route.name))
+        _counted(run, counts, outcome)
         if outcome.decision in (Decision.DEFERRED, Decision.FAILED):
             counts["left_for_next_sweep"] += len(attempts) - done
             break
     return counts
+
+
+def _counted(run: _Sweep, counts: Counter[str], outcome: Outcome) -> Counter[str]:
+    counts[outcome.decision.value] += 1
+    if outcome.decision in LOGGED:
+        run.log(outcome)
+    return counts
+
+
+def _policy(retry: RetryPolicy, left: float) -> RetryPolicy:
+    """Return a launch's retry policy, its time cut to what is left of the sweep."""
+    return replace(retry, deadline=min(retry.deadline, left))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The events a route's recent objects stand for, and how many objects were read for them."""
+
+    events: list[ObjectEvent]
+    read: int
+
+
+def _route_listing(
+    services: Services, route: Route, since: datetime, run: _Sweep, share: float
+) -> tuple[Listed, set[str]]:
+    """List the route's recent objects and runs within the route's share of the sweep's time."""
+    with spending(Budget(replace(services.config.retry, deadline=share))):
+        try:
+            listed = listed_events(services, route, since, None, event_id=run.id,
+                                   started=run.started)  # fmt: skip
+        except TransientError as exc:
+            raise out_of_time(exc, _listing_limit(services, route)) from None
+        return listed, route_runs(services, route, since)
+
+
+def _listing_limit(services: Services, route: Route) -> str:
+    key = "a finer partitions pattern" if route.partitions else "partitions"
+    return (
+        f"the sweep's time (sweep_deadline {services.config.sweep_deadline:g}s, shared by "
+        f"the swept routes) ran out listing gs://{route.bucket}/{route.prefix}: set {key} on "
+        "this route to list only recent objects, or raise sweep_deadline (and the sweep "
+        "function's timeout above it)"
+    )
+
+
+def _out_of_time(run: _Sweep, trace: Trace, left: int) -> Outcome:
+    return trace.outcome(
+        Decision.FAILED,
+        f"cannot sweep: the sweep's time (sweep_deadline {run.budget.policy.deadline:g}s) ran "
+        f"out with {left} candidate(s) of this route left: raise sweep_deadline (and the sweep "
+        f"function's timeout above it); {AGAIN}",
+    )
+
+
+def cannot_sweep(exc: Exception, trace: Trace) -> Outcome:
+    """Return the ``failed`` outcome of a route (or candidate) that an exception stopped."""
+    if isinstance(exc, TransientError | DeploymentError):
+        return failure_outcome(exc, trace, AGAIN, "cannot sweep: ")
+    what = str(exc) if isinstance(exc, RejectedEvent) else f"unexpected {type(exc).__name__}: {exc}"
+    return trace.outcome(Decision.FAILED, f"cannot sweep: {what}; {AGAIN}")
+
+
+def _warn_if_wasteful(route: Route, listed: Listed, run: _Sweep) -> None:
+    """Warn once when the listing read far more objects than the lookback held."""
+    kept = len(listed.events)
+    if listed.read < WARN_READ or listed.read < WARN_RATIO * kept:
+        return
+    lookback = _duration_text(route.sweep_lookback or 0)
+    advice = (
+        "a finer partitions pattern (down to the hour, %H) lists less"
+        if route.partitions
+        else f"set partitions on route {route.name!r} to list only recent partitions"
+    )
+    run.warn(route.name, f"route {route.name!r} read {listed.read:,} objects for {kept:,} in "
+                         f"the last {lookback}: {advice}")  # fmt: skip
+
+
+def _duration_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def route_span(route: Route, since: datetime | None, until: datetime | None) -> Span:
+    """Return which names hold the route's objects created in [since, until).
+
+    Without ``partitions``: the whole prefix. With it: from the partition of ``since`` on, and
+    before the partition after ``until``'s.
+    """
+    partitions = route.partitions
+    if partitions is None:
+        return Span(route.prefix)
+    return Span(
+        route.prefix,
+        start_offset=partitions.name_at(since) if since else "",
+        end_offset=partitions.name_after(until) if until else "",
+    )
 
 
 def listed_events(
@@ -113,14 +247,15 @@ def listed_events(
     *,
     event_id: str,
     started: datetime,
-) -> list[ObjectEvent]:
-    """Return the events the route's objects created in [since, until) stand for."""
-    listed = services.storage.list(route.bucket, route.prefix, max_objects=SWEEP_LIMIT)
-    return [
-        object_event(route.bucket, o, event_id, started)
-        for o in listed
-        if (since is None or o.time_created >= since) and (until is None or o.time_created < until)
-    ]
+) -> Listed:
+    """Return the events the route's objects created in [since, until) stand for, page by page."""
+    events, read = [], 0
+    for obj in services.storage.list(route.bucket, route_span(route, since, until)):
+        read += 1
+        created = obj.time_created
+        if (since is None or created >= since) and (until is None or created < until):
+            events.append(object_event(route.bucket, obj, event_id, started))
+    return Listed(events, read)
 
 
 def route_runs(services: Services, route: Route, since: datetime | None) -> set[str]:
@@ -138,14 +273,16 @@ def attempt_outcome(
     *,
     launched: str = LAUNCHED_REASON,
     again: str = AGAIN,
+    policy: RetryPolicy | None = None,
 ) -> Outcome:
     """Run one candidate on its own time budget, as an event; what it raises is its outcome.
 
     ``launched`` is the reason of a launch; ``again`` says what retries a deferral or failure
-    (the sweeper's words by default; the CLI's backfill has its own).
+    (the sweeper's words by default; the CLI's backfill has its own); ``policy``: the budget's
+    (the configuration's retry policy by default).
     """
     try:
-        with spending(Budget(services.config.retry)):
+        with spending(Budget(policy or services.config.retry)):
             outcome = attempt(services, trace)
     except (RejectedEvent, DeferredEvent, TransientError, DeploymentError) as exc:
         return failure_outcome(exc, trace, again)
@@ -179,13 +316,7 @@ def _object_attempt(route: Route, event: ObjectEvent, runs: set[str]) -> Attempt
 
 def _batch_attempt(route: Route, folder: str, runs: set[str]) -> Attempt:
     def attempt(services: Services, trace: Trace) -> Outcome:
-        batch, done = decide_batch(services, route, route.bucket, folder)
-        if not done.complete:
-            return trace.outcome(Decision.SKIPPED, done.waiting)
-        trace.job = batch_job_id(route.name, batch, done)
-        if trace.job in runs:
-            return trace.outcome(Decision.DUPLICATE, "its run exists")
-        return launch_complete_batch(services, route, batch, done, trace)
+        return launch_batch(services, route, Batch(route.bucket, folder), trace, runs=runs)
 
     return attempt
 
