@@ -19,8 +19,8 @@ deletes. A parameter it does not implement (``matchGlob``, ``versions``,
 against a parameter silently ignored. It holds a million objects (names sorted once, bisected per
 page) and counts, for a benchmark: list calls, items and prefixes listed, metadata reads, media
 reads. Control endpoints under ``/_stand_in/``: ``POST objects`` (bulk), ``POST history`` (a
-synthetic history of objects, one every few seconds, named by a date pattern), ``GET counts``,
-``POST counts/reset``.
+synthetic history of objects, one every few seconds, named by a date pattern), ``POST listings``
+(every list call slowed, or answered with an error status), ``GET counts``, ``POST counts/reset``.
 
     python -m local.storage_stand_in    # prints: storage stand-in listening on http://...
 """
@@ -32,6 +32,7 @@ import bisect
 import http.client
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -125,6 +126,8 @@ class StandInStore:
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self._last_generation = 0
+        self.list_delay = 0.0  # seconds each list call waits (a slow bucket)
+        self.list_status = 0  # answer every list call with this error status (0: none)
 
     def new_generation(self) -> int:
         """Return a generation after every earlier one (microseconds, as Cloud Storage's are)."""
@@ -144,6 +147,10 @@ class StandInStore:
     def listing(self, bucket: str, query: dict[str, str]) -> dict[str, Any]:
         """Answer objects.list for ``query``; count the call and what it returned."""
         _refuse_unknown(query, _LIST_PARAMETERS)
+        if self.list_delay:
+            time.sleep(self.list_delay)
+        if self.list_status:
+            raise ApiError(self.list_status, f"Injected: HTTP {self.list_status}", "injected")
         stored = self.existing(bucket)
         prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
         limit = _max_results(query.get("maxResults"))
@@ -338,6 +345,12 @@ class _Handler(BaseHTTPRequestHandler):
     store: StandInStore
     protocol_version = "HTTP/1.1"  # keep-alive, as Google's front ends
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as two writes: without this, Nagle's algorithm holds the body
+        # until the client's delayed ACK, 40 ms per request on Linux.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._answer(self._get)
 
@@ -384,6 +397,11 @@ class _Handler(BaseHTTPRequestHandler):
             document = json.loads(body)
             return _json({"added": self.store.add_objects(document["bucket"],
                                                           document["objects"])})  # fmt: skip
+        if path == "/_stand_in/listings":  # {"delay": seconds, "status": code}
+            document = json.loads(body)
+            self.store.list_delay = float(document.get("delay", 0))
+            self.store.list_status = int(document.get("status", 0))
+            return _json({})
         if path == "/_stand_in/history":
             return _json({"added": self.store.add_history(json.loads(body))})
         if path == "/storage/v1/b":  # buckets.insert: buckets are created on first upload
@@ -445,6 +463,10 @@ class StorageStandIn:
         """Write a new generation of an object; return its resource."""
         url = f"{self.url}/upload/storage/v1/b/{quote(bucket, safe='')}/o"
         return _request("POST", url, {"uploadType": "media", "name": name}, content)
+
+    def slow_listings(self, delay: float = 0.0, status: int = 0) -> None:
+        """Make every list call wait ``delay`` seconds, or answer ``status`` (0: as usual)."""
+        self._control("listings", {"delay": delay, "status": status})
 
     def counts(self) -> dict[str, int]:
         """Return list calls, items (and prefixes) listed, metadata reads and media reads."""

@@ -35,11 +35,6 @@ def spending(budget: Budget) -> Iterator[Budget]:
         _EVENT_BUDGET.reset(token)
 
 
-def current_budget() -> Budget | None:
-    """Return the budget the calls made here draw on (None outside any ``spending`` block)."""
-    return _EVENT_BUDGET.get()
-
-
 class ApiCalls:
     """Sends requests with retries inside the current budget and raises what fixes an error."""
 

@@ -25,6 +25,14 @@ _OBJECT_FIELDS = "name,generation,size,timeCreated,contentType"
 _LIST_FIELDS = f"items({_OBJECT_FIELDS}),nextPageToken"
 
 
+class ListingStoppedError(TransientError):
+    """A listing ended early on a transient failure (its retries, or the time budget, ran out)."""
+
+    def __init__(self, message: str, pages: int) -> None:
+        super().__init__(message)
+        self.pages = pages  # read before it stopped: more than none means the prefix is large
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """One live object as a listing or its metadata shows it."""
@@ -87,9 +95,10 @@ class Storage:
             try:
                 page = self._get(url, params, f"list gs://{bucket}/{span.prefix}").json()
             except TransientError as exc:
-                raise TransientError(
+                raise ListingStoppedError(
                     f"listing gs://{bucket}/{span.prefix} stopped after {listed} object(s) in "
-                    f"{pages} page(s): {exc}"
+                    f"{pages} page(s): {exc}",
+                    pages,
                 ) from None
             pages += 1
             items = [o for o in map(_object_info, page.get("items") or []) if o is not None]

@@ -18,7 +18,7 @@ from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import TransientError
 from vertex_trigger.events.storage import ObjectEvent
 from vertex_trigger.google.resource_names import job_id_of
-from vertex_trigger.google.storage import PAGE_SIZE, ObjectInfo, Span
+from vertex_trigger.google.storage import PAGE_SIZE, ListingStoppedError, ObjectInfo, Span
 from vertex_trigger.google.times import parse_rfc3339
 from vertex_trigger.launch.identity import run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
@@ -38,7 +38,6 @@ from vertex_trigger.triggers.batch_rules import (
     newer_than_marker,
     waiting,
 )
-from vertex_trigger.triggers.failures import out_of_time
 from vertex_trigger.triggers.manifests import Presence, read_manifest, split_at, walk
 
 EXISTS = "the batch's run exists: already launched"
@@ -133,8 +132,10 @@ class _Deciding:
         storage, bucket = self.services.storage, self.batch.bucket
         try:
             yield from storage.list(bucket, span, delimiter="/", first_page=first_page)
-        except TransientError as exc:
-            raise out_of_time(exc, _LISTING_LIMIT.format(uri=self.batch.uri)) from None
+        except ListingStoppedError as exc:
+            if not exc.pages:  # nothing listed: a fault, not the folder's size
+                raise
+            raise TransientError(f"{exc}; {_LISTING_LIMIT.format(uri=self.batch.uri)}") from None
 
     def scan(self) -> FolderScan:
         """Read the folder's whole listing into counts, page by page."""
@@ -164,7 +165,7 @@ class _Deciding:
 
 
 _LISTING_LIMIT = (
-    "the event's time for Google API calls (retry.deadline) ran out listing {uri}: "
+    "the event's time for Google API calls (retry.deadline) ran out while listing {uri}: "
     "raise retry.deadline (and the function's timeout above it) for folders this large"
 )
 

@@ -8,7 +8,6 @@ from vertex_trigger.errors import (
     SkippedEvent,
     TransientError,
 )
-from vertex_trigger.google.api_calls import current_budget
 
 DEPLOYMENT_PROBLEM = "deployment problem: "  # how a failed reason says the event was fine
 ACKNOWLEDGED = (SkippedEvent, RejectedEvent)  # a retry cannot change them: never raised on
@@ -28,10 +27,3 @@ def failure_outcome(exc: Exception, trace: Trace, again: str, prefix: str = "") 
         return trace.outcome(Decision.FAILED, f"{prefix}{exc}; {again}")
     return trace.outcome(Decision.FAILED, f"unexpected {type(exc).__name__}: {exc}")
 
-
-def out_of_time(exc: TransientError, limit: str) -> TransientError:
-    """Add which limit to raise when ``exc`` came from the time budget running out."""
-    budget = current_budget()
-    if budget is None or budget.can_wait(0.0):  # time was left: a fault, not the limit
-        return exc
-    return TransientError(f"{exc}; {limit}")

@@ -29,13 +29,13 @@ from vertex_trigger.events.storage import ObjectEvent
 from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget, RetryPolicy
-from vertex_trigger.google.storage import ObjectInfo, Span
+from vertex_trigger.google.storage import ListingStoppedError, ObjectInfo, Span
 from vertex_trigger.google.times import filter_time
 from vertex_trigger.launch.identity import job_id
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import Batch, folder_of
 from vertex_trigger.triggers.batches import launch_batch
-from vertex_trigger.triggers.failures import failure_outcome, out_of_time
+from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
 from vertex_trigger.triggers.routing import route_object
 
@@ -169,18 +169,18 @@ def _route_listing(
         try:
             listed = listed_events(services, route, since, None, event_id=run.id,
                                    started=run.started)  # fmt: skip
-        except TransientError as exc:
-            raise out_of_time(exc, _listing_limit(services, route)) from None
+        except ListingStoppedError as exc:  # its share of the sweep's time ran out
+            raise TransientError(f"{exc}; {_listing_limit(services, route, share)}") from None
         return listed, route_runs(services, route, since)
 
 
-def _listing_limit(services: Services, route: Route) -> str:
+def _listing_limit(services: Services, route: Route, share: float) -> str:
     key = "a finer partitions pattern" if route.partitions else "partitions"
     return (
-        f"the sweep's time (sweep_deadline {services.config.sweep_deadline:g}s, shared by "
-        f"the swept routes) ran out listing gs://{route.bucket}/{route.prefix}: set {key} on "
-        "this route to list only recent objects, or raise sweep_deadline (and the sweep "
-        "function's timeout above it)"
+        f"the route's share of the sweep's time ({max(share, 0):.3g}s of sweep_deadline "
+        f"{services.config.sweep_deadline:g}s) ran out while listing "
+        f"gs://{route.bucket}/{route.prefix}: set {key} on this route to list only recent "
+        "objects, or raise sweep_deadline (and the sweep function's timeout above it)"
     )
 
 
