@@ -12,12 +12,12 @@ from tests.terraform.hcl_eval import Evaluator, Module
 # the run outcomes' `outcomes_topic` and a route's `notify` (vertex_trigger/config/notify.py).
 TOP_LEVEL_KEYS = {
     "project", "region", "pipeline_root", "service_account", "network", "kms_key", "retry",
-    "routes", "outcomes_topic",
+    "routes", "outcomes_topic", "sweep_deadline",
 }
 ROUTE_KEYS = {
     "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",
     "enable_caching", "match", "policy_labels", "min_deviation", "cooldown", "notify", "batch",
-    "sweep_lookback", "max_running", "max_runs_per_day",
+    "sweep_lookback", "partitions", "max_running", "max_runs_per_day",
 }
 
 
