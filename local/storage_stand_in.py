@@ -20,7 +20,8 @@ against a parameter silently ignored. It holds a million objects (names sorted o
 page) and counts, for a benchmark: list calls, items and prefixes listed, metadata reads, media
 reads. Control endpoints under ``/_stand_in/``: ``POST objects`` (bulk), ``POST history`` (a
 synthetic history of objects, one every few seconds, named by a date pattern), ``POST listings``
-(every list call slowed, or answered with an error status), ``GET counts``, ``POST counts/reset``.
+(every list call slowed, or answered with an error status), ``POST drop`` (a bucket),
+``GET counts``, ``POST counts/reset``.
 
     python -m local.storage_stand_in    # prints: storage stand-in listening on http://...
 """
@@ -56,7 +57,7 @@ _GET_PARAMETERS = frozenset({"alt", "generation", "fields", "prettyPrint", "proj
 _FIELDS = re.compile(r"([A-Za-z]+)(?:\(([^()]*)\))?")
 
 
-@dataclass
+@dataclass(slots=True)  # a million of them: about 350 bytes each
 class StoredObject:
     """One live object."""
 
@@ -390,23 +391,15 @@ class _Handler(BaseHTTPRequestHandler):
         return _json(self.store.metadata(bucket, name, query))
 
     def _post(self, path: str, query: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
-        if path == "/_stand_in/counts/reset":
-            self.store.reset_counts()
-            return _json({})
-        if path == "/_stand_in/objects":
-            document = json.loads(body)
-            return _json({"added": self.store.add_objects(document["bucket"],
-                                                          document["objects"])})  # fmt: skip
-        if path == "/_stand_in/listings":  # {"delay": seconds, "status": code}
-            document = json.loads(body)
-            self.store.list_delay = float(document.get("delay", 0))
-            self.store.list_status = int(document.get("status", 0))
-            return _json({})
-        if path == "/_stand_in/history":
-            return _json({"added": self.store.add_history(json.loads(body))})
+        if path.startswith("/_stand_in/"):
+            control = _CONTROLS.get(path.removeprefix("/_stand_in/"))
+            if control is None:
+                raise ApiError(404, f"No such control: {path}", "notFound")
+            return _json(control(self.store, json.loads(body or b"{}")))
         if path == "/storage/v1/b":  # buckets.insert: buckets are created on first upload
-            self.store.bucket(json.loads(body)["name"])
-            return _json({"kind": "storage#bucket", "name": json.loads(body)["name"]})
+            name = json.loads(body)["name"]
+            self.store.bucket(name)
+            return _json({"kind": "storage#bucket", "name": name})
         bucket, _ = _object_path(path, "/upload/storage/v1/b/")
         content_type = self.headers.get("Content-Type") or "application/octet-stream"
         return _json(self.store.upload(bucket, query["name"], body, content_type))
@@ -417,6 +410,32 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "DELETE needs an object")
         self.store.delete(bucket, name)
         return 204, b"", "application/json"
+
+
+def _set_listings(store: StandInStore, document: dict[str, Any]) -> dict[str, Any]:
+    store.list_delay = float(document.get("delay", 0))
+    store.list_status = int(document.get("status", 0))
+    return {}
+
+
+def _reset_counts(store: StandInStore, _: dict[str, Any]) -> dict[str, Any]:
+    store.reset_counts()
+    return {}
+
+
+def _drop(store: StandInStore, document: dict[str, Any]) -> dict[str, Any]:
+    with store.lock:
+        store.buckets.pop(document["bucket"], None)
+    return {}
+
+
+_CONTROLS: dict[str, Any] = {
+    "counts/reset": _reset_counts,
+    "objects": lambda store, doc: {"added": store.add_objects(doc["bucket"], doc["objects"])},
+    "history": lambda store, doc: {"added": store.add_history(doc)},
+    "listings": _set_listings,  # {"delay": seconds, "status": code}
+    "drop": _drop,
+}
 
 
 def _object_path(path: str, root: str) -> tuple[str, str | None]:
@@ -458,6 +477,10 @@ class StorageStandIn:
         spec = {"bucket": bucket, "prefix": prefix, "count": count, "pattern": pattern,
                 "every_seconds": every_seconds, "end": end.isoformat()}  # fmt: skip
         self._control("history", spec)
+
+    def drop(self, bucket: str) -> None:
+        """Forget a bucket and every object in it."""
+        self._control("drop", {"bucket": bucket})
 
     def upload(self, bucket: str, name: str, content: bytes) -> dict[str, Any]:
         """Write a new generation of an object; return its resource."""

@@ -35,6 +35,7 @@ from vertex_trigger.triggers.sweep import (
     candidates,
     listed_events,
     route_runs,
+    sweep,
 )
 
 __all__ = [
@@ -74,5 +75,6 @@ __all__ = [
     "route_runs",
     "serve",
     "state_of",
+    "sweep",
     "trigger_of",
 ]

@@ -41,6 +41,10 @@ from vertex_trigger.triggers.batch_rules import (
 from vertex_trigger.triggers.manifests import Presence, read_manifest, split_at, walk
 
 EXISTS = "the batch's run exists: already launched"
+_LISTING_LIMIT = (
+    "the event's time for Google API calls (retry.deadline) ran out while listing {uri}: "
+    "raise retry.deadline (and the function's timeout above it) for folders this large"
+)
 # Pages of a walk that may stop at once (a manifest's names): the first small, then tenfold.
 _FIRST_PAGE = 10
 
@@ -162,12 +166,6 @@ class _Deciding:
         labels = run_labels(self.route, "batch", source, trace.event_id)
         return launch(self.services, self.route, batch_values(self.spec, self.batch, done),
                       labels, trace)  # fmt: skip
-
-
-_LISTING_LIMIT = (
-    "the event's time for Google API calls (retry.deadline) ran out while listing {uri}: "
-    "raise retry.deadline (and the function's timeout above it) for folders this large"
-)
 
 
 def _by_marker(deciding: _Deciding) -> Outcome:
