@@ -101,7 +101,7 @@ def sweep(
     routes: dict[str, dict[str, int]] = {}
     for left, route in zip(range(len(swept), 0, -1), swept, strict=True):
         # An equal share of what is left: a route whose history is huge cannot starve the rest.
-        counts = _sweep_route(services, route, run, budget.remaining() / left)
+        counts = _sweep_route(services, route, run, max(budget.remaining(), 0.0) / left)
         routes[route.name] = dict(counts)
         totals.update(counts)
     summary: dict[str, Any] = {"sweep": run.id}
