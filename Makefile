@@ -40,12 +40,14 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.warm_throughput
 
 # Full-size fault storm (10,000 object deliveries + drift alerts), hostile inputs (corpus +
-# 1,000 generated events) and the quota burst (1,000 objects, then 10 batches); `make test` runs
-# all three smaller.
+# 1,000 generated events), the quota burst (1,000 objects, then 10 batches) and scale (batch
+# folders of up to 10,000 parts, a 12,000-part export, sweeps over up to 1,000,000 objects of
+# history); `make test` runs all four smaller.
 reliability: $(STAMP)
 	$(PY) -m benchmarks.fault_storm --deliveries 10000
 	$(PY) -m benchmarks.hostile --examples 1000
 	$(PY) -m benchmarks.burst --objects 1000
+	$(PY) -m benchmarks.scale
 
 # Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
 compile: $(STAMP)

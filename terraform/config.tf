@@ -67,7 +67,9 @@ locals {
       retry           = length(local.launch_retry) > 0 ? local.launch_retry : null
       outcomes_topic  = local.outcomes_topic
       state           = "gs://${google_storage_bucket.state.name}/triggers"
-      routes          = local.rendered_routes
+      # The sweep's own time, inside the function's timeout: it stops, logs and answers first.
+      sweep_deadline = local.sweep_enabled ? "${var.sweep_timeout_seconds - 10}s" : null
+      routes         = local.rendered_routes
     } : key => value if value != null
   }
 

@@ -142,11 +142,19 @@ resource "google_pubsub_topic_iam_member" "monitoring_channel_publisher" {
 }
 
 # What an operator watches while an event is being retried: one count per `decision: failed` log
-# line the functions write (design: one structured line per event), on_run_state's included.
+# line the functions write (design: one structured line per event), on_run_state's included, and
+# the sweep's: a route it could not sweep (a deployment problem, its time ran out) is one such line.
+locals {
+  failed_event_services = concat(
+    [module.on_object_finalized.name, module.on_drift_alert.name, module.on_run_state.name],
+    local.sweep_enabled ? [module.sweep[0].name] : [],
+  )
+}
+
 resource "google_logging_metric" "failed_events" {
   name    = "${var.name_prefix}/failed_events"
   project = var.project_id
-  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"${module.on_object_finalized.name}\" OR \"${module.on_drift_alert.name}\" OR \"${module.on_run_state.name}\") AND jsonPayload.decision=\"failed\""
+  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for service in local.failed_event_services : "\"${service}\""])}) AND jsonPayload.decision=\"failed\""
 
   metric_descriptor {
     metric_kind = "DELTA"

@@ -144,8 +144,9 @@ variable "routes" {
     `notify` posts a route's run outcomes to a webhook whose URL is the value of the Secret Manager
     secret `webhook_secret` (an existing secret of the project; the URL never enters Terraform), for
     the end states in `on` (SUCCEEDED, FAILED, CANCELLED; default FAILED).
-    `batch`, `sweep_lookback`, `max_running` and `max_runs_per_day` are the functions' keys of the
-    same names (docs/configuration.md: batch routes, limits, the sweeper); a `sweep_lookback` on any route
+    `batch`, `sweep_lookback`, `partitions`, `max_running` and `max_runs_per_day` are the functions'
+    keys of the same names (docs/configuration.md: batch routes, limits, the sweeper, partitions); a
+    `sweep_lookback` on any route
     creates the sweep function and its schedule. A `run_ended` route launches when a run of the
     route `after.route` (or of the compiled pipeline `after.pipeline`, whose template
     `after.template` is a stem or URI like `template`) ends in one of `after.states` (default
@@ -181,6 +182,7 @@ variable "routes" {
       })
     }))
     sweep_lookback   = optional(string)
+    partitions       = optional(string)
     max_running      = optional(number)
     max_runs_per_day = optional(number)
     after = optional(object({
@@ -248,9 +250,9 @@ variable "routes" {
 
   validation {
     condition = alltrue([
-      for r in var.routes : r.event == "object_finalized" || (r.batch == null && (r.event == "run_ended" || r.sweep_lookback == null))
+      for r in var.routes : r.event == "object_finalized" || (r.batch == null && r.partitions == null && (r.event == "run_ended" || r.sweep_lookback == null))
     ])
-    error_message = "batch belongs to object_finalized routes only, sweep_lookback to object_finalized and run_ended routes."
+    error_message = "batch and partitions belong to object_finalized routes only, sweep_lookback to object_finalized and run_ended routes."
   }
 
   validation {
@@ -376,7 +378,7 @@ variable "sweep_schedule" {
 }
 
 variable "sweep_timeout_seconds" {
-  description = "Request timeout of the sweep function, also Cloud Scheduler's attempt deadline (15 to 1800 seconds, the scheduler's limits for HTTP targets)."
+  description = "Request timeout of the sweep function, also Cloud Scheduler's attempt deadline (15 to 1800 seconds, the scheduler's limits for HTTP targets). The functions' sweep_deadline is 10 seconds less: a sweep that runs out of time still logs which route and answers 500."
   type        = number
   default     = 300
 

@@ -38,6 +38,7 @@ STARTS_SERVER = frozenset({
     "start_emulator", "start_vertex_emulator_process", "start_storage_emulator_process",
     "launch_function_server", "start_function_server", "running_stack", "running_pubsub_emulator",
     "start_announcing", "ProcessGroup", "serve_in_memory", "create_server",
+    "serve_in_thread", "start_storage_stand_in_process",  # local/storage_stand_in.py
 })  # fmt: skip
 HELPERS = ("tests.", "benchmarks.")  # whose functions and classes the scan follows
 # kfp.local executes pipelines in subprocesses, minutes of CPU on this project's pipelines.

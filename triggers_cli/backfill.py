@@ -1,6 +1,7 @@
 """``backfill``: launch a route's runs for objects that were there before its events were.
 
-Lists the objects under the route's prefix (created within ``--since``/``--until``) and the
+Lists the objects under the route's prefix (created within ``--since``/``--until``; only the
+partitions those cover when the route sets ``partitions``, as the sweeper does) and the
 route's runs, then goes through the sweeper's own candidates: each object (each folder, for a
 batch route) the event path would give this route, under the job id its event would have used.
 A candidate whose run exists is a duplicate, so a second backfill launches nothing. Creates are
@@ -73,9 +74,9 @@ def backfill(
     """List the route's objects and runs, then try every candidate, paced; Ctrl-C stops."""
     started = services.now()
     event_id = f"backfill-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    events = listed_events(services, route, since, until, event_id=event_id, started=started)
+    listed = listed_events(services, route, since, until, event_id=event_id, started=started)
     runs = route_runs(services, route, since)
-    attempts = list(candidates(services, route, events, runs))
+    attempts = list(candidates(services, route, listed.events, runs))
     acting = dry_run_services(services, read_vertex=True)[0] if dry_run else services
     result = Backfill(route.name)
     # disable=None: tqdm draws only on a terminal.

@@ -29,7 +29,6 @@ EXPLAIN_ID = "explain"
 # The topic is not in a message; the handlers never read the event's source.
 UNKNOWN_TOPIC = "projects/-/topics/-"
 _RUN_STATE_LOG = "pipeline_job_events"  # logs/aiplatform.googleapis.com%2Fpipeline_job_events
-_NEIGHBOURS = 1000  # objects sharing the name as a prefix, listed to find the one named
 
 
 class NoSuchObjectError(LookupError):
@@ -66,8 +65,7 @@ def event_from_gcs(storage: Storage, uri: str) -> Explainable:
     bucket, _, name = uri.removeprefix("gs://").partition("/")
     if not bucket or not name:
         raise NoSuchObjectError(f"expected gs://BUCKET/OBJECT, got {uri!r}")
-    listed = storage.list(bucket, name, delimiter="/", max_objects=_NEIGHBOURS)
-    found = next((o for o in listed if o.name == name), None)
+    found = storage.stat(bucket, name)
     if found is None:
         raise NoSuchObjectError(f"{uri}: no such object")
     created = rfc3339_millis(found.time_created)

@@ -45,6 +45,7 @@ from vertex_trigger.triggers.sweep import (
     candidates,
     listed_events,
     route_runs,
+    sweep,
 )
 
 __all__ = [
@@ -102,5 +103,6 @@ __all__ = [
     "route_runs",
     "serve",
     "state_of",
+    "sweep",
     "trigger_of",
 ]

@@ -180,3 +180,33 @@ def test_rates(text, per_s):
 def test_a_bad_rate_says_what_it_expects():
     with pytest.raises(ValueError, match=r"expected a rate such as 30/min, 1/s or 600/h, got '0'"):
         per_second("0")
+
+
+def test_with_partitions_since_and_until_list_only_the_partitions_they_cover(
+    cli, clean_vertex, tmp_path
+):
+    from datetime import UTC, datetime, timedelta
+
+    from local.storage_stand_in import serve_in_thread
+
+    stand_in = serve_in_thread()  # counts what a listing returned (gcp-storage-emulator cannot)
+    newest = datetime.now(UTC).replace(minute=30, second=0, microsecond=0) - timedelta(hours=1)
+    # Ten days of history, one object every 10 minutes, named incoming/YYYY/MM/DD/HH/.
+    stand_in.add_history("lake", "incoming/", 1_440, every_seconds=600, end=newest)
+    route = object_route(bucket="lake", parameters=OBJECT_PARAMETERS,
+                         partitions="incoming/%Y/%m/%d/%H/")  # fmt: skip
+    config = write_config(tmp_path, [route])
+    since, until = newest - timedelta(hours=5), newest - timedelta(hours=2)
+    try:
+        stand_in.reset_counts()
+        ran = cli("backfill", "--config", config, "--json", "--route", "arrival", "--rate", "600/s",
+                  "--since", since.isoformat(), "--until", until.isoformat(),
+                  STORAGE_EMULATOR_HOST=stand_in.url, VERTEX_AI_EMULATOR_HOST=clean_vertex.host)
+        counts = stand_in.counts()
+    finally:
+        stand_in.stop()
+    assert ran.code == 0, ran.err
+    assert ran.json()["decisions"] == {"launched": 18}  # 3 hours of one object every 10 minutes
+    # The hours 5 to 2 before the newest object, from the start of the first: 4 hours' objects,
+    # in one call, instead of the 1,440 of the whole prefix.
+    assert (counts["list_calls"], counts["items_listed"]) == (1, 24)

@@ -256,6 +256,10 @@ class StorageStandIn:
 
     def upload(self, bucket: str, name: str, content: bytes) -> str:
         """Write an object (creating its bucket) and return its new generation."""
+        return str(self.upload_object(bucket, name, content)["generation"])
+
+    def upload_object(self, bucket: str, name: str, content: bytes) -> dict[str, Any]:
+        """Write an object (creating its bucket) and return its resource as the emulator sent it."""
         if bucket not in self._buckets:
             requests.post(f"{self.url}/storage/v1/b", params={"project": "test-project"},
                           json={"name": bucket}, timeout=10).raise_for_status()  # fmt: skip
@@ -267,7 +271,7 @@ class StorageStandIn:
             timeout=10,
         )
         response.raise_for_status()
-        return str(response.json()["generation"])
+        return response.json()
 
     def delete(self, bucket: str, name: str) -> None:
         """Delete an object's live generation."""

@@ -564,8 +564,11 @@ def batch_cases() -> list[Case]:
     o = "on_object_finalized"
     s = "StorageObjectData-simple.json"
 
-    def event(name: str, generation: int, event_id: str) -> tuple[dict[str, str], bytes]:
-        data = sample(s) | {"bucket": "batch-bucket", "name": name, "generation": str(generation)}
+    def event(
+        name: str, generation: int, event_id: str, **fields: str
+    ) -> tuple[dict[str, str], bytes]:
+        data = sample(s) | {"bucket": "batch-bucket", "name": name, "generation": str(generation),
+                            **fields}  # fmt: skip
         return object_request(data, event_id)
 
     marker = event("exports/2026-11-26/_SUCCESS", 1764158400000200, "golden-batch-marker")
@@ -580,6 +583,10 @@ def batch_cases() -> list[Case]:
              event("exports/2026-11-27/part-0000.csv", 1764244800000100, "golden-batch-waits")),
         Case("batch/data-newer-than-marker", o, s,
              event("exports/2026-11-28/part-0000.csv", 1764331200000300, "golden-batch-early")),
+        # Its own timeCreated (as Cloud Storage sends it) and the marker's metadata decide it.
+        Case("batch/data-newer-than-marker-by-its-own-time", o, s,
+             event("exports/2026-11-28/part-0000.csv", 1764331200000300, "golden-batch-late",
+                   timeCreated="2026-11-28T12:00:09.000Z")),
         Case("batch/hidden-object", o, s,
              event("exports/2026-11-26/_part-0002.csv", 1764158400000300,
                    "golden-batch-hidden")),

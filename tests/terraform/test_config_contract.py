@@ -14,7 +14,7 @@ from tests.terraform.hcl_config import (
 from tests.terraform.helpers import ROUTE_KEYS, TOP_LEVEL_KEYS
 
 REQUIRED_ROUTE_KEYS = {"name", "event", "template"}
-OBJECT_ONLY = {"bucket", "prefix", "suffix", "batch", "sweep_lookback"}
+OBJECT_ONLY = {"bucket", "prefix", "suffix", "batch", "sweep_lookback", "partitions"}
 DRIFT_ONLY = {"match", "policy_labels", "min_deviation", "cooldown"}
 RUN_ENDED_ONLY = {"after"}
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")

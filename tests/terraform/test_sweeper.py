@@ -116,8 +116,12 @@ INVALID = {
     "lookback unit": (lambda ex: with_route(ex, -1, sweep_lookback="2"), "sweep_lookback and"),
     "batch on a drift route": (
         lambda ex: with_route(ex, 1, batch={"complete_when": {"min_objects": 2}}),
-        "batch belongs to object_finalized routes only, sweep_lookback to object_finalized and "
-        "run_ended routes"),
+        "batch and partitions belong to object_finalized routes only, sweep_lookback to "
+        "object_finalized and run_ended routes"),
+    "partitions on a drift route": (
+        lambda ex: with_route(ex, 1, partitions="incoming/%Y/"),
+        "batch and partitions belong to object_finalized routes only, sweep_lookback to "
+        "object_finalized and run_ended routes"),
     "max_running": (lambda ex: with_route(ex, -1, max_running=0), "from 1 to 1000"),
     "max_runs_per_day": (lambda ex: with_route(ex, 1, max_runs_per_day=2.5), "from 1 to 1000"),
     "schedule": (lambda ex: {**ex, "sweep_schedule": "every 10 minutes"}, "five-field cron"),
@@ -164,3 +168,45 @@ def test_the_sweep_function_and_its_schedule_render_as_before(example: dict[str,
     (job,) = evaluator.render_resource("google_cloud_scheduler_job", "sweep").values()
     (target,) = job["http_target"]
     assert (target["uri"], target["oidc_token"][0]["audience"]) == (uri, uri)
+
+
+def test_the_sweep_deadline_is_rendered_inside_the_sweep_timeout(
+    module: Module, example: dict[str, Any], tmp_path: Path
+) -> None:
+    with_partitions = with_route(batch_example(example), -1, partitions="exports/%Y/%m/%d/")
+    evaluator = plan(module, {**with_partitions, "sweep_timeout_seconds": 900})
+    config = yaml.safe_load(evaluator.local("triggers_yaml"))
+    assert config["sweep_deadline"] == "890s"  # it stops, logs and answers 500 before the timeout
+    assert config["routes"][-1]["partitions"] == "exports/%Y/%m/%d/"
+    loader = pytest.importorskip("vertex_trigger.config.loader")
+    path = tmp_path / "triggers.yaml"
+    path.write_text(evaluator.local("triggers_yaml"))
+    loaded = loader.load_config(path)
+    assert loaded.sweep_deadline == 890
+    assert loaded.routes[-1].partitions.pattern == "exports/%Y/%m/%d/"
+
+
+def test_without_a_sweep_no_sweep_deadline_is_written(
+    module: Module, example: dict[str, Any]
+) -> None:
+    assert "sweep_deadline" not in yaml.safe_load(plan(module, example).local("triggers_yaml"))
+
+
+def test_the_failed_events_metric_counts_the_sweep_s_failed_routes(
+    module: Module, example: dict[str, Any]
+) -> None:
+    names = ["vertex-triggers-object-finalized", "vertex-triggers-drift-alert",
+             "vertex-triggers-run-state"]  # fmt: skip
+
+    def metric_filter(inputs: dict[str, Any]) -> str:
+        (metric,) = plan(module, inputs).render_resource(
+            "google_logging_metric", "failed_events").values()  # fmt: skip
+        return metric["filter"]
+
+    services = " OR ".join(f'"{name}"' for name in names)
+    assert metric_filter(example) == (
+        f'resource.type="cloud_run_revision" AND resource.labels.service_name=({services}) '
+        'AND jsonPayload.decision="failed"'
+    )
+    with_sweep = f'{services} OR "vertex-triggers-sweep"'
+    assert f"resource.labels.service_name=({with_sweep})" in metric_filter(batch_example(example))

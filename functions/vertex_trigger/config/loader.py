@@ -7,7 +7,7 @@ import yaml
 
 from vertex_trigger.config.chain_graph import chain_problem
 from vertex_trigger.config.durations import parse_duration
-from vertex_trigger.config.model import DEFAULT_MAX_CHAIN_DEPTH, Config, Route
+from vertex_trigger.config.model import DEFAULT_MAX_CHAIN_DEPTH, SWEEP_DEADLINE, Config, Route
 from vertex_trigger.config.notify import parse_topic
 from vertex_trigger.config.route_fields import read_route
 from vertex_trigger.config.state_location import (
@@ -38,6 +38,7 @@ _TOP_KEYS = frozenset(
         "max_chain_depth",
         STATE,
         PAUSE_CHECK,
+        "sweep_deadline",
     }
 )
 # A chain of more links than this is refused whatever max_chain_depth says.
@@ -75,6 +76,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         state=setting(where, parse_state, document.get(STATE)),
         pause_check=setting(where, parse_pause_check, document.get(PAUSE_CHECK))
         or DEFAULT_PAUSE_CHECK,
+        sweep_deadline=_sweep_deadline(where, document.get("sweep_deadline")),
     )
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -95,6 +97,15 @@ def _gcs_uri(where: Where, key: str, value: Any) -> str:
     if not text.startswith("gs://") or len(text) <= len("gs://"):
         raise where.error(key, f"expected a gs://BUCKET[/PREFIX] URI, got {text!r}")
     return text.rstrip("/")
+
+def _sweep_deadline(where: Where, value: Any) -> float:
+    if value is None:
+        return SWEEP_DEADLINE
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise where.error("sweep_deadline", str(exc)) from None
+
 
 def _retry(where: Where, raw: Any) -> RetryPolicy:
     if not isinstance(raw, dict):

@@ -12,6 +12,7 @@ from vertex_trigger.config.cooldown_counts import DEFAULT as DEFAULT_COOLDOWN_CO
 from vertex_trigger.config.cooldown_counts import CooldownCounts
 from vertex_trigger.config.lifecycle import Overlap, RetryFailed
 from vertex_trigger.config.notify import Notify
+from vertex_trigger.config.partitions import Partitions
 from vertex_trigger.config.state_location import DEFAULT_PAUSE_CHECK, StateLocation
 from vertex_trigger.config.template_ref import TemplateRef
 from vertex_trigger.config.upstream import Upstream
@@ -19,6 +20,9 @@ from vertex_trigger.google.retries import RetryPolicy
 
 # How many run_ended links a chain may have after its first run, unless max_chain_depth says.
 DEFAULT_MAX_CHAIN_DEPTH = 5
+# Below the sweep function's default timeout (300 s in terraform/), so a sweep ends, logs and
+# answers before the platform cuts it off.
+SWEEP_DEADLINE = 240.0
 
 
 class EventKind(enum.StrEnum):
@@ -50,6 +54,7 @@ class Route:
     notify: Notify | None = None
     batch: BatchSpec | None = None
     sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
+    partitions: Partitions | None = None  # how names carry the date; None: list the whole prefix
     max_running: int | None = None
     max_runs_per_day: int | None = None
     after: Upstream | None = None  # run_ended routes: the runs whose ends launch this route
@@ -74,6 +79,7 @@ class Config:
     max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH
     state: StateLocation | None = None  # where route pauses live (None: routes cannot pause)
     pause_check: float = DEFAULT_PAUSE_CHECK  # seconds an instance trusts a pause read
+    sweep_deadline: float = SWEEP_DEADLINE  # seconds one sweep may take, every route included
 
     def route_named(self, name: str) -> Route | None:
         """Return the route called ``name``, if this configuration has one."""

@@ -36,6 +36,7 @@ from vertex_trigger.config.lifecycle import (
 from vertex_trigger.config.model import EventKind, Route
 from vertex_trigger.config.notify import parse_notify
 from vertex_trigger.config.output_refs import OutputKind
+from vertex_trigger.config.partitions import parse_partitions
 from vertex_trigger.config.placeholders import (
     BATCH_PLACEHOLDERS,
     DRIFT_PLACEHOLDERS,
@@ -79,7 +80,8 @@ _COMMON_ROUTE_KEYS = frozenset(
 
 _ROUTE_KEYS = {
     EventKind.OBJECT_FINALIZED: (
-        _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix", "batch", "sweep_lookback"}
+        _COMMON_ROUTE_KEYS
+        | {"bucket", "prefix", "suffix", "batch", "sweep_lookback", "partitions"}
     ),
     EventKind.DRIFT_ALERT: (
         _COMMON_ROUTE_KEYS
@@ -249,6 +251,11 @@ def _object_fields(where: Where, raw: Mapping[str, Any]) -> dict[str, Any]:
         except BatchSpecError as exc:
             raise where.error(exc.key, str(exc)) from None
     fields["sweep_lookback"] = _sweep_lookback(where, raw.get("sweep_lookback"), fields)
+    if raw.get("partitions") is not None:
+        try:
+            fields["partitions"] = parse_partitions(raw["partitions"], fields["prefix"])
+        except ValueError as exc:
+            raise where.error("partitions", str(exc)) from None
     return fields
 
 def _sweep_lookback(where: Where, value: Any, fields: Mapping[str, Any]) -> float | None:

@@ -1,34 +1,64 @@
-"""Cloud Storage JSON API: list a bucket's objects, read one, learn its live generation.
+"""Cloud Storage JSON API: list a bucket's objects page by page, read one, learn its metadata.
 
 The one Cloud Storage client: batches and the sweeper list and read, the template store reads
 generations and downloads, all through the one request path (against production or
 STORAGE_EMULATOR_HOST). An answer naming the deployment (401/403: the runtime account may not
 read the bucket; 404: no such bucket or object) is a DeploymentError; another 4xx rejects.
+A listing is streamed: one page at a time, however many objects the prefix holds.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from vertex_trigger.errors import RejectedEvent
+from vertex_trigger.errors import RejectedEvent, TransientError
 from vertex_trigger.google.api_calls import ApiCalls
 from vertex_trigger.google.http import BodyTooLargeError, Requester, Response
 from vertex_trigger.google.times import parse_rfc3339
 
 SERVICE = "Cloud Storage"
 PAGE_SIZE = 1000  # the JSON API's largest page
+# Partial responses (the `fields` parameter): an item is about 150 bytes instead of 700.
+_OBJECT_FIELDS = "name,generation,size,timeCreated,contentType"
+_LIST_FIELDS = f"items({_OBJECT_FIELDS}),nextPageToken"
+
+
+class ListingStoppedError(TransientError):
+    """A listing ended early on a transient failure (its retries, or the time budget, ran out)."""
+
+    def __init__(self, message: str, pages: int) -> None:
+        super().__init__(message)
+        self.pages = pages  # read before it stopped: more than none means the prefix is large
 
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """One live object as a listing shows it."""
+    """One live object as a listing or its metadata shows it."""
 
     name: str
     generation: int
     size: int
     time_created: datetime
     content_type: str = ""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Which names a listing covers: a prefix, and optionally [start_offset, end_offset)."""
+
+    prefix: str
+    start_offset: str = ""  # inclusive (the JSON API's startOffset)
+    end_offset: str = ""  # exclusive (endOffset)
+
+    def holds(self, name: str) -> bool:
+        """Tell whether ``name`` falls inside the span."""
+        return (
+            name.startswith(self.prefix)
+            and name >= self.start_offset
+            and (not self.end_offset or name < self.end_offset)
+        )
 
 
 class Storage:
@@ -41,25 +71,55 @@ class Storage:
         self._calls = calls
 
     def list(
-        self, bucket: str, prefix: str, *, max_objects: int, delimiter: str = ""
-    ) -> list[ObjectInfo]:
-        """Return the live objects under ``prefix`` (one level with delimiter ``/``), paging."""
+        self,
+        bucket: str,
+        span: Span | str,
+        *,
+        delimiter: str = "",
+        first_page: int = PAGE_SIZE,
+    ) -> Iterator[ObjectInfo]:
+        """Yield the live objects of ``span`` in name order (one level with delimiter ``/``).
+
+        Pages are asked for as they are consumed: a caller that stops early asks for no more.
+        The first page holds ``first_page`` entries, each next one ten times more, up to the
+        JSON API's 1,000, so a caller that needs only a few objects lists only a few. Objects
+        outside the span are dropped here too, whatever the server did with the offsets.
+        """
+        span = Span(span) if isinstance(span, str) else span
         url = f"{self._bucket_url(bucket)}/o"
-        params: dict[str, Any] = {"prefix": prefix, "maxResults": PAGE_SIZE}
-        if delimiter:
-            params["delimiter"] = delimiter
-        found: list[ObjectInfo] = []
+        params = _list_params(span, delimiter)
+        pages = listed = 0
+        size = max(1, min(first_page, PAGE_SIZE))
         while True:
-            page = self._get(url, params, f"list gs://{bucket}/{prefix}").json()
-            found.extend(filter(None, map(_object_info, page.get("items") or [])))
-            if len(found) > max_objects:
-                raise RejectedEvent(
-                    f"gs://{bucket}/{prefix} holds more than {max_objects} objects: "
-                    "too many to evaluate in one call"
-                )
-            if not page.get("nextPageToken"):
-                return found
-            params["pageToken"] = page["nextPageToken"]
+            params["maxResults"] = size
+            try:
+                page = self._get(url, params, f"list gs://{bucket}/{span.prefix}").json()
+            except TransientError as exc:
+                raise ListingStoppedError(
+                    f"listing gs://{bucket}/{span.prefix} stopped after {listed} object(s) in "
+                    f"{pages} page(s): {exc}",
+                    pages,
+                ) from None
+            pages += 1
+            items = [o for o in map(_object_info, page.get("items") or []) if o is not None]
+            listed += len(items)
+            yield from (o for o in items if span.holds(o.name))
+            token = page.get("nextPageToken")
+            if not token:
+                return
+            params["pageToken"] = token
+            size = min(size * 10, PAGE_SIZE)
+
+    def stat(self, bucket: str, name: str) -> ObjectInfo | None:
+        """Return the live object's metadata (one objects.get), or None when there is none."""
+        params = {"fields": _OBJECT_FIELDS}
+        answer = self._calls.send(
+            self._session, "GET", self._object_url(bucket, name), service=SERVICE,
+            action=f"read gs://{bucket}/{name}", params=params, handled=(404,),
+        )  # fmt: skip
+        if answer.response.status == 404:
+            return None
+        return _object_info(answer.response.json())
 
     def read(
         self, bucket: str, name: str, generation: int | str, limit: int | None = None
@@ -95,6 +155,18 @@ class Storage:
             self._session, "GET", url, service=SERVICE, action=action, params=params,
             max_body=max_body,
         ).response  # fmt: skip
+
+
+def _list_params(span: Span, delimiter: str) -> dict[str, Any]:
+    """Return objects.list's query for ``span`` (offsets only when set)."""
+    params: dict[str, Any] = {"prefix": span.prefix, "fields": _LIST_FIELDS}
+    if delimiter:
+        params["delimiter"] = delimiter
+    if span.start_offset:
+        params["startOffset"] = span.start_offset
+    if span.end_offset:
+        params["endOffset"] = span.end_offset
+    return params
 
 
 def _object_info(item: Any) -> ObjectInfo | None:

@@ -1,7 +1,9 @@
 """Batch routes: an object's folder is a batch, launched once when its completion rule holds.
 
-GCS is the state: every decision comes from listing the folder (and reading its manifest), so two
-instances, or an instance and the sweeper, decide alike and their creates meet on one job id.
+GCS is the state: every decision comes from the folder's control object (marker or manifest), its
+listing and its manifest, so two instances, or an instance and the sweeper, decide alike and their
+creates meet on one job id. A listing is read object by object into a FolderScan (counts and the
+few objects a rule needs), never held whole: a folder of any size costs the same memory.
 """
 
 from dataclasses import dataclass
@@ -29,44 +31,55 @@ def is_control(spec: BatchSpec | None, name: str) -> bool:
 
 @dataclass(frozen=True)
 class Batch:
-    """One folder of a batch route as its listing showed it."""
+    """One folder of a batch route."""
 
     bucket: str
     folder: str
-    listed: tuple[ObjectInfo, ...]  # every object directly in the folder
-    data: tuple[ObjectInfo, ...]  # those that count: not hidden, not the control, suffix fits
 
     @property
     def uri(self) -> str:
         """Return ``gs://bucket/folder``."""
         return f"gs://{self.bucket}/{self.folder}"
 
-    def control(self, spec: BatchSpec) -> ObjectInfo | None:
-        """Return the folder's marker or manifest, if it exists."""
-        return next((o for o in self.listed if is_control(spec, o.name)), None)
+
+@dataclass
+class FolderScan:
+    """What a folder's listing showed so far: data objects' count and size, what rules compare."""
+
+    spec: BatchSpec
+    suffix: str
+    folder: str
+    data: int = 0  # not hidden, not the control, suffix fits
+    bytes: int = 0
+    newest_data: ObjectInfo | None = None  # by (time created, generation)
+    newest: ObjectInfo | None = None  # of every object directly in the folder
+    control: ObjectInfo | None = None
+
+    def add(self, obj: ObjectInfo) -> None:
+        """Count one listed object (one in a sub-folder belongs to that folder's batch)."""
+        if folder_of(obj.name) != self.folder:
+            return
+        self.newest = _later(self.newest, obj)
+        if is_control(self.spec, obj.name):
+            self.control = obj
+        elif obj.name != self.folder and not is_hidden(obj.name) and obj.name.endswith(self.suffix):
+            self.data += 1
+            self.bytes += obj.size
+            self.newest_data = _later(self.newest_data, obj)
 
 
-def batch_of(
-    spec: BatchSpec, suffix: str, bucket: str, folder: str, listed: list[ObjectInfo]
-) -> Batch:
-    """Keep the objects directly in ``folder`` and pick the data objects among them."""
-    here = tuple(o for o in listed if o.name.startswith(folder) and folder_of(o.name) == folder)
-    data = tuple(
-        o
-        for o in here
-        if o.name != folder
-        and not is_hidden(o.name)
-        and not is_control(spec, o.name)
-        and o.name.endswith(suffix)
-    )
-    return Batch(bucket, folder, here, data)
+def _later(known: ObjectInfo | None, obj: ObjectInfo) -> ObjectInfo:
+    if known is None or (obj.time_created, obj.generation) > (known.time_created, known.generation):
+        return obj
+    return known
 
 
 @dataclass(frozen=True)
 class Completion:
-    """Whether a batch is complete: its objects, what names its run, or what it waits for."""
+    """Whether a batch is complete: its objects' count and size and its run's name, or its wait."""
 
-    objects: tuple[ObjectInfo, ...]
+    objects: int = 0
+    bytes: int = 0
     identity: str = ""  # with route, bucket and folder, names the run ("" : the folder alone)
     waiting: str = ""  # why it is not complete; empty when it is
 
@@ -76,72 +89,67 @@ class Completion:
         return not self.waiting
 
 
-def completion(
-    spec: BatchSpec, batch: Batch, now: datetime, manifest: tuple[str, ...] = ()
-) -> Completion:
-    """Decide ``batch`` by its rule; ``manifest`` is the manifest's names, when it has one."""
-    if spec.rule is BatchRule.MANIFEST:
-        return _by_manifest(spec, batch, manifest)
-    if not batch.data:
-        return Completion((), waiting=f"batch {batch.uri} is empty: no data objects yet")
+def waiting(batch: Batch, why: str) -> Completion:
+    """Return an incomplete batch's completion, saying what it waits for."""
+    return Completion(waiting=f"batch {batch.uri} incomplete: {why}")
+
+
+def completion(batch: Batch, scan: FolderScan, now: datetime) -> Completion:
+    """Decide a listed folder by its route's rule (all but ``manifest``, decided in manifests)."""
+    spec = scan.spec
+    if not scan.data:
+        return Completion(waiting=f"batch {batch.uri} is empty: no data objects yet")
     if spec.rule is BatchRule.MARKER:
-        return _by_marker(spec, batch)
+        return _by_marker(batch, scan)
     if spec.rule is BatchRule.MIN_OBJECTS:
-        return _by_count(spec, batch)
-    return _by_quiet(spec, batch, now)
+        if scan.data < spec.min_objects:
+            return waiting(batch, f"{scan.data} of {spec.min_objects} objects")
+        return Completion(scan.data, scan.bytes)
+    return _by_quiet(batch, scan, now)
 
 
-def _by_marker(spec: BatchSpec, batch: Batch) -> Completion:
-    marker = batch.control(spec)
+def _by_marker(batch: Batch, scan: FolderScan) -> Completion:
+    marker, newest = scan.control, scan.newest_data
     if marker is None:
-        why = f"{len(batch.data)} object(s), no marker {spec.control} yet"
-        return Completion(batch.data, waiting=f"batch {batch.uri} incomplete: {why}")
+        return waiting(batch, f"{scan.data} object(s), no marker {scan.spec.control} yet")
     # A marker announces the data written before it: data newer than the marker means the
     # marker came early (or the folder is being rewritten), so launching now would use part of it.
-    late = [o for o in batch.data if o.time_created > marker.time_created]
-    if late:
-        newest = max(late, key=lambda o: o.time_created)
-        why = (
-            f"{newest.name} is newer than the marker {spec.control}; "
-            "waiting for a marker written after the data"
-        )
-        return Completion(batch.data, waiting=f"batch {batch.uri} incomplete: {why}")
-    return Completion(batch.data, identity=f"marker-{marker.generation}")
+    if newest is not None and newest.time_created > marker.time_created:
+        return waiting(batch, newer_than_marker(newest.name, scan.spec))
+    return Completion(scan.data, scan.bytes, identity=marker_identity(marker.generation))
 
 
-def _by_count(spec: BatchSpec, batch: Batch) -> Completion:
-    if len(batch.data) < spec.min_objects:
-        why = f"{len(batch.data)} of {spec.min_objects} objects"
-        return Completion(batch.data, waiting=f"batch {batch.uri} incomplete: {why}")
-    return Completion(batch.data)
+def newer_than_marker(name: str, spec: BatchSpec) -> str:
+    """Say that a data object came after the marker, so the batch waits for the next one."""
+    return (
+        f"{name} is newer than the marker {spec.control}; "
+        "waiting for a marker written after the data"
+    )
 
 
-def _by_manifest(spec: BatchSpec, batch: Batch, names: tuple[str, ...]) -> Completion:
-    manifest = batch.control(spec)
-    if manifest is None:
-        why = f"no manifest {spec.control} yet"
-        return Completion((), waiting=f"batch {batch.uri} incomplete: {why}")
-    present = {o.name: o for o in batch.listed}
-    listed = tuple(present[n] for n in names if n in present)
-    if len(listed) < len(names):
-        why = f"{len(listed)} of {len(names)} objects listed in {spec.control}"
-        return Completion(listed, waiting=f"batch {batch.uri} incomplete: {why}")
-    return Completion(listed, identity=f"manifest-{manifest.generation}")
+def marker_identity(generation: int) -> str:
+    """Return what names a marker batch's run besides its folder: the marker's generation."""
+    return f"marker-{generation}"
 
 
-def _by_quiet(spec: BatchSpec, batch: Batch, now: datetime) -> Completion:
-    newest = max(batch.listed, key=lambda o: o.time_created)
-    due = newest.time_created + timedelta(seconds=spec.quiet)
+def manifest_identity(generation: int) -> str:
+    """Return what names a manifest batch's run besides its folder: the manifest's generation."""
+    return f"manifest-{generation}"
+
+
+def _by_quiet(batch: Batch, scan: FolderScan, now: datetime) -> Completion:
+    newest, latest = scan.newest, scan.newest_data
+    assert newest is not None and latest is not None  # the folder has data objects
+    due = newest.time_created + timedelta(seconds=scan.spec.quiet)
     if now < due:
-        why = f"{newest.name} is newer than quiet {spec.quiet:g}s"
-        return Completion(batch.data, waiting=f"batch {batch.uri} is not quiet yet: {why}")
-    latest = max(batch.data, key=lambda o: (o.time_created, o.generation))
-    return Completion(batch.data, identity=f"quiet-{latest.generation}")
+        why = f"{newest.name} is newer than quiet {scan.spec.quiet:g}s"
+        return Completion(waiting=f"batch {batch.uri} is not quiet yet: {why}")
+    return Completion(scan.data, scan.bytes, identity=f"quiet-{latest.generation}")
 
 
-def batch_job_id(route: str, batch: Batch, done: Completion) -> str:
+def batch_job_id(route: str, batch: Batch, identity: str) -> str:
     """Return the deterministic job id of a complete batch."""
-    return job_id(route, "batch", batch.bucket, batch.folder, done.identity)
+    return job_id(route, "batch", batch.bucket, batch.folder, identity)
 
 
 def batch_values(spec: BatchSpec, batch: Batch, done: Completion) -> dict[str, str]:
@@ -150,8 +158,8 @@ def batch_values(spec: BatchSpec, batch: Batch, done: Completion) -> dict[str, s
         "bucket": batch.bucket,
         "batch_uri": batch.uri,
         "batch_folder": batch.folder,
-        "batch_objects": str(len(done.objects)),
-        "batch_bytes": str(sum(o.size for o in done.objects)),
+        "batch_objects": str(done.objects),
+        "batch_bytes": str(done.bytes),
     }
     if spec.rule is BatchRule.MANIFEST:
         values["batch_manifest_uri"] = batch.uri + spec.control

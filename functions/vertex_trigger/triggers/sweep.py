@@ -1,17 +1,26 @@
 """``sweep``: launch what object events missed, under the job ids the events would have used.
 
-For each object route with ``sweep_lookback``: list the objects under its prefix created within the
-lookback, list the route's runs once (by label), and launch what has no run: due ``quiet`` batches,
-complete batches, single objects. For each run_ended route with ``sweep_lookback``: the upstream
-runs that ended within the lookback without their run of the route (lost links). The ids are
-deterministic, so the sweeper and the event path never both launch one thing; a run older than
-the lookback answers ``409`` (a duplicate).
+Every route first gets its run lifecycle (triggers/sweep_lifecycle.py: its pause, the watchdog,
+retries of failed runs). Then, for each object route with ``sweep_lookback``: list the objects
+created within the lookback, list the route's runs once (by label), and launch what has no run: due
+``quiet`` batches, complete batches, single objects; for each run_ended route with
+``sweep_lookback``: the upstream runs that ended within the lookback without their run of the route
+(lost links). The ids are deterministic, so the sweeper and the event path never both launch one
+thing; a run older than the lookback answers ``409`` (a duplicate).
+
+A route with ``partitions`` lists only the partitions the lookback covers (one ``startOffset``);
+any other lists its whole prefix, page by page, keeping only what the lookback holds, and says so
+in a WARNING when that was far more than it kept. One sweep takes at most ``sweep_deadline``: each
+route lists within its share of what is left, and no launch starts once too little is left. A
+route that could not be swept (a deployment problem, the time ran out, any error) is ``failed``:
+logged at ERROR, and the sweep answers 500 so Cloud Scheduler and the failed-events metric see it.
 """
 
 import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
@@ -22,27 +31,31 @@ from vertex_trigger.errors import DeferredEvent, DeploymentError, RejectedEvent,
 from vertex_trigger.events.storage import ObjectEvent
 from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.resource_names import job_id_of
-from vertex_trigger.google.retries import Budget
-from vertex_trigger.google.storage import ObjectInfo
+from vertex_trigger.google.retries import Budget, RetryPolicy
+from vertex_trigger.google.storage import ListingStoppedError, ObjectInfo, Span
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.identity import job_id
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.batch_rules import batch_job_id, folder_of
-from vertex_trigger.triggers.batches import decide_batch, launch_complete_batch
+from vertex_trigger.triggers.batch_rules import Batch, folder_of
+from vertex_trigger.triggers.batches import launch_batch
 from vertex_trigger.triggers.chains import lost_links
 from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
 from vertex_trigger.triggers.routing import route_object
 from vertex_trigger.triggers.sweep_lifecycle import sweep_lifecycle
 
-SWEEP_LIMIT = 100_000  # objects listed per route and sweep (a hundred pages of the JSON API)
 RUNS_PAGE = 1000
 LAUNCHED_REASON = "no run for it: launched by the sweeper"
 AGAIN = "the next sweep tries again"
+# A listing read this many objects, and this many times what the lookback held: worth a WARNING.
+WARN_READ = 10_000
+WARN_RATIO = 10
 # Logged one line each; skips and duplicates are only counted (a sweep sees them by thousands).
 LOGGED = frozenset({Decision.LAUNCHED, Decision.REJECTED, Decision.DEFERRED, Decision.FAILED})
 Log = Callable[[Outcome], None]
+Warn = Callable[[str, str], None]
 Attempt = Callable[[Services, Trace], Outcome]
+Missed = Callable[[datetime], bool]  # objects a --skip-missed resume chose to leave, by creation
 
 
 def write_summary(summary: dict[str, Any], stream: TextIO | None = None) -> None:
@@ -53,37 +66,59 @@ def write_summary(summary: dict[str, Any], stream: TextIO | None = None) -> None
         "message": f"{summary['sweep']}: {counts or 'nothing to do'}",
         "sweep": summary,
     }
+    _write(entry, stream)
+
+
+def write_warning(route: str, message: str, stream: TextIO | None = None) -> None:
+    """Write one WARNING line about a route's sweep."""
+    _write({"severity": "WARNING", "message": message, "route": route}, stream)
+
+
+def _write(entry: dict[str, Any], stream: TextIO | None) -> None:
     out = stream or sys.stdout
     out.write(json.dumps(entry) + "\n")
     out.flush()
+
+
+@dataclass(frozen=True)
+class _Sweep:
+    """One sweep: its id and start, its time budget, and where its lines go."""
+
+    id: str
+    started: datetime
+    budget: Budget  # sweep_deadline, for every route together
+    log: Log
+    warn: Warn
 
 
 def sweep(
     services: Services,
     log: Log = write_log,
     report: Callable[[dict[str, Any]], None] = write_summary,
+    warn: Warn = write_warning,
 ) -> dict[str, Any]:
-    """Sweep every route: watchdog and retries, then the missed objects of ``sweep_lookback``.
-
-    Return the count of each decision.
-    """
+    """Sweep every route: its lifecycle, then what events missed; count each decision."""
     started = services.now()
-    sweep_id = f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    config = services.config
+    budget = Budget(replace(config.retry, deadline=config.sweep_deadline))
+    run = _Sweep(f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}", started, budget, log, warn)
     totals: Counter[str] = Counter()
     routes: dict[str, dict[str, int]] = {}
-    for route in services.config.routes:
-        lifecycle = sweep_lifecycle(services, route, sweep_id, started, log)
-        counts = lifecycle.counts
-        swept = route.event is not EventKind.DRIFT_ALERT and route.sweep_lookback is not None
-        if swept and lifecycle.go_on:
-            skip = lifecycle.missed_on_purpose
-            counts.update(
-                _sweep_route(services, route, sweep_id, started, log, missed_on_purpose=skip)
-            )
-        if swept or counts:
-            routes[route.name] = dict(counts)
-            totals.update(counts)
-    summary: dict[str, Any] = {"sweep": sweep_id}
+    swept: list[tuple[Route, Missed]] = []
+    for route in config.routes:
+        lifecycle = sweep_lifecycle(services, route, run.id, started, log)
+        if lifecycle.counts:
+            routes[route.name] = dict(lifecycle.counts)
+            totals.update(lifecycle.counts)
+        if _swept(route) and lifecycle.go_on:
+            swept.append((route, lifecycle.missed_on_purpose))
+    for left, (route, missed) in zip(range(len(swept), 0, -1), swept, strict=True):
+        # An equal share of what is left: a route whose history is huge cannot starve the rest.
+        share = max(budget.remaining(), 0.0) / left
+        counts = _sweep_route(services, route, run, share, missed)
+        routes[route.name] = dict(Counter(routes.get(route.name, {})) + counts)
+        totals.update(counts)
+    summary: dict[str, Any] = {"sweep": run.id}
     summary.update({d.value: totals[d.value] for d in Decision})
     summary["left_for_next_sweep"] = totals["left_for_next_sweep"]
     summary["routes"] = routes
@@ -91,59 +126,149 @@ def sweep(
     return summary
 
 
-def _sweep_route(
-    services: Services,
-    route: Route,
-    sweep_id: str,
-    started: datetime,
-    log: Log,
-    *,
-    missed_on_purpose: Callable[[datetime], bool] = lambda created: False,
-) -> Counter[str]:
-    """Try every candidate of one route; stop at the first deferral or failure.
+def _swept(route: Route) -> bool:
+    """Tell whether the sweeper looks for what the route's events missed."""
+    return route.event is not EventKind.DRIFT_ALERT and route.sweep_lookback is not None
 
-    Objects created while the route was paused and then resumed with --skip-missed are left out.
+
+def _sweep_route(
+    services: Services, route: Route, run: _Sweep, share: float, missed: Missed
+) -> Counter[str]:
+    """List one route's recent objects (or upstream runs) and runs, then try every candidate.
+
+    Stop at a failure. Objects created while the route was paused and then resumed with
+    --skip-missed are left out.
     """
-    since = started - timedelta(seconds=route.sweep_lookback or 0)
     counts: Counter[str] = Counter()
+    since = run.started - timedelta(seconds=route.sweep_lookback or 0)
+    trace = Trace(run.id, route=route.name)
     try:
-        attempts = _route_attempts(
-            services, route, since, sweep_id, started, missed_on_purpose=missed_on_purpose
-        )
-    except (RejectedEvent, TransientError, DeploymentError) as exc:
-        outcome = failure_outcome(exc, Trace(sweep_id, route=route.name), AGAIN, "cannot sweep: ")
-        log(outcome)
-        counts[outcome.decision.value] += 1
-        return counts
+        if route.event is EventKind.RUN_ENDED:
+            with spending(Budget(replace(services.config.retry, deadline=share))):
+                attempts = list(
+                    lost_links(services, route, since, route_runs(services, route, since))
+                )
+        else:
+            listed, runs = _route_listing(services, route, since, run, share)
+            events = [e for e in listed.events if not missed(_created(e))]
+            attempts = list(candidates(services, route, events, runs))
+            _warn_if_wasteful(route, listed, run)
+    except Exception as exc:  # whatever stopped it, the route was not swept: ERROR, and a 500
+        return _counted(run, counts, cannot_sweep(exc, trace))
     for done, (source, attempt) in enumerate(attempts, 1):
-        outcome = attempt_outcome(
-            services, attempt, Trace(sweep_id, source=source, route=route.name)
-        )
-        counts[outcome.decision.value] += 1
-        if outcome.decision in LOGGED:
-            log(outcome)
+        if not run.budget.can_wait(0.0):  # too little left of the sweep for one more launch
+            counts["left_for_next_sweep"] += len(attempts) - done + 1
+            return _counted(run, counts, _out_of_time(run, trace, len(attempts) - done + 1))
+        policy = _policy(services.config.retry, run.budget.remaining())
+        try:
+            outcome = attempt_outcome(
+                services, attempt, Trace(run.id, source=source, route=route.name), policy=policy
+            )
+        except Exception as exc:  # a defect: this route stops, the others are still swept
+            outcome = cannot_sweep(exc, Trace(run.id, source=source, route=route.name))
+        _counted(run, counts, outcome)
         if outcome.decision in (Decision.DEFERRED, Decision.FAILED):
             counts["left_for_next_sweep"] += len(attempts) - done
             break
     return counts
 
 
-def _route_attempts(
-    services: Services,
-    route: Route,
-    since: datetime,
-    sweep_id: str,
-    started: datetime,
-    *,
-    missed_on_purpose: Callable[[datetime], bool],
-) -> list[tuple[str, Attempt]]:
-    """List what the route's events may have missed: objects, folders, or lost chain links."""
-    if route.event is EventKind.RUN_ENDED:
-        return list(lost_links(services, route, since, route_runs(services, route, since)))
-    events = listed_events(services, route, since, None, event_id=sweep_id, started=started)
-    events = [e for e in events if not missed_on_purpose(_created(e))]
-    runs = route_runs(services, route, since)
-    return list(candidates(services, route, events, runs))
+def _counted(run: _Sweep, counts: Counter[str], outcome: Outcome) -> Counter[str]:
+    counts[outcome.decision.value] += 1
+    if outcome.decision in LOGGED:
+        run.log(outcome)
+    return counts
+
+
+def _policy(retry: RetryPolicy, left: float) -> RetryPolicy:
+    """Return a launch's retry policy, its time cut to what is left of the sweep."""
+    return replace(retry, deadline=min(retry.deadline, left))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The events a route's recent objects stand for, and how many objects were read for them."""
+
+    events: list[ObjectEvent]
+    read: int
+
+
+def _route_listing(
+    services: Services, route: Route, since: datetime, run: _Sweep, share: float
+) -> tuple[Listed, set[str]]:
+    """List the route's recent objects and runs within the route's share of the sweep's time."""
+    with spending(Budget(replace(services.config.retry, deadline=share))):
+        try:
+            listed = listed_events(services, route, since, None, event_id=run.id,
+                                   started=run.started)  # fmt: skip
+        except ListingStoppedError as exc:  # its share of the sweep's time ran out
+            raise TransientError(f"{exc}; {_listing_limit(services, route, share)}") from None
+        return listed, route_runs(services, route, since)
+
+
+def _listing_limit(services: Services, route: Route, share: float) -> str:
+    key = "a finer partitions pattern" if route.partitions else "partitions"
+    return (
+        f"the route's share of the sweep's time ({max(share, 0):.3g}s of sweep_deadline "
+        f"{services.config.sweep_deadline:g}s) ran out while listing "
+        f"gs://{route.bucket}/{route.prefix}: set {key} on this route to list only recent "
+        "objects, or raise sweep_deadline (and the sweep function's timeout above it)"
+    )
+
+
+def _out_of_time(run: _Sweep, trace: Trace, left: int) -> Outcome:
+    return trace.outcome(
+        Decision.FAILED,
+        f"cannot sweep: the sweep's time (sweep_deadline {run.budget.policy.deadline:g}s) ran "
+        f"out with {left} candidate(s) of this route left: raise sweep_deadline (and the sweep "
+        f"function's timeout above it); {AGAIN}",
+    )
+
+
+def cannot_sweep(exc: Exception, trace: Trace) -> Outcome:
+    """Return the ``failed`` outcome of a route (or candidate) that an exception stopped."""
+    if isinstance(exc, TransientError | DeploymentError):
+        return failure_outcome(exc, trace, AGAIN, "cannot sweep: ")
+    what = str(exc) if isinstance(exc, RejectedEvent) else f"unexpected {type(exc).__name__}: {exc}"
+    return trace.outcome(Decision.FAILED, f"cannot sweep: {what}; {AGAIN}")
+
+
+def _warn_if_wasteful(route: Route, listed: Listed, run: _Sweep) -> None:
+    """Warn once when the listing read far more objects than the lookback held."""
+    kept = len(listed.events)
+    if listed.read < WARN_READ or listed.read < WARN_RATIO * kept:
+        return
+    lookback = _duration_text(route.sweep_lookback or 0)
+    advice = (
+        "a finer partitions pattern (down to the hour, %H) lists less"
+        if route.partitions
+        else f"set partitions on route {route.name!r} to list only recent partitions"
+    )
+    run.warn(route.name, f"route {route.name!r} read {listed.read:,} objects for {kept:,} in "
+                         f"the last {lookback}: {advice}")  # fmt: skip
+
+
+def _duration_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def route_span(route: Route, since: datetime | None, until: datetime | None) -> Span:
+    """Return which names hold the route's objects created in [since, until).
+
+    Without ``partitions``: the whole prefix. With it: from the partition of ``since`` on, and
+    before the partition after ``until``'s.
+    """
+    partitions = route.partitions
+    if partitions is None:
+        return Span(route.prefix)
+    return Span(
+        route.prefix,
+        start_offset=partitions.name_at(since) if since else "",
+        end_offset=partitions.name_after(until) if until else "",
+    )
 
 
 def listed_events(
@@ -154,14 +279,15 @@ def listed_events(
     *,
     event_id: str,
     started: datetime,
-) -> list[ObjectEvent]:
-    """Return the events the route's objects created in [since, until) stand for."""
-    listed = services.storage.list(route.bucket, route.prefix, max_objects=SWEEP_LIMIT)
-    return [
-        object_event(route.bucket, o, event_id, started)
-        for o in listed
-        if (since is None or o.time_created >= since) and (until is None or o.time_created < until)
-    ]
+) -> Listed:
+    """Return the events the route's objects created in [since, until) stand for, page by page."""
+    events, read = [], 0
+    for obj in services.storage.list(route.bucket, route_span(route, since, until)):
+        read += 1
+        created = obj.time_created
+        if (since is None or created >= since) and (until is None or created < until):
+            events.append(object_event(route.bucket, obj, event_id, started))
+    return Listed(events, read)
 
 
 def route_runs(services: Services, route: Route, since: datetime | None) -> set[str]:
@@ -179,14 +305,16 @@ def attempt_outcome(
     *,
     launched: str = LAUNCHED_REASON,
     again: str = AGAIN,
+    policy: RetryPolicy | None = None,
 ) -> Outcome:
     """Run one candidate on its own time budget, as an event; what it raises is its outcome.
 
     ``launched`` is the reason of a launch; ``again`` says what retries a deferral or failure
-    (the sweeper's words by default; the CLI's backfill has its own).
+    (the sweeper's words by default; the CLI's backfill has its own); ``policy``: the budget's
+    (the configuration's retry policy by default).
     """
     try:
-        with spending(Budget(services.config.retry)):
+        with spending(Budget(policy or services.config.retry)):
             outcome = attempt(services, trace)
     except (RejectedEvent, DeferredEvent, TransientError, DeploymentError) as exc:
         return failure_outcome(exc, trace, again)
@@ -220,13 +348,7 @@ def _object_attempt(route: Route, event: ObjectEvent, runs: set[str]) -> Attempt
 
 def _batch_attempt(route: Route, folder: str, runs: set[str]) -> Attempt:
     def attempt(services: Services, trace: Trace) -> Outcome:
-        batch, done = decide_batch(services, route, route.bucket, folder)
-        if not done.complete:
-            return trace.outcome(Decision.SKIPPED, done.waiting)
-        trace.job = batch_job_id(route.name, batch, done)
-        if trace.job in runs:
-            return trace.outcome(Decision.DUPLICATE, "its run exists")
-        return launch_complete_batch(services, route, batch, done, trace)
+        return launch_batch(services, route, Batch(route.bucket, folder), trace, runs=runs)
 
     return attempt
 
