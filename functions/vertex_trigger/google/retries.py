@@ -112,7 +112,8 @@ class Retrier:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential delay with 'equal jitter': half fixed, half random, capped."""
-        ceiling = min(self.policy.max_delay, self.policy.initial_delay * 2.0**attempt)
+        # The exponent is capped: max_delay is reached long before, and 2.0**1024 overflows.
+        ceiling = min(self.policy.max_delay, self.policy.initial_delay * 2.0 ** min(attempt, 64))
         return ceiling / 2 + ceiling / 2 * self._jitter()
 
 
