@@ -379,6 +379,13 @@ def refused(error_file: str) -> Step:
     return fault(**google_error(error_file))
 
 
+def storage_refuses(error_file: str) -> Step:
+    """Make the fixed bucket answer its next request with a recorded Cloud Storage error."""
+    body = (DATA / "google_errors" / error_file).read_bytes()
+    code = json.loads(body)["error"]["code"]
+    return lambda stack: stack.bucket.refusals.append((code, body, "application/json"))
+
+
 def run(
     job_id: str,
     labels: dict[str, str] | None,
@@ -479,6 +486,22 @@ def object_cases() -> list[Case]:
              object_request(obj(), "golden-object-kms"), (refused("kms_key_unusable.json"),)),
         Case("object/vertex-org-policy-cmek", o, "google_errors/org_policy_cmek.json",
              object_request(obj(), "golden-object-cmek"), (refused("org_policy_cmek.json"),)),
+        Case("object/vertex-act-as-denied", o, "google_errors/act_as_denied.json",
+             object_request(obj(), "golden-object-act-as"), (refused("act_as_denied.json"),)),
+        Case("object/vertex-pipeline-root-denied", o, "google_errors/pipeline_root_denied.json",
+             object_request(obj(), "golden-object-root-denied"),
+             (refused("pipeline_root_denied.json"),)),
+        Case("object/vertex-metadata-store-denied", o,
+             "google_errors/metadata_store_denied.json",
+             object_request(obj(), "golden-object-metadata"),
+             (refused("metadata_store_denied.json"),)),
+        Case("object/vertex-project-invalid", o, "google_errors/project_invalid.json",
+             object_request(obj(), "golden-object-project"), (refused("project_invalid.json"),)),
+        Case("object/vertex-network-not-peered", o, "google_errors/network_not_peered.json",
+             object_request(obj(), "golden-object-network"),
+             (refused("network_not_peered.json"),)),
+        Case("object/vertex-quota-exceeded-once", o, "google_errors/quota_exceeded.json",
+             object_request(obj(), "golden-object-quota"), (refused("quota_exceeded.json"),)),
         Case("object/vertex-resource-exhausted-retry-info", o,
              "google_errors/resource_exhausted_retry_info.json",
              object_request(obj(), "golden-object-429"),
@@ -526,6 +549,12 @@ def batch_cases() -> list[Case]:
         Case("batch/hidden-object", o, s,
              event("exports/2026-11-26/_part-0002.csv", 1764158400000300,
                    "golden-batch-hidden")),
+        *[Case(f"batch/storage-{answer.removeprefix('storage_').replace('_', '-')}", o,
+               f"google_errors/{answer}.json",
+               event("exports/2026-11-26/_SUCCESS", 1764158400000200, f"golden-batch-{answer}"),
+               (storage_refuses(f"{answer}.json"),))
+          for answer in ("storage_requester_pays", "storage_org_policy",
+                         "storage_service_account_missing")],
     ]  # fmt: skip
 
 
@@ -727,6 +756,7 @@ def run_case(stack: Stack, case: Case) -> dict[str, Any]:
     """Send the case's event after its setup; return what it did, normalised."""
     stack.vertex.clean()
     stack.webhook.clear()
+    stack.bucket.refusals.clear()
     for step in case.setup:
         step(stack)
     server = stack.functions[case.target]
