@@ -1,7 +1,13 @@
-"""Plain-text ``{placeholder}`` substitution: no attribute access, indexing or evaluation."""
+"""Plain-text ``{placeholder}`` substitution: no attribute access, indexing or evaluation.
+
+A structured value (a mapping or a list, as YAML or as JSON text parsed first) gets its
+placeholders substituted in its string leaves only: inserted text is always one string value,
+never syntax, whatever it contains.
+"""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from vertex_trigger.events.drift_alerts.alert import MATCH_FIELDS
 
@@ -27,6 +33,10 @@ MANIFEST_PLACEHOLDERS = BATCH_PLACEHOLDERS | {"batch_manifest_uri"}
 # Every drift match field, plus what an alert adds as text (features, max_deviation) and the event.
 DRIFT_PLACEHOLDERS = MATCH_FIELDS | {"features", "max_deviation", "event_id", "event_time"}
 
+PLACEHOLDER_IN_KEY = (
+    "a placeholder in a mapping key: keys are taken as written, placeholders are substituted in "
+    "string values only"
+)
 # `{{name}}` is an escaped literal `{name}`; other braces are plain text (JSON stays valid).
 _TOKEN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -56,3 +66,39 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
         return values[match.group(2)]
 
     return _TOKEN.sub(replace, text)
+
+
+def substitute_leaves(value: Any, values: Mapping[str, str]) -> Any:
+    """Return ``value`` with each string leaf substituted; keys and other leaves as they are."""
+    if isinstance(value, str):
+        return substitute(value, values)
+    if isinstance(value, list):
+        return [substitute_leaves(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: substitute_leaves(item, values) for key, item in value.items()}
+    return value
+
+
+def string_leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (path, text) for each string leaf of a value (``a.b``, ``a[0]``), itself included."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from string_leaves(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from string_leaves(item, f"{path}.{key}" if path else str(key))
+
+
+def keys_with_placeholders(value: Any, path: str = "") -> Iterator[str]:
+    """Yield the path of each mapping key, at any depth, that holds a placeholder."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from keys_with_placeholders(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and placeholders_in(key):
+                yield where
+            yield from keys_with_placeholders(item, where)
