@@ -3,6 +3,7 @@
 import json
 
 from vertex_trigger.errors import RejectedEvent, excerpt
+from vertex_trigger.events.cloud_events import lone_surrogate_in
 
 MANIFEST_LIMIT = 1024 * 1024  # bytes read at most: a manifest names files, it is not data
 MAX_NAMES = 10_000
@@ -39,6 +40,8 @@ def _json_entries(text: str, uri: str) -> list[str]:
         raise RejectedEvent(
             f"manifest {uri} must be a JSON list of object names, got {excerpt(entries)}"
         )
+    if lone_surrogate_in(entries):  # an escaped half of a UTF-16 pair: no object is named so
+        raise RejectedEvent(f"manifest {uri} is not valid Unicode: it holds a lone surrogate")
     return entries
 
 
