@@ -66,6 +66,7 @@ from tests.functions.fixed_bucket import FixedBucket, FixedObject
 from tests.functions.helpers import (
     DATA,
     TYPED_TEMPLATE,
+    Certificate,
     StartedServers,
     VertexStandIn,
     WebhookReceiver,
@@ -260,13 +261,17 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(
-    servers: StartedServers, vertex: VertexStandIn, tmp_path_factory: pytest.TempPathFactory
+    servers: StartedServers,
+    vertex: VertexStandIn,
+    certificate: Certificate,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     config_dir = tmp_path_factory.mktemp("decision-lines")
     config = config_dir / "triggers.yaml"
     config.write_text(yaml.safe_dump(CONFIG, sort_keys=False))
-    bucket, webhook = FixedBucket(BATCH_OBJECTS), WebhookReceiver()
-    env = {"STORAGE_EMULATOR_HOST": bucket.host, WEBHOOK_VARIABLE: webhook.url}
+    bucket, webhook = FixedBucket(BATCH_OBJECTS), WebhookReceiver(certificate)
+    env = {"STORAGE_EMULATOR_HOST": bucket.host, WEBHOOK_VARIABLE: webhook.url,
+           **webhook.trust_env()}  # fmt: skip
     try:
         functions = {target: servers.start(target, config, **env) for target in TARGETS}
         yield Stack(vertex, functions, bucket, webhook, config_dir)
