@@ -1,9 +1,11 @@
 """Hypothesis strategies for hostile CloudEvents, each labelled with what it may do.
 
 Malformed events (a required field missing or of the wrong JSON type, data that is not JSON or not
-base64, non-finite deviations) must never launch. Well-formed events whose text is hostile (format
-strings, template syntax, control characters, non-ASCII, very long names) may be launched or
-refused, but a run must carry the text literally.
+base64, non-finite deviations, a lone surrogate escaped in the JSON, bytes that are not UTF-8 inside
+otherwise valid JSON, a name longer than Cloud Storage's 1,024 bytes) must never launch. Well-formed
+events whose text is hostile (format strings, template syntax, NUL, C0 and C1 controls, bidi
+controls, line separators, non-ASCII, long names) may be launched or refused, but a run must carry
+the text literally.
 """
 
 from __future__ import annotations
@@ -46,13 +48,33 @@ INJECTIONS = (
     "\x00\x01\x1b[31m",
     "\r\nX-Injected: yes",
     "Ωμέγα-数据-🚀",
+    "\x7f\x85\x9b[2J",  # DEL, NEL, a C1 CSI
+    "\u2028\u2029",  # line and paragraph separators
+    "\u202a\u202b\u202d\u2066\u2067\u2068\u200e\u200f\u061c",  # bidi embeddings, isolates, marks
+    "\ufeff\ufffe\uffff",  # a BOM and noncharacters
 )
+# Half of a UTF-16 pair: JSON can escape one (\ud800), no UTF-8 text can hold one.
+LONE_SURROGATES = ("\ud800", "\udbff", "\udc00", "\udfff")
+with_lone_surrogate = st.tuples(
+    st.text(max_size=20), st.sampled_from(LONE_SURROGATES), st.text(max_size=20)
+).map("".join)
+# Inserted inside a JSON string of an otherwise valid document: not UTF-8 at all.
+ENCODED_SURROGATE = b"\xed\xa0\x80"  # U+D800 encoded as if it were a character (CESU-8)
+INVALID_UTF8 = (b"\xff", b"\xfe\xff", b"\xc0\xaf", ENCODED_SURROGATE, b"\xf4\x90\x80\x80", b"\x80")
+# Past Cloud Storage's 1,024-byte limit, counted in bytes: 2-, 3- and 4-byte characters.
+overlong_names = st.sampled_from(["n", "ü", "価", "🚀"]).flatmap(
+    lambda ch: st.integers(1025 // len(ch.encode()) + 1, 4000 // len(ch.encode())).map(
+        lambda n: ch * n
+    )
+)
+
 
 hostile_text = st.one_of(
     st.sampled_from(INJECTIONS),
     st.text(max_size=60),
     st.tuples(st.sampled_from(INJECTIONS), st.text(max_size=20)).map("".join),
     st.integers(min_value=900, max_value=3000).map(lambda n: "ü" * n),
+    with_lone_surrogate,  # a well-formed event may carry one: it must be refused, with a line
 )
 not_a_string = st.one_of(
     st.none(),
@@ -118,19 +140,34 @@ def malformed_objects(draw: st.DrawFn) -> HostileEvent:
     """Return a finalize event whose data misses a required field or has a wrong type."""
     event_id, mode = draw(event_ids), draw(modes)
     data: Any = storage_object(DATA_BUCKET, f"incoming/{draw(hostile_text)}.csv", "1")
-    breakage = draw(st.sampled_from(["drop", "string", "int64", "not_object"]))
+    breakage = draw(st.sampled_from(
+        ["drop", "string", "int64", "not_object", "surrogate", "overlong", "invalid_utf8"]
+    ))  # fmt: skip
     if breakage == "drop":
         del data[draw(st.sampled_from(["bucket", "name", "generation"]))]
     elif breakage == "string":
         data[draw(st.sampled_from(["bucket", "name"]))] = draw(st.one_of(not_a_string, st.just("")))
     elif breakage == "int64":
         data["generation"] = draw(not_an_int64)
-    else:
+    elif breakage == "surrogate":  # escaped by the JSON encoder: \udXXX in the body
+        data[draw(st.sampled_from(["bucket", "name", "contentType"]))] = draw(with_lone_surrogate)
+    elif breakage == "overlong":
+        data["name"] = f"incoming/{draw(overlong_names)}.csv"
+    elif breakage != "invalid_utf8":
         data = draw(not_an_object)
     headers, body = _http(event_id, STORAGE_FINALIZED, data, mode)
+    framework_status = None
+    if breakage == "invalid_utf8":
+        bad = draw(st.sampled_from(INVALID_UTF8))
+        body = body.replace(b"incoming/", b"incoming/" + bad, 1)
+        # Structured mode: functions-framework reads the whole body as JSON before the function,
+        # and fails (400 and our line). json.loads reads an encoded surrogate (ED A0 80) as one,
+        # though ('surrogatepass'): then the function gets it and rejects it (200).
+        framework_status = 400 if mode == "structured" and bad != ENCODED_SURROGATE else None
     return HostileEvent(
-        f"generated-object-{breakage}", "object", event_id, headers, body, Expect.NO_RUN
-    )
+        f"generated-object-{breakage}", "object", event_id, headers, body, Expect.NO_RUN,
+        expect_status=framework_status,
+    )  # fmt: skip
 
 
 @st.composite
@@ -190,6 +227,11 @@ def wellformed_alerts(draw: st.DrawFn) -> HostileEvent:
     )
 
 
+ALERT_BREAKAGES = ["model", "features", "feature", "deviation", "surrogate"]
+MESSAGE_BREAKAGES = ["not_object", "not_json", "not_base64", "no_message", "no_data",
+                     "invalid_utf8"]  # fmt: skip
+
+
 def _broken_alert(draw: st.DrawFn, event_id: str) -> tuple[str, Any]:
     """Return (breakage, MessagePublishedData) for an alert that must be refused."""
     alert = {
@@ -197,21 +239,32 @@ def _broken_alert(draw: st.DrawFn, event_id: str) -> tuple[str, Any]:
         "objective": "RAW_FEATURE_DRIFT",
         "features": [{"name": "sqft", "deviation": 0.9, "threshold": 0.3}],
     }
-    breakage = draw(
-        st.sampled_from(
-            [
-                "model",
-                "features",
-                "feature",
-                "deviation",
-                "not_object",
-                "not_json",
-                "not_base64",
-                "no_message",
-                "no_data",
-            ]
+    breakage = draw(st.sampled_from(ALERT_BREAKAGES + MESSAGE_BREAKAGES))
+    if breakage in ALERT_BREAKAGES:
+        _break_field(draw, alert, breakage)
+    payload: Any = draw(not_an_object) if breakage == "not_object" else alert
+    text = json.dumps(payload, allow_nan=True)  # ensure_ascii: a surrogate stays an escape
+    data = pubsub_data(text, event_id)
+    if breakage == "invalid_utf8":
+        bad = draw(st.sampled_from(INVALID_UTF8))
+        data = pubsub_data(text.encode().replace(b'"m-', b'"m-' + bad, 1), event_id)
+    elif breakage == "not_json":
+        data = pubsub_data(draw(st.binary(max_size=100).filter(_not_a_json_object)), event_id)
+    elif breakage == "not_base64":
+        data["message"]["data"] = draw(st.text(min_size=1, max_size=40).filter(_not_base64))
+    elif breakage == "no_message":
+        data = draw(
+            st.one_of(
+                st.just({"subscription": "s"}), not_an_object.map(lambda value: {"message": value})
+            )
         )
-    )
+    elif breakage == "no_data":
+        del data["message"]["data"]
+    return breakage, data
+
+
+def _break_field(draw: st.DrawFn, alert: dict[str, Any], breakage: str) -> None:
+    """Break one field of the alert itself."""
     if breakage == "model":
         # Bare integers are left to the corpus (drift-model-number): the parser reads integer ids
         # as text on purpose (deployedModelId), and one known case is enough to track that.
@@ -231,23 +284,12 @@ def _broken_alert(draw: st.DrawFn, event_id: str) -> tuple[str, Any]:
                 st.lists(st.integers(), max_size=2),
             )
         )
-    payload: Any = alert
-    if breakage == "not_object":
-        payload = draw(not_an_object)
-    data = pubsub_data(json.dumps(payload, allow_nan=True), event_id)
-    if breakage == "not_json":
-        data = pubsub_data(draw(st.binary(max_size=100).filter(_not_a_json_object)), event_id)
-    elif breakage == "not_base64":
-        data["message"]["data"] = draw(st.text(min_size=1, max_size=40).filter(_not_base64))
-    elif breakage == "no_message":
-        data = draw(
-            st.one_of(
-                st.just({"subscription": "s"}), not_an_object.map(lambda value: {"message": value})
-            )
-        )
-    elif breakage == "no_data":
-        del data["message"]["data"]
-    return breakage, data
+    else:  # a lone surrogate anywhere in the alert, even in a field no route reads
+        path = draw(st.sampled_from(["model", "objective", "endpoint", "feature"]))
+        if path == "feature":
+            alert["features"][0]["name"] = draw(with_lone_surrogate)
+        else:
+            alert[path] = draw(with_lone_surrogate)
 
 
 @st.composite

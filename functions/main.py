@@ -11,7 +11,7 @@ import flask
 import functions_framework
 from vertex_trigger.errors import DeferredEvent
 from vertex_trigger.startup import build_services, environment_from
-from vertex_trigger.triggers.serving import serve
+from vertex_trigger.triggers.serving import refused_request, serve, unparsed_request
 
 # Read once per instance: a bad configuration stops the instance here, not on an event.
 SERVICES = build_services(environment_from(os.environ, Path(__file__).with_name("triggers.yaml")))
@@ -56,3 +56,20 @@ def sweep(request: flask.Request) -> tuple[dict[str, object], int]:
 def deferred(error: DeferredEvent) -> tuple[str, int]:
     """Answer 429 without a traceback: Eventarc redelivers the event later; nothing failed."""
     return str(error), 429
+
+
+# The CloudEvent targets answer what functions-framework cannot parse with a line and a 400.
+if os.environ.get("FUNCTION_TARGET") != "sweep":
+
+    @functions_framework.errorhandler(400)
+    def not_a_cloud_event(error: Exception) -> tuple[str, int]:
+        """Give functions-framework's 400 (no CloudEvent in the request) a decision line."""
+        return refused_request(flask.request.headers.get("ce-id", ""))
+
+    @functions_framework.errorhandler(500)
+    def crashed(error: Exception) -> object:
+        """Answer a body functions-framework could not parse with 400 and a line; else 500."""
+        original = getattr(error, "original_exception", None)
+        answer = unparsed_request(flask.request.headers.get("ce-id", ""), original)
+        # Else the framework's own 500 (its crash header), as if this handler were not here.
+        return answer or functions_framework.crash_handler(error)  # type: ignore[no-untyped-call]

@@ -101,6 +101,8 @@ module "on_object_finalized" {
 
   # Start-up reads every route's template (an instance that cannot fails to start), so the
   # uploads and the runtime's read grants come first; runs need the CMEK grant before any launch.
+  # A create needs actAs on the pipeline account, and Vertex checks that account's access to the
+  # pipeline root: without them it answers 400, and the first events would wait for the grants.
   depends_on = [
     google_project_iam_member.storage_agent_publisher,
     google_project_iam_member.trigger_event_receiver,
@@ -109,6 +111,10 @@ module "on_object_finalized" {
     google_storage_bucket_iam_member.function_runtime_templates_viewer,
     google_artifact_registry_repository_iam_member.function_runtime_template_reader,
     google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
+    google_service_account_iam_member.function_runtime_acts_as_pipeline,
+    google_storage_bucket_iam_member.pipeline_root_admin,
+    google_storage_bucket_iam_member.pipeline_models_admin,
+    google_storage_bucket_iam_member.pipeline_data_viewer,
   ]
 }
 
@@ -146,7 +152,8 @@ module "on_drift_alert" {
     trigger = "serviceAccount:${google_service_account.trigger.email}"
   }
 
-  # As the object function: start-up reads every template; runs need the CMEK grant.
+  # As the object function: start-up reads every template; runs need the CMEK grant, actAs on
+  # the pipeline account and that account's bucket grants.
   depends_on = [
     google_project_iam_member.trigger_event_receiver,
     google_project_service.required,
@@ -154,5 +161,9 @@ module "on_drift_alert" {
     google_storage_bucket_iam_member.function_runtime_templates_viewer,
     google_artifact_registry_repository_iam_member.function_runtime_template_reader,
     google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
+    google_service_account_iam_member.function_runtime_acts_as_pipeline,
+    google_storage_bucket_iam_member.pipeline_root_admin,
+    google_storage_bucket_iam_member.pipeline_models_admin,
+    google_storage_bucket_iam_member.pipeline_data_viewer,
   ]
 }

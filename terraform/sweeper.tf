@@ -49,7 +49,8 @@ module "sweep" {
     },
   ]
 
-  # Like the launching functions, its start-up reads every template; a sweep lists the data bucket.
+  # Like the launching functions, its start-up reads every template and its launches need actAs
+  # and the pipeline account's bucket grants; a sweep lists the data bucket.
   depends_on = [
     google_project_service.required,
     google_storage_bucket_object.templates,
@@ -57,6 +58,10 @@ module "sweep" {
     google_storage_bucket_iam_member.function_runtime_data_viewer,
     google_artifact_registry_repository_iam_member.function_runtime_template_reader,
     google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
+    google_service_account_iam_member.function_runtime_acts_as_pipeline,
+    google_storage_bucket_iam_member.pipeline_root_admin,
+    google_storage_bucket_iam_member.pipeline_models_admin,
+    google_storage_bucket_iam_member.pipeline_data_viewer,
   ]
 }
 

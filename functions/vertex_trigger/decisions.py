@@ -2,6 +2,7 @@
 
 import enum
 import json
+import re
 import sys
 from dataclasses import dataclass
 from typing import TextIO
@@ -22,6 +23,19 @@ class Decision(enum.StrEnum):
 
 # Cloud Logging drops entries over 256 KB; event fields are untrusted and may be megabytes long.
 FIELD_LIMIT = 2_000
+
+
+# Shown as \uXXXX text in log lines: lone surrogates (no UTF-8 can carry one: writing it raised
+# UnicodeEncodeError and lost the line), DEL and C1 controls, the bidi controls and the line and
+# paragraph separators (a reader's console would reorder or break the line). JSON escapes C0.
+_UNPRINTABLE = re.compile(
+    r"[\ud800-\udfff\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+)
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with each unprintable character written as backslash-uXXXX (see above)."""
+    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def clipped(text: str, limit: int = FIELD_LIMIT) -> str:
@@ -82,7 +96,7 @@ class Outcome:
             entry["job"] = self.job
         if self.reason:
             entry["reason"] = clipped(self.reason)
-        return entry
+        return {key: printable(value) for key, value in entry.items()}
 
     def _message(self) -> str:
         subject = f" {self.source}" if self.source else ""

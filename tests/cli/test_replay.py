@@ -17,7 +17,13 @@ from local.pubsub_rest import RetryPolicy
 from local.pubsub_topology import TriggerDelivery
 from local.send_alert import canonical_alert
 from pipelines.drift.publish import publish_alert
-from tests.functions.helpers import drift_route, object_route, run_state_entry, write_config
+from tests.functions.helpers import (
+    drift_route,
+    google_error,
+    object_route,
+    run_state_entry,
+    write_config,
+)
 from tests.pubsub_fixtures import TopicTap, unique_id
 
 MODEL = "projects/test-project/locations/us-central1/models/house-prices"
@@ -96,6 +102,31 @@ def test_a_message_that_fails_again_stays_and_one_that_succeeds_is_acknowledged(
     [outcome] = outcomes.messages()
     assert json.loads(outcome.data)["job"] == "drift-0123"
     assert pubsub.pull(dead.subscription) == []  # nothing left
+
+
+@pytest.mark.parametrize("error", ["act_as_denied.json", "pipeline_root_denied.json"])
+def test_a_deployment_problem_vertex_words_as_400_is_not_acknowledged(
+    pubsub, dead, config, clean_vertex, cli, error
+):
+    """Vertex's 400 for a missing actAs grant or pipeline-root access: the message stays."""
+    alert_id = pubsub.publish(dead.topic, json.dumps(ALERT).encode(),
+                              dead_letter_attributes("on-drift-alert"))  # fmt: skip
+    clean_vertex.fault(**google_error(error))
+
+    first = replay(cli, config, clean_vertex, dead)
+
+    assert first.code == 1
+    [message] = first.json()["messages"]
+    assert (message["message"], message["decision"], message["acknowledged"]) == (
+        alert_id, "failed", "no")  # fmt: skip
+    assert message["reason"].startswith(
+        f"deployment problem: Vertex AI refused to create {message['job']}: HTTP 400 "
+    )
+    # The operator grants the role (the fault is used up): the next replay launches it.
+    second = replay(cli, config, clean_vertex, dead)
+    assert [(m["message"], m["decision"], m["acknowledged"])
+            for m in second.json()["messages"]] == [(alert_id, "launched", "yes")]  # fmt: skip
+    assert pubsub.pull(dead.subscription) == []
 
 
 def test_dry_run_decides_but_creates_and_acknowledges_nothing(

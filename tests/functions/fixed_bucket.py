@@ -48,12 +48,14 @@ class FixedBucket:
     def __init__(self, objects: list[FixedObject]) -> None:
         self.objects = list(objects)
         self.requests: list[str] = []
+        self.refusals: list[tuple[int, bytes, str]] = []  # the next GETs answer these first
         bucket = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 bucket.requests.append(self.path)
-                status, body, content_type = bucket.answer(self.path)
+                refused = bucket.refusals.pop(0) if bucket.refusals else None
+                status, body, content_type = refused or bucket.answer(self.path)
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))

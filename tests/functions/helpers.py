@@ -332,30 +332,54 @@ class FaultyProxy:
 
 
 class WebhookReceiver:
-    """A loopback HTTP server recording each JSON body posted; answers `answers` first, then 200."""
+    """A loopback HTTPS server recording each JSON body posted; answers `answers` first, then 200.
 
-    def __init__(self) -> None:
+    Webhooks are https:// only. The functions trust its self-signed certificate the way any
+    OpenSSL client is told to: start them with ``trust_env()`` (``SSL_CERT_FILE``: the test CA
+    replaces the system's, which nothing on loopback needs). An ``answers`` entry is a status, or
+    (status, headers, body) for a redirect or a long answer.
+    """
+
+    def __init__(self, certificate: "Certificate") -> None:
         self.bodies: list[Any] = []
-        self.answers: list[int] = []
+        self.answers: list[int | tuple[int, dict[str, str], bytes]] = []
+        self.cut = 0  # answers the client hung up on before their end
+        self.certificate = certificate
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.bodies.append(json.loads(body))
-                status = receiver.answers.pop(0) if receiver.answers else 200
+                answer = receiver.answers.pop(0) if receiver.answers else 200
+                status, headers, payload = answer if isinstance(answer, tuple) else (
+                    answer, {}, b"ok")  # "ok": what Slack answers  # fmt: skip
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(b"ok")  # what Slack answers
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                    receiver.cut += 1  # the client stopped reading and hung up
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks/T000/B000/XXXX"
+        self._server.daemon_threads = True
+        self._server.socket = certificate.server_context().wrap_socket(
+            self._server.socket, server_side=True
+        )
+        self.url = f"https://127.0.0.1:{self._server.server_address[1]}/hooks/T000/B000/XXXX"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def trust_env(self) -> dict[str, str]:
+        """The environment that makes a function trust this receiver's certificate."""
+        return {"SSL_CERT_FILE": str(self.certificate.cert)}
 
     def clear(self) -> None:
         self.bodies.clear()

@@ -1,5 +1,7 @@
-"""Vertex AI error answers classified by what fixes them, and one time budget per event."""
+"""Google API error answers classified by what fixes them, and one time budget per event."""
 
+import http.client
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -7,12 +9,14 @@ from typing import Any
 import pytest
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.google.api_calls import ApiCalls, spending
-from vertex_trigger.google.http import HttpClient
+from vertex_trigger.google.api_errors import Fix, fix_for, read_error
+from vertex_trigger.google.http import HttpClient, Response
 from vertex_trigger.google.retries import Budget, Retrier, RetryPolicy
+from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import CreateOutcome, VertexPipelineJobs
 
 from local.vertex_emulator.errors import STATUS_NAMES
-from tests.functions.helpers import VertexStandIn, google_error
+from tests.functions.helpers import ERRORS, LoopbackServer, VertexStandIn, google_error
 from tests.functions.launcher_helpers import FakeClock, valid_body
 
 CREATED = CreateOutcome.CREATED
@@ -49,8 +53,33 @@ def test_409_aborted_is_retried_and_only_already_exists_is_a_duplicate(
         google_error("kms_key_unusable.json"),
         {**google_error("kms_key_unusable.json"), "error_status": "INVALID_ARGUMENT"},
         google_error("org_policy_cmek.json"),
+        google_error("act_as_denied.json"),
+        google_error("pipeline_root_denied.json"),
+        {**google_error("pipeline_root_denied.json"), "error_status": "INVALID_ARGUMENT"},
+        google_error("metadata_store_denied.json"),
+        {
+            **google_error("metadata_store_denied.json"),
+            "status": 400,
+            "error_status": "FAILED_PRECONDITION",
+        },
+        google_error("project_invalid.json"),
+        google_error("network_not_peered.json"),
     ],
-    ids=["403", "401", "404", "kms-key", "kms-key-invalid-argument", "org-policy-cmek"],
+    ids=[
+        "403",
+        "401",
+        "404",
+        "kms-key",
+        "kms-key-invalid-argument",
+        "org-policy-cmek",
+        "act-as",
+        "pipeline-root",
+        "pipeline-root-invalid-argument",
+        "metadata-store",
+        "metadata-store-as-400",
+        "project-error-info",
+        "network",
+    ],
 )
 def test_an_answer_about_the_deployment_is_a_deployment_error(
     clean_vertex: VertexStandIn, fault: dict[str, Any]
@@ -63,6 +92,15 @@ def test_an_answer_about_the_deployment_is_a_deployment_error(
         f"Vertex AI refused to create deploy-1: HTTP {fault['status']} {status} "
     )
     assert fault["message"][:40] in str(caught.value)
+
+
+def test_a_quota_answer_is_retried_then_raised_as_transient(clean_vertex: VertexStandIn) -> None:
+    clock = FakeClock()
+    clean_vertex.fault(**google_error("quota_exceeded.json"), count=1000)
+    with pytest.raises(TransientError) as caught:
+        launcher(clean_vertex, clock).create("quota-3", valid_body())
+    assert clock.sleeps  # retried inside the request first
+    assert "HTTP 429 RESOURCE_EXHAUSTED The following quota metrics exceed" in str(caught.value)
 
 
 def test_a_list_or_cancel_denied_is_a_deployment_error_too(clean_vertex: VertexStandIn) -> None:
@@ -153,3 +191,115 @@ def test_a_call_after_the_budget_is_spent_is_not_attempted(clean_vertex: VertexS
     assert str(caught.value) == (
         "Vertex AI GET not attempted: the 60s budget for this event's Google API calls is spent"
     )
+
+
+def answer(status: int, body: bytes, content_type: str = "application/json") -> Response:
+    headers = http.client.HTTPMessage()
+    headers["Content-Type"] = content_type
+    return Response(status, headers, body)
+
+
+def recorded(name: str, status: int | None = None) -> Response:
+    """The recorded answer ``name`` (its own HTTP code unless ``status`` is given)."""
+    body = (ERRORS / name).read_bytes()
+    if name.endswith(".txt"):
+        return answer(status or 400, body, "text/plain; charset=utf-8")
+    return answer(status or json.loads(body)["error"]["code"], body)
+
+
+# Every recorded answer, and what makes the same request succeed (README.md beside them: sources).
+RECORDED = [
+    ("permission_denied.json", None, Fix.DEPLOYMENT),
+    ("kms_key_unusable.json", None, Fix.DEPLOYMENT),
+    ("org_policy_cmek.json", None, Fix.DEPLOYMENT),
+    ("resource_exhausted_retry_info.json", None, Fix.RETRY),
+    ("act_as_denied.json", None, Fix.DEPLOYMENT),
+    ("pipeline_root_denied.json", None, Fix.DEPLOYMENT),
+    ("metadata_store_denied.json", None, Fix.DEPLOYMENT),
+    ("metadata_store_denied.json", 400, Fix.DEPLOYMENT),
+    ("project_invalid.json", None, Fix.DEPLOYMENT),
+    ("quota_exceeded.json", None, Fix.RETRY),
+    ("network_not_peered.json", None, Fix.DEPLOYMENT),
+    ("storage_requester_pays.json", None, Fix.DEPLOYMENT),
+    ("storage_org_policy.json", None, Fix.DEPLOYMENT),
+    ("storage_service_account_missing.json", None, Fix.DEPLOYMENT),
+    ("storage_customer_key.txt", None, Fix.NOTHING),
+]
+
+
+@pytest.mark.parametrize(("name", "status", "fix"), RECORDED)
+def test_each_recorded_answer_is_classified_by_what_fixes_it(
+    name: str, status: int | None, fix: Fix
+) -> None:
+    assert fix_for(read_error(recorded(name, status))) is fix
+
+
+def test_every_recorded_answer_is_classified_and_documented() -> None:
+    files = {p.name for p in ERRORS.iterdir() if p.suffix in {".json", ".txt"}}
+    assert files == {name for name, _, _ in RECORDED}
+    readme = (ERRORS / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in files)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Invalid value at 'pipeline_job.runtime_config.parameter_values[1].value' "
+        '(type.googleapis.com/google.protobuf.Value), "gs://b/o.csv"',
+        "Invalid JSON payload received. Unknown name \"colour\" at 'pipeline_job': "
+        "Cannot find field.",
+        "The target object is encrypted by a customer-supplied encryption key.",
+    ],
+)
+def test_a_400_naming_only_the_request_is_the_events(message: str) -> None:
+    body = json.dumps({"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}})
+    assert fix_for(read_error(answer(400, body.encode()))) is Fix.NOTHING
+
+
+def test_error_info_names_the_deployment_only_in_its_domains() -> None:
+    def with_info(domain: str, reason: str) -> Response:
+        detail = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "domain": domain,
+                  "reason": reason}  # fmt: skip
+        error = {"code": 400, "message": "Bad request.", "details": [detail]}
+        return answer(400, json.dumps({"error": error}).encode())
+
+    assert read_error(with_info("googleapis.com", "API_KEY_INVALID")).reasons == (
+        ("googleapis.com", "API_KEY_INVALID"),
+    )
+    assert fix_for(read_error(with_info("googleapis.com", "API_KEY_INVALID"))) is Fix.DEPLOYMENT
+    assert fix_for(read_error(with_info("aiplatform.googleapis.com", "IAM_PERMISSION_DENIED"))) is (
+        Fix.DEPLOYMENT
+    )
+    assert fix_for(read_error(with_info("aiplatform.googleapis.com", "BAD_PARAMETER"))) is (
+        Fix.NOTHING
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "raised"),
+    [
+        ("storage_requester_pays.json", "list", DeploymentError),
+        ("storage_org_policy.json", "list", DeploymentError),
+        ("storage_customer_key.txt", "read", RejectedEvent),
+    ],
+)
+def test_cloud_storage_answers_over_http_raise_what_fixes_them(
+    name: str, call: str, raised: type[Exception]
+) -> None:
+    """Through the request path, against a loopback server answering the recorded body."""
+    response = recorded(name)
+    content_type = response.headers["Content-Type"]
+    server = LoopbackServer(lambda received: (response.status, response.body),
+                            headers={"Content-Type": content_type})  # fmt: skip
+    try:
+        calls = ApiCalls(Retrier(POLICY, sleep=lambda s: None, jitter=lambda: 1.0))
+        storage = Storage(HttpClient(), server.url, calls)
+        with pytest.raises(raised) as caught:
+            if call == "list":
+                storage.list("data", "exports/", max_objects=10)
+            else:
+                storage.read("data", "exports/manifest.json", 1, limit=1024)
+    finally:
+        server.stop()
+    assert str(caught.value).startswith(f"Cloud Storage refused to {call} gs://data/exports/")
+    assert f"HTTP {response.status}" in str(caught.value)

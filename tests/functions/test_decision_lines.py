@@ -66,6 +66,7 @@ from tests.functions.fixed_bucket import FixedBucket, FixedObject
 from tests.functions.helpers import (
     DATA,
     TYPED_TEMPLATE,
+    Certificate,
     StartedServers,
     VertexStandIn,
     WebhookReceiver,
@@ -283,13 +284,17 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(
-    servers: StartedServers, vertex: VertexStandIn, tmp_path_factory: pytest.TempPathFactory
+    servers: StartedServers,
+    vertex: VertexStandIn,
+    certificate: Certificate,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     config_dir = tmp_path_factory.mktemp("decision-lines")
     config = config_dir / "triggers.yaml"
     config.write_text(yaml.safe_dump(CONFIG, sort_keys=False))
-    bucket, webhook = FixedBucket(BATCH_OBJECTS), WebhookReceiver()
-    env = {"STORAGE_EMULATOR_HOST": bucket.host, WEBHOOK_VARIABLE: webhook.url}
+    bucket, webhook = FixedBucket(BATCH_OBJECTS), WebhookReceiver(certificate)
+    env = {"STORAGE_EMULATOR_HOST": bucket.host, WEBHOOK_VARIABLE: webhook.url,
+           **webhook.trust_env()}  # fmt: skip
     try:
         functions = {target: servers.start(target, config, **env) for target in TARGETS}
         yield Stack(vertex, functions, bucket, webhook, config_dir)
@@ -400,6 +405,13 @@ def fault(**spec: Any) -> Step:
 def refused(error_file: str) -> Step:
     """Make the emulator answer the next create with a recorded Google error body."""
     return fault(**google_error(error_file))
+
+
+def storage_refuses(error_file: str) -> Step:
+    """Make the fixed bucket answer its next request with a recorded Cloud Storage error."""
+    body = (DATA / "google_errors" / error_file).read_bytes()
+    code = json.loads(body)["error"]["code"]
+    return lambda stack: stack.bucket.refusals.append((code, body, "application/json"))
 
 
 def run(
@@ -536,6 +548,22 @@ def object_cases() -> list[Case]:
              object_request(obj(), "golden-object-kms"), (refused("kms_key_unusable.json"),)),
         Case("object/vertex-org-policy-cmek", o, "google_errors/org_policy_cmek.json",
              object_request(obj(), "golden-object-cmek"), (refused("org_policy_cmek.json"),)),
+        Case("object/vertex-act-as-denied", o, "google_errors/act_as_denied.json",
+             object_request(obj(), "golden-object-act-as"), (refused("act_as_denied.json"),)),
+        Case("object/vertex-pipeline-root-denied", o, "google_errors/pipeline_root_denied.json",
+             object_request(obj(), "golden-object-root-denied"),
+             (refused("pipeline_root_denied.json"),)),
+        Case("object/vertex-metadata-store-denied", o,
+             "google_errors/metadata_store_denied.json",
+             object_request(obj(), "golden-object-metadata"),
+             (refused("metadata_store_denied.json"),)),
+        Case("object/vertex-project-invalid", o, "google_errors/project_invalid.json",
+             object_request(obj(), "golden-object-project"), (refused("project_invalid.json"),)),
+        Case("object/vertex-network-not-peered", o, "google_errors/network_not_peered.json",
+             object_request(obj(), "golden-object-network"),
+             (refused("network_not_peered.json"),)),
+        Case("object/vertex-quota-exceeded-once", o, "google_errors/quota_exceeded.json",
+             object_request(obj(), "golden-object-quota"), (refused("quota_exceeded.json"),)),
         Case("object/vertex-resource-exhausted-retry-info", o,
              "google_errors/resource_exhausted_retry_info.json",
              object_request(obj(), "golden-object-429"),
@@ -590,6 +618,12 @@ def batch_cases() -> list[Case]:
         Case("batch/hidden-object", o, s,
              event("exports/2026-11-26/_part-0002.csv", 1764158400000300,
                    "golden-batch-hidden")),
+        *[Case(f"batch/storage-{answer.removeprefix('storage_').replace('_', '-')}", o,
+               f"google_errors/{answer}.json",
+               event("exports/2026-11-26/_SUCCESS", 1764158400000200, f"golden-batch-{answer}"),
+               (storage_refuses(f"{answer}.json"),))
+          for answer in ("storage_requester_pays", "storage_org_policy",
+                         "storage_service_account_missing")],
     ]  # fmt: skip
 
 
@@ -801,6 +835,7 @@ def run_case(stack: Stack, case: Case) -> dict[str, Any]:
     """Send the case's event after its setup; return what it did, normalised."""
     stack.vertex.clean()
     stack.webhook.clear()
+    stack.bucket.refusals.clear()
     for step in case.setup:
         step(stack)
     server = stack.functions[case.target]

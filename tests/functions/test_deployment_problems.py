@@ -85,7 +85,15 @@ def redelivered(server: FunctionServer, event: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "error", ["permission_denied.json", "kms_key_unusable.json", "org_policy_cmek.json"]
+    "error",
+    [
+        "permission_denied.json",
+        "kms_key_unusable.json",
+        "org_policy_cmek.json",
+        "act_as_denied.json",  # 400 INVALID_ARGUMENT: was acknowledged as rejected, and lost
+        "pipeline_root_denied.json",  # 400 FAILED_PRECONDITION: likewise
+        "project_invalid.json",
+    ],
 )
 def test_vertex_refusing_the_deployment_fails_the_event_until_it_is_fixed(
     server: FunctionServer, clean_vertex: VertexStandIn, error: str

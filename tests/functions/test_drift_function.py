@@ -1,11 +1,13 @@
 """on_drift_alert over HTTP: canonical and v1 alerts, guards, a cooldown kept by Vertex itself."""
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from vertex_trigger.launch.identity import short_hash
+from vertex_trigger.launch.identity import job_id, short_hash
 
 from tests.functions.helpers import (
     FunctionServer,
@@ -38,6 +40,8 @@ def server(servers: StartedServers, tmp_path_factory: pytest.TempPathFactory) ->
             cooldown="1h",
             cooldown_counts="live",
         ),
+        # A 1 s cooldown: a run becomes older than one cooldown within a test.
+        drift_route(name="late", match={"model": "*/models/late-*"}, cooldown="1s"),
         drift_route(
             name="by-deployed-model",
             match={"model": "*/models/by-id-*"},
@@ -244,6 +248,48 @@ def test_a_failed_run_does_not_hold_back_the_next_alert_by_default(
         later_window["reason"]
     )
     assert len(clean_vertex.jobs()) == 2
+
+
+def late_alert_model() -> dict[str, Any]:
+    return canonical(model=f"projects/p/locations/l/models/late-{uuid.uuid4().hex[:8]}")
+
+
+# 2026-11-26T12:00:00.500Z, in the 1 s window that began at 12:00:00 (epoch-aligned).
+LATE_MOMENT = "2026-11-26T12:00:00.500Z"
+LATE_WINDOW = int(datetime(2026, 11, 26, 12, 0, 0, 500000, tzinfo=UTC).timestamp())
+# Older than one cooldown even through the list filter's whole seconds (it rounds the bound down).
+LATE_BY = 2.5
+
+
+def test_a_late_alert_after_its_windows_failed_run_takes_the_next_id(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    """A redelivery or a dead-letter replay can come long after its window: the window's FAILED
+    run must still be seen, or its id is reused, 409, and the retrain is lost as a duplicate."""
+    alert = late_alert_model()
+    first = deliver(server, pubsub_event(alert, event_time=LATE_MOMENT))
+    assert (first["decision"], first["route"]) == ("launched", "late")
+    clean_vertex.end_run(first["job"], FAILED)
+    time.sleep(LATE_BY)  # the failed run is now older than one cooldown
+    late = deliver(server, pubsub_event(alert, event_time=LATE_MOMENT))
+    assert late["decision"] == "launched", late["reason"]
+    # The window's second id: what the same alert gets when it comes in time.
+    assert first["job"] == job_id("late", alert["model"], f"window-{LATE_WINDOW}")
+    assert late["job"] == job_id("late", alert["model"], f"window-{LATE_WINDOW}-retry-1")
+    assert len(clean_vertex.jobs()) == 2
+
+
+def test_a_late_alert_whose_window_has_a_counted_run_is_a_duplicate(
+    server: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    """Listing further back must not make a late alert launch the window's run a second time."""
+    alert = late_alert_model()
+    first = deliver(server, pubsub_event(alert, event_time=LATE_MOMENT))
+    clean_vertex.end_run(first["job"], "PIPELINE_STATE_SUCCEEDED")
+    time.sleep(LATE_BY)
+    late = deliver(server, pubsub_event(alert, event_time=LATE_MOMENT))
+    assert (late["decision"], late["job"]) == ("duplicate", first["job"])
+    assert len(clean_vertex.jobs()) == 1
 
 
 def test_with_live_a_failed_run_holds_back_the_cooldown(

@@ -86,11 +86,40 @@ def test_on_run_state_stops_without_the_webhook_variable_the_launchers_do_not_ne
     start(path, target="on_object_finalized")  # launches only: no secret needed, none read
 
 
-def test_a_variable_that_is_not_a_url_is_refused_without_echoing_it(tmp_path: Path) -> None:
+SECRET = "T0SECRET/B0SECRET/x0SECRETx"  # the part of a Slack hook URL that is its credential
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("xoxb-secret-token-T0SECRET", "does not hold an https:// URL: only https webhooks"),
+        (f"http://hooks.slack.com/services/{SECRET}", "does not hold an https:// URL"),
+        (f"ftp://hooks.slack.com/services/{SECRET}", "does not hold an https:// URL"),
+        (f"hooks.slack.com/services/{SECRET}", "does not hold an https:// URL"),
+        (f"https:///services/{SECRET}", "holds a URL without a host"),
+        (f"https://[::1/services/{SECRET}", "does not hold a well-formed URL"),
+        (f"https://hooks.slack.com:44x3/services/{SECRET}", "does not hold a well-formed URL"),
+        (f"https://hooks.slack.com/services/{SECRET} ", "holds spaces, control or non-ASCII"),
+        (f"https://hooks.slack.com/services/{SECRET}\r\nX: y", "holds spaces, control"),
+        (f"https://hooks.slack.com/sérvices/{SECRET}", "holds spaces, control or non-ASCII"),
+        (f"https://user:T0SECRET@hooks.slack.com/{SECRET}", "holds a URL with user:password@"),
+    ],
+)
+def test_only_a_well_formed_https_url_is_accepted_and_never_echoed(
+    tmp_path: Path, url: str, problem: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
-        start(write_config(tmp_path, [notifying()]), **{HOOK: "xoxb-secret-token"})
-    assert f"environment variable {HOOK} does not hold an http(s) URL" in str(caught.value)
-    assert "xoxb" not in str(caught.value)
+        start(write_config(tmp_path, [notifying()]), **{HOOK: url})
+    assert f"key 'notify.webhook': environment variable {HOOK} {problem}" in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+    # Nothing of it in the traceback either: the error chains to nothing that could hold it.
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_an_https_url_is_accepted_as_written(tmp_path: Path) -> None:
+    url = f"https://hooks.slack.com:443/services/{SECRET}?a=b%20c"
+    services = start(write_config(tmp_path, [notifying()]), **{HOOK: url})
+    assert services.webhooks is not None
 
 
 def test_on_run_state_skips_the_template_check_the_launchers_need(tmp_path: Path) -> None:

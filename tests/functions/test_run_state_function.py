@@ -5,7 +5,9 @@ from typing import Any
 
 import pytest
 
+from local.function_server import launch_function_server
 from tests.functions.helpers import (
+    Certificate,
     FunctionServer,
     StartedServers,
     VertexStandIn,
@@ -22,8 +24,8 @@ PARENT = "projects/test-project/locations/us-central1"
 
 
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
+def webhook(certificate: Certificate) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(certificate)
     yield receiver
     receiver.stop()
 
@@ -44,7 +46,7 @@ def launcher(servers: StartedServers, config: Any) -> FunctionServer:
 
 @pytest.fixture(scope="module")
 def reporter(servers: StartedServers, config: Any, webhook: WebhookReceiver) -> FunctionServer:
-    return servers.start("on_run_state", config, **{HOOK: webhook.url})
+    return servers.start("on_run_state", config, **{HOOK: webhook.url}, **webhook.trust_env())
 
 
 @pytest.fixture
@@ -91,6 +93,60 @@ def test_failed_run_posts_its_text_to_the_route_webhook(
         "https://console.cloud.google.com/vertex-ai/locations/us-central1/pipelines/runs/"
         f"{job}?project=test-project"
     )
+
+
+def test_what_a_writer_chose_is_posted_escaped(
+    launcher: FunctionServer,
+    reporter: FunctionServer,
+    clean_vertex: VertexStandIn,
+    hook: WebhookReceiver,
+) -> None:
+    """An object's name and a run's error are the bucket writer's: no mention, no link."""
+    job = launch(launcher, "incoming/<!channel>&<https://evil.example|report>.csv")
+    clean_vertex.end_run(job, "PIPELINE_STATE_FAILED", "bad row <@U0123> & <!here>")
+    assert nudge(reporter, run_state_entry(job))["decision"] == "reported"
+    [body] = hook.bodies
+    first = body["text"].split("\n")[0]
+    assert "gs://data/incoming/&lt;!channel&gt;&amp;&lt;https://evil.example|report&gt;.csv#" in (
+        first
+    )
+    assert first.endswith(": bad row &lt;@U0123&gt; &amp; &lt;!here&gt;")
+    assert "<" not in body["text"] and ">" not in body["text"]
+
+
+def test_a_webhook_that_redirects_is_a_deployment_problem(
+    launcher: FunctionServer,
+    reporter: FunctionServer,
+    clean_vertex: VertexStandIn,
+    hook: WebhookReceiver,
+) -> None:
+    """A 3xx is not "delivered": nothing was posted where the operator meant it to be."""
+    job = launch(launcher, "incoming/moved.csv")
+    clean_vertex.end_run(job, "PIPELINE_STATE_FAILED", "boom")
+    hook.answers[:] = [(302, {"Location": f"{hook.url}/MOVED"}, b"")]
+    line = nudge(reporter, run_state_entry(job), expect_status=500)
+    assert (line["decision"], line["severity"]) == ("failed", "ERROR")
+    assert line["reason"].startswith(
+        "deployment problem: webhook of route 'arrival' refused to post: HTTP 302, a redirect"
+    )
+    assert "/hooks/" not in line["reason"] and "MOVED" not in line["reason"]
+    assert len(hook.bodies) == 1  # not followed
+    assert nudge(reporter, run_state_entry(job))["decision"] == "reported"  # URL fixed: posted
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["http://127.0.0.1:9/hooks/T000/B000/SECRET", "https://[127.0.0.1/hooks/T000/B000/SECRET"],
+)
+def test_an_instance_with_a_plain_http_or_malformed_webhook_does_not_start(
+    config: Any, secret: str
+) -> None:
+    env = {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": "127.0.0.1:9", HOOK: secret}
+    server = launch_function_server("on_run_state", env)
+    with pytest.raises(RuntimeError) as caught:
+        server.wait_ready(30)
+    assert "key 'notify.webhook': environment variable ARRIVAL_WEBHOOK_URL" in str(caught.value)
+    assert "SECRET" not in str(caught.value)  # the traceback quoted from stderr, too
 
 
 def test_webhook_hears_only_the_states_its_route_chose(
@@ -208,7 +264,7 @@ def test_webhook_outage_raises_for_redelivery_and_a_wrong_hook_says_deployment(
 def test_an_unreachable_webhook_is_retried_and_reported_without_its_url(
     servers: StartedServers, config: Any, launcher: FunctionServer, clean_vertex: VertexStandIn
 ) -> None:
-    secret = "http://127.0.0.1:9/hooks/T000/B000/SECRET"  # nothing listens on port 9
+    secret = "https://127.0.0.1:9/hooks/T000/B000/SECRET"  # nothing listens on port 9
     server = servers.start("on_run_state", config, **{HOOK: secret})
     job = launch(launcher, "incoming/unreachable.csv")
     clean_vertex.end_run(job, "PIPELINE_STATE_FAILED", "boom")

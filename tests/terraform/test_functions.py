@@ -96,6 +96,46 @@ def test_function_waits_for_what_its_start_up_reads(tf: dict[str, Any], name: st
     assert "${google_project_iam_member.trigger_event_receiver}" in after
 
 
+PIPELINE_MEMBER = "serviceAccount:${google_service_account.pipeline.email}"
+
+
+def grants_a_launch_needs(tf: dict[str, Any]) -> set[str]:
+    """The runtime's actAs on the pipeline account, and every bucket grant of that account.
+
+    Without them Vertex answers a create with 400 (INVALID_ARGUMENT "You do not have permission
+    to act as service_account", FAILED_PRECONDITION "Service account ... does not have
+    [storage.objects.get, storage.objects.create] IAM permission(s) to the bucket"): the first
+    events of a new deployment would wait in redelivery for grants still being applied.
+    """
+    resources = tf["resource"]
+    acts_as = {
+        f"${{google_service_account_iam_member.{name}}}"
+        for name, grant in resources["google_service_account_iam_member"].items()
+        if attr(grant, "service_account_id") == "${google_service_account.pipeline.name}"
+        and attr(grant, "role") == "roles/iam.serviceAccountUser"
+    }
+    buckets = {
+        f"${{google_storage_bucket_iam_member.{name}}}"
+        for name, grant in resources["google_storage_bucket_iam_member"].items()
+        if attr(grant, "member") == PIPELINE_MEMBER
+    }
+    return acts_as | buckets
+
+
+@pytest.mark.parametrize("name", ["on_object_finalized", "on_drift_alert", "sweep"])
+def test_a_launching_function_waits_for_act_as_and_the_pipeline_accounts_grants(
+    tf: dict[str, Any], name: str
+) -> None:
+    needed = grants_a_launch_needs(tf)
+    assert needed == {
+        "${google_service_account_iam_member.function_runtime_acts_as_pipeline}",
+        "${google_storage_bucket_iam_member.pipeline_root_admin}",
+        "${google_storage_bucket_iam_member.pipeline_models_admin}",
+        "${google_storage_bucket_iam_member.pipeline_data_viewer}",
+    }
+    assert needed <= set(attr(call(tf, name), "depends_on"))
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_service_size_identity_and_ingress(tf: dict[str, Any], name: str) -> None:
     function = call(tf, name)

@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from vertex_trigger.google.pipeline_states import EndState
 
@@ -72,16 +73,37 @@ def _states(value: Any) -> frozenset[EndState]:
 
 
 def webhook_url(notify: Notify, variables: Mapping[str, str]) -> str:
-    """Return the URL the variable holds, or raise SettingError saying what is missing."""
+    """Return the https:// URL the variable holds, or raise SettingError saying what is wrong.
+
+    The messages never echo the value, nor any part of it: the URL is a secret.
+    """
     url = variables.get(notify.webhook_variable, "")
     if not url:
         raise SettingError(
             "notify.webhook", f"environment variable {notify.webhook_variable} is not set"
         )
-    if not url.startswith(("https://", "http://")):
-        # Never echo the value: it is a secret.
+    problem = _url_problem(url)
+    if problem:
         raise SettingError(
-            "notify.webhook",
-            f"environment variable {notify.webhook_variable} does not hold an http(s) URL",
+            "notify.webhook", f"environment variable {notify.webhook_variable} {problem}"
         )
     return url
+
+
+def _url_problem(url: str) -> str:
+    """Say what keeps ``url`` from being a webhook URL the functions may post to, or ''."""
+    if not url.isascii() or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "holds spaces, control or non-ASCII characters: not a URL (percent-encode them)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - read for its check: a port that is not a number raises
+    except ValueError:
+        return "does not hold a well-formed URL"
+    if parts.scheme != "https":
+        # The text and the URL (a credential) must not cross the network in clear.
+        return "does not hold an https:// URL: only https webhooks are accepted"
+    if not parts.hostname:
+        return "holds a URL without a host"
+    if parts.username is not None or parts.password is not None:
+        return "holds a URL with user:password@, which the functions never send"
+    return ""

@@ -1,7 +1,13 @@
-"""Plain-text ``{placeholder}`` substitution: no attribute access, indexing or evaluation."""
+"""Plain-text ``{placeholder}`` substitution: no attribute access, indexing or evaluation.
+
+A structured value (a mapping or a list, as YAML or as JSON text parsed first) gets its
+placeholders substituted in its string leaves only: inserted text is always one string value,
+never syntax, whatever it contains.
+"""
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
 
 from vertex_trigger.config.output_refs import REFERENCE, OutputKind, output_ref, ref_problem
 from vertex_trigger.events.drift_alerts.alert import MATCH_FIELDS
@@ -42,6 +48,10 @@ RUN_PLACEHOLDERS = frozenset(
 )
 
 _NAME = rf"[A-Za-z_][A-Za-z0-9_]*|{REFERENCE}"
+PLACEHOLDER_IN_KEY = (
+    "a placeholder in a mapping key: keys are taken as written, placeholders are substituted in "
+    "string values only"
+)
 # `{{name}}` is an escaped literal `{name}`; other braces are plain text (JSON stays valid).
 # A name is a placeholder or, on run_ended routes, an output reference (config/output_refs.py).
 _TOKEN = re.compile(rf"\{{\{{({_NAME})\}}\}}|\{{({_NAME})\}}")
@@ -83,3 +93,39 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
         return values[match.group(2)]
 
     return _TOKEN.sub(replace, text)
+
+
+def substitute_leaves(value: Any, values: Mapping[str, str]) -> Any:
+    """Return ``value`` with each string leaf substituted; keys and other leaves as they are."""
+    if isinstance(value, str):
+        return substitute(value, values)
+    if isinstance(value, list):
+        return [substitute_leaves(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: substitute_leaves(item, values) for key, item in value.items()}
+    return value
+
+
+def string_leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (path, text) for each string leaf of a value (``a.b``, ``a[0]``), itself included."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from string_leaves(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from string_leaves(item, f"{path}.{key}" if path else str(key))
+
+
+def keys_with_placeholders(value: Any, path: str = "") -> Iterator[str]:
+    """Yield the path of each mapping key, at any depth, that holds a placeholder."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from keys_with_placeholders(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and placeholders_in(key):
+                yield where
+            yield from keys_with_placeholders(item, where)

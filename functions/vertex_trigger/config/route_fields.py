@@ -42,7 +42,10 @@ from vertex_trigger.config.placeholders import (
     DRIFT_PLACEHOLDERS,
     MANIFEST_PLACEHOLDERS,
     OBJECT_PLACEHOLDERS,
+    PLACEHOLDER_IN_KEY,
     RUN_PLACEHOLDERS,
+    keys_with_placeholders,
+    string_leaves,
     unknown_placeholder,
 )
 from vertex_trigger.config.template_ref import TemplateRef, resolve_ref
@@ -198,11 +201,12 @@ def _parameters(
     for name, value in raw.items():
         if not isinstance(name, str):
             raise where.error("parameters", f"input names must be strings, got {name!r}")
-        problem = ""
-        if isinstance(value, str):
-            problem = unknown_placeholder(value, allowed, routes, refs)
-        if problem:
-            raise where.error(f"parameters.{name}", problem)
+        for path, text in string_leaves(value, name):
+            problem = unknown_placeholder(text, allowed, routes, refs)
+            if problem:
+                raise where.error(f"parameters.{path}", problem)
+        for path in keys_with_placeholders(value, name):
+            raise where.error(f"parameters.{path}", PLACEHOLDER_IN_KEY)
     return MappingProxyType(dict(raw))
 
 def _input_artifacts(

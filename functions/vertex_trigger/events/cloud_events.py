@@ -1,10 +1,15 @@
 """The CloudEvent envelope both functions receive, normalised once."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from vertex_trigger.errors import RejectedEvent, SkippedEvent
+
+# JSON can escape half a UTF-16 pair (\ud800) that no UTF-8 text can hold: Cloud Storage names and
+# Google's alerts never have one, and hashing, quoting or logging such a string fails.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -50,4 +55,27 @@ def json_object(data: Any, what: str) -> dict[str, Any]:
             raise RejectedEvent(f"{what} is JSON nested too deeply to read") from None
     if not isinstance(data, dict):
         raise RejectedEvent(f"{what} must be a JSON object, got {type(data).__name__}")
+    surrogate = lone_surrogate_in(data)
+    if surrogate:
+        raise RejectedEvent(
+            f"{what} is not valid Unicode: it holds a lone surrogate (U+{ord(surrogate):04X}, "
+            "half of a UTF-16 pair), which no UTF-8 text can carry"
+        )
     return data
+
+
+def lone_surrogate_in(value: Any) -> str:
+    """Return the first lone surrogate in any string (key or value) of parsed JSON, or ''."""
+    pending = [value]
+    while pending:  # iterative: decoded JSON may be nested deeper than Python's recursion limit
+        item = pending.pop()
+        if isinstance(item, str):
+            found = _LONE_SURROGATE.search(item)
+            if found:
+                return found.group()
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return ""

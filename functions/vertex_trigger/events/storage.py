@@ -8,6 +8,7 @@ from vertex_trigger.events.cloud_events import Envelope
 
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 INT64_MAX = 2**63 - 1
+NAME_LIMIT = 1024  # bytes of UTF-8: Cloud Storage's limit on an object's name
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def parse_object_event(envelope: Envelope) -> ObjectEvent:
         event_id=envelope.event_id,
         event_time=envelope.event_time,
         bucket=_required_string(data, "bucket"),
-        name=_required_string(data, "name"),
+        name=_object_name(data),
         generation=_required_int64(data, "generation"),
         content_type=_optional_string(data, "contentType"),
         size=_int64(data, "size", required=False),
@@ -65,6 +66,18 @@ def _required_string(data: dict[str, Any], key: str) -> str:
             f"storage event field {key!r} must be a non-empty string, got {excerpt(value)}"
         )
     return value
+
+
+def _object_name(data: dict[str, Any]) -> str:
+    """Return the object's name, refusing one that Cloud Storage could not have given."""
+    name = _required_string(data, "name")
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > NAME_LIMIT:
+        raise RejectedEvent(
+            f"storage event field 'name' is {size} bytes of UTF-8: Cloud Storage names are at "
+            f"most {NAME_LIMIT} bytes, so no object has it ({excerpt(name)})"
+        )
+    return name
 
 
 def _optional_string(data: dict[str, Any], key: str) -> str:

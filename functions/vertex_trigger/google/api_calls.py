@@ -4,8 +4,9 @@ Every client (Vertex AI, Cloud Storage, Pub/Sub, Artifact Registry, the webhook 
 through ``ApiCalls.send``. A transient answer (429, 5xx, 409 ``ABORTED``, a timeout, a lost
 connection, a refused token) is retried with backoff while the event's budget allows, then raised
 as TransientError; any other error answer is raised as what fixes it: DeploymentError when an
-operator must act (IAM, project, location, KMS key), RejectedEvent when the request itself, which
-carries the event's content, is wrong. Statuses a caller reads itself are handed back to it.
+operator must act (IAM, project, location, KMS key, a URL that redirects), RejectedEvent when the
+request itself, which carries the event's content, is wrong. Statuses a caller reads itself are
+handed back to it.
 
 The budget is the event's, set once by ``spending`` around the event's handling: every call of
 every client made inside it draws on the same time, and a call outside any event gets its own.
@@ -21,6 +22,7 @@ from vertex_trigger.google.api_errors import Fix, fix_for, read_error
 from vertex_trigger.google.http import HttpConnectionError, HttpTimeoutError, Requester, Response
 from vertex_trigger.google.retries import Answer, Budget, Retrier
 
+REDIRECTS = range(300, 400)
 # Each thread (functions-framework serves each event on one) starts with no budget of its own.
 _EVENT_BUDGET: ContextVar[Budget | None] = ContextVar("event_budget", default=None)
 
@@ -65,14 +67,26 @@ class ApiCalls:
         every error answer is the deployment's (a template is part of it). ``secret_url``: a
         connection error is retold without the URL (a webhook's URL is a credential).
         """
-        answer = self._retrier.send(
-            lambda timeout: _attempt(
-                session, method, url, timeout, secret_url=secret_url, **request
-            ),
-            f"{service} {method}",  # "Vertex AI POST failed 3 time(s) ...": stable wording
-            _EVENT_BUDGET.get() or self._retrier.budget(),
-        )
+        try:
+            answer = self._retrier.send(
+                lambda timeout: _attempt(
+                    session, method, url, timeout, secret_url=secret_url, **request
+                ),
+                f"{service} {method}",  # "Vertex AI POST failed 3 time(s) ...": stable wording
+                _EVENT_BUDGET.get() or self._retrier.budget(),
+            )
+        except ValueError:  # a URL the client cannot send to: the deployment's
+            if not secret_url:
+                raise
+            raise DeploymentError(f"{service} cannot {action}: its URL is malformed") from None
         status = answer.response.status
+        if status in REDIRECTS and status not in handled:
+            # A redirect is not an answer: a POST is never followed (it would be resent, or
+            # turned into a GET), a GET only so far. Location is not quoted: it may be secret.
+            raise DeploymentError(
+                f"{service} refused to {action}: HTTP {status}, a redirect, which is not "
+                f"followed for {method}: nothing was done; the URL must be the endpoint itself"
+            )
         if status >= 400 and status not in handled:
             raise_for(answer.response, service, action, deployment_only=deployment_only)
         return answer

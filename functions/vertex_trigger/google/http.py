@@ -38,7 +38,12 @@ class HttpTimeoutError(Exception):
 
 
 class BodyTooLargeError(Exception):
-    """The answer's body is longer than the caller's limit."""
+    """The answer's body is longer than the caller's limit; ``status`` is the answer's code."""
+
+    def __init__(self, message: str, status: int) -> None:
+        """Say what was too large, and keep the answer's status."""
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -206,7 +211,8 @@ def _read(answer: http.client.HTTPResponse, max_body: int | None) -> bytes:
     while chunk := answer.read(min(64 * 1024, max_body + 1 - len(data))):
         data.extend(chunk)
         if len(data) > max_body:
-            raise BodyTooLargeError(f"the body is larger than {max_body} bytes")
+            answer.close()  # hang up now: a caller holding the error must not keep it open
+            raise BodyTooLargeError(f"the body is larger than {max_body} bytes", answer.status)
     return bytes(data)
 
 
@@ -254,7 +260,7 @@ def _outgoing(
     """Split the URL into origin and target (``params`` added), encode a JSON body, set headers."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
+        raise ValueError("not an http(s) URL with a host")  # never the URL: it may be a secret
     origin = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     query = "&".join(filter(None, [parts.query, urlencode(params or {}, doseq=True)]))
     target = (parts.path or "/") + (f"?{query}" if query else "")

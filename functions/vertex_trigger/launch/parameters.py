@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertex_trigger.config.input_artifacts import artifact_id, artifact_id_problem
-from vertex_trigger.config.placeholders import substitute
+from vertex_trigger.config.placeholders import (
+    PLACEHOLDER_IN_KEY,
+    keys_with_placeholders,
+    placeholders_in,
+    substitute,
+    substitute_leaves,
+)
 from vertex_trigger.errors import excerpt
 
 
@@ -28,6 +34,8 @@ class ParameterType(enum.StrEnum):
 
 # Types whose values the platform supplies: a run never passes them.
 PLATFORM_FILLED = frozenset({ParameterType.TASK_FINAL_STATUS, ParameterType.TASK_CONFIG})
+# Types whose configured value is a structure: placeholders go into its string leaves only.
+STRUCTURED = frozenset({ParameterType.LIST, ParameterType.STRUCT})
 # Vertex carries parameterValues as protobuf Value numbers, which are doubles: an integer beyond
 # 2**53 would reach the run as a different number, so larger magnitudes are refused.
 MAX_INTEGER = 2**53
@@ -171,6 +179,39 @@ def convert(name: str, value: Any, ptype: ParameterType) -> Any:
     raise ParameterError(f"parameter {name!r}: inputs of type {ptype} are filled by the platform")
 
 
+def configured_structure(name: str, raw: Any, ptype: ParameterType) -> list[Any] | dict[str, Any]:
+    """Return a LIST or STRUCT input's configured value as a structure, before any substitution.
+
+    JSON text is parsed as configured, placeholders still in it, so that event data substituted
+    later can only ever be one string value inside the structure, never its syntax.
+    """
+    parsed = raw
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):
+            inside = (
+                ": a placeholder must sit inside a JSON string, where its text is one value"
+                if placeholders_in(raw)
+                else ""
+            )
+            raise _fail(name, raw, ptype, f"not JSON{inside}") from None
+    if not isinstance(parsed, list if ptype is ParameterType.LIST else dict):
+        raise _fail(name, raw, ptype)
+    for path in keys_with_placeholders(parsed, name):
+        raise ParameterError(f"parameter {path!r}: {PLACEHOLDER_IN_KEY}")
+    return parsed
+
+
+def render_value(name: str, raw: Any, spec: InputParameter, values: Mapping[str, str]) -> Any:
+    """Substitute placeholders into one configured value and convert it for its input."""
+    if spec.type in STRUCTURED:
+        structure = configured_structure(name, raw, spec.type)
+        return convert_input(substitute_leaves(structure, values), spec)
+    text = substitute(raw, values) if isinstance(raw, str) else raw
+    return convert_input(text, spec)
+
+
 def missing_inputs(
     parameters: Mapping[str, Any], inputs: Mapping[str, InputParameter]
 ) -> list[str]:
@@ -183,7 +224,7 @@ def render(
     inputs: Mapping[str, InputParameter],
     values: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Substitute placeholders in string parameters, then convert each to its input's type."""
+    """Substitute placeholders (into string leaves of LIST and STRUCT values), then convert."""
     missing = missing_inputs(parameters, inputs)
     if missing:
         raise ParameterError(f"required pipeline input(s) not supplied: {', '.join(missing)}")
@@ -191,8 +232,7 @@ def render(
     for name, raw in parameters.items():
         if name not in inputs:
             raise ParameterError(f"parameter {name!r} is not an input of the pipeline")
-        text = substitute(raw, values) if isinstance(raw, str) else raw
-        result[name] = convert_input(text, inputs[name])
+        result[name] = render_value(name, raw, inputs[name], values)
     return result
 
 

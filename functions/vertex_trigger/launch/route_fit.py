@@ -1,11 +1,19 @@
 """Check a route against its template: at start-up, and again for each new template version."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from vertex_trigger.config.input_artifacts import KEY as INPUT_ARTIFACTS
 from vertex_trigger.config.model import Route
 from vertex_trigger.config.placeholders import placeholders_in
-from vertex_trigger.launch.parameters import ParameterError, convert_input, missing_inputs
+from vertex_trigger.launch.parameters import (
+    STRUCTURED,
+    InputParameter,
+    ParameterError,
+    configured_structure,
+    convert_input,
+    missing_inputs,
+)
 from vertex_trigger.launch.templates import Template
 
 
@@ -32,10 +40,8 @@ def _parameter_misfit(route: Route, template: Template) -> Misfit | None:
             return Misfit(
                 f"parameters.{name}", f"input of type {spec.type} is filled by the platform"
             )
-        if isinstance(value, str) and placeholders_in(value):
-            continue  # checked per event, once the placeholder has a value
         try:
-            convert_input(value, spec)
+            _check_configured(name, value, spec)
         except ParameterError as exc:
             return Misfit(f"parameters.{name}", str(exc))
     missing = missing_inputs(route.parameters, template.inputs)
@@ -44,6 +50,15 @@ def _parameter_misfit(route: Route, template: Template) -> Misfit | None:
             "parameters", f"required input(s) of {uri} not supplied: {', '.join(missing)}"
         )
     return None
+
+
+def _check_configured(name: str, value: Any, spec: InputParameter) -> None:
+    """Convert a configured value as far as it is known before an event gives placeholders."""
+    if spec.type in STRUCTURED:
+        # The structure is whole at start-up: events only fill string leaves of it.
+        convert_input(configured_structure(name, value, spec.type), spec)
+    elif not (isinstance(value, str) and placeholders_in(value)):
+        convert_input(value, spec)  # with a placeholder: checked per event, once it has a value
 
 
 def _not_an_input(name: str, template: Template, uri: str) -> str:

@@ -25,14 +25,35 @@ from vertex_trigger.launch.identity import job_id
 from vertex_trigger.launch.services import Services
 
 
-def recent_runs(services: Services, route: Route, source_id: str) -> list[dict[str, Any]]:
-    """Return the route's runs for one source created within the cooldown, in race order."""
-    since = services.now() - timedelta(seconds=_cooldown(route))
+def recent_runs(
+    services: Services, route: Route, source_id: str, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Return a route's runs for one source since a cooldown ago (or ``since``), in race order."""
+    start = services.now() - timedelta(seconds=_cooldown(route))
+    if since is not None:
+        start = min(start, since)
     filter_ = (
         f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
-        f'AND create_time>"{filter_time(since)}"'
+        f'AND create_time>"{filter_time(start)}"'
     )
     return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
+
+
+def window_runs(
+    services: Services, route: Route, source_id: str, event_time: str
+) -> list[dict[str, Any]]:
+    """Return the runs an alert's window id and cooldown check need, in race order.
+
+    The id comes from the window of the alert's event time, so every run of that window's id
+    sequence must be listed, however late the alert arrives (a redelivery's backoff, a
+    dead-letter replay): listed since the window began, or a cooldown ago if that is earlier.
+    """
+    return recent_runs(services, route, source_id, window_start(route, event_time, services.now()))
+
+
+def window_start(route: Route, event_time: str, now: datetime) -> datetime:
+    """Return when the cooldown window of ``event_time`` (else of ``now``) began."""
+    return datetime.fromtimestamp(_window(route, event_time, now) * _cooldown(route), UTC)
 
 
 def counts(run: Mapping[str, Any], choice: CooldownCounts) -> bool:
@@ -51,8 +72,7 @@ def window_job_id(
     A run that ended without counting (FAILED, with ``succeeded_or_running``) keeps its id, so
     the window's next alert takes the next id in the window's sequence and can launch again.
     """
-    moment = parse_rfc3339(event_time) or now
-    window = int(moment.timestamp() // _cooldown(route))
+    window = _window(route, event_time, now)
     ended = {job_id_of(run) for run in runs if not counts(run, route.cooldown_counts)}
     ended -= {job_id_of(run) for run in runs if is_cancelled(run)}  # a lost race keeps the window
     for attempt in itertools.count():
@@ -63,9 +83,10 @@ def window_job_id(
     raise AssertionError("unreachable")
 
 
-def check(route: Route, runs: Sequence[dict[str, Any]], own_job: str) -> str:
+def check(route: Route, runs: Sequence[dict[str, Any]], own_job: str, now: datetime) -> str:
     """Return why the alert must wait (a counted run in the cooldown that is not ours), or ''."""
-    counted = [run for run in runs if counts(run, route.cooldown_counts)]
+    since = now - timedelta(seconds=_cooldown(route))  # a late alert's list reaches further back
+    counted = [run for run in runs if counts(run, route.cooldown_counts) and _created(run) > since]
     if counted and own_job not in {job_id_of(run) for run in counted}:
         # Our own run in the list means a redelivery: create answers 409 and we settle.
         return _cooling_down(route, counted[0])
@@ -106,6 +127,12 @@ def settle(services: Services, route: Route, source_id: str, launched: Outcome) 
     # Here our run is the winner (or, with clocks apart, a full cooldown after it): it stays.
     won = f"won the race; {notes}" if notes else ""
     return replace(launched, reason="; ".join(filter(None, [launched.reason, won])))
+
+
+def _window(route: Route, event_time: str, now: datetime) -> int:
+    """Return the number of the cooldown window ``event_time`` (else ``now``) falls in."""
+    moment = parse_rfc3339(event_time) or now
+    return int(moment.timestamp() // _cooldown(route))
 
 
 def _cooldown(route: Route) -> float:

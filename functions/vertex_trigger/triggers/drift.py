@@ -58,9 +58,9 @@ def _launch_unless_cooling_down(
         # An incident is notified again while open (new message ids): its id names it once.
         trace.job = job_id(route.name, alert.model_key, alert.occurrence or message.message_id)
         return launch(services, route, values, labels, trace)
-    runs = cooldown.recent_runs(services, route, source_id)
+    runs = cooldown.window_runs(services, route, source_id, event_time)
     trace.job = cooldown.window_job_id(route, alert, event_time, services.now(), runs)
-    wait = cooldown.check(route, runs, trace.job)
+    wait = cooldown.check(route, runs, trace.job, services.now())
     if wait:
         return trace.outcome(Decision.SKIPPED, wait)
     launched = launch(services, route, values, labels, trace)

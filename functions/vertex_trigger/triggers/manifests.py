@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vertex_trigger.errors import RejectedEvent, excerpt
+from vertex_trigger.events.cloud_events import lone_surrogate_in
 from vertex_trigger.google.storage import ObjectInfo, Storage
 
 # Bytes read at most: a manifest names files, it is not data. 4 MiB hold about 100,000 names of
@@ -58,6 +59,8 @@ def _json_entries(text: str, uri: str) -> list[str]:
         raise RejectedEvent(
             f"manifest {uri} must be a JSON list of object names, got {excerpt(entries)}"
         )
+    if lone_surrogate_in(entries):  # an escaped half of a UTF-16 pair: no object is named so
+        raise RejectedEvent(f"manifest {uri} is not valid Unicode: it holds a lone surrogate")
     return entries
 
 
