@@ -9,8 +9,10 @@ ROUTE_LABEL = "trigger-route"
 KIND_LABEL = "trigger-kind"
 SOURCE_LABEL = "trigger-source"
 EVENT_LABEL = "trigger-event"
+# The HMAC of the job id under the run key: which runs the service made (launch/run_key.py).
+AUTH_LABEL = "trigger-auth"
 # Every label the trigger puts on a run itself: a new one goes here, so the count stays right.
-TRIGGER_LABELS = (ROUTE_LABEL, KIND_LABEL, SOURCE_LABEL, EVENT_LABEL)
+TRIGGER_LABELS = (ROUTE_LABEL, KIND_LABEL, SOURCE_LABEL, EVENT_LABEL, AUTH_LABEL)
 # Vertex AI sets this one on every PipelineJob (aiplatform v1 PipelineJob.labels) and allows
 # at most MAX_LABELS in all ("There can be no more than 64 labels attached to a single resource").
 VERTEX_LABELS = ("vertex-ai-pipelines-run-billing-id",)

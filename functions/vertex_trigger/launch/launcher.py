@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from vertex_trigger.config.labels import AUTH_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import DeploymentError, RejectedEvent
@@ -40,7 +41,8 @@ def launch(
         template=template,
         display_name=display_name(trace.source) or trace.job,
         parameter_values=parameter_values,
-        labels=labels,
+        # Added here, where the job id is final: what tells our runs from any other (run_key.py).
+        labels={**labels, AUTH_LABEL: services.run_key.label(trace.job)},
         input_artifacts=artifacts,
     )
     over_budget = check_limits(services, route, trace.job)  # may raise DeferredEvent

@@ -17,6 +17,7 @@ from vertex_trigger.google.times import filter_time
 from vertex_trigger.launch.services import Services
 
 BUDGET_WINDOW = timedelta(hours=24)
+OWN_PAGE = 100
 
 
 def check_limits(services: Services, route: Route, own_job: str) -> str:
@@ -41,9 +42,11 @@ def check_limits(services: Services, route: Route, own_job: str) -> str:
 
 
 def _runs(services: Services, route: Route, condition: str, limit: int) -> list[dict[str, Any]]:
-    """List the route's runs meeting ``condition`` in pages of ``limit`` (the first one decides)."""
+    """List the route's own runs meeting ``condition`` (``limit`` of them decide)."""
     filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND {condition}'
-    return services.jobs.list(filter_, page_size=limit)
+    # Only runs the service made count: anyone may label a run of theirs with our route. Pages
+    # of at least OWN_PAGE, so that runs made by others cannot crowd ours out of the pages read.
+    return services.run_key.ours(services.jobs.list(filter_, page_size=max(limit, OWN_PAGE)))
 
 
 def _full(runs: list[dict[str, Any]], limit: int, own_job: str) -> bool:

@@ -65,7 +65,8 @@ def _batch_runs(services: Services, route: Route, batch: Batch) -> set[str]:
     """Return the job ids of the runs this route made for this folder (one per export)."""
     source = short_hash(batch.bucket, batch.folder)
     filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source}"'
-    return {job_id_of(run) for run in services.jobs.list(filter_, page_size=100)}
+    runs = services.run_key.ours(services.jobs.list(filter_, page_size=100))
+    return {job_id_of(run) for run in runs}
 
 
 def decide_batch(

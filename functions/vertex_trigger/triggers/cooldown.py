@@ -32,7 +32,10 @@ def recent_runs(services: Services, route: Route, source_id: str) -> list[dict[s
         f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
         f'AND create_time>"{filter_time(since)}"'
     )
-    return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
+    listed = services.jobs.list(filter_, order_by="create_time")
+    # Only runs the service made hold the cooldown or win a race: a forged run would otherwise
+    # hold every alert back, or get a real retrain cancelled as the race's loser.
+    return sorted(services.run_key.ours(listed), key=_race_order)
 
 
 def counts(run: Mapping[str, Any], choice: CooldownCounts) -> bool:

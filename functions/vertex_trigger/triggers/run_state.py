@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from vertex_trigger.config.labels import AUTH_LABEL
 from vertex_trigger.config.model import Config
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.events.pubsub import published_message
@@ -29,6 +30,11 @@ def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -
     route = services.config.route_named(trigger.route) if trigger else None
     if trigger is None or route is None:
         return trace.outcome(Decision.SKIPPED, "not a run of this configuration's routes")
+    if not services.run_key.made(job):  # labelled like ours by someone else: never reported
+        return trace.outcome(
+            Decision.SKIPPED,
+            f"not a run the trigger service made: its {AUTH_LABEL} label does not verify",
+        )
     trace.route, trace.source = route.name, trigger.source
     ended = run_end(job, trigger)
     if ended is None:
