@@ -616,7 +616,8 @@ def run_state_cases() -> list[Case]:
              (run(SAMPLE_RUN, {**ours, "trigger-route": "gone"}, end="PIPELINE_STATE_SUCCEEDED"),)),
         Case("run_state/forged", r, s, entry,  # our labels, an auth label copied from another run
              (run(SAMPLE_RUN, {**SAMPLE_RUN_LABELS, "trigger-auth": made("x", {})["trigger-auth"]},
-                  display_name=SAMPLE_RUN_NAME, end="PIPELINE_STATE_FAILED", message="<!channel>"),)),
+                  display_name=SAMPLE_RUN_NAME, end="PIPELINE_STATE_FAILED",
+                  message="<!channel>"),)),
         Case("run_state/other-location", r, s,
              message_request(run_state_entry(location="europe-west4"), "golden-run-state-eu")),
         Case("run_state/no-job-named", r, s,

@@ -119,8 +119,9 @@ def test_a_forged_run_neither_holds_the_cooldown_nor_wins_its_race(
     alert["model"] = f"projects/p/locations/l/models/house-prices-{uuid.uuid4().hex[:8]}"
     # The source label is a hash of the model, which anyone can compute; any auth value will do.
     source = short_hash(alert["model"])
-    [forged] = forge(clean_vertex, {"trigger-route": "drift", "trigger-kind": "drift",
-                                    "trigger-source": source, "trigger-auth": "f" * 32})  # fmt: skip
+    labels = {"trigger-route": "drift", "trigger-kind": "drift", "trigger-source": source,
+              "trigger-auth": "f" * 32}  # fmt: skip
+    [forged] = forge(clean_vertex, labels)
 
     line = decide(drift, pubsub_event(alert))
 

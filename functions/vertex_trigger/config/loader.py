@@ -27,10 +27,12 @@ _TOP_KEYS = frozenset(
         "routes",
         "retry",
         "outcomes_topic",
+        "parking",
     }
 )
 
 _RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
+
 
 def load_config(path: Path, default_project: str | None = None) -> Config:
     """Read and check the file at ``path``; raise ConfigError naming route and key."""
@@ -45,6 +47,7 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         raise where.error("routes", "expected a non-empty list of routes")
     routes = tuple(read_route(path, i, raw) for i, raw in enumerate(raw_routes))
     _check_unique(path, routes)
+    _check_parking_is_not_watched(where, document.get("parking"), routes)
     return Config(
         path=path,
         project=string(where, "project", project),
@@ -56,7 +59,9 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         routes=routes,
         retry=_retry(where, document.get("retry", {})),
         outcomes_topic=setting(where, parse_topic, document.get("outcomes_topic")),
+        parking=_parking(where, document.get("parking")),
     )
+
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
@@ -71,11 +76,35 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: expected a mapping with 'project', 'region', 'routes', ...")
     return document
 
+
 def _gcs_uri(where: Where, key: str, value: Any) -> str:
     text = string(where, key, value)
     if not text.startswith("gs://") or len(text) <= len("gs://"):
         raise where.error(key, f"expected a gs://BUCKET[/PREFIX] URI, got {text!r}")
     return text.rstrip("/")
+
+
+def _parking(where: Where, value: Any) -> str | None:
+    """Return ``gs://BUCKET/PREFIX`` (a prefix is required: the sweeper lists under it)."""
+    if value is None:
+        return None
+    uri = _gcs_uri(where, "parking", value)
+    if "/" not in uri.removeprefix("gs://"):
+        raise where.error(
+            "parking", f"expected gs://BUCKET/PREFIX (a folder for parked events), got {uri!r}"
+        )
+    return uri
+
+
+def _check_parking_is_not_watched(where: Where, value: Any, routes: tuple[Route, ...]) -> None:
+    """Parked events must not land in a watched bucket: each would be an event of its own."""
+    bucket = str(value or "").removeprefix("gs://").split("/", 1)[0]
+    watching = [r.name for r in routes if r.bucket and r.bucket == bucket]
+    if value is not None and watching:
+        raise where.error(
+            "parking", f"bucket {bucket!r} is watched by route {watching[0]!r}: use another bucket"
+        )
+
 
 def _retry(where: Where, raw: Any) -> RetryPolicy:
     if not isinstance(raw, dict):
@@ -88,6 +117,7 @@ def _retry(where: Where, raw: Any) -> RetryPolicy:
         except ValueError as exc:
             raise where.error(f"retry.{key}", str(exc)) from None
     return RetryPolicy(**values)
+
 
 def _check_unique(path: Path, routes: tuple[Route, ...]) -> None:
     seen = set()

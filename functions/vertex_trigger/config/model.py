@@ -60,6 +60,7 @@ class Config:
     routes: tuple[Route, ...]
     retry: RetryPolicy
     outcomes_topic: str | None = None  # where on_run_state publishes how runs ended
+    parking: str | None = None  # gs://BUCKET/PREFIX: where deferred events wait for the sweeper
 
     def route_named(self, name: str) -> Route | None:
         """Return the route called ``name``, if this configuration has one."""

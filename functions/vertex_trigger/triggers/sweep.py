@@ -1,5 +1,7 @@
 """``sweep``: launch what object events missed, under the job ids the events would have used.
 
+It also re-drives the events parked at a route's ``max_running`` cap (``triggers/parking.py``).
+
 For each object route with ``sweep_lookback``: list the objects under its prefix created within the
 lookback, list the route's runs once (by label), and launch what has no run: due ``quiet`` batches,
 complete batches, single objects. The ids are deterministic, so the sweeper and the event path
@@ -29,6 +31,7 @@ from vertex_trigger.triggers.batch_rules import batch_job_id, folder_of
 from vertex_trigger.triggers.batches import decide_batch, launch_complete_batch
 from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
+from vertex_trigger.triggers.parking import redrive_parked
 from vertex_trigger.triggers.routing import route_object
 
 SWEEP_LIMIT = 100_000  # objects listed per route and sweep (a hundred pages of the JSON API)
@@ -69,10 +72,15 @@ def sweep(
             counts = _sweep_route(services, route, sweep_id, started, log)
             routes[route.name] = dict(counts)
             totals.update(counts)
+    parked = _redrive(services, sweep_id, log) if services.config.parking else None
+    if parked is not None:
+        totals.update({k: v for k, v in parked.items() if k != "still_parked"})
     summary: dict[str, Any] = {"sweep": sweep_id}
     summary.update({d.value: totals[d.value] for d in Decision})
     summary["left_for_next_sweep"] = totals["left_for_next_sweep"]
     summary["routes"] = routes
+    if parked is not None:
+        summary["parked"] = dict(parked)
     report(summary)
     return summary
 
@@ -105,6 +113,17 @@ def _sweep_route(
     return counts
 
 
+def _redrive(services: Services, sweep_id: str, log: Log) -> Counter[str]:
+    """Re-drive the parked deferrals; a parking place that cannot be listed is one failure."""
+    try:
+        return redrive_parked(services, log)
+    except (RejectedEvent, TransientError, DeploymentError) as exc:
+        trace = Trace(sweep_id, source=services.config.parking or "")
+        outcome = failure_outcome(exc, trace, AGAIN, "cannot list parked events: ")
+        log(outcome)
+        return Counter({outcome.decision.value: 1})
+
+
 def listed_events(
     services: Services,
     route: Route,
@@ -124,11 +143,12 @@ def listed_events(
 
 
 def route_runs(services: Services, route: Route, since: datetime | None) -> set[str]:
-    """Return the job ids of the route's runs (created after ``since``, when given)."""
+    """Return the job ids of the route's own runs (created after ``since``, when given)."""
     filter_ = f'labels.{ROUTE_LABEL}="{route.name}"'
     if since is not None:
         filter_ += f' AND create_time>"{filter_time(since)}"'
-    return {job_id_of(run) for run in services.jobs.list(filter_, page_size=RUNS_PAGE)}
+    runs = services.run_key.ours(services.jobs.list(filter_, page_size=RUNS_PAGE))
+    return {job_id_of(run) for run in runs}
 
 
 def attempt_outcome(
