@@ -53,6 +53,7 @@ locals {
       kms_key         = var.kms_key
       retry           = length(local.launch_retry) > 0 ? local.launch_retry : null
       outcomes_topic  = local.outcomes_topic
+      parking         = "gs://${google_storage_bucket.state.name}/parked"
       routes          = local.rendered_routes
     } : key => value if value != null
   }

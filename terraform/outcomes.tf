@@ -79,14 +79,14 @@ module "on_run_state" {
   # Each webhook URL reaches the function as an environment variable read from Secret Manager
   # at instance start; the URL is in neither the configuration, the archive nor Terraform state.
   # In route-name order (local.webhook_secrets' keys), the order the blocks had before the module.
-  secret_environment_variables = [
+  secret_environment_variables = concat([
     for route, secret in local.webhook_secrets : {
       key        = local.webhook_variables[route]
       project_id = var.project_id
       secret     = secret
       version    = "latest"
     }
-  ]
+  ], local.run_key_environment)
 
   event_trigger = {
     trigger_region        = var.region
@@ -102,6 +102,7 @@ module "on_run_state" {
   depends_on = [
     google_project_iam_member.trigger_event_receiver,
     google_secret_manager_secret_iam_member.outcomes_webhook_accessor,
+    google_secret_manager_secret_iam_member.outcomes_run_key_accessor,
     google_project_service.required,
   ]
 }

@@ -122,6 +122,23 @@ resource "google_storage_bucket" "source" {
   depends_on = [google_project_service.required]
 }
 
+# Where the functions park events deferred at a route's max_running cap until the sweeper launches
+# them (triggers.yaml's parking): only the functions' account reads or writes it. Not the data
+# bucket, whose every object is an event.
+resource "google_storage_bucket" "state" {
+  #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  #checkov:skip=CKV_GCP_78:A parked event is written once and deleted once launched; versions would keep deleted ones.
+  name                        = local.bucket_names.state
+  project                     = var.project_id
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+  labels                      = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
 # A recompile of pipelines/ followed by `apply` ships the new templates: the provider compares each
 # object's MD5 with the local file's.
 resource "google_storage_bucket_object" "templates" {

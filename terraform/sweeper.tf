@@ -1,8 +1,9 @@
 # The sweeper: a third function, HTTP, that Cloud Scheduler calls with an OIDC token to launch what
-# object events missed (docs/operations.md, "The sweeper"). Created only when a route sets sweep_lookback.
+# object events missed and the events parked at a route's max_running cap (docs/operations.md, "The
+# sweeper"). Created only when a route sets sweep_lookback or max_running.
 
 locals {
-  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null])
+  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null || r.max_running != null])
   # Batch routes list folders and read manifests, the sweeper lists prefixes: both need to list
   # the data bucket's objects, which nothing else of the functions does.
   lists_data_bucket = anytrue([for r in var.routes : r.batch != null || r.sweep_lookback != null])
@@ -32,6 +33,9 @@ module "sweep" {
   ingress_settings      = "ALLOW_INTERNAL_ONLY" # Cloud Scheduler in the project is internal
   environment_variables = local.function_environment
 
+  # The run key, from Secret Manager at instance start.
+  secret_environment_variables = local.run_key_environment
+
   # HTTP: no event_trigger. Cloud Scheduler calls it with an OIDC token of the scheduler account.
   invoker_members = {
     scheduler = "serviceAccount:${google_service_account.scheduler[0].email}"
@@ -50,6 +54,9 @@ module "sweep" {
     google_storage_bucket_object.templates,
     google_storage_bucket_iam_member.function_runtime_templates_viewer,
     google_storage_bucket_iam_member.function_runtime_data_viewer,
+    google_storage_bucket_iam_member.function_runtime_state_user,
+    google_secret_manager_secret_iam_member.function_runtime_run_key_accessor,
+    google_project_iam_member.function_runtime_launcher,
     google_artifact_registry_repository_iam_member.function_runtime_template_reader,
     google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
   ]

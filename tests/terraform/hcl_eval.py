@@ -906,6 +906,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "alltrue": lambda _, xs: all(_bool(x) for x in xs),
     "anytrue": lambda _, xs: any(_bool(x) for x in xs),
     "coalesce": _coalesce,
+    "concat": lambda _, *lists: [x for xs in lists for x in xs],
     "contains": lambda _, xs, v: v in xs,
     "distinct": lambda _, xs: list(dict.fromkeys(xs)),
     "element": lambda _, xs, i: xs[i % len(xs)],

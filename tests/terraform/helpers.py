@@ -12,7 +12,7 @@ from tests.terraform.hcl_eval import Evaluator, Module
 # the run outcomes' `outcomes_topic` and a route's `notify` (vertex_trigger/config/notify.py).
 TOP_LEVEL_KEYS = {
     "project", "region", "pipeline_root", "service_account", "network", "kms_key", "retry",
-    "routes", "outcomes_topic",
+    "routes", "outcomes_topic", "parking",
 }
 ROUTE_KEYS = {
     "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",

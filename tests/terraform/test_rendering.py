@@ -147,7 +147,7 @@ INVALID = {
         "list, create, list, cancels) must be shorter than function_timeout_seconds"),
     "runtime older than the code": (
         lambda ex: {**ex, "function_runtime": "python310"},
-        "function_runtime must be python311, python312 or python313"),
+        "function_runtime must be python311, python312, python313 or python314"),
     "kms key outside the run region": (
         lambda ex: {**ex, "kms_key": "projects/k/locations/europe-west4/keyRings/r/cryptoKeys/k"},
         "kms_key must be in var.region: Vertex AI requires"),

@@ -7,7 +7,7 @@ import pytest
 from tests.terraform.hcl_config import attr, nested
 from tests.terraform.hcl_eval import Module, type_constraint
 
-BUCKETS = ("data", "templates", "pipeline_root", "models", "source")
+BUCKETS = ("data", "templates", "pipeline_root", "models", "source", "state")
 
 
 @pytest.mark.parametrize("name", BUCKETS)
@@ -17,7 +17,7 @@ def test_bucket_is_private_with_uniform_access(tf: dict[str, Any], name: str) ->
     assert attr(bucket, "public_access_prevention") == "enforced"
 
 
-def test_exactly_five_buckets(tf: dict[str, Any]) -> None:
+def test_exactly_six_buckets(tf: dict[str, Any]) -> None:
     assert set(tf["resource"]["google_storage_bucket"]) == set(BUCKETS)
 
 
@@ -25,6 +25,13 @@ def test_exactly_five_buckets(tf: dict[str, Any]) -> None:
 def test_overwritten_buckets_are_versioned(tf: dict[str, Any], name: str) -> None:
     bucket = tf["resource"]["google_storage_bucket"][name]
     assert [attr(v, "enabled") for v in nested(bucket, "versioning")] == [True]
+
+
+def test_parked_events_go_to_the_state_bucket_never_the_watched_one(tf: dict[str, Any]) -> None:
+    config = attr(tf["locals"], "triggers_config")
+    assert 'parking = "gs://${google_storage_bucket.state.name}/parked"' in config
+    state = tf["resource"]["google_storage_bucket"]["state"]
+    assert attr(state, "name") == "${local.bucket_names.state}"
 
 
 def test_pipeline_root_is_not_the_data_bucket(tf: dict[str, Any]) -> None:
