@@ -87,7 +87,8 @@ def test_without_sweep_lookback_nothing_of_the_sweeper_exists(
 def test_a_max_running_cap_alone_brings_the_sweeper_for_its_parked_events(
     module: Module, example: dict[str, Any]
 ) -> None:
-    capped = {**example, "routes": [{**example["routes"][0], "max_running": 1}, *example["routes"][1:]]}
+    first, *others = example["routes"]
+    capped = {**example, "routes": [{**first, "max_running": 1}, *others]}
     evaluator = plan(module, capped)
     assert evaluator.local("sweep_enabled") is True  # only the sweeper re-drives parked events
     assert evaluator.local("lists_data_bucket") is False  # parking is in the state bucket
