@@ -188,6 +188,7 @@ variable "routes" {
     sweep_lookback   = optional(string)
     max_running      = optional(number)
     max_runs_per_day = optional(number)
+    renamed_from     = optional(list(string))
   }))
 
   validation {

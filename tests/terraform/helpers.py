@@ -17,7 +17,7 @@ TOP_LEVEL_KEYS = {
 ROUTE_KEYS = {
     "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",
     "enable_caching", "match", "policy_labels", "min_deviation", "cooldown", "notify", "batch",
-    "sweep_lookback", "max_running", "max_runs_per_day",
+    "sweep_lookback", "max_running", "max_runs_per_day", "renamed_from",
 }
 
 

@@ -324,3 +324,11 @@ def test_notify_renders_the_variable_name_never_a_url_and_the_loader_agrees(
         start()
     services = start(WEBHOOK_URL_PRICES_ARRIVAL="https://hooks.slack.com/services/T/B/X")
     assert services.config.outcomes_topic.endswith("/topics/vertex-triggers-run-outcomes")
+
+
+def test_a_renamed_route_keeps_its_former_names(module: Module, example: dict[str, Any]) -> None:
+    first, *others = example["routes"]
+    renamed = {**first, "name": "prices-landing", "renamed_from": [first["name"]]}
+    config = rendered(module, {**example, "routes": [renamed, *others]})
+    assert by_name(config)["prices-landing"]["renamed_from"] == [first["name"]]
+    assert "renamed_from" not in by_name(config)[others[0]["name"]]  # unset: left out

@@ -125,3 +125,15 @@ def _check_unique(path: Path, routes: tuple[Route, ...]) -> None:
         if route.name in seen:
             raise Where(path, f"route {route.name!r}").error("name", "duplicate route name")
         seen.add(route.name)
+    # A former name names one route's runs: neither another route's name nor another's past.
+    owner: dict[str, str] = {}
+    for route in routes:
+        for former in route.renamed_from:
+            where = Where(path, f"route {route.name!r}")
+            if former in seen:
+                raise where.error("renamed_from", f"{former!r} is the name of a route")
+            if former in owner:
+                raise where.error(
+                    "renamed_from", f"{former!r} is a former name of route {owner[former]!r} too"
+                )
+            owner[former] = route.name

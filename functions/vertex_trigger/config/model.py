@@ -45,6 +45,12 @@ class Route:
     sweep_lookback: float | None = None  # seconds; None: the sweeper leaves the route alone
     max_running: int | None = None
     max_runs_per_day: int | None = None
+    renamed_from: tuple[str, ...] = ()  # former names: their runs are this route's
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Return the route's name, then its former names (what its runs may be labelled)."""
+        return (self.name, *self.renamed_from)
 
 @dataclass(frozen=True)
 class Config:
@@ -63,8 +69,8 @@ class Config:
     parking: str | None = None  # gs://BUCKET/PREFIX: where deferred events wait for the sweeper
 
     def route_named(self, name: str) -> Route | None:
-        """Return the route called ``name``, if this configuration has one."""
-        return next((r for r in self.routes if r.name == name), None)
+        """Return the route called ``name`` now or before (``renamed_from``), if there is one."""
+        return next((r for r in self.routes if name in r.names), None)
 
     def routes_for(self, event: EventKind) -> tuple[Route, ...]:
         """Return the routes listening to ``event``, in file order."""

@@ -56,6 +56,7 @@ _COMMON_ROUTE_KEYS = frozenset(
         "notify",
         "max_running",
         "max_runs_per_day",
+        "renamed_from",
     }
 )
 
@@ -97,6 +98,7 @@ def read_route(path: Path, index: int, raw: Any) -> Route:
         notify=setting(where, parse_notify, raw.get("notify")),
         max_running=_limit(where, "max_running", raw.get("max_running")),
         max_runs_per_day=_limit(where, "max_runs_per_day", raw.get("max_runs_per_day")),
+        renamed_from=_former_names(where, name, raw.get("renamed_from", [])),
         **kind,
     )
 
@@ -109,6 +111,24 @@ def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozen
     if batch.rule is BatchRule.MANIFEST:
         return MANIFEST_PLACEHOLDERS, "manifest batch"
     return BATCH_PLACEHOLDERS, "batch"
+
+def _former_names(where: Where, name: str, raw: Any) -> tuple[str, ...]:
+    """Return the names the route had before (its runs under them are its own)."""
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise where.error(
+            "renamed_from", f"expected a list of the route's former names, got {raw!r}"
+        )
+    for former in raw:
+        if not isinstance(former, str) or not ROUTE_NAME.match(former):
+            raise where.error(
+                "renamed_from", f"expected names matching {ROUTE_NAME.pattern}, got {former!r}"
+            )
+        if former == name:
+            raise where.error("renamed_from", f"{former!r} is the route's own name")
+    return tuple(dict.fromkeys(raw))
+
 
 def _limit(where: Where, key: str, value: Any) -> int | None:
     if value is None:

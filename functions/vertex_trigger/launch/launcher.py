@@ -1,6 +1,6 @@
 """Launch a route's run: fit the template, render values, build the body, check limits, create."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from vertex_trigger.config.labels import AUTH_LABEL
 from vertex_trigger.config.model import Route
@@ -21,8 +21,14 @@ def launch(
     values: Mapping[str, str],
     labels: Mapping[str, str],
     trace: Trace,
+    *,
+    former_ids: Sequence[str] = (),
 ) -> Outcome:
-    """Create the job ``trace.job`` for ``route`` within its limits; 409 is a duplicate."""
+    """Create the job ``trace.job`` for ``route`` within its limits; 409 is a duplicate.
+
+    ``former_ids`` are the ids of the same run under the route's former names: if the service
+    launched one of them before the route was renamed, this event is a duplicate.
+    """
     template = services.templates.get(route.template)
     misfit = first_misfit(route, template)  # a new template version may no longer fit the route
     if misfit:
@@ -45,6 +51,12 @@ def launch(
         labels={**labels, AUTH_LABEL: services.run_key.label(trace.job)},
         input_artifacts=artifacts,
     )
+    earlier = _launched_under_a_former_name(services, former_ids)
+    if earlier:
+        trace.job = earlier
+        return trace.outcome(
+            Decision.DUPLICATE, "launched under the route's former name: already launched"
+        )
     over_budget = check_limits(services, route, trace.job)  # may raise DeferredEvent
     if over_budget:
         return trace.outcome(Decision.SKIPPED, over_budget)
@@ -54,3 +66,12 @@ def launch(
     if result.after_lost_reply:
         return trace.outcome(Decision.LAUNCHED, "created by an attempt whose reply was lost")
     return trace.outcome(Decision.DUPLICATE, "a run with this job id exists: already launched")
+
+
+def _launched_under_a_former_name(services: Services, former_ids: Sequence[str]) -> str:
+    """Return the id among ``former_ids`` of a run the service made, or ''."""
+    for former in former_ids:  # only routes with renamed_from have any: one GET each
+        run = services.jobs.get(former)
+        if run is not None and services.run_key.made(run):
+            return former
+    return ""

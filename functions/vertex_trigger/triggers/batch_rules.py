@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vertex_trigger.config.batch import BatchRule, BatchSpec
+from vertex_trigger.config.model import Route
 from vertex_trigger.google.storage import ObjectInfo
 from vertex_trigger.launch.identity import job_id
 
@@ -142,6 +143,11 @@ def _by_quiet(spec: BatchSpec, batch: Batch, now: datetime) -> Completion:
 def batch_job_id(route: str, batch: Batch, done: Completion) -> str:
     """Return the deterministic job id of a complete batch."""
     return job_id(route, "batch", batch.bucket, batch.folder, done.identity)
+
+
+def batch_job_ids(route: Route, batch: Batch, done: Completion) -> tuple[str, ...]:
+    """Return the batch's job id under each name of the route, the current one first."""
+    return tuple(batch_job_id(name, batch, done) for name in route.names)
 
 
 def batch_values(spec: BatchSpec, batch: Batch, done: Completion) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """A batch route's object: list its folder, decide by the route's rule, launch the batch once."""
 
 from vertex_trigger.config.batch import BatchRule
-from vertex_trigger.config.labels import ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import RejectedEvent
@@ -9,11 +9,13 @@ from vertex_trigger.events.storage import ObjectEvent
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.launch.identity import run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import (
     Batch,
     Completion,
     batch_job_id,
+    batch_job_ids,
     batch_of,
     batch_values,
     completion,
@@ -56,7 +58,10 @@ def launch_batch(
     trace.job = batch_job_id(route.name, batch, done)
     # Every object of a complete batch lands here: asking Vertex with a list (the CRUD quota,
     # 600/min) spares the create quota (60/min) the 409s that all but one would spend.
-    if trace.job in _batch_runs(services, route, batch):
+    existing = _batch_runs(services, route, batch)
+    launched = next((j for j in batch_job_ids(route, batch, done) if j in existing), None)
+    if launched:
+        trace.job = launched
         return trace.outcome(Decision.DUPLICATE, "the batch's run exists: already launched")
     return launch_complete_batch(services, route, batch, done, trace)
 
@@ -64,8 +69,7 @@ def launch_batch(
 def _batch_runs(services: Services, route: Route, batch: Batch) -> set[str]:
     """Return the job ids of the runs this route made for this folder (one per export)."""
     source = short_hash(batch.bucket, batch.folder)
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source}"'
-    runs = services.run_key.ours(services.jobs.list(filter_, page_size=100))
+    runs = route_runs(services, route, f'labels.{SOURCE_LABEL}="{source}"', page_size=100)
     return {job_id_of(run) for run in runs}
 
 
@@ -89,7 +93,9 @@ def launch_complete_batch(
     trace.job = batch_job_id(route.name, batch, done)  # the sweeper's candidates know it too
     trace.source = batch.uri  # what the run is for, and its display name
     labels = run_labels(route, "batch", short_hash(batch.bucket, batch.folder), trace.event_id)
-    return launch(services, route, batch_values(route.batch, batch, done), labels, trace)
+    values = batch_values(route.batch, batch, done)
+    former = batch_job_ids(route, batch, done)[1:]
+    return launch(services, route, values, labels, trace, former_ids=former)
 
 
 def _manifest_names(services: Services, route: Route, batch: Batch) -> tuple[str, ...]:

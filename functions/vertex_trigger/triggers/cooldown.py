@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vertex_trigger.config.cooldown_counts import CooldownCounts
-from vertex_trigger.config.labels import ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome
 from vertex_trigger.errors import DeploymentError, TransientError
@@ -22,20 +22,18 @@ from vertex_trigger.google.pipeline_states import CANCELLED, FAILED, is_cancelle
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.identity import job_id
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
 
 def recent_runs(services: Services, route: Route, source_id: str) -> list[dict[str, Any]]:
     """Return the route's runs for one source created within the cooldown, in race order."""
     since = services.now() - timedelta(seconds=_cooldown(route))
-    filter_ = (
-        f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
-        f'AND create_time>"{filter_time(since)}"'
-    )
-    listed = services.jobs.list(filter_, order_by="create_time")
+    condition = f'labels.{SOURCE_LABEL}="{source_id}" AND create_time>"{filter_time(since)}"'
     # Only runs the service made hold the cooldown or win a race: a forged run would otherwise
     # hold every alert back, or get a real retrain cancelled as the race's loser.
-    return sorted(services.run_key.ours(listed), key=_race_order)
+    listed = route_runs(services, route, condition, order_by="create_time")
+    return sorted(listed, key=_race_order)
 
 
 def counts(run: Mapping[str, Any], choice: CooldownCounts) -> bool:

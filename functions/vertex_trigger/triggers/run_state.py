@@ -1,5 +1,6 @@
 """``on_run_state``: a PipelineJob log entry is a nudge to read the run and report how it ended."""
 
+from dataclasses import replace
 from typing import Any
 
 from vertex_trigger.config.labels import AUTH_LABEL
@@ -36,7 +37,8 @@ def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -
             f"not a run the trigger service made: its {AUTH_LABEL} label does not verify",
         )
     trace.route, trace.source = route.name, trigger.source
-    ended = run_end(job, trigger)
+    # A run labelled with a former name (renamed_from) is reported as the route it became.
+    ended = run_end(job, replace(trigger, route=route.name))
     if ended is None:
         return trace.outcome(Decision.SKIPPED, f"state {state_of(job)} is not an end state")
     return trace.outcome(Decision.REPORTED, report(services, route, ended))

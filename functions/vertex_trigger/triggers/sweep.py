@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from vertex_trigger.config.labels import ROUTE_LABEL
 from vertex_trigger.config.model import EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace, write_log
 from vertex_trigger.errors import DeferredEvent, DeploymentError, RejectedEvent, TransientError
@@ -25,9 +24,10 @@ from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.google.storage import ObjectInfo
 from vertex_trigger.google.times import filter_time
-from vertex_trigger.launch.identity import job_id
+from vertex_trigger.launch.identity import former_job_ids, job_id
+from vertex_trigger.launch.route_runs import route_runs as own_route_runs
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.batch_rules import batch_job_id, folder_of
+from vertex_trigger.triggers.batch_rules import batch_job_id, batch_job_ids, folder_of
 from vertex_trigger.triggers.batches import decide_batch, launch_complete_batch
 from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
@@ -143,11 +143,9 @@ def listed_events(
 
 
 def route_runs(services: Services, route: Route, since: datetime | None) -> set[str]:
-    """Return the job ids of the route's own runs (created after ``since``, when given)."""
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}"'
-    if since is not None:
-        filter_ += f' AND create_time>"{filter_time(since)}"'
-    runs = services.run_key.ours(services.jobs.list(filter_, page_size=RUNS_PAGE))
+    """Return the job ids of the route's own runs, under any of its names (after ``since``)."""
+    condition = f'create_time>"{filter_time(since)}"' if since is not None else ""
+    runs = own_route_runs(services, route, condition, page_size=RUNS_PAGE)
     return {job_id_of(run) for run in runs}
 
 
@@ -189,8 +187,11 @@ def candidates(
 
 def _object_attempt(route: Route, event: ObjectEvent, runs: set[str]) -> Attempt:
     def attempt(services: Services, trace: Trace) -> Outcome:
-        trace.job = job_id(route.name, event.bucket, event.name, str(event.generation))
-        if trace.job in runs:
+        identity = (event.bucket, event.name, str(event.generation))
+        trace.job = job_id(route.name, *identity)
+        existing = [j for j in (trace.job, *former_job_ids(route, *identity)) if j in runs]
+        if existing:
+            trace.job = existing[0]
             return trace.outcome(Decision.DUPLICATE, "its run exists")
         return launch_object(services, route, event, trace)
 
@@ -203,7 +204,9 @@ def _batch_attempt(route: Route, folder: str, runs: set[str]) -> Attempt:
         if not done.complete:
             return trace.outcome(Decision.SKIPPED, done.waiting)
         trace.job = batch_job_id(route.name, batch, done)
-        if trace.job in runs:
+        existing = [j for j in batch_job_ids(route, batch, done) if j in runs]
+        if existing:
+            trace.job = existing[0]
             return trace.outcome(Decision.DUPLICATE, "its run exists")
         return launch_complete_batch(services, route, batch, done, trace)
 
