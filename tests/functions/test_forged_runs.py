@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from vertex_trigger.launch.identity import short_hash
+from vertex_trigger.launch.identity import job_id, short_hash
 
 from tests.functions.helpers import (
     FunctionServer,
@@ -159,3 +159,28 @@ def test_an_instance_without_the_key_does_not_start(tmp_path) -> None:
     path = write_config(tmp_path, [object_route()])
     with pytest.raises(ConfigError, match=r"^TRIGGER_RUN_KEY is not set: it holds the secret"):
         build_services(Environment(path, storage_emulator_host="127.0.0.1:9"))
+
+
+def test_a_forged_run_squatting_an_events_job_id_makes_it_wait_not_a_duplicate(
+    objects: FunctionServer, clean_vertex: VertexStandIn
+) -> None:
+    """Job ids are derived from public facts: anyone can take one before its event comes."""
+    event = storage_event("budget/squatted.csv")
+    squatted = job_id("budget", "data", "budget/squatted.csv", "1700000000000001")
+    forge_as(clean_vertex, squatted, {"trigger-route": "budget", "trigger-auth": "0" * 32})
+
+    response = objects.send(event)
+
+    line = objects.log_for(event["id"])
+    assert response.status_code == 500  # redelivered, then dead-lettered: never acknowledged
+    assert (line["decision"], line["job"]) == ("failed", squatted)
+    assert line["reason"].startswith(
+        f"deployment problem: job id {squatted} is taken by a run the trigger service did not "
+        "make (its trigger-auth label does not verify): delete that run")
+    clean_vertex.clean()  # the operator deletes it (the emulator has no delete: all go)
+    assert objects.send(event).status_code == 200
+    assert objects.entries_for(event["id"])[-1]["decision"] == "launched"
+
+
+def forge_as(vertex: VertexStandIn, job: str, labels: dict[str, str]) -> None:
+    vertex.create_raw(job, labels=labels)

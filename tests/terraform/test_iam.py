@@ -143,7 +143,7 @@ def test_runtime_account_has_nothing_project_wide_but_the_launcher_role(
 # Vertex ML Metadata artifacts. iam.serviceAccounts.actAs on the pipeline account is its own grant.
 LAUNCHER_PERMISSIONS = [
     "aiplatform.pipelineJobs.create",  # launches
-    "aiplatform.pipelineJobs.get",  # a route's former name's ids (renamed_from)
+    "aiplatform.pipelineJobs.get",  # the run behind a 409; a former name's ids (renamed_from)
     "aiplatform.pipelineJobs.list",  # limits, the cooldown, batches, the sweeper
     "aiplatform.pipelineJobs.cancel",  # the cooldown race's losers
     "aiplatform.metadataStores.get",

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from vertex_trigger.config.labels import AUTH_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
-from vertex_trigger.errors import DeploymentError, RejectedEvent
+from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.google.vertex import CreateOutcome
 from vertex_trigger.launch.identity import display_name
 from vertex_trigger.launch.job_body import pipeline_job_body
@@ -63,6 +63,7 @@ def launch(
     result = services.jobs.create(trace.job, body)
     if result.outcome is CreateOutcome.CREATED:
         return trace.outcome(Decision.LAUNCHED)
+    _check_the_existing_run_is_ours(services, trace.job)
     if result.after_lost_reply:
         return trace.outcome(Decision.LAUNCHED, "created by an attempt whose reply was lost")
     return trace.outcome(Decision.DUPLICATE, "a run with this job id exists: already launched")
@@ -75,3 +76,21 @@ def _launched_under_a_former_name(services: Services, former_ids: Sequence[str])
         if run is not None and services.run_key.made(run):
             return former
     return ""
+
+
+def _check_the_existing_run_is_ours(services: Services, job: str) -> None:
+    """After a 409: raise unless the run holding the job id is one the service made.
+
+    The ids are derived from public facts, so anyone who may create runs can take an id before
+    its event comes; calling that a duplicate would lose the event. Raised as a deployment problem,
+    the event waits (redelivery, then the dead-letter topic) while an operator deletes that run.
+    """
+    run = services.jobs.get(job)
+    if run is None:  # deleted since the 409: the next delivery creates it
+        raise TransientError(f"run {job} answered 409 and then 404: deleted meanwhile")
+    if not services.run_key.made(run):
+        raise DeploymentError(
+            f"job id {job} is taken by a run the trigger service did not make (its "
+            f"{AUTH_LABEL} label does not verify): delete that run, and the event launches on "
+            "its next delivery"
+        )
