@@ -32,9 +32,11 @@ LISTENING = re.compile(r"Listening at: (http://[\d.]+:\d+)")
 SERVER_ENV = {"PYTHONUNBUFFERED": "1", "GUNICORN_LOG_LEVEL": "info"}
 
 
-def functions_framework_command(target: str, signature: str = "cloudevent") -> list[str]:
+def functions_framework_command(
+    target: str, signature: str = "cloudevent", python: str = sys.executable
+) -> list[str]:
     """Return the command serving `target` (CloudEvent or `http` signature) on 127.0.0.1:0."""
-    return [sys.executable, "-m", "functions_framework", "--target", target,
+    return [python, "-m", "functions_framework", "--target", target,
             "--signature-type", signature, "--host", "127.0.0.1", "--port", "0"]  # fmt: skip
 
 
@@ -141,13 +143,18 @@ def launch_function_server(
     source_dir: Path = FUNCTIONS_DIR,
     threads: int | None = None,
     signature: str = "cloudevent",
+    *,
+    python: str = sys.executable,
 ) -> FunctionServer:
-    """Start `functions-framework --target TARGET` on 127.0.0.1:0 without waiting for it."""
+    """Start `functions-framework --target TARGET` on 127.0.0.1:0 without waiting for it.
+
+    ``python`` is the interpreter (and so the environment) it runs in: this one by default.
+    """
     full_env = {**os.environ, **env, **SERVER_ENV}
     if threads:
         full_env["THREADS"] = str(threads)
     process = subprocess.Popen(
-        functions_framework_command(target, signature),
+        functions_framework_command(target, signature, python),
         cwd=source_dir,
         env=full_env,
         text=True,

@@ -67,6 +67,8 @@ locals {
       retry           = length(local.launch_retry) > 0 ? local.launch_retry : null
       outcomes_topic  = local.outcomes_topic
       state           = "gs://${google_storage_bucket.state.name}/triggers"
+      # Deferred events wait here for the sweeper: the same bucket, apart from the pauses.
+      parking = "gs://${google_storage_bucket.state.name}/parking"
       # The sweep's own time, inside the function's timeout: it stops, logs and answers first.
       sweep_deadline = local.sweep_enabled ? "${var.sweep_timeout_seconds - 10}s" : null
       routes         = local.rendered_routes

@@ -69,6 +69,8 @@ module "on_object_finalized" {
   service_account_email = google_service_account.function_runtime.email
   ingress_settings      = "ALLOW_INTERNAL_ONLY"
   environment_variables = local.function_environment
+  # The run key, from Secret Manager at instance start (never in the archive or the state).
+  secret_environment_variables = local.run_key_environment
 
   event_trigger = {
     # Eventarc requires a Cloud Storage trigger to live in the bucket's own location.
@@ -115,6 +117,9 @@ module "on_object_finalized" {
     google_storage_bucket_iam_member.pipeline_root_admin,
     google_storage_bucket_iam_member.pipeline_models_admin,
     google_storage_bucket_iam_member.pipeline_data_viewer,
+    google_secret_manager_secret_iam_member.function_runtime_run_key_accessor,
+    google_project_iam_member.function_runtime_launcher,
+    google_storage_bucket_iam_member.function_runtime_state_user,
   ]
 }
 
@@ -140,6 +145,8 @@ module "on_drift_alert" {
   service_account_email = google_service_account.function_runtime.email
   ingress_settings      = "ALLOW_INTERNAL_ONLY"
   environment_variables = local.function_environment
+  # The run key, from Secret Manager at instance start (never in the archive or the state).
+  secret_environment_variables = local.run_key_environment
 
   event_trigger = {
     trigger_region        = var.region
@@ -165,5 +172,8 @@ module "on_drift_alert" {
     google_storage_bucket_iam_member.pipeline_root_admin,
     google_storage_bucket_iam_member.pipeline_models_admin,
     google_storage_bucket_iam_member.pipeline_data_viewer,
+    google_secret_manager_secret_iam_member.function_runtime_run_key_accessor,
+    google_project_iam_member.function_runtime_launcher,
+    google_storage_bucket_iam_member.function_runtime_state_user,
   ]
 }

@@ -44,11 +44,61 @@ resource "google_service_account" "trigger" {
 }
 
 # Functions runtime: launch runs, read what the routes and templates point at, act as the pipeline
-# account for the runs it launches, and nothing else project-wide.
-resource "google_project_iam_member" "function_runtime_aiplatform_user" {
+# account for the runs it launches, and nothing else project-wide. Instead of roles/aiplatform.user
+# (every Vertex AI resource), a custom role with the calls the functions make: create, get, list
+# and cancel PipelineJobs, and what Vertex checks on the caller when it creates one (README, "What
+# the deployment needs", cites each).
+resource "google_project_iam_custom_role" "trigger_launcher" {
+  project     = var.project_id
+  role_id     = "${replace(var.name_prefix, "-", "_")}_launcher"
+  title       = "vertex-triggers launcher"
+  description = "Create, read, list and cancel Vertex AI PipelineJobs, as the trigger functions do; nothing else of Vertex AI."
+  permissions = [
+    "aiplatform.pipelineJobs.create",
+    "aiplatform.pipelineJobs.get",
+    "aiplatform.pipelineJobs.list",
+    "aiplatform.pipelineJobs.cancel",
+    "aiplatform.metadataStores.get",
+    "aiplatform.artifacts.get",
+  ]
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_project_iam_member" "function_runtime_launcher" {
   project = var.project_id
-  role    = "roles/aiplatform.user"
+  role    = google_project_iam_custom_role.trigger_launcher.name
   member  = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
+# Parked deferrals: create, read and delete objects under the state bucket's parking/ prefix only
+# (no IAM, no ACLs), never the pause records beside them; listing is function_runtime_state_viewer's.
+resource "google_storage_bucket_iam_member" "function_runtime_state_user" {
+  bucket = google_storage_bucket.state.name
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.function_runtime.email}"
+
+  condition {
+    title       = "parked-events-only"
+    description = "Objects under parking/: the events deferred at a route's cap, not the route pauses."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${google_storage_bucket.state.name}/objects/parking/\")"
+  }
+}
+
+# The run key (TRIGGER_RUN_KEY), read at instance start by every function: the three that launch
+# (this account) and on_run_state (its own account), that one secret only.
+resource "google_secret_manager_secret_iam_member" "function_runtime_run_key_accessor" {
+  project   = var.project_id
+  secret_id = local.run_key_secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.function_runtime.email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "outcomes_run_key_accessor" {
+  project   = var.project_id
+  secret_id = local.run_key_secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.outcomes.email}"
 }
 
 # Only batch routes (which list a folder and read its manifest) and the sweeper (which lists a

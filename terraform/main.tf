@@ -12,6 +12,15 @@ locals {
     state         = coalesce(var.bucket_names.state, "${var.project_id}-trigger-state")
   }
 
+  run_key_secret = coalesce(var.run_key_secret, "${var.name_prefix}-run-key")
+  # Every function reads the run key from Secret Manager at instance start (TRIGGER_RUN_KEY).
+  run_key_environment = [{
+    key        = "TRIGGER_RUN_KEY"
+    project_id = var.project_id
+    secret     = local.run_key_secret
+    version    = "latest"
+  }]
+
   # kms_key as the parts KMS IAM resources take (PROJECT/LOCATION/RING/KEY); null without a key.
   kms_key_parts    = var.kms_key == null ? null : regex("^projects/([^/]+)/locations/([^/]+)/keyRings/([^/]+)/cryptoKeys/([^/]+)$", var.kms_key)
   kms_key_id       = local.kms_key_parts == null ? null : join("/", local.kms_key_parts)

@@ -79,14 +79,14 @@ module "on_run_state" {
   # Each webhook URL reaches the function as an environment variable read from Secret Manager
   # at instance start; the URL is in neither the configuration, the archive nor Terraform state.
   # In route-name order (local.webhook_secrets' keys), the order the blocks had before the module.
-  secret_environment_variables = [
+  secret_environment_variables = concat([
     for route, secret in local.webhook_secrets : {
       key        = local.webhook_variables[route]
       project_id = var.project_id
       secret     = secret
       version    = "latest"
     }
-  ]
+  ], local.run_key_environment)
 
   event_trigger = {
     trigger_region        = var.region
@@ -102,6 +102,7 @@ module "on_run_state" {
   depends_on = [
     google_project_iam_member.trigger_event_receiver,
     google_secret_manager_secret_iam_member.outcomes_webhook_accessor,
+    google_secret_manager_secret_iam_member.outcomes_run_key_accessor,
     google_project_service.required,
     # With a run_ended route, start-up reads its templates (and creates runs as the pipeline
     # account from its first event).
@@ -135,13 +136,14 @@ resource "google_project_iam_member" "outcomes_aiplatform_viewer" {
 
 # on_run_state launches runs when a route retries failed runs (retry_failed) or follows a run
 # (run_ended): it then holds what the launching functions hold to launch (iam.tf): create runs
-# (and list them, for the routes' limits) with roles/aiplatform.user, in place of the viewer role,
-# and run them as the pipeline account. Without such a route none of these exist.
-resource "google_project_iam_member" "outcomes_aiplatform_user" {
+# (and list, read and cancel them, for the routes' limits and overlap) with the custom launcher
+# role, in place of the viewer role, and run them as the pipeline account. Without such a route
+# none of these exist.
+resource "google_project_iam_member" "outcomes_launcher" {
   count = local.outcomes_launch_runs ? 1 : 0
 
   project = var.project_id
-  role    = "roles/aiplatform.user"
+  role    = google_project_iam_custom_role.trigger_launcher.name
   member  = "serviceAccount:${google_service_account.outcomes.email}"
 }
 

@@ -108,8 +108,13 @@ resource "google_storage_bucket" "models" {
   depends_on = [google_project_service.required, google_kms_crypto_key_iam_member.storage_agent_uses_kms_key]
 }
 
-# Route pauses (`vertex-triggers pause`): one small JSON record per route, written by var.pausers and
-# read by the functions. Versioned, so each pause and resume stays on record (who, when, why).
+# The operators' and the functions' state, apart from the data bucket (whose every object is an
+# event): route pauses under triggers/ (`vertex-triggers pause`: one small JSON record per route,
+# written by var.pausers and read by the functions), and under parking/ the events deferred at a
+# route's max_running cap or overlap queue until the sweeper launches them (triggers.yaml's
+# parking; only the functions' account writes there). Versioned, so each pause and resume stays on
+# record (who, when, why); a parked event is written once and deleted once decided, and its
+# deleted version is kept a week only.
 resource "google_storage_bucket" "state" {
   #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
   name                        = local.bucket_names.state
@@ -122,6 +127,17 @@ resource "google_storage_bucket" "state" {
 
   versioning {
     enabled = true
+  }
+
+  lifecycle_rule {
+    condition {
+      matches_prefix             = ["parking/"]
+      with_state                 = "ARCHIVED"
+      days_since_noncurrent_time = 7
+    }
+    action {
+      type = "Delete"
+    }
   }
 
   depends_on = [google_project_service.required]

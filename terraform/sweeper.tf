@@ -1,10 +1,11 @@
 # The sweeper: a third function, HTTP, that Cloud Scheduler calls with an OIDC token to launch what
-# object events missed, cancel runs live past max_duration and launch the retries on_run_state left
-# to it (docs/operations.md, "The sweeper"). Created only when a route sets sweep_lookback,
-# max_duration or retry_failed.
+# object events missed, cancel runs live past max_duration, launch the retries on_run_state left
+# to it and re-drive the events parked at a route's max_running cap or overlap queue
+# (docs/operations.md, "The sweeper"). Created only when a route sets sweep_lookback,
+# max_duration, retry_failed, max_running or overlap.
 
 locals {
-  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null || r.max_duration != null || r.retry_failed != null])
+  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null || r.max_duration != null || r.retry_failed != null || r.max_running != null || r.overlap != null])
   # on_run_state launches the retries of failed runs: it needs what launching needs.
   retries_enabled = anytrue([for r in var.routes : r.retry_failed != null])
   # Batch routes list folders and read manifests, the sweeper lists object routes' prefixes: both
@@ -37,6 +38,9 @@ module "sweep" {
   ingress_settings      = "ALLOW_INTERNAL_ONLY" # Cloud Scheduler in the project is internal
   environment_variables = local.function_environment
 
+  # The run key, from Secret Manager at instance start.
+  secret_environment_variables = local.run_key_environment
+
   # HTTP: no event_trigger. Cloud Scheduler calls it with an OIDC token of the scheduler account.
   invoker_members = {
     scheduler = "serviceAccount:${google_service_account.scheduler[0].email}"
@@ -56,6 +60,9 @@ module "sweep" {
     google_storage_bucket_object.templates,
     google_storage_bucket_iam_member.function_runtime_templates_viewer,
     google_storage_bucket_iam_member.function_runtime_data_viewer,
+    google_storage_bucket_iam_member.function_runtime_state_user,
+    google_secret_manager_secret_iam_member.function_runtime_run_key_accessor,
+    google_project_iam_member.function_runtime_launcher,
     google_artifact_registry_repository_iam_member.function_runtime_template_reader,
     google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
     google_service_account_iam_member.function_runtime_acts_as_pipeline,

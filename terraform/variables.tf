@@ -50,6 +50,17 @@ variable "bucket_names" {
   default = {}
 }
 
+variable "run_key_secret" {
+  description = "Secret Manager secret (id, in var.project_id) holding the run key: the functions label the runs they create with an HMAC of the job id under it, and count and report only runs whose label verifies. Create it before apply (README); null means \"<name_prefix>-run-key\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.run_key_secret == null || can(regex("^[A-Za-z0-9_-]{1,255}$", var.run_key_secret))
+    error_message = "run_key_secret must be a Secret Manager secret id: 1-255 letters, digits, hyphens or underscores."
+  }
+}
+
 variable "force_destroy_buckets" {
   description = "Whether `terraform destroy` may delete buckets that still hold objects."
   type        = bool
@@ -69,13 +80,13 @@ variable "compiled_templates_dir" {
 }
 
 variable "function_runtime" {
-  description = "Python runtime of both functions: python311, python312 or python313 (the code needs Python 3.11 or later; these are the Cloud Run functions runtimes it is known to run on)."
+  description = "Python runtime of the functions: python311 to python314 (the code needs Python 3.11 or later). The default is the newest the tests ran on (3.11; docs/deploy.md, \"Runtimes\"); 3.12 to 3.14 are checked statically (tests/functions/test_runtime_compat.py). python311 is deprecated on 2027-10-24."
   type        = string
   default     = "python311"
 
   validation {
-    condition     = contains(["python311", "python312", "python313"], var.function_runtime)
-    error_message = "function_runtime must be python311, python312 or python313: the functions need Python 3.11 or later."
+    condition     = contains(["python311", "python312", "python313", "python314"], var.function_runtime)
+    error_message = "function_runtime must be python311, python312, python313 or python314: the functions need Python 3.11 or later."
   }
 }
 
@@ -200,6 +211,7 @@ variable "routes" {
       attempts = number
       after    = optional(string)
     }))
+    renamed_from = optional(list(string))
   }))
 
   validation {

@@ -5,13 +5,13 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.0, < 7.0"
     }
     # Only for google_project_service_identity (the Vertex AI service agent, with kms_key), which
     # the provider offers in beta only.
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.0, < 7.0"
     }
     archive = {
       source  = "hashicorp/archive"

@@ -60,6 +60,7 @@ SLOW = (
     "tests/local/test_pubsub_emulator.py::test_a_port_taken_meanwhile_is_retried_on_another",
     "tests/pipelines/test_champion_gate.py::test_champion_is_scored_on_the_given_split",
     "tests/functions/test_quota_retry.py",
+    "tests/functions/test_pinned_install.py",  # a fresh venv installed from the lock
     "tests/functions/test_run_state_function.py::test_an_unreachable_webhook_is_retried",
     "tests/functions/test_overlap.py",  # races held back by a 3 s hang, five rounds of four
     "tests/cli/test_pause.py",  # waits out pause_check on every resume

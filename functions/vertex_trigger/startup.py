@@ -22,6 +22,7 @@ from vertex_trigger.google.vertex import VertexPipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
 from vertex_trigger.launch.pauses import PauseBoard
 from vertex_trigger.launch.route_fit import first_misfit
+from vertex_trigger.launch.run_key import LOCAL_RUN_KEY, RunKey
 from vertex_trigger.launch.services import Services
 from vertex_trigger.launch.templates import Template, TemplateStore
 
@@ -29,6 +30,7 @@ from vertex_trigger.launch.templates import Template, TemplateStore
 # only those against their templates (and reads no other template unless a pipeline: chain needs
 # every route's pipeline name), and it is the only one that reads webhook URLs.
 RUN_STATE_TARGET = "on_run_state"
+RUN_KEY_VARIABLE = "TRIGGER_RUN_KEY"
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,14 @@ class Environment:
     storage_emulator_host: str | None = None
     pubsub_emulator_host: str | None = None
     function_target: str = ""  # $FUNCTION_TARGET, set by functions-framework and Cloud Functions
+    run_key: str | None = None  # $TRIGGER_RUN_KEY, from Secret Manager: labels and finds our runs
     variables: Mapping[str, str] = field(default_factory=dict)  # for notify.webhook's ${NAME}
 
 
 def build_services(env: Environment) -> Services:
     """Read the config, connect collaborators, validate every route; raise ConfigError if bad."""
     config = load_config(env.config_path, env.project)
+    run_key = _run_key(env)
     client = HttpClient()  # one keep-alive pool per instance, shared by its threads
     google = GoogleSession(client)
     calls = ApiCalls(Retrier(config.retry))  # the one request path every client sends through
@@ -66,6 +70,7 @@ def build_services(env: Environment) -> Services:
         connect_vertex(config, env, client, google, calls),
         lambda: datetime.now(UTC),
         storage=storage,
+        run_key=run_key,
         publisher=publisher,
         webhooks=webhooks,
         pauses=connect_pauses(config, env, client, google, calls),
@@ -124,6 +129,19 @@ def _outcome_senders(
     urls = _webhook_urls(config, env.variables) if reporting else {}
     # The plain client: Google credentials must never be sent to a third-party webhook.
     return PubsubPublisher(session, root, calls), WebhookPoster(client, urls, calls)
+
+
+def _run_key(env: Environment) -> RunKey:
+    """Return the run key: $TRIGGER_RUN_KEY, or the public local one with the Vertex emulator."""
+    if env.run_key and env.run_key.strip():
+        return RunKey.from_text(env.run_key)
+    if env.vertex_emulator_host:
+        return RunKey.from_text(LOCAL_RUN_KEY)
+    raise ConfigError(
+        f"{RUN_KEY_VARIABLE} is not set: it holds the secret that labels the runs this service "
+        "creates, so that runs anyone else creates are neither counted nor reported (Terraform "
+        "sets it from Secret Manager; see docs/operations.md, Environment variables)"
+    )
 
 
 def _webhook_urls(config: Config, variables: Mapping[str, str]) -> dict[str, str]:
@@ -234,5 +252,6 @@ def environment_from(variables: Mapping[str, str], default_config: Path) -> Envi
         storage_emulator_host=variables.get("STORAGE_EMULATOR_HOST") or None,
         pubsub_emulator_host=variables.get("PUBSUB_EMULATOR_HOST") or None,
         function_target=variables.get("FUNCTION_TARGET") or "",
+        run_key=variables.get(RUN_KEY_VARIABLE) or None,
         variables=dict(variables),
     )

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from vertex_trigger.launch.identity import job_id
+from vertex_trigger.launch.run_key import LOCAL_RUN_KEY, RunKey
 
 from local.eventarc_push import EventarcPushAdapter
 from local.function_server import launch_function_server
@@ -66,7 +67,10 @@ def test_a_message_that_fails_again_stays_and_one_that_succeeds_is_acknowledged(
 ):
     alert_id = pubsub.publish(dead.topic, json.dumps(ALERT).encode(),
                               dead_letter_attributes("on-drift-alert"))  # fmt: skip
-    clean_vertex.create_raw("drift-0123", {"trigger-route": "drift", "trigger-kind": "drift"})
+    # A run the service made: its trigger-auth under the emulator's local key.
+    auth = RunKey.from_text(LOCAL_RUN_KEY).label("drift-0123")
+    clean_vertex.create_raw("drift-0123", {"trigger-route": "drift", "trigger-kind": "drift",
+                                           "trigger-auth": auth})  # fmt: skip
     clean_vertex.end_run("drift-0123", "PIPELINE_STATE_SUCCEEDED")
     entry = json.dumps(run_state_entry("drift-0123", resource_container="test-project"))
     state_id = pubsub.publish(dead.topic, entry.encode(), dead_letter_attributes("on-run-state"))

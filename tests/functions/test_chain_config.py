@@ -237,10 +237,15 @@ def test_on_run_state_checks_the_routes_it_launches_and_no_other_template(tmp_pa
 
 
 def test_a_chained_route_has_one_label_less_room(tmp_path: Path) -> None:
-    labels = {f"l{i}": "v" for i in range(59)}
+    labels = {f"l{i}": "v" for i in range(58)}  # an object route's most (test_config.py)
     error = config_error(tmp_path, [train_route(), score_route(labels=labels)])
-    assert "key 'labels': 59 labels, at most 58" in error
-    assert "trigger-upstream" in error
+    assert "key 'labels': 58 labels, at most 57" in error
+    assert "trigger-auth, trigger-upstream" in error
+    # With retry_failed too, its retries carry trigger-retry-of besides: one fewer again.
+    fewer = {f"l{i}": "v" for i in range(57)}
+    retried = score_route(labels=fewer, retry_failed={"attempts": 2})
+    error = config_error(tmp_path, [train_route(), retried])
+    assert "key 'labels': 57 labels, at most 56 with retry_failed" in error
 
 
 def test_chain_fixture_templates_are_real_kfp_output(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ import pytest
 import requests
 import yaml
 from cloudevents.http import CloudEvent
+from vertex_trigger.launch.run_key import LOCAL_RUN_KEY, RunKey
 
 from benchmarks.hostile import load_corpus
 from local.cloud_event_http import encode
@@ -414,6 +415,11 @@ def storage_refuses(error_file: str) -> Step:
     return lambda stack: stack.bucket.refusals.append((code, body, "application/json"))
 
 
+def made(job_id: str, labels: dict[str, str]) -> dict[str, str]:
+    """The labels of a run the trigger service made: its trigger-auth under the local key."""
+    return {**labels, "trigger-auth": RunKey.from_text(LOCAL_RUN_KEY).label(job_id)}
+
+
 def run(
     job_id: str,
     labels: dict[str, str] | None,
@@ -580,10 +586,12 @@ def object_cases() -> list[Case]:
              (fault(kind="status", status=400, message="Invalid value at 'pipeline_job'."),)),
         Case("object/max-running-deferred", o, s,
              object_request(obj(bucket="capped-bucket"), "golden-object-capped"),
-             (run("capped-running", {"trigger-route": "capped", "trigger-kind": "object"}),)),
+             (run("capped-running", made("capped-running", {"trigger-route": "capped",
+                                                            "trigger-kind": "object"})),)),
         Case("object/max-runs-per-day-skipped", o, s,
              object_request(obj(bucket="budget-bucket"), "golden-object-budget"),
-             (run("budget-earlier", {"trigger-route": "budget", "trigger-kind": "object"},
+             (run("budget-earlier", made("budget-earlier", {"trigger-route": "budget",
+                                                            "trigger-kind": "object"}),
                   end="PIPELINE_STATE_SUCCEEDED"),)),
     ]  # fmt: skip
 
@@ -687,7 +695,7 @@ def run_state_cases() -> list[Case]:
     s = "run_state/pipeline_job_event.json"
     entry = message_request(run_state_entry(), "golden-run-state")
     answer_entry = message_request(run_state_entry(pipeline_job_id=ANSWER_RUN), "golden-chain")
-    ours = SAMPLE_RUN_LABELS
+    ours = made(SAMPLE_RUN, SAMPLE_RUN_LABELS)
     return [
         Case("run_state/succeeded", r, s, entry,
              (run(SAMPLE_RUN, ours, display_name=SAMPLE_RUN_NAME,
@@ -705,6 +713,10 @@ def run_state_cases() -> list[Case]:
              (run(SAMPLE_RUN, None, end="PIPELINE_STATE_SUCCEEDED"),)),
         Case("run_state/route-not-configured", r, s, entry,
              (run(SAMPLE_RUN, {**ours, "trigger-route": "gone"}, end="PIPELINE_STATE_SUCCEEDED"),)),
+        Case("run_state/forged", r, s, entry,  # our labels, an auth label copied from another run
+             (run(SAMPLE_RUN, {**SAMPLE_RUN_LABELS, "trigger-auth": made("x", {})["trigger-auth"]},
+                  display_name=SAMPLE_RUN_NAME, end="PIPELINE_STATE_FAILED",
+                  message="<!channel>"),)),
         Case("run_state/other-location", r, s,
              message_request(run_state_entry(location="europe-west4"), "golden-run-state-eu")),
         Case("run_state/no-job-named", r, s,

@@ -212,7 +212,8 @@ def test_no_access_token_is_transient(
     key.write_text(json.dumps(info))
     config = write_config(tmp_path, [object_route()])
     env = {"TRIGGERS_CONFIG": str(config), "GOOGLE_APPLICATION_CREDENTIALS": str(key),
-           "VERTEX_AI_EMULATOR_HOST": "", "STORAGE_EMULATOR_HOST": ""}  # fmt: skip
+           "VERTEX_AI_EMULATOR_HOST": "", "STORAGE_EMULATOR_HOST": "",
+           "TRIGGER_RUN_KEY": "a-run-key"}  # fmt: skip
     server = launch_function_server("on_object_finalized", env).wait_ready()
     try:
         event = storage_event("incoming/no-token.csv")

@@ -19,11 +19,13 @@ from vertex_trigger.launch.lineage import (
     rerun_id,
     rerun_number,
 )
+from vertex_trigger.launch.run_key import LOCAL_RUN_KEY, RunKey
 
 from local.vertex_emulator import start_emulator
 from local.vertex_emulator_client import VertexEmulatorClient
 from tests.emulator.helpers import tiny_pipeline
 from tests.functions.helpers import (
+    Certificate,
     FunctionServer,
     StartedServers,
     VertexStandIn,
@@ -58,8 +60,8 @@ def test_retry_ids_follow_the_first_attempt_and_reruns_the_original() -> None:
 
 
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
+def webhook(certificate: Certificate) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(certificate)
     yield receiver
     receiver.stop()
 
@@ -84,7 +86,7 @@ def launcher(servers: StartedServers, config: Path) -> FunctionServer:
 
 @pytest.fixture(scope="module")
 def reporter(servers: StartedServers, config: Path, webhook: WebhookReceiver) -> FunctionServer:
-    return servers.start("on_run_state", config, **{HOOK: webhook.url})
+    return servers.start("on_run_state", config, **{HOOK: webhook.url}, **webhook.trust_env())
 
 
 def launch(launcher: FunctionServer, name: str) -> str:
@@ -131,7 +133,10 @@ def test_a_failed_run_is_retried_until_attempts_then_the_last_says_so(
     assert retry["pipelineSpec"] == original["pipelineSpec"]
     assert retry["runtimeConfig"] == original["runtimeConfig"]
     assert retry["displayName"] == original["displayName"]
-    assert retry["labels"] == {**original["labels"], "trigger-retry-of": first}
+    # Its own trigger-auth (of its own job id), not the copied one of the run it retries.
+    own = RunKey.from_text(LOCAL_RUN_KEY).label(f"{first}-attempt-2")
+    assert retry["labels"] == {**original["labels"], "trigger-retry-of": first, "trigger-auth": own}
+    assert own != original["labels"]["trigger-auth"]
     assert runs[f"{first}-attempt-3"]["labels"]["trigger-retry-of"] == f"{first}-attempt-2"
     # The final failure's outcome says it was the last attempt.
     assert webhook.bodies[-1]["text"].splitlines()[1] == "attempt 3 of 3, the last: not retried"

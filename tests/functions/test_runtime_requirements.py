@@ -1,4 +1,12 @@
-"""functions/requirements.txt lists what the deployed source imports, and nothing else, pinned."""
+"""What the functions install: requirements.in lists what the source imports, pinned; its lock,
+requirements.txt, pins and hashes the whole closure at the versions the tests ran with.
+
+The lock is what Cloud Build installs (the Python buildpack runs `pip install --requirement
+requirements.txt` for the source's file: GoogleCloudPlatform/buildpacks, pkg/python/python.go,
+InstallRequirements), and pip checks every file against its hashes once one requirement has a
+`--hash` ("hash-checking mode", pip's documentation, "Secure installs"). test_pinned_install.py
+installs it alone into a fresh environment and serves an event from it.
+"""
 
 import ast
 import importlib.metadata
@@ -20,7 +28,22 @@ def read_requirements(path: Path) -> dict[str, Requirement]:
     return {canonicalize_name(r.name): r for r in map(Requirement, filter(None, lines))}
 
 
-RUNTIME = read_requirements(FUNCTIONS_DIR / "requirements.txt")
+RUNTIME = read_requirements(FUNCTIONS_DIR / "requirements.in")
+LOCK = FUNCTIONS_DIR / "requirements.txt"
+
+
+def read_lock(path: Path) -> dict[str, tuple[Requirement, list[str]]]:
+    """Return each locked requirement (marker included) and its hashes, by canonical name."""
+    text = path.read_text().replace("\\\n", " ")
+    locked = {}
+    for raw in text.splitlines():
+        line = raw.partition(" #")[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        spec, *options = line.split(" --hash=")
+        requirement = Requirement(spec.strip())
+        locked[canonicalize_name(requirement.name)] = (requirement, [o.strip() for o in options])
+    return locked
 
 
 def imported_modules() -> set[str]:
@@ -91,5 +114,40 @@ def test_runtime_pins_are_the_repository_pins() -> None:
     pinned = read_requirements(REPO / "requirements.txt")
     for name, requirement in RUNTIME.items():
         assert str(requirement.specifier).startswith("=="), requirement
+        assert requirement.specifier == pinned[name].specifier, name
+        assert requirement.specifier.contains(importlib.metadata.version(name)), name
+
+
+def closure() -> set[str]:
+    """Return the .in file's requirements and all they need at runtime here (extras included)."""
+    wanted = set(RUNTIME)
+    for name, requirement in RUNTIME.items():
+        for extra in requirement.extras:
+            wanted |= needs(name, extra)
+    return needed_by(wanted)
+
+
+def test_the_lock_pins_and_hashes_every_package() -> None:
+    locked = read_lock(LOCK)
+    assert len(locked) >= 25  # functions-framework alone brings flask, gunicorn, uvicorn, ...
+    for name, (requirement, hashes) in locked.items():
+        assert str(requirement.specifier).startswith("=="), name
+        assert hashes and all(h.startswith("sha256:") and len(h) == 71 for h in hashes), name
+
+
+def test_the_lock_is_the_closure_of_the_in_file() -> None:
+    """Everything the direct requirements need here, and nothing else (markers for this Python)."""
+    locked = {name for name, (req, _) in read_lock(LOCK).items()
+              if req.marker is None or req.marker.evaluate()}  # fmt: skip
+    assert locked == closure()
+    for name, requirement in RUNTIME.items():
+        assert read_lock(LOCK)[name][0].specifier == requirement.specifier, name
+
+
+def test_locked_versions_are_the_repository_pins_the_tests_ran_with() -> None:
+    pinned = read_requirements(REPO / "requirements.txt")
+    for name, (requirement, _) in read_lock(LOCK).items():
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
         assert requirement.specifier == pinned[name].specifier, name
         assert requirement.specifier.contains(importlib.metadata.version(name)), name

@@ -4,7 +4,8 @@ A job id is how a redelivered event finds the run it already launched (Vertex an
 redelivers for days and an upgrade happens in between: if a new version derived another id for the
 same object, batch or drift window, every event redelivered across the deploy would launch its
 pipeline a second time. The labels (route, kind, source, event) are how the cooldown, the limits,
-the sweeper and the operator's tools find a route's runs, so they are kept as well.
+the sweeper and the operator's tools find a route's runs, so they are kept as well; `trigger-auth`
+(which of them the service made) was added beside them, and a changed key changes only it.
 
 So the expected values below are literal strings, copied once from what the code produced, and never
 computed here with the project's own hash or label functions: a change to the derivation (the
@@ -156,6 +157,9 @@ def test_object_job_id_labels_and_display_name(
             "trigger-kind": "object",
             "trigger-source": "869e66af74f38c6f",  # sha256(bucket, name), 16 hex digits
             "trigger-event": "evt-_4fbject_2e1",  # what label values cannot hold, as _xx
+            # HMAC-SHA256 of the job id under the run key (here the emulator's public local
+            # key), first 32 hex digits: added beside the four above, which stay as they were.
+            "trigger-auth": "9a3cddd8b8588a581a059c26c5fed772",
         },
         "display_name": "gs://prices-data/incoming/2026-11-26/prices.csv#1764158400123456",
     }
@@ -172,6 +176,7 @@ def test_batch_job_id_by_its_marker(functions: Functions, clean_vertex: VertexSt
             "trigger-kind": "batch",
             "trigger-source": "80d37874ff092ed4",  # sha256(bucket, folder)
             "trigger-event": "_hash-1d4f715baf67b2ae",  # longer than 63: sha256(event id)
+            "trigger-auth": "6cab4962b1e3cb73b35302bc72974b37",
         },
         "display_name": "gs://prices-data/exports/2026-11-26/",
     }
@@ -194,6 +199,7 @@ def test_drift_window_id_then_retry_ids_after_failed_runs(
             "trigger-kind": "drift",
             "trigger-source": "34a792754f076633",  # sha256(model)
             "trigger-event": "1764158400000000001",
+            "trigger-auth": "98e4e98fb853140959a1af265fae9281",
         },
         "display_name": MODEL,
     }
@@ -201,7 +207,8 @@ def test_drift_window_id_then_retry_ids_after_failed_runs(
     # sha256(route, model, "window-83134-retry-1"), then "-retry-2" after that one failed too.
     assert retry["job"] == "prices-drift-1792c04bfcb44f26bf69"
     assert second_retry["job"] == "prices-drift-ce3a1635cc3b32d6f886"
-    assert retry["labels"] == {**window["labels"], "trigger-event": "1764158400000000002"}
+    assert retry["labels"] == {**window["labels"], "trigger-event": "1764158400000000002",
+                               "trigger-auth": "9fa3dd320b09ddb6e3a7d7a9e06d3439"}  # fmt: skip
     assert second_retry["display_name"] == MODEL
 
 
@@ -243,6 +250,7 @@ def test_chained_run_job_id_labels_and_display_name(
             "trigger-source": "869e66af74f38c6f",  # the upstream's: the chain's first source
             "trigger-event": "1764158500000000001",  # the log entry's message id
             "trigger-upstream": "prices-arrival-df9db087b6b3ba916e77",
+            "trigger-auth": "171083f9b6f112542f3a918534b0eff2",  # HMAC of the job id (local key)
         },
         "display_name": "gs://prices-data/incoming/2026-11-26/prices.csv#1764158400123456",
     }

@@ -14,13 +14,13 @@ from tests.terraform.hcl_eval import Evaluator, Module
 # state_location.py).
 TOP_LEVEL_KEYS = {
     "project", "region", "pipeline_root", "service_account", "network", "kms_key", "retry",
-    "routes", "outcomes_topic", "state", "sweep_deadline",
+    "routes", "outcomes_topic", "state", "sweep_deadline", "parking",
 }
 ROUTE_KEYS = {
     "name", "event", "bucket", "prefix", "suffix", "template", "parameters", "labels",
     "enable_caching", "match", "policy_labels", "min_deviation", "cooldown", "notify", "batch",
     "sweep_lookback", "partitions", "max_running", "max_runs_per_day", "after", "overlap",
-    "max_duration", "retry_failed",
+    "max_duration", "retry_failed", "renamed_from",
 }
 
 

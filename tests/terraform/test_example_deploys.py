@@ -18,7 +18,13 @@ from typing import Any
 
 import pytest
 import yaml
-from vertex_trigger.config.labels import EVENT_LABEL, KIND_LABEL, ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import (
+    AUTH_LABEL,
+    EVENT_LABEL,
+    KIND_LABEL,
+    ROUTE_LABEL,
+    SOURCE_LABEL,
+)
 from vertex_trigger.config.model import EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
@@ -134,6 +140,7 @@ def test_an_import_file_under_images_launches_automl_image(
         ROUTE_LABEL: route.name, KIND_LABEL: "object"}
     assert re.fullmatch(r"[0-9a-f]{16}", labels.pop(SOURCE_LABEL))
     assert labels.pop(EVENT_LABEL) == event_label(outcome.event_id)
+    assert re.fullmatch(r"[0-9a-f]{32}", labels.pop(AUTH_LABEL))
     assert labels == {"team": "vision"}
     assert body["displayName"].startswith(f"gs://my-project-data/{name}#")
     assert outcome.job.startswith(f"{route.name}-")

@@ -30,6 +30,7 @@ ARCHIVE = {
 }
 
 LAUNCHER_START_UP = {
+    "${google_secret_manager_secret_iam_member.function_runtime_run_key_accessor}",
     "${google_storage_bucket_object.templates}",
     "${google_storage_bucket_iam_member.function_runtime_templates_viewer}",
     "${google_artifact_registry_repository_iam_member.function_runtime_template_reader}",
@@ -81,6 +82,7 @@ START_UP_READS = {
     "on_drift_alert": LAUNCHER_START_UP,
     "on_run_state": {
         "${google_secret_manager_secret_iam_member.outcomes_webhook_accessor}",
+        "${google_secret_manager_secret_iam_member.outcomes_run_key_accessor}",
         "${google_storage_bucket_object.templates}",
         "${google_storage_bucket_iam_member.outcomes_templates_viewer}",
         "${google_artifact_registry_repository_iam_member.outcomes_template_reader}",
@@ -217,6 +219,8 @@ def test_archive_object_is_named_by_content_hash(tf: dict[str, Any]) -> None:
 # -- each call rendered through the module, as the provider receives it --------------------------
 
 PROJECT = "my-project"
+RUN_KEY = {"key": "TRIGGER_RUN_KEY", "project_id": PROJECT, "secret": "vertex-triggers-run-key",
+           "version": "latest"}  # fmt: skip
 
 
 def account(name: str) -> str:
@@ -249,6 +253,8 @@ def expected(name: str, entry_point: str, description: str, runs_as: str,
                 "ingress_settings": "ALLOW_INTERNAL_ONLY",
                 "all_traffic_on_latest_revision": True,
                 "environment_variables": {"GOOGLE_CLOUD_PROJECT": PROJECT},
+                # The run key (TRIGGER_RUN_KEY), in every function, from Secret Manager.
+                "secret_environment_variables": [RUN_KEY],
             }],
             "event_trigger": [{
                 "retry_policy": "RETRY_POLICY_RETRY",
@@ -302,6 +308,7 @@ def test_on_run_state_renders_as_before_with_its_webhook_secrets(example: dict[s
          "version": "latest"},
         {"key": "WEBHOOK_URL_PRICES_DRIFT", "project_id": PROJECT, "secret": "drift-hook",
          "version": "latest"},
+        RUN_KEY,
     ]  # fmt: skip
     assert rendered_function(example, "on_run_state") == want
 

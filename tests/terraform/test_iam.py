@@ -40,8 +40,14 @@ PIPELINE_SA = "sa:${google_service_account.pipeline.name}"
 KMS_KEY = "key:${local.kms_key_id}"
 KMS_USER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
+LAUNCHER = "${google_project_iam_custom_role.trigger_launcher.name}"
+RUN_KEY_SECRET = "secret:${local.run_key_secret}"
+STATE = "bucket:${google_storage_bucket.state.name}"
 EXPECTED_GRANTS = {
-    (RUNTIME, "roles/aiplatform.user", PROJECT),
+    (RUNTIME, LAUNCHER, PROJECT),
+    (RUNTIME, "roles/storage.objectUser", STATE),
+    (RUNTIME, "roles/secretmanager.secretAccessor", RUN_KEY_SECRET),
+    (OUTCOMES, "roles/secretmanager.secretAccessor", RUN_KEY_SECRET),
     (RUNTIME, "roles/storage.objectViewer", DATA),
     (RUNTIME, "roles/storage.objectViewer", TEMPLATES),
     (RUNTIME, "roles/iam.serviceAccountUser", PIPELINE_SA),
@@ -137,11 +143,39 @@ def test_grants_are_exactly_the_specified_ones(tf: dict[str, Any]) -> None:
     assert grants(tf) == EXPECTED_GRANTS
 
 
-def test_runtime_account_has_nothing_project_wide_but_aiplatform_user(tf: dict[str, Any]) -> None:
+def test_runtime_account_has_nothing_project_wide_but_the_launcher_role(
+    tf: dict[str, Any],
+) -> None:
     project_roles = {
         role for member, role, target in grants(tf) if member == RUNTIME and target == PROJECT
     }
-    assert project_roles == {"roles/aiplatform.user"}
+    assert project_roles == {LAUNCHER}
+
+
+# What the functions' account calls, and what Vertex checks on the caller of a create: the
+# create's own permission; aiplatform.metadataStores.get on the project's default metadata store
+# ("Failed to create pipeline job. Error: Permission 'aiplatform.metadataStores.get' denied on
+# resource '//aiplatform.googleapis.com/projects/.../metadataStores/default'", quoted in
+# googleapis/python-aiplatform#1880); aiplatform.artifacts.get for input_artifacts, which name
+# Vertex ML Metadata artifacts. iam.serviceAccounts.actAs on the pipeline account is its own grant.
+LAUNCHER_PERMISSIONS = [
+    "aiplatform.pipelineJobs.create",  # launches
+    "aiplatform.pipelineJobs.get",  # the run behind a 409; a former name's ids (renamed_from)
+    "aiplatform.pipelineJobs.list",  # limits, the cooldown, batches, the sweeper
+    "aiplatform.pipelineJobs.cancel",  # the cooldown race's losers
+    "aiplatform.metadataStores.get",
+    "aiplatform.artifacts.get",
+]
+
+
+def test_the_launcher_role_holds_only_the_vertex_calls_the_functions_make(
+    tf: dict[str, Any],
+) -> None:
+    role = tf["resource"]["google_project_iam_custom_role"]["trigger_launcher"]
+    assert attr(role, "permissions") == LAUNCHER_PERMISSIONS
+    assert attr(role, "role_id") == '${replace(var.name_prefix, "-", "_")}_launcher'
+    assert "roles/aiplatform.user" not in {role for member, role, _ in grants(tf)
+                                            if member == RUNTIME}  # fmt: skip
 
 
 def test_no_authoritative_iam_resources(tf: dict[str, Any], tf_fn: dict[str, Any]) -> None:

@@ -34,13 +34,18 @@ def test_webhook_urls_come_from_secret_manager_into_on_run_state_only(tf: dict[s
     secrets = attr(functions["on_run_state"], "secret_environment_variables")
     # One per notifying route, keyed by its variable, from its secret's latest version (the
     # rendering of real values is in test_functions.py).
+    # Then the run key, which every function reads.
     assert secrets == (
-        "${[for route, secret in local.webhook_secrets : {key = local.webhook_variables[route], "
-        'project_id = var.project_id, secret = secret, version = "latest"}]}'
+        "${concat([for route, secret in local.webhook_secrets : {key = "
+        'local.webhook_variables[route], project_id = var.project_id, secret = secret, version = '
+        '"latest"}], local.run_key_environment)}'
     )
     for others in ("on_object_finalized", "on_drift_alert", "sweep"):
-        assert "secret_environment_variables" not in functions[others]
-    assert "google_secret_manager_secret_version" not in tf["resource"]  # no URL in the state
+        assert attr(functions[others], "secret_environment_variables") == (
+            "${local.run_key_environment}"  # the run key only: never a webhook URL
+        )
+    # Neither a URL nor the run key in the state: the operator creates the secrets (README).
+    assert "google_secret_manager_secret_version" not in tf["resource"]
 
 
 def test_outcomes_topic_is_rendered_into_the_configuration(tf: dict[str, Any]) -> None:

@@ -48,9 +48,19 @@ def test_every_grant_is_listed_and_nothing_else(tf: dict[str, Any]) -> None:
     assert set(section_rows()) == set(module_grants(tf))
 
 
+CUSTOM_ROLE = re.compile(r"^\$\{(google_project_iam_custom_role\.[a-z0-9_]+)\.name\}$")
+
+
 def test_each_listed_grant_names_its_role(tf: dict[str, Any]) -> None:
     rows = section_rows()
     for address, role in module_grants(tf).items():
+        custom = CUSTOM_ROLE.match(role)
+        if custom:  # a custom role of the module: the row names it and lists its permissions
+            assert f"| custom role `{custom.group(1)}`" in rows[address], address
+            body = tf["resource"]["google_project_iam_custom_role"][custom.group(1).split(".")[1]]
+            for permission in attr(body, "permissions"):
+                assert f"`{permission}`" in rows[address], f"{address}: {permission} not listed"
+            continue
         assert f"| `{role}` |" in rows[address], f"{address}: the row does not name {role}"
 
 

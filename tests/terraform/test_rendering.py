@@ -162,7 +162,7 @@ INVALID = {
         "list, create, list, cancels) must be shorter than function_timeout_seconds"),
     "runtime older than the code": (
         lambda ex: {**ex, "function_runtime": "python310"},
-        "function_runtime must be python311, python312 or python313"),
+        "function_runtime must be python311, python312, python313 or python314"),
     "kms key outside the run region": (
         lambda ex: {**ex, "kms_key": "projects/k/locations/europe-west4/keyRings/r/cryptoKeys/k"},
         "kms_key must be in var.region: Vertex AI requires"),
@@ -364,3 +364,11 @@ def test_a_run_ended_route_renders_its_upstream_and_resolves_template_stems(
     assert (after.pipeline, after.template.uri) == (
         "house-prices", "gs://my-project-templates/house_prices.yaml"
     )
+
+
+def test_a_renamed_route_keeps_its_former_names(module: Module, example: dict[str, Any]) -> None:
+    first, *others = example["routes"]
+    renamed = {**first, "name": "prices-landing", "renamed_from": [first["name"]]}
+    config = rendered(module, {**example, "routes": [renamed, *others]})
+    assert by_name(config)["prices-landing"]["renamed_from"] == [first["name"]]
+    assert "renamed_from" not in by_name(config)[others[0]["name"]]  # unset: left out

@@ -27,6 +27,13 @@ def test_overwritten_buckets_are_versioned(tf: dict[str, Any], name: str) -> Non
     assert [attr(v, "enabled") for v in nested(bucket, "versioning")] == [True]
 
 
+def test_parked_events_go_to_the_state_bucket_never_the_watched_one(tf: dict[str, Any]) -> None:
+    config = attr(tf["locals"], "triggers_config")
+    assert 'parking = "gs://${google_storage_bucket.state.name}/parked"' in config
+    state = tf["resource"]["google_storage_bucket"]["state"]
+    assert attr(state, "name") == "${local.bucket_names.state}"
+
+
 def test_pipeline_root_is_not_the_data_bucket(tf: dict[str, Any]) -> None:
     buckets = tf["resource"]["google_storage_bucket"]
     assert attr(buckets["pipeline_root"], "name") == "${local.bucket_names.pipeline_root}"

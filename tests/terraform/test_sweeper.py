@@ -84,6 +84,18 @@ def test_without_sweep_lookback_nothing_of_the_sweeper_exists(
     assert evaluator.local("lists_data_bucket") is False  # so no viewer grant on the data bucket
 
 
+def test_a_max_running_cap_alone_brings_the_sweeper_for_its_parked_events(
+    module: Module, example: dict[str, Any]
+) -> None:
+    first, *others = example["routes"]
+    capped = {**example, "routes": [{**first, "max_running": 1}, *others]}
+    evaluator = plan(module, capped)
+    assert evaluator.local("sweep_enabled") is True  # only the sweeper re-drives parked events
+    assert evaluator.local("lists_data_bucket") is False  # parking is in the state bucket
+    parking = yaml.safe_load(evaluator.local("triggers_yaml"))["parking"]
+    assert parking == "gs://my-project-trigger-state/parked"
+
+
 def test_a_batch_route_with_a_sweep_renders_and_loads(
     module: Module, example: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -154,6 +166,9 @@ def test_the_sweep_function_and_its_schedule_render_as_before(example: dict[str,
         "ingress_settings": "ALLOW_INTERNAL_ONLY",
         "all_traffic_on_latest_revision": True,
         "environment_variables": {"GOOGLE_CLOUD_PROJECT": "my-project"},
+        "secret_environment_variables": [{"key": "TRIGGER_RUN_KEY", "project_id": "my-project",
+                                          "secret": "vertex-triggers-run-key",
+                                          "version": "latest"}],
     }]  # fmt: skip
     assert got["invokers"] == {"scheduler": {
         "project": "my-project", "location": "us-central1", "name": "vertex-triggers-sweep",

@@ -15,8 +15,10 @@ UPSTREAM_LABEL = "trigger-upstream"
 RETRY_OF_LABEL = "trigger-retry-of"
 RERUN_OF_LABEL = "trigger-rerun-of"
 LIFECYCLE_LABELS = (RETRY_OF_LABEL, RERUN_OF_LABEL)
+# The HMAC of the job id under the run key: which runs the service made (launch/run_key.py).
+AUTH_LABEL = "trigger-auth"
 # Every label the trigger puts on a run itself: a new one goes here, so the count stays right.
-TRIGGER_LABELS = (ROUTE_LABEL, KIND_LABEL, SOURCE_LABEL, EVENT_LABEL)
+TRIGGER_LABELS = (ROUTE_LABEL, KIND_LABEL, SOURCE_LABEL, EVENT_LABEL, AUTH_LABEL)
 CHAIN_LABELS = (*TRIGGER_LABELS, UPSTREAM_LABEL)
 # Vertex AI sets this one on every PipelineJob (aiplatform v1 PipelineJob.labels) and allows
 # at most MAX_LABELS in all ("There can be no more than 64 labels attached to a single resource").

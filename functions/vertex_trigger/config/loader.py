@@ -39,12 +39,14 @@ _TOP_KEYS = frozenset(
         STATE,
         PAUSE_CHECK,
         "sweep_deadline",
+        "parking",
     }
 )
 # A chain of more links than this is refused whatever max_chain_depth says.
 MAX_CHAIN_DEPTH_LIMIT = 20
 
 _RETRY_KEYS = frozenset({"initial_delay", "max_delay", "deadline", "request_timeout"})
+
 
 def load_config(path: Path, default_project: str | None = None) -> Config:
     """Read and check the file at ``path``; raise ConfigError naming route and key."""
@@ -61,7 +63,8 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
     _check_unique(path, routes)
     max_chain_depth = _max_chain_depth(where, document.get("max_chain_depth"))
     check_chain_graph(path, routes, max_chain_depth)
-    return Config(
+    _check_parking_is_not_watched(where, document.get("parking"), routes)
+    config = Config(
         path=path,
         project=string(where, "project", project),
         region=string(where, "region", document.get("region")),
@@ -77,7 +80,11 @@ def load_config(path: Path, default_project: str | None = None) -> Config:
         pause_check=setting(where, parse_pause_check, document.get(PAUSE_CHECK))
         or DEFAULT_PAUSE_CHECK,
         sweep_deadline=_sweep_deadline(where, document.get("sweep_deadline")),
+        parking=_parking(where, document.get("parking")),
     )
+    _check_parking_is_apart_from_pauses(where, config)
+    return config
+
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
@@ -92,6 +99,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: expected a mapping with 'project', 'region', 'routes', ...")
     return document
 
+
 def _gcs_uri(where: Where, key: str, value: Any) -> str:
     text = string(where, key, value)
     if not text.startswith("gs://") or len(text) <= len("gs://"):
@@ -105,6 +113,41 @@ def _sweep_deadline(where: Where, value: Any) -> float:
         return parse_duration(value)
     except ValueError as exc:
         raise where.error("sweep_deadline", str(exc)) from None
+
+def _parking(where: Where, value: Any) -> str | None:
+    """Return ``gs://BUCKET/PREFIX`` (a prefix is required: the sweeper lists under it)."""
+    if value is None:
+        return None
+    uri = _gcs_uri(where, "parking", value)
+    if "/" not in uri.removeprefix("gs://"):
+        raise where.error(
+            "parking", f"expected gs://BUCKET/PREFIX (a folder for parked events), got {uri!r}"
+        )
+    return uri
+
+
+def _check_parking_is_not_watched(where: Where, value: Any, routes: tuple[Route, ...]) -> None:
+    """Parked events must not land in a watched bucket: each would be an event of its own."""
+    bucket = str(value or "").removeprefix("gs://").split("/", 1)[0]
+    watching = [r.name for r in routes if r.bucket and r.bucket == bucket]
+    if value is not None and watching:
+        raise where.error(
+            "parking", f"bucket {bucket!r} is watched by route {watching[0]!r}: use another bucket"
+        )
+
+
+def _check_parking_is_apart_from_pauses(where: Where, config: Config) -> None:
+    """Refuse a parking place holding the pauses: the sweeper deletes what it cannot re-drive."""
+    if config.parking is None or config.state is None:
+        return
+    bucket, _, prefix = config.parking.removeprefix("gs://").partition("/")
+    parked, pauses = prefix.rstrip("/") + "/", config.state.pauses_folder
+    if bucket == config.state.bucket and (parked.startswith(pauses) or pauses.startswith(parked)):
+        raise where.error(
+            "parking",
+            f"{config.parking} holds or lies within the route pauses, gs://{bucket}/{pauses}: "
+            "use another prefix (e.g. gs://STATE_BUCKET/parking)",
+        )
 
 
 def _retry(where: Where, raw: Any) -> RetryPolicy:
@@ -146,3 +189,15 @@ def _check_unique(path: Path, routes: tuple[Route, ...]) -> None:
         if route.name in seen:
             raise Where(path, f"route {route.name!r}").error("name", "duplicate route name")
         seen.add(route.name)
+    # A former name names one route's runs: neither another route's name nor another's past.
+    owner: dict[str, str] = {}
+    for route in routes:
+        for former in route.renamed_from:
+            where = Where(path, f"route {route.name!r}")
+            if former in seen:
+                raise where.error("renamed_from", f"{former!r} is the name of a route")
+            if former in owner:
+                raise where.error(
+                    "renamed_from", f"{former!r} is a former name of route {owner[former]!r} too"
+                )
+            owner[former] = route.name

@@ -61,6 +61,12 @@ class Route:
     overlap: Overlap | None = None  # what a launch does while a run of its scope is live
     max_duration: float | None = None  # seconds; the sweeper's watchdog cancels longer runs
     retry_failed: RetryFailed | None = None  # failed runs are launched again
+    renamed_from: tuple[str, ...] = ()  # former names: their runs are this route's
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Return the route's name, then its former names (what its runs may be labelled)."""
+        return (self.name, *self.renamed_from)
 
 @dataclass(frozen=True)
 class Config:
@@ -80,10 +86,11 @@ class Config:
     state: StateLocation | None = None  # where route pauses live (None: routes cannot pause)
     pause_check: float = DEFAULT_PAUSE_CHECK  # seconds an instance trusts a pause read
     sweep_deadline: float = SWEEP_DEADLINE  # seconds one sweep may take, every route included
+    parking: str | None = None  # gs://BUCKET/PREFIX: where deferred events wait for the sweeper
 
     def route_named(self, name: str) -> Route | None:
-        """Return the route called ``name``, if this configuration has one."""
-        return next((r for r in self.routes if r.name == name), None)
+        """Return the route called ``name`` now or before (``renamed_from``), if there is one."""
+        return next((r for r in self.routes if name in r.names), None)
 
     def routes_for(self, event: EventKind) -> tuple[Route, ...]:
         """Return the routes listening to ``event``, in file order."""

@@ -78,6 +78,7 @@ _COMMON_ROUTE_KEYS = frozenset(
         "max_running",
         "max_runs_per_day",
         *LIFECYCLE_KEYS,
+        "renamed_from",
     }
 )
 
@@ -130,6 +131,7 @@ def read_route(path: Path, index: int, raw: Any) -> Route:
         max_running=_limit(where, "max_running", raw.get("max_running")),
         max_runs_per_day=_limit(where, "max_runs_per_day", raw.get("max_runs_per_day")),
         **_lifecycle_fields(where, raw, kind),
+        renamed_from=_former_names(where, name, raw.get("renamed_from", [])),
         **kind,
     )
 
@@ -178,6 +180,24 @@ def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozen
     if batch.rule is BatchRule.MANIFEST:
         return MANIFEST_PLACEHOLDERS, "manifest batch"
     return BATCH_PLACEHOLDERS, "batch"
+
+def _former_names(where: Where, name: str, raw: Any) -> tuple[str, ...]:
+    """Return the names the route had before (its runs under them are its own)."""
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise where.error(
+            "renamed_from", f"expected a list of the route's former names, got {raw!r}"
+        )
+    for former in raw:
+        if not isinstance(former, str) or not ROUTE_NAME.match(former):
+            raise where.error(
+                "renamed_from", f"expected names matching {ROUTE_NAME.pattern}, got {former!r}"
+            )
+        if former == name:
+            raise where.error("renamed_from", f"{former!r} is the route's own name")
+    return tuple(dict.fromkeys(raw))
+
 
 def _limit(where: Where, key: str, value: Any) -> int | None:
     if value is None:

@@ -1,4 +1,4 @@
-"""Cloud Storage JSON API: list a bucket's objects page by page, read one, learn its metadata.
+"""Cloud Storage JSON API: list a bucket's objects page by page, read, create and delete one.
 
 The one Cloud Storage client: batches and the sweeper list and read, the template store reads
 generations and downloads, all through the one request path (against production or
@@ -19,6 +19,7 @@ from vertex_trigger.google.http import BodyTooLargeError, Requester, Response
 from vertex_trigger.google.times import parse_rfc3339
 
 SERVICE = "Cloud Storage"
+PRECONDITION_FAILED = 412  # ifGenerationMatch did not hold: the object is there, or was replaced
 PAGE_SIZE = 1000  # the JSON API's largest page
 # Partial responses (the `fields` parameter): an item is about 150 bytes instead of 700.
 _OBJECT_FIELDS = "name,generation,size,timeCreated,contentType"
@@ -140,6 +141,26 @@ class Storage:
         params = {"fields": "generation"}
         response = self._get(self._object_url(bucket, name), params, f"read gs://{bucket}/{name}")
         return str(response.json()["generation"])
+
+    def create(self, bucket: str, name: str, data: bytes, content_type: str) -> bool:
+        """Create gs://bucket/name unless it exists (``ifGenerationMatch=0``); tell if created."""
+        url = f"{self._base_url}/upload/storage/v1/b/{quote(bucket, safe='')}/o"
+        answer = self._calls.send(
+            self._session, "POST", url,
+            service=SERVICE, action=f"write gs://{bucket}/{name}", handled={PRECONDITION_FAILED},
+            params={"uploadType": "media", "name": name, "ifGenerationMatch": "0"},
+            data=data, headers={"Content-Type": content_type},
+        )  # fmt: skip
+        return answer.response.status != PRECONDITION_FAILED
+
+    def delete(self, bucket: str, name: str, generation: int) -> bool:
+        """Delete that generation of gs://bucket/name; False if it is gone or was replaced."""
+        answer = self._calls.send(
+            self._session, "DELETE", self._object_url(bucket, name), service=SERVICE,
+            action=f"delete gs://{bucket}/{name}", handled={404, PRECONDITION_FAILED},
+            params={"ifGenerationMatch": str(generation)},
+        )  # fmt: skip
+        return answer.response.status < 400
 
     def _bucket_url(self, bucket: str) -> str:
         return f"{self._base_url}/storage/v1/b/{quote(bucket, safe='')}"

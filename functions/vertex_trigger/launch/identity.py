@@ -50,6 +50,11 @@ def job_id(route: str, *identity: str) -> str:
     return f"{route}-{short_hash(route, *identity, length=20)}"
 
 
+def former_job_ids(route: Route, *identity: str) -> tuple[str, ...]:
+    """Return the ids the same run had under the route's former names (``renamed_from``)."""
+    return tuple(job_id(name, *identity) for name in route.renamed_from)
+
+
 def run_labels(route: Route, kind: str, source_id: str, event_id: str) -> dict[str, str]:
     """Return the route's labels plus the trigger's own (route, kind, source identity, event)."""
     return {

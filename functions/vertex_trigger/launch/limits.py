@@ -8,15 +8,16 @@ whose own job is already among the listed runs is a redelivery, not a new run, a
 from datetime import timedelta
 from typing import Any
 
-from vertex_trigger.config.labels import ROUTE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.errors import DeferredEvent
 from vertex_trigger.google.pipeline_states import FINISHED
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
 BUDGET_WINDOW = timedelta(hours=24)
+OWN_PAGE = 100
 
 
 def check_limits(services: Services, route: Route, own_job: str) -> str:
@@ -41,9 +42,10 @@ def check_limits(services: Services, route: Route, own_job: str) -> str:
 
 
 def _runs(services: Services, route: Route, condition: str, limit: int) -> list[dict[str, Any]]:
-    """List the route's runs meeting ``condition`` in pages of ``limit`` (the first one decides)."""
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND {condition}'
-    return services.jobs.list(filter_, page_size=limit)
+    """List the route's own runs meeting ``condition`` (``limit`` of them decide)."""
+    # Only runs the service made count: anyone may label a run of theirs with our route. Pages
+    # of at least OWN_PAGE, so that runs made by others cannot crowd ours out of the pages read.
+    return route_runs(services, route, condition, page_size=max(limit, OWN_PAGE))
 
 
 def _full(runs: list[dict[str, Any]], limit: int, own_job: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from vertex_trigger.config.labels import ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.lifecycle import OverlapAction, OverlapScope
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome
@@ -20,6 +20,7 @@ from vertex_trigger.errors import DeferredEvent, DeploymentError, TransientError
 from vertex_trigger.google.pipeline_states import CANCELLED, FINISHED, is_cancelled, state_of
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
 # Live: not finished and not being cancelled (a run on its way out holds nothing back).
@@ -32,12 +33,17 @@ def replaces(route: Route) -> bool:
     return route.overlap is not None and route.overlap.action is OverlapAction.REPLACE
 
 
-def scope_filter(route: Route, source_id: str) -> str:
-    """Return the filter of the runs a launch of ``source_id`` overlaps with."""
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}"'
+def scope_runs(
+    services: Services, route: Route, source_id: str, condition: str, **listing: Any
+) -> list[dict[str, Any]]:
+    """List the runs a launch of ``source_id`` overlaps with that meet ``condition``.
+
+    The route's own runs only (launch/route_runs.py): made by the service, under any of its names.
+    """
+    scope = ""
     if route.overlap is None or route.overlap.scope is OverlapScope.SAME_SOURCE:
-        filter_ += f' AND labels.{SOURCE_LABEL}="{source_id}"'
-    return filter_
+        scope = f'labels.{SOURCE_LABEL}="{source_id}" AND '
+    return route_runs(services, route, scope + condition, **listing)
 
 
 def check(services: Services, route: Route, labels: dict[str, str], own_job: str) -> str:
@@ -48,7 +54,7 @@ def check(services: Services, route: Route, labels: dict[str, str], own_job: str
     overlap = route.overlap
     if overlap is None or overlap.action is OverlapAction.REPLACE:
         return ""
-    live = _listed(services, f"{scope_filter(route, labels[SOURCE_LABEL])} AND {_LIVE}")
+    live = _listed(services, route, labels[SOURCE_LABEL], _LIVE)
     if not live or own_job in {job_id_of(run) for run in live}:
         return ""
     what = f"run {job_id_of(live[-1])} {_of_scope(route)} is {state_of(live[-1])}"
@@ -70,8 +76,8 @@ def settle(
     """
     if not replaces(route) or launched.decision not in (Decision.LAUNCHED, Decision.DUPLICATE):
         return launched
-    scope = scope_filter(route, labels[SOURCE_LABEL])
-    live = _listed(services, f"{scope} AND {_LIVE}")
+    source = labels[SOURCE_LABEL]
+    live = _listed(services, route, source, _LIVE)
     own = next((run for run in live if job_id_of(run) == launched.job), None)
     own = own or services.jobs.get(launched.job)
     if own is None:
@@ -81,7 +87,7 @@ def settle(
     if is_cancelled(own):
         return _replaced(launched, f"this run {launched.job} was already cancelled")
     since = filter_time(_created(own))  # whole seconds: a run of the same second is listed too
-    newer = _listed(services, f'{scope} AND {_NOT_CANCELLED} AND create_time>="{since}"')
+    newer = _listed(services, route, source, f'{_NOT_CANCELLED} AND create_time>="{since}"')
     winner = max([*live, *newer, own], key=_order)
     losers = [run for run in live if _order(run) < _order(winner)]
     notes = "; ".join(_cancel(services, run, launched.job, job_id_of(winner)) for run in losers)
@@ -96,9 +102,12 @@ def _of_scope(route: Route) -> str:
     return "of the same source" if scope is OverlapScope.SAME_SOURCE else "of the route"
 
 
-def _listed(services: Services, filter_: str) -> list[dict[str, Any]]:
-    """Return the runs meeting ``filter_``, oldest first in race order."""
-    return sorted(services.jobs.list(filter_, order_by="create_time"), key=_order)
+def _listed(
+    services: Services, route: Route, source_id: str, condition: str
+) -> list[dict[str, Any]]:
+    """Return the scope's runs meeting ``condition``, oldest first in race order."""
+    runs = scope_runs(services, route, source_id, condition, order_by="create_time")
+    return sorted(runs, key=_order)
 
 
 def _replaced(launched: Outcome, why: str) -> Outcome:

@@ -11,6 +11,7 @@ from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import PipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
 from vertex_trigger.launch.pauses import PauseBoard
+from vertex_trigger.launch.run_key import RunKey
 from vertex_trigger.launch.templates import TemplateStore
 
 
@@ -27,6 +28,7 @@ class Services:
     jobs: PipelineJobs
     now: Callable[[], datetime]
     storage: Storage  # lists batch folders and reads manifests; the sweeper lists prefixes
+    run_key: RunKey  # labels our runs and tells them from runs anyone else created
     publisher: Publisher | None = None
     webhooks: WebhookPoster | None = None
     # Where a handler writes the decision lines it makes besides its event's own (a run's end

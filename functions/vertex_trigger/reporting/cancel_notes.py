@@ -16,7 +16,7 @@ from vertex_trigger.config.model import Route
 from vertex_trigger.google.pipeline_states import CANCELLED
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
-from vertex_trigger.launch.overlap import replaces, scope_filter
+from vertex_trigger.launch.overlap import replaces, scope_runs
 from vertex_trigger.launch.services import Services
 
 _NOT_CANCELLED = " AND ".join(f'state!="{state}"' for state in sorted(CANCELLED))
@@ -43,11 +43,8 @@ def _newer_runs(
 ) -> list[dict[str, Any]]:
     """Return the runs of the job's scope created after it and not cancelled, oldest first."""
     source = str((job.get("labels") or {}).get(SOURCE_LABEL, ""))
-    filter_ = (
-        f'{scope_filter(route, source)} AND {_NOT_CANCELLED} '
-        f'AND create_time>="{filter_time(created)}"'
-    )
-    runs = services.jobs.list(filter_, order_by="create_time")
+    condition = f'{_NOT_CANCELLED} AND create_time>="{filter_time(created)}"'
+    runs = scope_runs(services, route, source, condition, order_by="create_time")
     order = (created, job_id_of(job))
     newer = [run for run in runs if (_time(run, "createTime") or created, job_id_of(run)) > order]
     return sorted(newer, key=lambda run: (_time(run, "createTime") or created, job_id_of(run)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vertex_trigger.config.batch import BatchRule, BatchSpec
+from vertex_trigger.config.model import Route
 from vertex_trigger.google.storage import ObjectInfo
 from vertex_trigger.launch.identity import job_id
 
@@ -150,6 +151,11 @@ def _by_quiet(batch: Batch, scan: FolderScan, now: datetime) -> Completion:
 def batch_job_id(route: str, batch: Batch, identity: str) -> str:
     """Return the deterministic job id of a complete batch."""
     return job_id(route, "batch", batch.bucket, batch.folder, identity)
+
+
+def batch_job_ids(route: Route, batch: Batch, identity: str) -> tuple[str, ...]:
+    """Return the batch's job id under each name of the route, the current one first."""
+    return tuple(batch_job_id(name, batch, identity) for name in route.names)
 
 
 def batch_values(spec: BatchSpec, batch: Batch, done: Completion) -> dict[str, str]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from vertex_trigger.config.batch import BatchRule, BatchSpec
-from vertex_trigger.config.labels import ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import TransientError
@@ -23,12 +23,13 @@ from vertex_trigger.google.times import parse_rfc3339
 from vertex_trigger.launch.identity import run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
 from vertex_trigger.launch.overlap import replaces
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import (
     Batch,
     Completion,
     FolderScan,
-    batch_job_id,
+    batch_job_ids,
     batch_values,
     completion,
     folder_of,
@@ -117,10 +118,14 @@ class _Deciding:
         return self.trace.outcome(Decision.SKIPPED, done.waiting)
 
     def duplicate(self, identity: str) -> Outcome | None:
-        """Return a duplicate when the run of this identity exists (nothing listed yet)."""
-        job = batch_job_id(self.route.name, self.batch, identity)
+        """Return a duplicate when the run of this identity exists (nothing listed yet).
+
+        Under any of the route's names (``renamed_from``): a run launched before a rename counts.
+        """
+        jobs = batch_job_ids(self.route, self.batch, identity)
         if self.runs is not None:
-            if job not in self.runs:
+            job = next((j for j in jobs if j in self.runs), None)
+            if job is None:
                 return None
             self.trace.job = job
             return self.trace.outcome(Decision.DUPLICATE, "its run exists")
@@ -128,7 +133,11 @@ class _Deciding:
         # quota, 600/min) spares the create quota (60/min) the 409s all but one would spend, and
         # the folder a listing per event. A replacing route goes on to its 409, which settles the
         # overlap again.
-        if replaces(self.route) or job not in _batch_runs(self.services, self.route, self.batch):
+        if replaces(self.route):
+            return None
+        runs = _batch_runs(self.services, self.route, self.batch)
+        job = next((j for j in jobs if j in runs), None)
+        if job is None:
             return None
         self.trace.job = job
         return self.trace.outcome(Decision.DUPLICATE, EXISTS)
@@ -162,12 +171,13 @@ class _Deciding:
     def launch(self, done: Completion) -> Outcome:
         """Launch a complete batch under its deterministic job id."""
         trace = self.trace
-        trace.job = batch_job_id(self.route.name, self.batch, done.identity)
+        current, *former = batch_job_ids(self.route, self.batch, done.identity)
+        trace.job = current
         trace.source = self.batch.uri  # what the run is for, and its display name
         source = short_hash(self.batch.bucket, self.batch.folder)
         labels = run_labels(self.route, "batch", source, trace.event_id)
         return launch(self.services, self.route, batch_values(self.spec, self.batch, done),
-                      labels, trace)  # fmt: skip
+                      labels, trace, former_ids=former)  # fmt: skip
 
 
 def _by_marker(deciding: _Deciding) -> Outcome:
@@ -249,5 +259,5 @@ def _by_quiet(deciding: _Deciding) -> Outcome:
 def _batch_runs(services: Services, route: Route, batch: Batch) -> set[str]:
     """Return the job ids of the runs this route made for this folder (one per export)."""
     source = short_hash(batch.bucket, batch.folder)
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source}"'
-    return {job_id_of(run) for run in services.jobs.list(filter_, page_size=100)}
+    runs = route_runs(services, route, f'labels.{SOURCE_LABEL}="{source}"', page_size=100)
+    return {job_id_of(run) for run in runs}

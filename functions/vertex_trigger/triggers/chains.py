@@ -21,6 +21,7 @@ from vertex_trigger.google.times import filter_time
 from vertex_trigger.launch.chain_fit import references
 from vertex_trigger.launch.identity import RunTrigger, chain_labels, job_id, short_hash, trigger_of
 from vertex_trigger.launch.launcher import launch
+from vertex_trigger.launch.route_runs import forged, route_runs
 from vertex_trigger.launch.services import Services
 from vertex_trigger.launch.upstream_outputs import output_values
 
@@ -87,15 +88,16 @@ def ended_run(job: Mapping[str, Any]) -> EndedRun | None:
 
 def following(config: Config, run: EndedRun) -> list[Route]:
     """Return the run_ended routes that follow this run: after its route, or its pipeline."""
-    return [r for r in config.routes_for(EventKind.RUN_ENDED) if _follows(r, run)]
+    return [r for r in config.routes_for(EventKind.RUN_ENDED) if _follows(config, r, run)]
 
 
-def _follows(route: Route, run: EndedRun) -> bool:
+def _follows(config: Config, route: Route, run: EndedRun) -> bool:
     after = route.after
     if after is None:
         return False
-    if after.route:
-        return run.trigger is not None and run.trigger.route == after.route
+    if after.route:  # a run labelled with a former name (renamed_from) is the route's own
+        upstream = config.route_named(run.trigger.route) if run.trigger else None
+        return upstream is not None and upstream.name == after.route
     return after.pipeline == run.pipeline
 
 
@@ -163,11 +165,31 @@ def lost_links(
 
     ``runs`` are the route's own runs: an upstream whose run of the route is among them is a
     duplicate without a call; the others are read (a listing has no jobDetail) and launched.
+    Only runs the service made count as a route's runs (under any of its names); a run that
+    claims one of our routes but does not verify launches nothing, even for a pipeline upstream.
     """
-    for upstream in services.jobs.list(upstream_filter(route, since), page_size=RUNS_PAGE):
+    for upstream in _upstream_runs(services, route, since):
         run = ended_run(upstream)
         if run is not None:
             yield run.source, _link_attempt(route, run.job_id, runs)
+
+
+def _upstream_runs(services: Services, route: Route, since: datetime) -> list[dict[str, Any]]:
+    """List the upstream runs that ended since ``since`` in a listed state."""
+    after = route.after
+    upstream = services.config.route_named(after.route) if after and after.route else None
+    if upstream is not None:
+        return route_runs(services, upstream, _ended_since(route, since), page_size=RUNS_PAGE)
+    listed = services.jobs.list(upstream_filter(route, since), page_size=RUNS_PAGE)
+    return [run for run in listed if not forged(services, run)]
+
+
+def _ended_since(route: Route, since: datetime) -> str:
+    """Return the end time and state part of the upstream filter."""
+    after = route.after
+    assert after is not None
+    states = " OR ".join(f'state="PIPELINE_STATE_{state}"' for state in sorted(after.states))
+    return f'end_time>"{filter_time(since)}" AND ({states})'
 
 
 def upstream_filter(route: Route, since: datetime) -> str:
@@ -179,9 +201,7 @@ def upstream_filter(route: Route, since: datetime) -> str:
         who = f'labels.{ROUTE_LABEL}="{after.route}"'
     else:
         who = f'pipeline_name="{after.pipeline}"'
-
-    states = " OR ".join(f'state="PIPELINE_STATE_{state}"' for state in sorted(after.states))
-    return f'{who} AND end_time>"{filter_time(since)}" AND ({states})'
+    return f"{who} AND {_ended_since(route, since)}"
 
 
 def _link_attempt(route: Route, upstream_job: str, runs: set[str]) -> Attempt:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vertex_trigger.config.cooldown_counts import CooldownCounts
-from vertex_trigger.config.labels import ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome
 from vertex_trigger.errors import DeploymentError, TransientError
@@ -22,6 +22,7 @@ from vertex_trigger.google.pipeline_states import CANCELLED, FAILED, is_cancelle
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.identity import job_id
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
 
@@ -32,11 +33,11 @@ def recent_runs(
     start = services.now() - timedelta(seconds=_cooldown(route))
     if since is not None:
         start = min(start, since)
-    filter_ = (
-        f'labels.{ROUTE_LABEL}="{route.name}" AND labels.{SOURCE_LABEL}="{source_id}" '
-        f'AND create_time>"{filter_time(start)}"'
-    )
-    return sorted(services.jobs.list(filter_, order_by="create_time"), key=_race_order)
+    condition = f'labels.{SOURCE_LABEL}="{source_id}" AND create_time>"{filter_time(start)}"'
+    # Only runs the service made hold the cooldown or win a race: a forged run would otherwise
+    # hold every alert back, or get a real retrain cancelled as the race's loser.
+    listed = route_runs(services, route, condition, order_by="create_time")
+    return sorted(listed, key=_race_order)
 
 
 def window_runs(

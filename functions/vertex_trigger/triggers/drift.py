@@ -7,7 +7,7 @@ from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.events.drift_alerts.alert import DriftAlert
 from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
 from vertex_trigger.events.pubsub import PubsubMessage, published_message
-from vertex_trigger.launch.identity import job_id, run_labels, short_hash
+from vertex_trigger.launch.identity import former_job_ids, job_id, run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
 from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.services import Services
@@ -56,8 +56,10 @@ def _launch_unless_cooling_down(
     labels = run_labels(route, "drift", source_id, trace.event_id)
     if route.cooldown is None:
         # An incident is notified again while open (new message ids): its id names it once.
-        trace.job = job_id(route.name, alert.model_key, alert.occurrence or message.message_id)
-        return launch(services, route, values, labels, trace)
+        identity = (alert.model_key, alert.occurrence or message.message_id)
+        trace.job = job_id(route.name, *identity)
+        former = former_job_ids(route, *identity)
+        return launch(services, route, values, labels, trace, former_ids=former)
     runs = cooldown.window_runs(services, route, source_id, event_time)
     trace.job = cooldown.window_job_id(route, alert, event_time, services.now(), runs)
     wait = cooldown.check(route, runs, trace.job, services.now())

@@ -6,7 +6,7 @@ from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.events.cloud_events import envelope_of
 from vertex_trigger.events.storage import FINALIZED, ObjectEvent, parse_object_event
-from vertex_trigger.launch.identity import job_id, run_labels, short_hash
+from vertex_trigger.launch.identity import former_job_ids, job_id, run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
 from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.services import Services
@@ -33,6 +33,8 @@ def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> O
 
 def launch_object(services: Services, route: Route, event: ObjectEvent, trace: Trace) -> Outcome:
     """Launch one object's run under its deterministic job id (the event path and the sweeper)."""
-    trace.job = job_id(route.name, event.bucket, event.name, str(event.generation))
+    identity = (event.bucket, event.name, str(event.generation))
+    trace.job = job_id(route.name, *identity)
     labels = run_labels(route, "object", short_hash(event.bucket, event.name), trace.event_id)
-    return launch(services, route, event.placeholder_values(), labels, trace)
+    former = former_job_ids(route, *identity)
+    return launch(services, route, event.placeholder_values(), labels, trace, former_ids=former)

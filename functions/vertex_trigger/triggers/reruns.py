@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertex_trigger.config.labels import (
+    AUTH_LABEL,
     MAX_LABELS,
     RERUN_OF_LABEL,
-    ROUTE_LABEL,
     SOURCE_LABEL,
     VERTEX_LABELS,
 )
@@ -25,6 +25,7 @@ from vertex_trigger.launch.launcher import submit
 from vertex_trigger.launch.lineage import original_of, rerun_id, rerun_number
 from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.relaunch import relaunch_body
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
 
@@ -51,6 +52,11 @@ def plan_rerun(services: Services, job_id: str) -> RerunPlan:
     route = services.config.route_named(trigger.route) if trigger else None
     if route is None:
         raise RerunError(f"{job_id} is not a run of this configuration's routes")
+    if not services.run_key.made(job):  # a copy would carry our label: never of a forged run
+        raise RerunError(
+            f"{job_id} is not a run the trigger service made: its {AUTH_LABEL} label does not "
+            "verify"
+        )
     paused = paused_reason(services.pauses, route.name)
     if paused:
         raise RerunError(f"{paused}: resume it first")
@@ -61,7 +67,8 @@ def plan_rerun(services: Services, job_id: str) -> RerunPlan:
             f"AI's own, a rerun would pass the {MAX_LABELS} a run may have"
         )
     original = original_of(job_id)
-    return RerunPlan(route, job_id, rerun_id(original, _next_rerun(services, job, original)), body)
+    number = _next_rerun(services, route, job, original)
+    return RerunPlan(route, job_id, rerun_id(original, number), body)
 
 
 def rerun(services: Services, plan: RerunPlan, trace: Trace) -> Outcome:
@@ -71,12 +78,8 @@ def rerun(services: Services, plan: RerunPlan, trace: Trace) -> Outcome:
     return submit(services, plan.route, plan.body, trace)
 
 
-def _next_rerun(services: Services, job: dict[str, Any], original: str) -> int:
+def _next_rerun(services: Services, route: Route, job: dict[str, Any], original: str) -> int:
     """Return one more than the highest rerun of ``original`` among its source's runs."""
     labels = job.get("labels") or {}
-    filter_ = (
-        f'labels.{ROUTE_LABEL}="{labels.get(ROUTE_LABEL, "")}" '
-        f'AND labels.{SOURCE_LABEL}="{labels.get(SOURCE_LABEL, "")}"'
-    )
-    runs = services.jobs.list(filter_)
+    runs = route_runs(services, route, f'labels.{SOURCE_LABEL}="{labels.get(SOURCE_LABEL, "")}"')
     return 1 + max((rerun_number(job_id_of(run), original) for run in runs), default=0)

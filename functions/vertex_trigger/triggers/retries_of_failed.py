@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vertex_trigger.config.labels import RETRY_OF_LABEL, ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import RETRY_OF_LABEL, SOURCE_LABEL
 from vertex_trigger.config.lifecycle import RetryFailed
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
@@ -30,9 +30,10 @@ from vertex_trigger.google.retries import Budget
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.launcher import submit
 from vertex_trigger.launch.lineage import attempt_of, next_attempt, original_of
-from vertex_trigger.launch.overlap import scope_filter
+from vertex_trigger.launch.overlap import scope_runs
 from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.relaunch import relaunch_body
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.failures import failure_outcome
 
@@ -110,11 +111,9 @@ def sweep_retries(
     setting = route.retry_failed
     assert setting is not None
     since = filter_time(started - RETRY_WINDOW)
-    scope = f'labels.{ROUTE_LABEL}="{route.name}"'
-    failed = services.jobs.list(f'{scope} AND state="{FAILED}" AND end_time>"{since}"')
-    retried = services.jobs.list(
-        f'{scope} AND labels.{RETRY_OF_LABEL}:* AND create_time>"{since}"'
-    )
+    # Only runs the service made (launch/route_runs.py): a forged failure gets no retry.
+    failed = route_runs(services, route, f'state="{FAILED}" AND end_time>"{since}"')
+    retried = route_runs(services, route, f'labels.{RETRY_OF_LABEL}:* AND create_time>"{since}"')
     known = {job_id_of(run) for run in retried}
     due = started - timedelta(seconds=setting.after)
     counts: Counter[str] = Counter()
@@ -169,11 +168,10 @@ def _superseded_by(services: Services, route: Route, failed: dict[str, Any]) -> 
     created = _created(failed)
     states = " AND ".join(f'state!="{state}"' for state in sorted(CANCELLED))
     since = filter_time(created)  # whole seconds: the run's own second is listed, then compared
-    filter_ = f'{scope_filter(route, source)} AND {states} AND create_time>="{since}"'
     lineage = original_of(job_id_of(failed))
     newer = [
         run
-        for run in services.jobs.list(filter_)
+        for run in scope_runs(services, route, source, f'{states} AND create_time>="{since}"')
         if _created(run) > created and original_of(job_id_of(run)) != lineage
     ]
     return job_id_of(newer[0]) if newer else ""

@@ -1,12 +1,15 @@
 """``on_run_state``: a PipelineJob log entry is a nudge to read the run and report how it ended.
 
 A run's end first launches the run_ended routes that follow it (triggers/chains.py), then is
-reported: a redelivery after a failed report repeats only 409s, never a webhook post.
+reported: a redelivery after a failed report repeats only 409s, never a webhook post. A run that
+claims one of this configuration's routes but that the service did not make (its trigger-auth label
+does not verify) is skipped before anything: it launches no chain, gets no retry, is not reported.
 """
 
 from dataclasses import replace
 from typing import Any
 
+from vertex_trigger.config.labels import AUTH_LABEL
 from vertex_trigger.config.model import Config
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.events.pubsub import published_message
@@ -32,15 +35,23 @@ def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -
     job = services.jobs.get(ref.job_id)
     if job is None:
         return trace.outcome(Decision.SKIPPED, "Vertex AI has no such run (deleted?)")
-    chained = chain_note(follow(services, job, trace))
     trigger = trigger_of(job)
     route = services.config.route_named(trigger.route) if trigger else None
+    # Labelled like ours by someone else: before the chains and the retries, so that a forged
+    # run launches nothing, gets nothing retried and is never reported.
+    if route is not None and not services.run_key.made(job):
+        return trace.outcome(
+            Decision.SKIPPED,
+            f"not a run the trigger service made: its {AUTH_LABEL} label does not verify",
+        )
+    chained = chain_note(follow(services, job, trace))
     if trigger is None or route is None:
         return trace.outcome(
             Decision.SKIPPED, _joined("not a run of this configuration's routes", chained)
         )
     trace.route, trace.source = route.name, trigger.source
-    ended = run_end(job, trigger)
+    # A run labelled with a former name (renamed_from) is reported as the route it became.
+    ended = run_end(job, replace(trigger, route=route.name))
     if ended is None:
         return trace.outcome(Decision.SKIPPED, f"state {state_of(job)} is not an end state")
     # A retry is launched before the end is published: should it fail transiently, the event is

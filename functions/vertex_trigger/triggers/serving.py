@@ -1,7 +1,8 @@
 """Serve one event: its handler on one time budget, its one log line, and the retry policy.
 
-Only what a retry can fix is raised to the platform (which then redelivers): a deferral (429), a
-transient failure, a deployment problem, a defect. A skip or a rejection is acknowledged.
+Only what a retry can fix is raised to the platform (which then redelivers): a deferral (429,
+unless ``parking`` keeps an object or drift event for the sweeper), a transient failure, a
+deployment problem, a defect. A skip or a rejection is acknowledged, and so is a parked deferral.
 """
 
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.failures import ACKNOWLEDGED, failure_outcome
+from vertex_trigger.triggers.parking import park, parks
 
 Handler = Callable[[Any, Services, Trace], Outcome]
 # What each raised failure tells the reader will happen to the event.
@@ -38,7 +40,13 @@ def serve(
     trace = Trace(event_id=event_id_of(cloud_event))
     try:
         with spending(Budget(services.config.retry)):
-            outcome = handler(cloud_event, services, trace)
+            try:
+                outcome = handler(cloud_event, services, trace)
+            except DeferredEvent as deferral:
+                if services.config.parking is None or not parks(handler):
+                    raise
+                # Each 429 spends a delivery attempt: a long run would outlast them all.
+                outcome = park(services, cloud_event, trace, deferral)
     except ACKNOWLEDGED as exc:
         outcome = failure_outcome(exc, trace, again="")
     except Exception as exc:  # what a retry may fix, and defects: one line, then redelivery

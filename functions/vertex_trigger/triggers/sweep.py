@@ -14,6 +14,9 @@ in a WARNING when that was far more than it kept. One sweep takes at most ``swee
 route lists within its share of what is left, and no launch starts once too little is left. A
 route that could not be swept (a deployment problem, the time ran out, any error) is ``failed``:
 logged at ERROR, and the sweep answers 500 so Cloud Scheduler and the failed-events metric see it.
+
+With ``parking``, each route that is not paused also gets its parked deferrals re-driven, right
+after its lifecycle and on the same ``sweep_deadline`` (``triggers/parking.py``).
 """
 
 import json
@@ -24,7 +27,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from vertex_trigger.config.labels import ROUTE_LABEL
 from vertex_trigger.config.model import EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace, write_log
 from vertex_trigger.errors import DeferredEvent, DeploymentError, RejectedEvent, TransientError
@@ -34,17 +36,20 @@ from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget, RetryPolicy
 from vertex_trigger.google.storage import ListingStoppedError, ObjectInfo, Span
 from vertex_trigger.google.times import filter_time, parse_rfc3339
-from vertex_trigger.launch.identity import job_id
+from vertex_trigger.launch.identity import former_job_ids, job_id
+from vertex_trigger.launch.route_runs import route_runs as own_route_runs
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import Batch, folder_of
 from vertex_trigger.triggers.batches import launch_batch
 from vertex_trigger.triggers.chains import lost_links
 from vertex_trigger.triggers.failures import failure_outcome
 from vertex_trigger.triggers.objects import launch_object
+from vertex_trigger.triggers.parking import redrive_parked
 from vertex_trigger.triggers.routing import route_object
 from vertex_trigger.triggers.sweep_lifecycle import sweep_lifecycle
 
 RUNS_PAGE = 1000
+STILL_PARKED = "still_parked"  # counted in the summary's parked, not as a decision
 LAUNCHED_REASON = "no run for it: launched by the sweeper"
 AGAIN = "the next sweep tries again"
 # A listing read this many objects, and this many times what the lookback held: worth a WARNING.
@@ -104,12 +109,18 @@ def sweep(
     run = _Sweep(f"sweep-{started.astimezone(UTC):%Y%m%dT%H%M%SZ}", started, budget, log, warn)
     totals: Counter[str] = Counter()
     routes: dict[str, dict[str, int]] = {}
+    parked: Counter[str] = Counter()
     swept: list[tuple[Route, Missed]] = []
     for route in config.routes:
         lifecycle = sweep_lifecycle(services, route, run.id, started, log)
-        if lifecycle.counts:
-            routes[route.name] = dict(lifecycle.counts)
-            totals.update(lifecycle.counts)
+        counts = lifecycle.counts
+        if config.parking and lifecycle.go_on:  # a paused route's parked events stay parked
+            redriven = _redrive(services, route, run)
+            parked.update(redriven)
+            counts = counts + Counter({k: v for k, v in redriven.items() if k != STILL_PARKED})
+        if counts:
+            routes[route.name] = dict(counts)
+            totals.update(counts)
         if _swept(route) and lifecycle.go_on:
             swept.append((route, lifecycle.missed_on_purpose))
     for left, (route, missed) in zip(range(len(swept), 0, -1), swept, strict=True):
@@ -122,8 +133,21 @@ def sweep(
     summary.update({d.value: totals[d.value] for d in Decision})
     summary["left_for_next_sweep"] = totals["left_for_next_sweep"]
     summary["routes"] = routes
+    if config.parking:
+        summary["parked"] = dict(parked)
     report(summary)
     return summary
+
+
+def _redrive(services: Services, route: Route, run: _Sweep) -> Counter[str]:
+    """Re-drive the route's parked deferrals; a parking place that cannot be listed is a failure."""
+    try:
+        return redrive_parked(services, route, run.log, run.budget)
+    except (RejectedEvent, TransientError, DeploymentError) as exc:
+        trace = Trace(run.id, source=services.config.parking or "", route=route.name)
+        outcome = failure_outcome(exc, trace, AGAIN, "cannot list parked events: ")
+        run.log(outcome)
+        return Counter({outcome.decision.value: 1})
 
 
 def _swept(route: Route) -> bool:
@@ -291,11 +315,10 @@ def listed_events(
 
 
 def route_runs(services: Services, route: Route, since: datetime | None) -> set[str]:
-    """Return the job ids of the route's runs (created after ``since``, when given)."""
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}"'
-    if since is not None:
-        filter_ += f' AND create_time>"{filter_time(since)}"'
-    return {job_id_of(run) for run in services.jobs.list(filter_, page_size=RUNS_PAGE)}
+    """Return the job ids of the route's own runs, under any of its names (after ``since``)."""
+    condition = f'create_time>"{filter_time(since)}"' if since is not None else ""
+    runs = own_route_runs(services, route, condition, page_size=RUNS_PAGE)
+    return {job_id_of(run) for run in runs}
 
 
 def attempt_outcome(
@@ -338,8 +361,11 @@ def candidates(
 
 def _object_attempt(route: Route, event: ObjectEvent, runs: set[str]) -> Attempt:
     def attempt(services: Services, trace: Trace) -> Outcome:
-        trace.job = job_id(route.name, event.bucket, event.name, str(event.generation))
-        if trace.job in runs:
+        identity = (event.bucket, event.name, str(event.generation))
+        trace.job = job_id(route.name, *identity)
+        existing = [j for j in (trace.job, *former_job_ids(route, *identity)) if j in runs]
+        if existing:
+            trace.job = existing[0]
             return trace.outcome(Decision.DUPLICATE, "its run exists")
         return launch_object(services, route, event, trace)
 

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from vertex_trigger.config.durations import short_duration
-from vertex_trigger.config.labels import ROUTE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import DeploymentError, TransientError
@@ -22,6 +21,7 @@ from vertex_trigger.google.pipeline_states import FINISHED
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.google.times import filter_time, parse_rfc3339
+from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.failures import failure_outcome
 
@@ -37,9 +37,11 @@ def watch(
     limit = route.max_duration
     assert limit is not None  # only routes with a watchdog come here
     cutoff = filter_time(started - timedelta(seconds=limit))
-    filter_ = f'labels.{ROUTE_LABEL}="{route.name}" AND {_LIVE} AND create_time<"{cutoff}"'
+    condition = f'{_LIVE} AND create_time<"{cutoff}"'
     counts: Counter[str] = Counter()
-    for run in services.jobs.list(filter_, order_by="create_time"):
+    # Only runs the service made: the watchdog cancels nobody else's run (launch/route_runs.py).
+    listed = route_runs(services, route, condition, order_by="create_time")
+    for run in sorted(listed, key=lambda run: str(run.get("createTime", ""))):
         trace = Trace(sweep_id, str(run.get("displayName") or ""), route.name, job_id_of(run))
         outcome = _cancel(services, run, limit, started, trace)
         counts[outcome.decision.value] += 1
