@@ -24,6 +24,7 @@ from local.vertex_emulator import start_emulator
 from local.vertex_emulator_client import VertexEmulatorClient
 from tests.emulator.helpers import tiny_pipeline
 from tests.functions.helpers import (
+    Certificate,
     FunctionServer,
     StartedServers,
     VertexStandIn,
@@ -58,8 +59,8 @@ def test_retry_ids_follow_the_first_attempt_and_reruns_the_original() -> None:
 
 
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
+def webhook(certificate: Certificate) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(certificate)
     yield receiver
     receiver.stop()
 
@@ -84,7 +85,7 @@ def launcher(servers: StartedServers, config: Path) -> FunctionServer:
 
 @pytest.fixture(scope="module")
 def reporter(servers: StartedServers, config: Path, webhook: WebhookReceiver) -> FunctionServer:
-    return servers.start("on_run_state", config, **{HOOK: webhook.url})
+    return servers.start("on_run_state", config, **{HOOK: webhook.url}, **webhook.trust_env())
 
 
 def launch(launcher: FunctionServer, name: str) -> str:
