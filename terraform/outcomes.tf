@@ -111,6 +111,11 @@ module "on_run_state" {
     google_artifact_registry_repository_iam_member.outcomes_template_reader,
     google_service_account_iam_member.outcomes_acts_as_pipeline,
     google_kms_crypto_key_iam_member.vertex_agent_uses_kms_key,
+    # The runs it launches (chains, retries) need the pipeline account's bucket grants too, or
+    # Vertex answers their creates 400 (docs/operations.md, Errors and retries).
+    google_storage_bucket_iam_member.pipeline_root_admin,
+    google_storage_bucket_iam_member.pipeline_models_admin,
+    google_storage_bucket_iam_member.pipeline_data_viewer,
   ]
 }
 

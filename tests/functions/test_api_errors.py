@@ -296,7 +296,7 @@ def test_cloud_storage_answers_over_http_raise_what_fixes_them(
         storage = Storage(HttpClient(), server.url, calls)
         with pytest.raises(raised) as caught:
             if call == "list":
-                storage.list("data", "exports/", max_objects=10)
+                list(storage.list("data", "exports/"))
             else:
                 storage.read("data", "exports/manifest.json", 1, limit=1024)
     finally:

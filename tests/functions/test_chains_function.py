@@ -20,6 +20,7 @@ from tests.functions.helpers import (
     MODEL_URI,
     SOURCE,
     TRAINED,
+    Certificate,
     FunctionServer,
     StartedServers,
     VertexStandIn,
@@ -35,8 +36,8 @@ HOOK = "SCORE_WEBHOOK_URL"
 
 
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
+def webhook(certificate: Certificate) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(certificate)
     yield receiver
     receiver.stop()
 
@@ -53,7 +54,7 @@ def launcher(servers: StartedServers, config: Path) -> FunctionServer:
 
 @pytest.fixture(scope="module")
 def reporter(servers: StartedServers, config: Path, webhook: WebhookReceiver) -> FunctionServer:
-    return servers.start("on_run_state", config, **{HOOK: webhook.url})
+    return servers.start("on_run_state", config, **{HOOK: webhook.url}, **webhook.trust_env())
 
 
 @pytest.fixture(scope="module")

@@ -99,9 +99,15 @@ def test_function_waits_for_what_its_start_up_reads(tf: dict[str, Any], name: st
 
 
 PIPELINE_MEMBER = "serviceAccount:${google_service_account.pipeline.email}"
+RUNS_AS = {  # the account each launching function runs as
+    "on_object_finalized": "serviceAccount:${google_service_account.function_runtime.email}",
+    "on_drift_alert": "serviceAccount:${google_service_account.function_runtime.email}",
+    "sweep": "serviceAccount:${google_service_account.function_runtime.email}",
+    "on_run_state": "serviceAccount:${google_service_account.outcomes.email}",
+}
 
 
-def grants_a_launch_needs(tf: dict[str, Any]) -> set[str]:
+def grants_a_launch_needs(tf: dict[str, Any], member: str) -> set[str]:
     """The runtime's actAs on the pipeline account, and every bucket grant of that account.
 
     Without them Vertex answers a create with 400 (INVALID_ARGUMENT "You do not have permission
@@ -115,6 +121,7 @@ def grants_a_launch_needs(tf: dict[str, Any]) -> set[str]:
         for name, grant in resources["google_service_account_iam_member"].items()
         if attr(grant, "service_account_id") == "${google_service_account.pipeline.name}"
         and attr(grant, "role") == "roles/iam.serviceAccountUser"
+        and attr(grant, "member") == member
     }
     buckets = {
         f"${{google_storage_bucket_iam_member.{name}}}"
@@ -124,13 +131,15 @@ def grants_a_launch_needs(tf: dict[str, Any]) -> set[str]:
     return acts_as | buckets
 
 
-@pytest.mark.parametrize("name", ["on_object_finalized", "on_drift_alert", "sweep"])
+@pytest.mark.parametrize("name", ["on_object_finalized", "on_drift_alert", "sweep", "on_run_state"])
 def test_a_launching_function_waits_for_act_as_and_the_pipeline_accounts_grants(
     tf: dict[str, Any], name: str
 ) -> None:
-    needed = grants_a_launch_needs(tf)
+    """on_run_state launches too, when a route chains or retries (its grants are counted then)."""
+    needed = grants_a_launch_needs(tf, RUNS_AS[name])
+    acts_as = "outcomes" if name == "on_run_state" else "function_runtime"
     assert needed == {
-        "${google_service_account_iam_member.function_runtime_acts_as_pipeline}",
+        f"${{google_service_account_iam_member.{acts_as}_acts_as_pipeline}}",
         "${google_storage_bucket_iam_member.pipeline_root_admin}",
         "${google_storage_bucket_iam_member.pipeline_models_admin}",
         "${google_storage_bucket_iam_member.pipeline_data_viewer}",
