@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from vertex_trigger.launch.run_key import LOCAL_RUN_KEY, RunKey
 
 from tests.functions.helpers import (
     CHAIN_DOWNSTREAM,
@@ -159,6 +160,8 @@ def test_outputs_placeholders_and_labels_reach_the_downstream_body(
         "trigger-source": upstream_labels["trigger-source"],  # the chain's, carried along
         "trigger-event": "body-1",
         "trigger-upstream": upstream,
+        # Its own job id's HMAC under the run key (the emulator's public one here).
+        "trigger-auth": RunKey.from_text(LOCAL_RUN_KEY).label(score["job"]),
     }
 
 

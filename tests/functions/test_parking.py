@@ -129,3 +129,27 @@ def test_parking_must_be_a_folder_of_an_unwatched_bucket(
     with pytest.raises(ConfigError) as caught:
         build_services(Environment(config, vertex_emulator_host="127.0.0.1:9"))
     assert str(caught.value).endswith(problem)
+
+
+@pytest.mark.parametrize("parking", ["gs://state/triggers", "gs://state/triggers/pauses/held"])
+def test_parking_may_not_hold_or_lie_within_the_route_pauses(tmp_path: Path, parking: str) -> None:
+    """The sweeper deletes a parked object it cannot re-drive: never a pause record."""
+    config = write_config(tmp_path, [object_route()], parking=parking, state="gs://state/triggers")
+    with pytest.raises(ConfigError) as caught:
+        build_services(Environment(config, vertex_emulator_host="127.0.0.1:9"))
+    assert str(caught.value).endswith(
+        f"key 'parking': {parking} holds or lies within the route pauses, "
+        "gs://state/triggers/pauses/: use another prefix (e.g. gs://STATE_BUCKET/parking)"
+    )
+
+
+def test_parking_beside_the_pauses_in_one_bucket_starts(tmp_path: Path) -> None:
+    """Terraform's layout: gs://STATE/triggers for the pauses, gs://STATE/parking beside them."""
+    from vertex_trigger.config.loader import load_config
+
+    path = write_config(tmp_path, [object_route()], parking="gs://state/parking",
+                        state="gs://state/triggers")  # fmt: skip
+    config = load_config(path)
+    assert (config.parking, config.state and config.state.pauses_folder) == (
+        "gs://state/parking", "triggers/pauses/"
+    )

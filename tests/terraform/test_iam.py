@@ -70,8 +70,8 @@ EXPECTED_GRANTS = {
     (TRIGGER, "roles/run.invoker", f"run:{RUN_STATE_FUNCTION}"),
     (RUN_STATES_WRITER, "roles/pubsub.publisher", "topic:${google_pubsub_topic.run_states.name}"),
     (OUTCOMES, "roles/aiplatform.viewer", PROJECT),
-    # run_ended routes or retry_failed: on_run_state launches runs.
-    (OUTCOMES, "roles/aiplatform.user", PROJECT),
+    # run_ended routes or retry_failed: on_run_state launches runs (the launcher role).
+    (OUTCOMES, LAUNCHER, PROJECT),
     (OUTCOMES, "roles/iam.serviceAccountUser", PIPELINE_SA),
     # run_ended routes: it reads their templates; retry_failed: it reads the route pauses.
     (OUTCOMES, "roles/storage.objectViewer", TEMPLATES),
@@ -86,7 +86,7 @@ CONDITIONAL = {
     "function_runtime_data_viewer": "${local.lists_data_bucket ? 1 : 0}",
     # on_run_state reads runs, unless it launches them (run_ended routes, retry_failed).
     "outcomes_aiplatform_viewer": "${local.outcomes_launch_runs ? 0 : 1}",
-    "outcomes_aiplatform_user": "${local.outcomes_launch_runs ? 1 : 0}",
+    "outcomes_launcher": "${local.outcomes_launch_runs ? 1 : 0}",
     "outcomes_acts_as_pipeline": "${local.outcomes_launch_runs ? 1 : 0}",
     "outcomes_templates_viewer": "${local.launches_chains ? 1 : 0}",
     "outcomes_state_viewer": "${local.retries_enabled ? 1 : 0}",
@@ -174,8 +174,9 @@ def test_the_launcher_role_holds_only_the_vertex_calls_the_functions_make(
     role = tf["resource"]["google_project_iam_custom_role"]["trigger_launcher"]
     assert attr(role, "permissions") == LAUNCHER_PERMISSIONS
     assert attr(role, "role_id") == '${replace(var.name_prefix, "-", "_")}_launcher'
+    # Neither account that launches runs holds roles/aiplatform.user (on_run_state's included).
     assert "roles/aiplatform.user" not in {role for member, role, _ in grants(tf)
-                                            if member == RUNTIME}  # fmt: skip
+                                            if member in (RUNTIME, OUTCOMES)}  # fmt: skip
 
 
 def test_no_authoritative_iam_resources(tf: dict[str, Any], tf_fn: dict[str, Any]) -> None:
@@ -235,7 +236,7 @@ def test_outcomes_account_reads_runs_publishes_outcomes_and_reads_only_named_sec
     held = {(role, target) for member, role, target in grants(tf) if member == OUTCOMES}
     assert ("roles/aiplatform.viewer", PROJECT) in held  # read-only: it launches nothing...
     # ...unless a route follows runs or retries failed ones (each counted on a local).
-    launching = {("roles/aiplatform.user", PROJECT), ("roles/iam.serviceAccountUser", PIPELINE_SA),
+    launching = {(LAUNCHER, PROJECT), ("roles/iam.serviceAccountUser", PIPELINE_SA),
                  ("roles/storage.objectViewer", STATE), ("roles/storage.objectViewer", TEMPLATES)}
     assert launching <= held  # fmt: skip
     assert not {target for _, target in held - launching} & {DATA, TEMPLATES, STATE}
@@ -255,7 +256,7 @@ def test_outcomes_account_may_launch_only_when_a_run_ended_route_exists(
     assert attr(tf["locals"], "outcomes_launch_runs") == (
         "${local.launches_chains || local.retries_enabled}"
     )
-    launching = {"google_project_iam_member": "outcomes_aiplatform_user",
+    launching = {"google_project_iam_member": "outcomes_launcher",
                  "google_service_account_iam_member": "outcomes_acts_as_pipeline"}  # fmt: skip
     for rtype, name in launching.items():
         assert attr(tf["resource"][rtype][name], "count") == "${local.outcomes_launch_runs ? 1 : 0}"

@@ -64,7 +64,7 @@ def test_on_run_state_may_launch_only_when_a_route_retries_or_chains(
     def counts(inputs: dict[str, Any]) -> dict[str, int]:
         evaluator = plan(module, inputs)
         names = {
-            "google_project_iam_member": ("outcomes_aiplatform_viewer", "outcomes_aiplatform_user"),
+            "google_project_iam_member": ("outcomes_aiplatform_viewer", "outcomes_launcher"),
             "google_service_account_iam_member": ("outcomes_acts_as_pipeline",),
             "google_storage_bucket_iam_member": ("outcomes_state_viewer",),
         }
@@ -73,10 +73,10 @@ def test_on_run_state_may_launch_only_when_a_route_retries_or_chains(
 
     # Without a route that launches from on_run_state (run_ended routes launch too: not here).
     unchained = {**example, "routes": [r for r in example["routes"] if r["event"] != "run_ended"]}
-    assert counts(unchained) == {"outcomes_aiplatform_viewer": 1, "outcomes_aiplatform_user": 0,
+    assert counts(unchained) == {"outcomes_aiplatform_viewer": 1, "outcomes_launcher": 0,
                                  "outcomes_acts_as_pipeline": 0, "outcomes_state_viewer": 0}
     assert counts(lifecycle_example(example)) == {
-        "outcomes_aiplatform_viewer": 0, "outcomes_aiplatform_user": 1,
+        "outcomes_aiplatform_viewer": 0, "outcomes_launcher": 1,
         "outcomes_acts_as_pipeline": 1, "outcomes_state_viewer": 1,
     }  # fmt: skip
 

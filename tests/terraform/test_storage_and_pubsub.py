@@ -29,9 +29,15 @@ def test_overwritten_buckets_are_versioned(tf: dict[str, Any], name: str) -> Non
 
 def test_parked_events_go_to_the_state_bucket_never_the_watched_one(tf: dict[str, Any]) -> None:
     config = attr(tf["locals"], "triggers_config")
-    assert 'parking = "gs://${google_storage_bucket.state.name}/parked"' in config
+    # One state bucket: the route pauses under triggers/, the parked events under parking/.
+    assert 'state = "gs://${google_storage_bucket.state.name}/triggers"' in config
+    assert 'parking = "gs://${google_storage_bucket.state.name}/parking"' in config
     state = tf["resource"]["google_storage_bucket"]["state"]
     assert attr(state, "name") == "${local.bucket_names.state}"
+    # Versioned for the pauses' record; a parked event's deleted version is kept a week only.
+    [rule] = state["lifecycle_rule"]
+    assert attr(rule["condition"][0], "matches_prefix") == ["parking/"]
+    assert attr(rule["action"][0], "type") == "Delete"
 
 
 def test_pipeline_root_is_not_the_data_bucket(tf: dict[str, Any]) -> None:

@@ -93,7 +93,10 @@ def test_a_max_running_cap_alone_brings_the_sweeper_for_its_parked_events(
     assert evaluator.local("sweep_enabled") is True  # only the sweeper re-drives parked events
     assert evaluator.local("lists_data_bucket") is False  # parking is in the state bucket
     parking = yaml.safe_load(evaluator.local("triggers_yaml"))["parking"]
-    assert parking == "gs://my-project-trigger-state/parked"
+    assert parking == "gs://my-project-trigger-state/parking"  # beside the pauses, not in them
+    assert yaml.safe_load(evaluator.local("triggers_yaml"))["state"] == (
+        "gs://my-project-trigger-state/triggers"
+    )
 
 
 def test_a_batch_route_with_a_sweep_renders_and_loads(
