@@ -2,7 +2,7 @@
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ class CheckResult:
     config: str
     routes: list[dict[str, Any]]
     error: str = ""
+    warnings: list[str] = field(default_factory=list)  # what an instance logs at WARNING
 
     @property
     def ok(self) -> bool:
@@ -29,10 +30,11 @@ class CheckResult:
 
 def run_check(env: Environment) -> CheckResult:
     """Build the services as an instance does at start-up; a ConfigError is the failure."""
+    warnings: list[str] = []
     try:
-        services = build_services(env)
+        services = build_services(env, warn=warnings.append)
     except ConfigError as exc:
-        return CheckResult(str(env.config_path), [], error_line(exc))
+        return CheckResult(str(env.config_path), [], error_line(exc), warnings)
     checked = (
         "keys only (on_run_state reads no template)"
         if env.function_target == RUN_STATE_TARGET
@@ -47,7 +49,7 @@ def run_check(env: Environment) -> CheckResult:
         }
         for r in services.config.routes
     ]
-    return CheckResult(shown(str(env.config_path)), routes)
+    return CheckResult(shown(str(env.config_path)), routes, warnings=warnings)
 
 
 def shown(location: str) -> str:
@@ -82,11 +84,15 @@ def run(args: argparse.Namespace) -> int:
                 "config": result.config,
                 "routes": result.routes,
                 "error": result.error or None,
+                "warnings": result.warnings,
             }
         )
     elif result.ok:
         print(table(result.routes, ["route", "event", "template", "checked"]))
-        print(f"\n{result.config}: {len(result.routes)} routes checked; an instance would start")
+        for text in result.warnings:
+            print(f"\nwarning: {text}")
+        print(f"\n{result.config}: {len(result.routes)} routes checked; an instance would start"
+              + (f" (with {len(result.warnings)} warning(s))" if result.warnings else ""))
     if not result.ok:
         print(result.error, file=sys.stderr)
     return 0 if result.ok else 1

@@ -1,12 +1,25 @@
 """Check a route against its template: at start-up, and again for each new template version."""
 
+import itertools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from vertex_trigger.config.input_artifacts import KEY as INPUT_ARTIFACTS
 from vertex_trigger.config.model import Route
-from vertex_trigger.config.placeholders import placeholders_in
-from vertex_trigger.launch.parameters import ParameterError, convert_input, missing_inputs
+from vertex_trigger.config.placeholder_samples import placeholder_samples
+from vertex_trigger.config.placeholders import placeholders_in, substitute
+from vertex_trigger.launch.parameters import (
+    InputParameter,
+    ParameterError,
+    convert_input,
+    missing_inputs,
+)
 from vertex_trigger.launch.templates import Template
+
+# Beyond this many sample combinations, each placeholder is varied alone (the others at their
+# typical sample): a value with many placeholders must not slow an instance's start.
+MAX_COMBINATIONS = 512
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,9 @@ def _parameter_misfit(route: Route, template: Template) -> Misfit | None:
                 f"parameters.{name}", f"input of type {spec.type} is filled by the platform"
             )
         if isinstance(value, str) and placeholders_in(value):
+            never = _never_fits(route, name, value, spec)
+            if never:
+                return Misfit(f"parameters.{name}", never)
             continue  # checked per event, once the placeholder has a value
         try:
             convert_input(value, spec)
@@ -74,3 +90,81 @@ def _artifact_misfit(route: Route, template: Template) -> Misfit | None:
             "(bind each to a Vertex ML Metadata artifact id)",
         )
     return None
+
+
+def doubtful_parameters(route: Route, template: Template) -> list[Misfit]:
+    """Return the parameters whose placeholders fit their input's type for some values only."""
+    doubtful = []
+    for name, value in route.parameters.items():
+        spec = template.inputs.get(name)
+        if not (isinstance(value, str) and placeholders_in(value) and spec and spec.settable):
+            continue
+        failing = _failing_example(route, value, spec, want_failure=True)
+        if failing is not None:
+            doubtful.append(Misfit(f"parameters.{name}", _may_not_fit(value, spec, failing)))
+    return doubtful
+
+
+def _never_fits(route: Route, name: str, value: str, spec: InputParameter) -> str:
+    """Say why no value of the placeholders makes ``value`` fit ``spec``; '' when some may."""
+    if not spec.settable or _failing_example(route, value, spec, want_failure=False) is not None:
+        return ""
+    used = ", ".join(f"{{{p}}}" for p in sorted(placeholders_in(value)))
+    typical = substitute(value, _typical(route, value))
+    return (
+        f"value {value!r} can never be a valid {spec.type}, whatever {used} stand(s) for "
+        f"(e.g. {typical!r}); launching would reject every event"
+    )
+
+
+def _may_not_fit(value: str, spec: InputParameter, failing: Mapping[str, str]) -> str:
+    shown = ", ".join(f"{{{p}}} = {text!r}" for p, text in sorted(failing.items()))
+    return (
+        f"value {value!r} may not be a valid {spec.type}: with {shown} it is "
+        f"{substitute(value, failing)!r}, and such an event would be rejected"
+    )
+
+
+def _failing_example(
+    route: Route, value: str, spec: InputParameter, *, want_failure: bool
+) -> dict[str, str] | None:
+    """Return sample values for which ``value`` fails (or fits, without ``want_failure``)."""
+    for values in _combinations(route, value):
+        if _converts(substitute(value, values), spec) is not want_failure:
+            return values
+    return None
+
+
+def _converts(text: str, spec: InputParameter) -> bool:
+    try:
+        convert_input(text, spec)
+    except ParameterError:
+        return False
+    return True
+
+
+def _typical(route: Route, value: str) -> dict[str, str]:
+    samples = placeholder_samples(route)
+    return {p: samples[p][0] for p in placeholders_in(value)}
+
+
+def _combinations(route: Route, value: str) -> Iterator[dict[str, str]]:
+    """Yield every combination of the samples of the placeholders in ``value`` (bounded)."""
+    samples = placeholder_samples(route)
+    used = sorted(placeholders_in(value))
+    options: list[Any] = [samples[p] for p in used]
+    if _product(options) <= MAX_COMBINATIONS:
+        for chosen in itertools.product(*options):
+            yield dict(zip(used, chosen, strict=True))
+        return
+    typical = _typical(route, value)
+    for placeholder in used:
+        for text in samples[placeholder]:
+            yield {**typical, placeholder: text}
+
+
+def _product(options: list[Any]) -> int:
+    total = 1
+    for choices in options:
+        total *= len(choices)
+    return total
