@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vertex_trigger.public import RUN_STATE_TARGET, ConfigError, Environment, build_services
+from vertex_trigger.public import (
+    RUN_STATE_TARGET,
+    ConfigError,
+    Environment,
+    Services,
+    build_services,
+)
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.environment import cli_environment
+from triggers_cli.kfp_spec import SECOND_DOCUMENT, spec_problems
 from triggers_cli.output import print_json, table
 
 
@@ -24,7 +31,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        """Tell whether an instance would start."""
+        """Tell whether an instance would start and KFP reads every template."""
         return not self.error
 
 
@@ -35,11 +42,15 @@ def run_check(env: Environment) -> CheckResult:
         services = build_services(env, warn=warnings.append)
     except ConfigError as exc:
         return CheckResult(str(env.config_path), [], error_line(exc), warnings)
+    reads_templates = env.function_target != RUN_STATE_TARGET
     checked = (
-        "keys only (on_run_state reads no template)"
-        if env.function_target == RUN_STATE_TARGET
-        else "fits its template"
+        "fits its template" if reads_templates else "keys only (on_run_state reads no template)"
     )
+    config = shown(str(env.config_path))
+    if reads_templates:
+        problem = _kfp_problem(services, config, warnings)
+        if problem:
+            return CheckResult(config, [], problem, warnings)
     routes = [
         {
             "route": r.name,
@@ -49,7 +60,26 @@ def run_check(env: Environment) -> CheckResult:
         }
         for r in services.config.routes
     ]
-    return CheckResult(shown(str(env.config_path)), routes, warnings=warnings)
+    return CheckResult(config, routes, warnings=warnings)
+
+
+def _kfp_problem(services: Services, config: str, warnings: list[str]) -> str:
+    """Read each route's template as KFP does; return the first problem, warn of extra documents.
+
+    The instance has read every template already (cached), so nothing is fetched twice.
+    """
+    for route in services.config.routes:
+        template = services.templates.get(route.template)
+        where = f"{config}: route {route.name!r}: key 'template': {shown(route.template.uri)}"
+        for keys in template.extra_documents:
+            warnings.append(f"{where} has a second YAML document ({keys}): {SECOND_DOCUMENT}")
+        problems = spec_problems(template.spec)
+        if problems:
+            return (
+                f"{where} is not a pipeline KFP can read: {problems[0]} (an instance would start,"
+                " but Vertex AI cannot run it)"
+            )
+    return ""
 
 
 def shown(location: str) -> str:

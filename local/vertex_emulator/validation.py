@@ -9,6 +9,7 @@ from google.cloud.aiplatform_v1 import PipelineJob
 from google.protobuf import json_format
 
 from local.vertex_emulator.errors import invalid_argument
+from triggers_cli.kfp_spec import spec_problems
 
 JOB_ID_RE = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
 LABEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -107,6 +108,9 @@ def check_spec_present(job: dict[str, Any]) -> None:
         raise invalid_argument("pipelineSpec.pipelineInfo.name is required.")
     if "root" not in spec:
         raise invalid_argument("pipelineSpec.root is required.")
+    problems = spec_problems(spec)  # what KFP's own PipelineSpec proto and references refuse
+    if problems:
+        raise invalid_argument(f"pipelineSpec is not a valid PipelineSpec: {problems[0]}")
 
 
 def container_components(spec: dict[str, Any]) -> list[str]:
