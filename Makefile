@@ -48,8 +48,13 @@ reliability: $(STAMP)
 	$(PY) -m benchmarks.burst --objects 1000
 
 # Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
+# PIPELINE=path/to/my_pipeline.py compiles yours instead, to my_pipeline.yaml beside it.
 compile: $(STAMP)
+ifdef PIPELINE
+	$(VENV)/bin/vertex-triggers compile $(PIPELINE)
+else
 	$(PY) -m pipelines.compile
+endif
 
 # Terraform checks without a Terraform binary: hcl2 parse, structure, fmt layout, checkov (offline).
 tf-check: $(STAMP)

@@ -12,10 +12,18 @@ from collections.abc import Sequence
 
 from vertex_trigger.public import ConfigError
 
-from triggers_cli import backfill, check, explain, replay, status
+from triggers_cli import (
+    backfill,
+    check,
+    compile_pipeline,
+    explain,
+    new_route,
+    replay,
+    status,
+)
 from triggers_cli.check import error_line
 
-SUBCOMMANDS = (check, explain, backfill, status, replay)
+SUBCOMMANDS = (check, explain, backfill, status, replay, compile_pipeline, new_route)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,8 @@ from vertex_trigger.config.durations import parse_duration
 from vertex_trigger.config.labels import ROUTE_LABEL
 from vertex_trigger.config.loader import load_config
 from vertex_trigger.config.model import Config, EventKind, Route
+from vertex_trigger.config.route_fields import read_route
+from vertex_trigger.config.template_ref import resolve_ref
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import ConfigError
 from vertex_trigger.events.run_state_log import RESOURCE_TYPE
@@ -18,7 +20,9 @@ from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.google.vertex import CancelResult, CreateOutcome, CreateResult, PipelineJobs
 from vertex_trigger.launch.identity import trigger_of
+from vertex_trigger.launch.route_fit import fitting_placeholders
 from vertex_trigger.launch.services import Services
+from vertex_trigger.launch.templates import Template, parse_template
 from vertex_trigger.startup import (
     RUN_STATE_TARGET,
     Environment,
@@ -56,6 +60,7 @@ __all__ = [
     "Route",
     "Services",
     "Storage",
+    "Template",
     "Trace",
     "attempt_outcome",
     "build_services",
@@ -63,6 +68,7 @@ __all__ = [
     "connect_vertex",
     "environment_from",
     "filter_time",
+    "fitting_placeholders",
     "handle_drift_event",
     "handle_object_event",
     "handle_run_state_event",
@@ -71,6 +77,9 @@ __all__ = [
     "load_config",
     "parse_duration",
     "parse_rfc3339",
+    "parse_template",
+    "read_route",
+    "resolve_ref",
     "route_runs",
     "serve",
     "state_of",

@@ -105,6 +105,17 @@ def doubtful_parameters(route: Route, template: Template) -> list[Misfit]:
     return doubtful
 
 
+def fitting_placeholders(route: Route, spec: InputParameter) -> list[str]:
+    """Return the placeholders that fit ``spec`` whatever they stand for (for scaffolding)."""
+    if not spec.settable:
+        return []
+    return [
+        p
+        for p in placeholder_samples(route)
+        if _failing_example(route, f"{{{p}}}", spec, want_failure=True) is None
+    ]
+
+
 def _never_fits(route: Route, name: str, value: str, spec: InputParameter) -> str:
     """Say why no value of the placeholders makes ``value`` fit ``spec``; '' when some may."""
     if not spec.settable or _failing_example(route, value, spec, want_failure=False) is not None:
