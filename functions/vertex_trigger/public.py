@@ -12,7 +12,7 @@ from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.config.route_fields import read_route
 from vertex_trigger.config.template_ref import resolve_ref
 from vertex_trigger.decisions import Decision, Outcome, Trace
-from vertex_trigger.errors import ConfigError
+from vertex_trigger.errors import ConfigError, DeploymentError, TransientError
 from vertex_trigger.events.run_state_log import RESOURCE_TYPE
 from vertex_trigger.google.pipeline_states import EndState, state_of
 from vertex_trigger.google.resource_names import job_id_of
@@ -51,6 +51,7 @@ __all__ = [
     "CreateOutcome",
     "CreateResult",
     "Decision",
+    "DeploymentError",
     "EndState",
     "Environment",
     "EventKind",
@@ -62,6 +63,7 @@ __all__ = [
     "Storage",
     "Template",
     "Trace",
+    "TransientError",
     "attempt_outcome",
     "build_services",
     "candidates",
