@@ -29,11 +29,14 @@ class Emulator:
         state_log: StateLogPublisher | None = None,
         *,
         quota: QuotaSettings | None = None,
+        isolated: bool = False,
     ) -> None:
         state_dir = Path(state_dir).resolve()
         self.state_log = state_log
         self.store = JobStore(state_dir, on_state_change=state_log)
-        self.executor = PipelineExecutor(self.store, state_dir / "runs") if execute else None
+        self.executor = (
+            PipelineExecutor(self.store, state_dir / "runs", isolated=isolated) if execute else None
+        )
         if self.executor is None:
             recover_interrupted(self.store)  # a killed emulator may have left RUNNING jobs
         self.service = PipelineService(
@@ -89,10 +92,14 @@ def start_emulator(
     state_log: StateLogPublisher | None = None,
     *,
     quota: QuotaSettings | None = None,
+    isolated: bool = False,
 ) -> Emulator:
     """Start an emulator in this process on a background thread and return its handle.
 
     With `state_log` (a StateLogPublisher), every job state change is published as the log
-    entry a Vertex AI log sink would forward; with `quota`, creates beyond it answer 429.
+    entry a Vertex AI log sink would forward; with `quota`, creates beyond it answer 429; with
+    `isolated`, each component runs in its own venv with only the packages it declares.
     """
-    return Emulator(Path(state_dir), host, port, execute, state_log, quota=quota).start()
+    return Emulator(
+        Path(state_dir), host, port, execute, state_log, quota=quota, isolated=isolated
+    ).start()

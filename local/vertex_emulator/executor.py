@@ -25,9 +25,10 @@ RUNNABLE = {"PIPELINE_STATE_PENDING", "PIPELINE_STATE_CANCELLING"}
 class PipelineExecutor:
     """A worker thread that executes queued jobs in order; cancel kills the running subprocess."""
 
-    def __init__(self, store: JobStore, runs_dir: Path) -> None:
+    def __init__(self, store: JobStore, runs_dir: Path, *, isolated: bool = False) -> None:
         self.store = store
         self.runs_dir = Path(runs_dir)
+        self.isolated = isolated  # each component in its own venv (kfp.local's use_venv)
         self._queue: queue.Queue[str] = queue.Queue()
         self._stop = threading.Event()
         self._cancelled: set[str] = set()
@@ -84,7 +85,7 @@ class PipelineExecutor:
             self.store.update(name, lambda j: _finish(j, "PIPELINE_STATE_FAILED", [], error))
             return
         run_dir = self.runs_dir / name.replace("/", "~")
-        _prepare_run_dir(run_dir, job)
+        _prepare_run_dir(run_dir, job, self.isolated)
         self.store.update(name, _mark_running)
         process = _spawn(run_dir)
         outcome = self._watch(name, process, run_dir)
@@ -124,13 +125,14 @@ def recover_interrupted(store: JobStore) -> None:
         store.update(name, _reset_to_pending)
 
 
-def _prepare_run_dir(run_dir: Path, job: dict[str, Any]) -> None:
+def _prepare_run_dir(run_dir: Path, job: dict[str, Any], isolated: bool = False) -> None:
     """Write the request the subprocess reads, clearing leftovers of an interrupted attempt."""
     for leftover in ("progress.json", "result.json"):
         (run_dir / leftover).unlink(missing_ok=True)
     request = {
         "pipelineSpec": job["pipelineSpec"],
         "parameterValues": job.get("runtimeConfig", {}).get("parameterValues", {}),
+        "isolated": isolated,
     }
     write_json_atomically(run_dir / "request.json", request)
 
