@@ -2,10 +2,10 @@
 # object events missed (docs/operations.md, "The sweeper"). Created only when a route sets sweep_lookback.
 
 locals {
-  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null])
+  sweep_enabled = anytrue([for r in local.routes : r.sweep_lookback != null])
   # Batch routes list folders and read manifests, the sweeper lists prefixes: both need to list
   # the data bucket's objects, which nothing else of the functions does.
-  lists_data_bucket = anytrue([for r in var.routes : r.batch != null || r.sweep_lookback != null])
+  lists_data_bucket = anytrue([for r in local.routes : r.batch || r.sweep_lookback != null])
 }
 
 module "sweep" {

@@ -192,10 +192,9 @@ def pipeline_bucket_roles(evaluator: Evaluator) -> dict[str, set[str]]:
     for rtype, name in evaluator.module.resources:
         if rtype != "google_storage_bucket_iam_member":
             continue
-        granted = {key: evaluator.resource_attribute(rtype, name, key)
-                   for key in ("bucket", "role", "member")}  # fmt: skip
-        if granted["member"] == member:
-            roles.setdefault(granted["bucket"], set()).add(granted["role"])
+        for granted in evaluator.render_resource(rtype, name).values():  # each instance
+            if granted["member"] == member:
+                roles.setdefault(granted["bucket"], set()).add(granted["role"])
     return roles
 
 
