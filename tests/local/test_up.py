@@ -165,6 +165,8 @@ def test_make_demo_with_your_routes_triggers_each_once_and_follows_its_run(tmp_p
     assert any("arrival: dropping" in line and "gs://acme-raw/incoming/demo-sample.csv" in line
                for line in lines)  # fmt: skip
     assert any("retrain: sending a drift alert for churn" in line for line in lines)
-    rows = [line.split() for line in lines if line.split()[-1:] == ["SUCCEEDED"]]
+    # The summary: one row per run (the stamped lines around it start with "[").
+    rows = [line.split() for line in lines
+            if line.split()[-1:] == ["SUCCEEDED"] and not line.startswith("[")]  # fmt: skip
     assert [row[0] for row in rows] == ["arrival", "retrain"]
     assert lines[-2].endswith("demo finished: 2 run(s) SUCCEEDED")
