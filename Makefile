@@ -50,8 +50,13 @@ reliability: $(STAMP)
 	$(PY) -m benchmarks.scale
 
 # Regenerate compiled/*.yaml from pipelines/ (deterministic; tests/pipelines checks it is current).
+# PIPELINE=path/to/my_pipeline.py compiles yours instead, to my_pipeline.yaml beside it.
 compile: $(STAMP)
+ifdef PIPELINE
+	$(VENV)/bin/vertex-triggers compile $(PIPELINE)
+else
 	$(PY) -m pipelines.compile
+endif
 
 # Terraform checks without a Terraform binary: hcl2 parse, structure, fmt layout, checkov (offline).
 tf-check: $(STAMP)
@@ -78,11 +83,19 @@ functions-lock: $(STAMP)
 	} > functions/requirements.txt.new
 	mv functions/requirements.txt.new functions/requirements.txt
 
-# The whole loop locally: data lands -> training run; data drifts -> retraining run
-# (docs/local-development.md).
-demo: $(STAMP) compile
-	$(PY) -m local.demo
+# Options of `make demo` and `make up`: CONFIG=routes.yaml (else $$TRIGGERS_CONFIG, else
+# functions/triggers.yaml, whose templates `compile` rebuilds first), ISOLATED=1 (each component in
+# its own venv with only its packages_to_install), ROOT=dir (where the stack keeps runs, buckets
+# and logs; default .demo), SAMPLE=file (demo: what object routes get).
+STACK_OPTIONS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ISOLATED),--isolated) $(if $(ROOT),--root $(ROOT))
+OWN_ROUTES    = $(CONFIG)$(TRIGGERS_CONFIG)
 
-# The same local stack, kept running until Ctrl-C; prints how to drop a file and send an alert.
-up: $(STAMP) compile
-	$(PY) -m local.up
+# The whole loop locally: data lands -> training run; data drifts -> retraining run
+# (docs/local-development.md). With CONFIG=, each of your routes once, each run followed to its end.
+demo: $(STAMP) $(if $(OWN_ROUTES),,compile)
+	$(PY) -m local.demo $(STACK_OPTIONS) $(if $(SAMPLE),--sample $(SAMPLE))
+
+# The same local stack, kept running until Ctrl-C or SIGTERM; prints what each route watches and
+# how to trigger it.
+up: $(STAMP) $(if $(OWN_ROUTES),,compile)
+	$(PY) -m local.up $(STACK_OPTIONS)

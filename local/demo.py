@@ -23,7 +23,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -33,17 +32,21 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from vertex_trigger.public import ConfigError
 
 from local.eventarc_push import forwarded_in_log
+from local.function_server import FUNCTIONS_DIR
 from local.outcome_feed import OutcomeFeed
-from local.processes import ProcessGroup, StartupError
+from local.processes import ProcessGroup, StartupError, stopped_by_signals
 from local.progress import DecisionLog, Job, RunMonitor, job_id
 from local.pubsub_rest import PubsubRest
+from local.routes import read_routes, start_up_check
 from local.stack import PYTHON, REPO, StackEndpoints, StackSettings, start_stack
 from local.wait_objects import wait_until_mirrored
 from pipelines.champion_gate import ChampionStatus
 
 DEMO_ROOT = REPO / ".demo"
+DEMO_CONFIG = (FUNCTIONS_DIR / "triggers.yaml").resolve()
 # functions/triggers.yaml passes `registry_uri: .demo/registry`, relative to the emulator's cwd.
 REGISTRY = DEMO_ROOT / "registry"
 MODEL = "projects/local-project/locations/us-central1/models/house-prices"
@@ -416,8 +419,8 @@ class Demo:
         )
 
 
-def run(settings: StackSettings) -> int:
-    """Run the demo; return the process exit code."""
+def run(settings: StackSettings, stopping: Callable[[], None] = lambda: None) -> int:
+    """Run the demo; return the process exit code (``stopping`` is called before the cleanup)."""
     say = Console()
     reset_demo_state(settings.root)
     group = ProcessGroup(settings.root / "logs")
@@ -454,19 +457,57 @@ def run(settings: StackSettings) -> int:
         say("interrupted")
         return 130
     finally:
+        stopping()
         group.stop()
         say("stopped every process the demo started")
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line (``--help`` prints this and starts nothing)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m local.demo", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument(
+        "--config", type=Path, default=Path(os.environ.get("TRIGGERS_CONFIG") or DEMO_CONFIG),
+        help="a routes file of yours: each route triggered once (default: $TRIGGERS_CONFIG, "
+        "else functions/triggers.yaml and the house-prices story)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sample", type=Path,
+        help="with --config: the file dropped where each object route watches",
+    )  # fmt: skip
+    parser.add_argument("--root", type=Path, help="where the stack keeps its files "
+                        "(default: .demo; a routes file of yours: .demo/yours)")  # fmt: skip
+    parser.add_argument(
+        "--isolated", action="store_true",
+        help="run each component in its own venv with only its packages_to_install",
+    )  # fmt: skip
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, turn SIGTERM into an interrupt (so cleanup runs), and run the demo."""
-    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
-    parser.parse_args(sys.argv[1:] if argv is None else argv)
-    # Ctrl-C and SIGTERM both unwind through `finally`, which stops every process; SIGINT is set
-    # explicitly because a shell starting us in the background leaves it ignored.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    return run(StackSettings(root=DEMO_ROOT))
+    """Parse arguments, make SIGTERM stop it as Ctrl-C does (so cleanup runs), run the demo."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    with stopped_by_signals() as stopping:
+        if args.config.resolve() == DEMO_CONFIG:
+            root = (args.root or DEMO_ROOT).resolve()
+            return run(StackSettings(root=root, isolated=args.isolated), stopping)
+        from local import routes_demo
+
+        try:
+            config = read_routes(args.config)
+        except ConfigError as err:
+            print(f"make demo: {err}", file=sys.stderr)
+            return 1
+        problem, _ = start_up_check(config)
+        if problem:
+            print(f"make demo: the functions would not start: {problem}", file=sys.stderr)
+            return 1
+        root = (args.root or DEMO_ROOT / "yours").resolve()
+        reset_demo_state(root)
+        settings = StackSettings.for_routes(root, args.config, isolated=args.isolated)
+        return routes_demo.run(settings, config, args.sample, stopping)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 REPO = Path(__file__).resolve().parents[1]
 _ANNOUNCED = re.compile(r"listening on (\S+)")
@@ -19,6 +21,62 @@ _ANNOUNCED = re.compile(r"listening on (\S+)")
 
 class StartupError(RuntimeError):
     """A service did not come up; the message names it and quotes its log."""
+
+
+@dataclass
+class _Signals:
+    """Whether a stop signal must wait (a process is being started) and whether one came."""
+
+    held: bool = False
+    pending: bool = False
+
+
+_SIGNALS = _Signals()
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    """Interrupt the program (as Ctrl-C does), unless a process is being started: then later."""
+    if _SIGNALS.held:
+        _SIGNALS.pending = True
+        return
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _held() -> Iterator[None]:
+    """Let a stop signal interrupt only after the process started is recorded (never leaked)."""
+    _SIGNALS.held = True
+    try:
+        yield
+    finally:
+        _SIGNALS.held = False
+    if _SIGNALS.pending:
+        _SIGNALS.pending = False
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[Callable[[], None]]:
+    """Make SIGTERM (a CI timeout, `kill`) stop the program as Ctrl-C does, through `finally`.
+
+    Yields ``stopping()``, to call before cleaning up: further signals are then ignored, so a
+    second Ctrl-C or SIGTERM cannot cut the stop of the processes short. SIGINT is set
+    explicitly because a shell starting a program in the background leaves it ignored.
+    """
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _on_stop_signal)
+
+    def stopping() -> None:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
+    try:
+        yield stopping
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass
@@ -56,7 +114,7 @@ class ProcessGroup:
         """Start a command with stdout and stderr to `log_dir/NAME.log`."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        with log_path.open("w") as log:
+        with log_path.open("w") as log, _held():
             process = subprocess.Popen(
                 command,
                 cwd=cwd,
@@ -66,8 +124,8 @@ class ProcessGroup:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # so stop() reaches its children (kfp.local's tasks)
             )
-        service = Service(name, process, log_path)
-        self.services.append(service)
+            service = Service(name, process, log_path)
+            self.services.append(service)
         return service
 
     def stop(self, grace: float = 5.0) -> None:

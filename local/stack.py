@@ -24,6 +24,7 @@ from local.function_server import (
 from local.processes import REPO, ProcessGroup, wait_for_line
 from local.pubsub_emulator import PubsubEmulator, launch_pubsub_emulator
 from local.pubsub_topology import OutcomesTopic, TriggerDelivery
+from local.routes import read_routes
 from local.storage_emulator_process import STORAGE_EMULATOR_COMMAND
 from local.vertex_emulator_process import vertex_emulator_command
 
@@ -32,7 +33,11 @@ PYTHON = sys.executable
 
 @dataclass(frozen=True)
 class StackSettings:
-    """Where the stack keeps its files and which project it pretends to be."""
+    """Where the stack keeps its files, which routes it runs and which project it pretends to be.
+
+    ``project`` names the Pub/Sub wiring (the drift and run-states topics); runs are created in
+    the routes file's own project and region (``vertex_project``, ``vertex_region``).
+    """
 
     root: Path
     project: str = "local-project"
@@ -41,6 +46,34 @@ class StackSettings:
     triggers_config: Path = FUNCTIONS_DIR / "triggers.yaml"
     # Where `vertex-triggers pause` keeps route pauses (functions/triggers.yaml's `state`).
     state_bucket: str = "local-state"
+    vertex_project: str = "local-project"
+    vertex_region: str = "us-central1"
+    outcomes_topic: str | None = "projects/local-project/topics/run-outcomes"
+    # Folders made under `buckets` (BUCKET/PREFIX-FOLDER of each object route), to drop files in.
+    watched_folders: tuple[str, ...] = ()
+    isolated: bool = False  # each component in its own venv with its declared packages
+
+    @classmethod
+    def for_routes(cls, root: Path, path: Path, *, isolated: bool = False) -> StackSettings:
+        """Return settings for running the routes file at ``path`` (read as an instance does)."""
+        config = read_routes(path)
+        return cls(
+            root=root,
+            triggers_config=path.resolve(),
+            vertex_project=config.project,
+            vertex_region=config.region,
+            outcomes_topic=config.outcomes_topic,
+            watched_folders=tuple(
+                sorted(
+                    {
+                        f"{r.bucket}/{r.prefix.rpartition('/')[0]}".rstrip("/")
+                        for r in config.routes
+                        if r.bucket
+                    }
+                )
+            ),
+            isolated=isolated,
+        )
 
     @property
     def buckets(self) -> Path:
@@ -63,14 +96,17 @@ class StackSettings:
         return TriggerDelivery(self.project, "run-states", function="on-run-state")
 
     @property
-    def outcomes(self) -> OutcomesTopic:
-        """The run outcomes topic (the configuration's `outcomes_topic`) and its watch."""
-        return OutcomesTopic(self.project)
+    def outcomes(self) -> OutcomesTopic | None:
+        """The routes' `outcomes_topic` and its watch (None when they publish no outcomes)."""
+        if not self.outcomes_topic:
+            return None
+        _, project, _, topic_id = self.outcomes_topic.split("/")
+        return OutcomesTopic(project, topic_id)
 
     @property
     def parent(self) -> str:
-        """The Vertex AI parent of every run."""
-        return f"projects/{self.project}/locations/{self.region}"
+        """The Vertex AI parent of every run (the routes file's project and region)."""
+        return f"projects/{self.vertex_project}/locations/{self.vertex_region}"
 
 
 @dataclass(frozen=True)
@@ -116,7 +152,8 @@ def start_stack(group: ProcessGroup, settings: StackSettings) -> StackEndpoints:
     states_adapter = _start_trigger(
         group, settings.run_states, pubsub, run_state_url, "eventarc-push-run-states"
     )
-    settings.outcomes.create(pubsub.rest())
+    if settings.outcomes is not None:
+        settings.outcomes.create(pubsub.rest())
     _start_bucket(group, settings, object_url, storage_url)
     return StackEndpoints(
         storage_url, vertex_url, object_url, drift_url, pubsub.host, drift_adapter,
@@ -144,7 +181,7 @@ def _start_vertex(
 
     It publishes every run state change to the run-states topic, as Vertex AI's log sink does.
     """
-    command = [*vertex_emulator_command(settings.root / "vertex"),
+    command = [*vertex_emulator_command(settings.root / "vertex", isolated=settings.isolated),
                "--state-topic", settings.run_states.topic]  # fmt: skip
     env = {"STORAGE_EMULATOR_HOST": storage_url, "PUBSUB_EMULATOR_HOST": pubsub.host}
     service = group.start("vertex-emulator", command, env, cwd=REPO)
@@ -181,6 +218,8 @@ def _start_bucket(
 ) -> None:
     """Start the local bucket watcher, posting finalize events to on_object_finalized."""
     settings.buckets.mkdir(parents=True, exist_ok=True)
+    for folder in settings.watched_folders:
+        (settings.buckets / folder).mkdir(parents=True, exist_ok=True)
     command = [PYTHON, "-m", "local.bucket", "--root", str(settings.buckets),
                "--target", object_url, "--storage-emulator", storage_url,
                "--project", settings.project, "--poll", "0.3"]  # fmt: skip

@@ -3,6 +3,7 @@
 python -m local.storage_emulator_process   # prints: storage emulator listening on http://...
 """
 
+import argparse
 import subprocess
 import sys
 import time
@@ -24,8 +25,13 @@ def serve_in_memory() -> tuple[Any, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Start the emulator on 127.0.0.1:0, print its URL, serve until killed."""
+    argparse.ArgumentParser(
+        prog="python -m local.storage_emulator_process",
+        description="Serve gcp-storage-emulator in memory on 127.0.0.1 (a free port) until "
+        "killed; prints: storage emulator listening on http://127.0.0.1:PORT",
+    ).parse_args(sys.argv[1:] if argv is None else argv)
     _, url = serve_in_memory()
     print(f"storage emulator listening on {url}", flush=True)
     while True:

@@ -9,10 +9,14 @@ from pathlib import Path
 from local.processes import REPO, start_announcing
 
 
-def vertex_emulator_command(state_dir: Path, execute: bool = True) -> list[str]:
+def vertex_emulator_command(
+    state_dir: Path, execute: bool = True, *, isolated: bool = False
+) -> list[str]:
     """Return the command serving the emulator on 127.0.0.1, port 0, keeping jobs in state_dir."""
     command = [sys.executable, "-m", "local.vertex_emulator", "--host", "127.0.0.1",
                "--port", "0", "--state-dir", str(state_dir)]  # fmt: skip
+    if isolated:
+        command.append("--isolated")
     return command if execute else [*command, "--no-execute"]
 
 

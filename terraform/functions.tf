@@ -1,16 +1,18 @@
-# One source archive of functions/ with the rendered triggers.yaml in place of the shipped one.
-# Entries are added from `source` blocks, which the archive provider writes sorted and without
-# timestamps, so the archive's hash changes with the code or the routes and with nothing else.
+# One source archive: an explicit set of files of functions/ (the entry points, the package, the
+# pinned runtime requirements) and the rendered triggers.yaml. Nothing else ships: test configs,
+# notes or caches left in functions/ stay out. Entries are added from `source` blocks, which the
+# archive provider writes sorted and without timestamps, so the archive's hash changes with the
+# code or the routes and with nothing else.
 
 locals {
-  function_files = toset([
-    for f in fileset(local.functions_dir, "**") : f
-    if f != "triggers.yaml" && !strcontains(f, "__pycache__") && !endswith(f, ".pyc")
-  ])
+  function_files = toset(concat(
+    ["main.py", "requirements.txt"],
+    tolist(fileset(local.functions_dir, "vertex_trigger/**/*.py")),
+  ))
 
   function_memory = "256M" # the platform's default instance; the cold path is measured against it
 
-  storage_trigger_region = lower(google_storage_bucket.data.location)
+  storage_trigger_region = lower(local.data_bucket_location)
 
   # The environment of the four functions (these two, on_run_state and the sweeper). Their config is
   # the archive's triggers.yaml beside main.py, so TRIGGERS_CONFIG is not set.
@@ -32,7 +34,10 @@ data "archive_file" "function_source" {
   }
 
   source {
-    content  = local.triggers_yaml
+    # A base64 round trip, the identity for Terraform: checkov evaluates the rendered YAML's text
+    # again and fails on it, then drops every function call that reads this archive from its
+    # report, unchecked (tests/terraform/test_checkov.py checks each call is seen).
+    content  = base64decode(base64encode(local.triggers_yaml))
     filename = "triggers.yaml"
   }
 }
@@ -79,7 +84,7 @@ module "on_object_finalized" {
     retry_policy          = "RETRY_POLICY_RETRY" # launches are idempotent: a redelivery finds its run
     service_account_email = google_service_account.trigger.email
     event_filters = [
-      { attribute = "bucket", value = google_storage_bucket.data.name },
+      { attribute = "bucket", value = local.data_bucket },
     ]
   }
   invoker_members = {
@@ -88,12 +93,33 @@ module "on_object_finalized" {
 
   preconditions = [
     {
-      condition     = alltrue([for r in var.routes : can(regex("^(gs|https)://", r.template)) || contains(local.template_stems, r.template)])
+      # A conditional, not ||: Terraform before 1.12 evaluates both sides of a logical operator.
+      condition     = var.routes_file == null ? length(var.routes) > 0 : length(var.routes) == 0
+      error_message = "Give the routes one way: routes_file (the triggers.yaml you ran with make up and vertex-triggers check) or routes (HCL), not both and not neither."
+    },
+    {
+      condition     = alltrue([for check in data.external.routes_check : check.result.ok == "true"])
+      error_message = "vertex-triggers check refused the routes file (its error is above)."
+    },
+    {
+      condition     = var.routes_file != null ? true : alltrue([for r in local.routes : can(regex("^(gs|https)://", r.template)) || contains(local.template_stems, r.template)])
       error_message = "A route's template names no file in the compiled templates directory; use a compiled file's stem or a full URI."
     },
     {
-      condition     = alltrue([for r in var.routes : r.bucket == null || r.bucket == local.bucket_names.data])
-      error_message = "Only the data bucket has a storage trigger; an object route on another bucket would never see an event."
+      condition     = var.routes_file == null ? true : alltrue([for r in local.routes : can(regex("^(gs|https)://", r.template)) ? true : fileexists("${local.routes_file_dir}/${r.template}")])
+      error_message = "A route of the routes file names a template file that does not exist (paths are relative to the routes file)."
+    },
+    {
+      condition     = length(local.file_template_names) == length(distinct(values(local.file_templates)))
+      error_message = "Two templates of the routes file share a file name; they would be uploaded to the same object of the templates bucket. Rename one."
+    },
+    {
+      condition     = var.routes_file == null ? alltrue([for r in local.routes : r.bucket == null || r.bucket == local.bucket_names.data]) : length(distinct([for r in local.routes : r.bucket if r.bucket != null])) <= 1
+      error_message = "Only the data bucket has a storage trigger: routes (HCL) may name only it; a routes file's object routes must all name one bucket (the deployment watches the data bucket in its place)."
+    },
+    {
+      condition     = alltrue([for r in local.routes : r.webhook_variable == null || r.webhook_secret != null])
+      error_message = "A route's notify.webhook names a variable that routes_file_webhook_secrets does not map to a Secret Manager secret; on_run_state would not start."
     },
     {
       condition     = local.retry_deadline_seconds < var.function_timeout_seconds
@@ -106,6 +132,7 @@ module "on_object_finalized" {
   # A create needs actAs on the pipeline account, and Vertex checks that account's access to the
   # pipeline root: without them it answers 400, and the first events would wait for the grants.
   depends_on = [
+    google_storage_bucket.data, # when created here: the trigger watches it
     google_project_iam_member.storage_agent_publisher,
     google_project_iam_member.trigger_event_receiver,
     google_project_service.required,

@@ -106,15 +106,19 @@ resource "google_secret_manager_secret_iam_member" "outcomes_run_key_accessor" {
 resource "google_storage_bucket_iam_member" "function_runtime_data_viewer" {
   count = local.lists_data_bucket ? 1 : 0
 
-  bucket = google_storage_bucket.data.name
+  bucket = local.data_bucket
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.function_runtime.email}"
+
+  depends_on = [google_storage_bucket.data] # when created here
 }
 
 resource "google_storage_bucket_iam_member" "function_runtime_templates_viewer" {
-  bucket = google_storage_bucket.templates.name
+  bucket = local.templates_bucket
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.function_runtime.email}"
+
+  depends_on = [google_storage_bucket.templates] # when created here
 }
 
 # Start-up reads every route's template; those in Artifact Registry need the repository's reader.
@@ -159,9 +163,11 @@ resource "google_project_iam_member" "pipeline_aiplatform_user" {
 }
 
 resource "google_storage_bucket_iam_member" "pipeline_root_admin" {
-  bucket = google_storage_bucket.pipeline_root.name
+  bucket = local.pipeline_root_bucket
   role   = "roles/storage.objectAdmin"
   member = "serviceAccount:${google_service_account.pipeline.email}"
+
+  depends_on = [google_storage_bucket.pipeline_root] # when created here
 }
 
 resource "google_storage_bucket_iam_member" "pipeline_models_admin" {
@@ -170,10 +176,41 @@ resource "google_storage_bucket_iam_member" "pipeline_models_admin" {
   member = "serviceAccount:${google_service_account.pipeline.email}"
 }
 
-resource "google_storage_bucket_iam_member" "pipeline_data_viewer" {
-  bucket = google_storage_bucket.data.name
+# What else the pipelines read (var.pipeline_read_access): read-only, each bucket or dataset by
+# itself; BigQuery's jobUser on the project only because a query runs as a job here.
+resource "google_storage_bucket_iam_member" "pipeline_reads" {
+  for_each = toset(var.pipeline_read_access.buckets)
+
+  bucket = each.value
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "pipeline_reads" {
+  for_each = toset(var.pipeline_read_access.bigquery_datasets)
+
+  project    = split(".", each.value)[0]
+  dataset_id = split(".", each.value)[1]
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${google_service_account.pipeline.email}"
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_project_iam_member" "pipeline_bigquery_job_user" {
+  count = length(var.pipeline_read_access.bigquery_datasets) > 0 ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_storage_bucket_iam_member" "pipeline_data_viewer" {
+  bucket = local.data_bucket
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.pipeline.email}"
+
+  depends_on = [google_storage_bucket.data] # when created here
 }
 
 # Eventarc triggers: receive events (a project-level role by design of Eventarc) and invoke the three

@@ -3,10 +3,11 @@ locals {
   compiled_dir    = coalesce(var.compiled_templates_dir, "${path.module}/../compiled")
   bucket_location = coalesce(var.bucket_location, var.region)
 
+  # An existing bucket (var.existing_buckets) is used by name and never managed here.
   bucket_names = {
-    data          = coalesce(var.bucket_names.data, "${var.project_id}-data")
-    templates     = coalesce(var.bucket_names.templates, "${var.project_id}-templates")
-    pipeline_root = coalesce(var.bucket_names.pipeline_root, "${var.project_id}-pipeline-root")
+    data          = coalesce(var.existing_buckets.data, var.bucket_names.data, "${var.project_id}-data")
+    templates     = coalesce(var.existing_buckets.templates, var.bucket_names.templates, "${var.project_id}-templates")
+    pipeline_root = coalesce(var.existing_buckets.pipeline_root, var.bucket_names.pipeline_root, "${var.project_id}-pipeline-root")
     models        = coalesce(var.bucket_names.models, "${var.project_id}-models")
     source        = coalesce(var.bucket_names.source, "${var.project_id}-function-source")
     state         = coalesce(var.bucket_names.state, "${var.project_id}-trigger-state")
@@ -30,8 +31,8 @@ locals {
   # projects/PROJECT/locations/REGION/repositories/REPOSITORY (from https://REGION-kfp.pkg.dev/PROJECT/REPOSITORY/...).
   # A run_ended route's after.template is read at start-up too.
   template_uris = flatten([
-    [for r in var.routes : r.template],
-    [for r in var.routes : r.after.template if r.after != null ? r.after.template != null : false],
+    [for r in local.routes : r.template],
+    [for r in local.routes : r.after_template if r.after_template != null],
   ])
   template_repositories = toset([
     for parts in [
@@ -42,7 +43,8 @@ locals {
 
   labels = merge(var.labels, { app = "vertex-triggers" })
 
-  services = toset([
+  # BigQuery's API only when the pipelines read datasets (var.pipeline_read_access).
+  services = toset(concat(length(var.pipeline_read_access.bigquery_datasets) > 0 ? ["bigquery.googleapis.com"] : [], [
     "aiplatform.googleapis.com",
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
@@ -56,7 +58,7 @@ locals {
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ])
+  ]))
 }
 
 data "google_project" "this" {

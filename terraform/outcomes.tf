@@ -3,12 +3,16 @@
 # outcomes topic (and posts them to a route's webhook, whose URL lives in Secret Manager).
 
 locals {
-  # The environment variable of on_run_state holding each notifying route's webhook URL; the
-  # rendered triggers.yaml names the variable, never the URL.
-  webhook_variables = {
-    for r in var.routes : r.name => "WEBHOOK_URL_${upper(replace(r.name, "-", "_"))}" if r.notify != null
-  }
-  webhook_secrets = { for r in var.routes : r.name => r.notify.webhook_secret if r.notify != null }
+  # The environment variable of on_run_state holding each notifying route's webhook URL (var.routes:
+  # WEBHOOK_URL_ROUTE; a routes file names its own) and the secret it is read from; the rendered
+  # triggers.yaml names the variable, never the URL.
+  webhook_variables = { for r in local.routes : r.name => r.webhook_variable if r.webhook_variable != null }
+  webhook_secrets   = { for r in local.routes : r.name => r.webhook_secret if r.webhook_variable != null }
+  # One secret variable each: routes of a file may share one webhook (route-name order for
+  # var.routes, the order its functions were deployed with).
+  webhook_environment = distinct([
+    for route, secret in local.webhook_secrets : { key = local.webhook_variables[route], secret = secret }
+  ])
 
   # The entries Vertex AI Pipelines writes about a job (its state changes). Non-terminal states
   # are let through: on_run_state skips them cheaply, and the filter depends on as little of the
@@ -80,10 +84,10 @@ module "on_run_state" {
   # at instance start; the URL is in neither the configuration, the archive nor Terraform state.
   # In route-name order (local.webhook_secrets' keys), the order the blocks had before the module.
   secret_environment_variables = concat([
-    for route, secret in local.webhook_secrets : {
-      key        = local.webhook_variables[route]
+    for variable in local.webhook_environment : {
+      key        = variable.key
       project_id = var.project_id
-      secret     = secret
+      secret     = variable.secret
       version    = "latest"
     }
   ], local.run_key_environment)
@@ -180,7 +184,7 @@ resource "google_pubsub_topic_iam_member" "outcomes_publisher" {
 # whose end it got, task outputs included (jobDetail), needs no more than
 # aiplatform.pipelineJobs.get, which both roles above hold.
 locals {
-  launches_chains      = anytrue([for r in var.routes : r.event == "run_ended"])
+  launches_chains      = anytrue([for r in local.routes : r.event == "run_ended"])
   outcomes_launch_runs = local.launches_chains || local.retries_enabled
 }
 
@@ -204,7 +208,7 @@ resource "google_artifact_registry_repository_iam_member" "outcomes_template_rea
 
 # Only the secrets the routes name, each one by itself.
 resource "google_secret_manager_secret_iam_member" "outcomes_webhook_accessor" {
-  for_each = toset(values(local.webhook_secrets))
+  for_each = toset([for secret in values(local.webhook_secrets) : secret if secret != null])
 
   project   = var.project_id
   secret_id = each.value

@@ -1,11 +1,11 @@
 output "data_bucket" {
   description = "Watched bucket: a new object here that a route matches starts a run."
-  value       = google_storage_bucket.data.name
+  value       = local.data_bucket
 }
 
 output "templates_bucket" {
   description = "Bucket holding the uploaded compiled templates."
-  value       = google_storage_bucket.templates.name
+  value       = local.templates_bucket
 }
 
 output "template_uris" {
@@ -98,7 +98,7 @@ output "service_accounts" {
 }
 
 output "triggers_yaml" {
-  description = "The triggers.yaml deployed with the functions, rendered from var.routes."
+  description = "The triggers.yaml deployed with the functions, rendered from the routes file (or var.routes)."
   value       = local.triggers_yaml
 }
 

@@ -1,14 +1,34 @@
 # Six buckets with one job each. The pipeline root is never the data bucket: run outputs written
 # there cannot raise finalize events on the watched bucket and start runs of their own. With
 # var.kms_key the two buckets that runs write (pipeline root, models) default to that key.
+# An existing data, templates or pipeline root bucket (var.existing_buckets) is used as it is: not
+# created, its settings (versioning, lifecycle, public access prevention, labels, encryption) not
+# managed; only the grants and objects below are added to it.
 
 locals {
   # The default key of the buckets runs write (pipeline root, models): var.kms_key, when set.
   run_bucket_default_key = var.kms_key == null ? [] : [var.kms_key]
+
+  # Each bucket's name, created or existing (what needs a created bucket first says so with
+  # depends_on: a name alone makes no dependency).
+  data_bucket          = local.bucket_names.data
+  templates_bucket     = local.bucket_names.templates
+  pipeline_root_bucket = local.bucket_names.pipeline_root
+  # Eventarc puts a storage trigger in its bucket's location: an existing bucket's, as read.
+  data_bucket_location = var.existing_buckets.data == null ? local.bucket_location : data.google_storage_bucket.existing_data[0].location
+}
+
+# An existing data bucket is read at plan time, for its location only.
+data "google_storage_bucket" "existing_data" {
+  count = var.existing_buckets.data == null ? 0 : 1
+
+  name = var.existing_buckets.data
 }
 
 resource "google_storage_bucket" "data" {
   #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  count = var.existing_buckets.data == null ? 1 : 0
+
   name                        = local.bucket_names.data
   project                     = var.project_id
   location                    = local.bucket_location
@@ -36,6 +56,8 @@ resource "google_storage_bucket" "data" {
 
 resource "google_storage_bucket" "templates" {
   #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
+  count = var.existing_buckets.templates == null ? 1 : 0
+
   name                        = local.bucket_names.templates
   project                     = var.project_id
   location                    = local.bucket_location
@@ -55,6 +77,8 @@ resource "google_storage_bucket" "templates" {
 resource "google_storage_bucket" "pipeline_root" {
   #checkov:skip=CKV_GCP_62:Usage-log buckets are legacy; Google recommends Cloud Audit Logs (Data Access), a project-wide setting the platform team owns (README).
   #checkov:skip=CKV_GCP_78:Run outputs are written once under unique run folders; versions would only add cost.
+  count = var.existing_buckets.pipeline_root == null ? 1 : 0
+
   name                        = local.bucket_names.pipeline_root
   project                     = var.project_id
   location                    = local.bucket_location
@@ -157,13 +181,16 @@ resource "google_storage_bucket" "source" {
   depends_on = [google_project_service.required]
 }
 
-# A recompile of pipelines/ followed by `apply` ships the new templates: the provider compares each
-# object's MD5 with the local file's.
+# A recompile followed by `apply` ships the new templates: the provider compares each object's MD5
+# with the local file's. Object name => file (local.template_uploads): compiled/'s files for
+# var.routes, the files a routes file names otherwise.
 resource "google_storage_bucket_object" "templates" {
-  for_each = local.template_files
+  for_each = local.template_uploads
 
-  bucket       = google_storage_bucket.templates.name
-  name         = each.value
-  source       = "${local.compiled_dir}/${each.value}"
+  bucket       = local.templates_bucket
+  name         = each.key
+  source       = each.value
   content_type = "application/yaml"
+
+  depends_on = [google_storage_bucket.templates]
 }

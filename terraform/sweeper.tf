@@ -5,13 +5,13 @@
 # max_duration, retry_failed, max_running or overlap.
 
 locals {
-  sweep_enabled = anytrue([for r in var.routes : r.sweep_lookback != null || r.max_duration != null || r.retry_failed != null || r.max_running != null || r.overlap != null])
+  sweep_enabled = anytrue([for r in local.routes : r.sweep_lookback != null || r.max_duration != null || r.retry_failed || r.max_running != null || r.overlap])
   # on_run_state launches the retries of failed runs: it needs what launching needs.
-  retries_enabled = anytrue([for r in var.routes : r.retry_failed != null])
+  retries_enabled = anytrue([for r in local.routes : r.retry_failed])
   # Batch routes list folders and read manifests, the sweeper lists object routes' prefixes: both
   # need to list the data bucket's objects, which nothing else of the functions does (a run_ended
   # route's sweep lists runs, not objects).
-  lists_data_bucket = anytrue([for r in var.routes : r.batch != null || (r.event == "object_finalized" && r.sweep_lookback != null)])
+  lists_data_bucket = anytrue([for r in local.routes : r.batch || (r.event == "object_finalized" && r.sweep_lookback != null)])
 }
 
 module "sweep" {

@@ -145,8 +145,40 @@ variable "kms_key" {
   }
 }
 
+variable "routes_file" {
+  description = <<-EOT
+    The routes file to deploy: the triggers.yaml you checked with `vertex-triggers check` and ran
+    with `make up CONFIG=...` (a path, relative to where Terraform runs). Its routes are deployed
+    as written, with templates that are local files (relative to the routes file) uploaded to the
+    templates bucket and each object route's bucket set to the data bucket; project, region,
+    pipeline_root, service_account, network, kms_key and outcomes_topic are this deployment's.
+    `vertex-triggers check` refuses a bad file at plan time (routes_check_program). Set this or
+    `routes`, not both.
+  EOT
+  type        = string
+  default     = null
+}
+
+variable "routes_file_webhook_secrets" {
+  description = "For a routes file whose routes post to a webhook (notify.webhook: \"$${VARIABLE}\"): VARIABLE => the Secret Manager secret id (in this project) holding the URL, which on_run_state reads into that variable."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for variable, secret in var.routes_file_webhook_secrets : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", variable)) && can(regex("^[A-Za-z0-9_-]{1,255}$", secret))])
+    error_message = "routes_file_webhook_secrets maps environment variable names to Secret Manager secret ids (letters, digits, - and _)."
+  }
+}
+
+variable "routes_check_program" {
+  description = "The command that checks the routes file at plan time (the external provider's protocol: a JSON query with routes_file on stdin). Null means the project's: ../.venv/bin/python -m triggers_cli.terraform_check (run `make .venv/.installed` first)."
+  type        = list(string)
+  default     = null
+}
+
 variable "routes" {
   description = <<-EOT
+    The alternative to routes_file: routes written in HCL, rendered into the same triggers.yaml.
     Routes of the functions' triggers.yaml, in the configuration contract's shape. `template` is the
     stem of a file in the compiled templates directory (uploaded and resolved to
     gs://TEMPLATES_BUCKET/STEM.yaml) or a full gs:// or https://REGION-kfp.pkg.dev/ URI. Object routes
@@ -213,6 +245,7 @@ variable "routes" {
     }))
     renamed_from = optional(list(string))
   }))
+  default = []
 
   validation {
     condition     = alltrue([for r in var.routes : can(regex("^[a-z][a-z0-9-]{0,39}$", r.name))])
@@ -453,5 +486,50 @@ variable "labels" {
   validation {
     condition     = alltrue([for key, value in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", key)) && can(regex("^[a-z0-9_-]{0,63}$", value))])
     error_message = "Label keys must match ^[a-z][a-z0-9_-]{0,62}$ and values ^[a-z0-9_-]{0,63}$."
+  }
+}
+
+variable "existing_buckets" {
+  description = <<-EOT
+    Buckets that exist already, to use instead of creating them: data (the one watched), templates
+    and pipeline_root, by name. This configuration then leaves their settings alone (no
+    versioning, lifecycle rules, public access prevention, labels or default key is applied) and
+    only adds its IAM members and, to the templates bucket, the template objects. The functions and
+    the pipeline account get the same grants on them as on created buckets.
+  EOT
+  type = object({
+    data          = optional(string)
+    templates     = optional(string)
+    pipeline_root = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in values(var.existing_buckets) : name == null || can(regex("^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", coalesce(name, "xxx")))])
+    error_message = "existing_buckets holds bucket names (no gs://)."
+  }
+}
+
+variable "pipeline_read_access" {
+  description = <<-EOT
+    Other locations the pipelines read, granted read-only to the pipeline account: Cloud Storage
+    buckets (roles/storage.objectViewer on each bucket, by name) and BigQuery datasets
+    (roles/bigquery.dataViewer on each dataset, as PROJECT.DATASET; a query also needs
+    roles/bigquery.jobUser on this project, granted once when any dataset is listed).
+  EOT
+  type = object({
+    buckets           = optional(list(string), [])
+    bigquery_datasets = optional(list(string), [])
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in var.pipeline_read_access.buckets : can(regex("^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", name))])
+    error_message = "pipeline_read_access.buckets holds bucket names (no gs://)."
+  }
+
+  validation {
+    condition     = alltrue([for dataset in var.pipeline_read_access.bigquery_datasets : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]\\.[A-Za-z0-9_]{1,1024}$", dataset))])
+    error_message = "pipeline_read_access.bigquery_datasets holds PROJECT.DATASET names."
   }
 }

@@ -17,6 +17,11 @@ terraform {
       source  = "hashicorp/archive"
       version = ">= 2.4, < 3.0"
     }
+    # Runs `vertex-triggers check` on the routes file at plan time (config.tf).
+    external = {
+      source  = "hashicorp/external"
+      version = ">= 2.3, < 3.0"
+    }
   }
 }
 

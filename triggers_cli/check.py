@@ -2,7 +2,7 @@
 
 import argparse
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +11,13 @@ from vertex_trigger.public import (
     ConfigError,
     Environment,
     Route,
+    Services,
     build_services,
 )
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.environment import cli_environment
+from triggers_cli.kfp_spec import SECOND_DOCUMENT, spec_problems
 from triggers_cli.output import print_json, table
 
 
@@ -26,10 +28,11 @@ class CheckResult:
     config: str
     routes: list[dict[str, Any]]
     error: str = ""
+    warnings: list[str] = field(default_factory=list)  # what an instance logs at WARNING
 
     @property
     def ok(self) -> bool:
-        """Tell whether an instance would start."""
+        """Tell whether an instance would start and KFP reads every template."""
         return not self.error
 
 
@@ -42,10 +45,15 @@ def run_check(env: Environment) -> CheckResult:
     """Build the services as an instance does at start-up; a ConfigError is the failure."""
     if not env.run_key:
         env = replace(env, run_key=CHECK_ONLY_RUN_KEY)
+    warnings: list[str] = []
     try:
-        services = build_services(env)
+        services = build_services(env, warn=warnings.append)
     except ConfigError as exc:
-        return CheckResult(str(env.config_path), [], error_line(exc))
+        return CheckResult(str(env.config_path), [], error_line(exc), warnings)
+    config = shown(str(env.config_path))
+    problem = _kfp_problem(services, config, warnings, env.function_target)
+    if problem:
+        return CheckResult(config, [], problem, warnings)
     routes = [
         {
             "route": r.name,
@@ -55,7 +63,7 @@ def run_check(env: Environment) -> CheckResult:
         }
         for r in services.config.routes
     ]
-    return CheckResult(shown(str(env.config_path)), routes)
+    return CheckResult(config, routes, warnings=warnings)
 
 
 def _checked(route: Route, function_target: str) -> str:
@@ -65,6 +73,29 @@ def _checked(route: Route, function_target: str) -> str:
     if function_target == RUN_STATE_TARGET:
         return "keys only (on_run_state launches only run_ended routes)"
     return "fits its template"
+
+
+def _kfp_problem(
+    services: Services, config: str, warnings: list[str], function_target: str
+) -> str:
+    """Read each checked route's template as KFP does; return the first problem, warn of extras.
+
+    The instance has read every template it checks already (cached), so nothing is fetched twice.
+    """
+    for route in services.config.routes:
+        if function_target == RUN_STATE_TARGET and route.after is None:
+            continue  # on_run_state reads only run_ended routes' templates
+        template = services.templates.get(route.template)
+        where = f"{config}: route {route.name!r}: key 'template': {shown(route.template.uri)}"
+        for keys in template.extra_documents:
+            warnings.append(f"{where} has a second YAML document ({keys}): {SECOND_DOCUMENT}")
+        problems = spec_problems(template.spec)
+        if problems:
+            return (
+                f"{where} is not a pipeline KFP can read: {problems[0]} (an instance would start,"
+                " but Vertex AI cannot run it)"
+            )
+    return ""
 
 
 def shown(location: str) -> str:
@@ -99,11 +130,15 @@ def run(args: argparse.Namespace) -> int:
                 "config": result.config,
                 "routes": result.routes,
                 "error": result.error or None,
+                "warnings": result.warnings,
             }
         )
     elif result.ok:
         print(table(result.routes, ["route", "event", "template", "checked"]))
-        print(f"\n{result.config}: {len(result.routes)} routes checked; an instance would start")
+        for text in result.warnings:
+            print(f"\nwarning: {text}")
+        print(f"\n{result.config}: {len(result.routes)} routes checked; an instance would start"
+              + (f" (with {len(result.warnings)} warning(s))" if result.warnings else ""))
     if not result.ok:
         print(result.error, file=sys.stderr)
     return 0 if result.ok else 1

@@ -112,7 +112,12 @@ def _published(
     content: bytes, document: Any, now: datetime, forced: Function | None
 ) -> Explainable:
     """Wrap a MessagePublishedData, a PubsubMessage, or any other content as a message."""
-    if isinstance(document, dict) and isinstance(document.get("message"), dict):
+    if isinstance(document, dict) and _is_drift_report(document):
+        # `pipelines.drift check`'s report: the alert it publishes is in it.
+        content = json.dumps(document["alert"]).encode()
+        data = base64.b64encode(content).decode("ascii")
+        push, form = {"message": {"data": data}}, "the drift check's report (its alert)"
+    elif isinstance(document, dict) and isinstance(document.get("message"), dict):
         push, form = dict(document), "MessagePublishedData"
     elif isinstance(document, dict) and _is_message(document):
         push, form = {"message": document}, "PubsubMessage"
@@ -128,13 +133,29 @@ def _published(
     return Explainable(event, forced or _function_for(event), form)
 
 
+def _is_drift_report(document: Mapping[str, Any]) -> bool:
+    return "drifted" in document and isinstance(document.get("alert"), dict)
+
+
 def _is_object_data(document: Mapping[str, Any]) -> bool:
     return document.get("kind") == "storage#object" or {"bucket", "name"} <= document.keys()
 
 
 def _is_message(document: Mapping[str, Any]) -> bool:
+    """Tell a PubsubMessage: base64 ``data`` with its id, time or attributes, or data alone."""
     keys = {"messageId", "message_id", "publishTime", "publish_time", "attributes"}
-    return isinstance(document.get("data"), str) and bool(keys & document.keys())
+    data = document.get("data")
+    if not isinstance(data, str):
+        return False
+    return bool(keys & document.keys()) or (document.keys() == {"data"} and _is_base64_json(data))
+
+
+def _is_base64_json(data: str) -> bool:
+    try:
+        json.loads(base64.b64decode(data, validate=True))
+    except ValueError:
+        return False
+    return True
 
 
 def _function_for(event: CloudEvent) -> Function:

@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vertex_trigger.public import Outcome, Services, build_services, serve
+from vertex_trigger.public import (
+    DeploymentError,
+    Outcome,
+    Services,
+    TransientError,
+    build_services,
+    serve,
+)
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import Recorded, dry_run_services, would
@@ -36,6 +43,9 @@ from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
 
 SPEC_SHOWN = "pipelineSpec"
+# How the functions' Google session says it found neither credentials nor an emulator.
+NO_CREDENTIALS = "no Google credentials"
+SIGN_IN = "or Google credentials (gcloud auth application-default login)"
 
 
 @dataclass(frozen=True)
@@ -140,20 +150,46 @@ def run(args: argparse.Namespace) -> int:
         except NoSuchObjectError as exc:
             print(exc, file=sys.stderr)
             return 2
+        except (DeploymentError, TransientError) as exc:
+            print(needs(f"reading {args.event}'s metadata", "Cloud Storage",
+                        "STORAGE_EMULATOR_HOST", exc, "or explain a file holding the event"),
+                  file=sys.stderr)  # fmt: skip
+            return 1
     else:
         now = datetime.now(UTC)
         job = job_named(args.event) if not Path(args.event).exists() else None
         if job is not None:
             explainable = event_from_job(job, now)
         else:
-            explainable = event_from_bytes(Path(args.event).read_bytes(), now, args.function)
+            try:
+                content = Path(args.event).read_bytes()
+            except OSError as exc:
+                print(f"explain: cannot read {args.event}: {exc.strerror}", file=sys.stderr)
+                return 1
+            explainable = event_from_bytes(content, now, args.function)
         services = build_services(cli_environment(args.config, explainable.function.value))
     result = explain(explainable, services, args.check_vertex)
+    if result.decision == "failed" and NO_CREDENTIALS in result.reason:
+        instead = "or leave out --check-vertex" if args.check_vertex else ""
+        print(needs("reading runs", "Vertex AI", "VERTEX_AI_EMULATOR_HOST", result.reason,
+                    instead), file=sys.stderr)  # fmt: skip
+        return 1
     if args.json:
         print_json(asdict(result))
     else:
         print(human(result, explainable.form))
     return 0
+
+
+def needs(what: str, service: str, variable: str, problem: object, instead: str = "") -> str:
+    """Say in one line what explain needs to reach ``service``, and what it got."""
+    first = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
+    reason = "no emulator host or credentials" if NO_CREDENTIALS in first else first
+    alternative = f"; {instead}" if instead else ""
+    return (
+        f"explain: {what} needs {service}: set {variable} (the local stack's: `make up` prints "
+        f"the line to export) {SIGN_IN}{alternative} ({reason})"
+    )
 
 
 def human(result: Explanation, form: str) -> str:

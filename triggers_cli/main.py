@@ -12,10 +12,22 @@ from collections.abc import Sequence
 
 from vertex_trigger.public import ConfigError
 
-from triggers_cli import backfill, check, explain, pause, replay, rerun, status
+from triggers_cli import (
+    backfill,
+    check,
+    compile_pipeline,
+    explain,
+    new_route,
+    pause,
+    replay,
+    rerun,
+    status,
+)
 from triggers_cli.check import error_line
 
-SUBCOMMANDS = (check, explain, backfill, status, replay, pause, rerun)
+SUBCOMMANDS = (
+    check, explain, backfill, status, replay, pause, rerun, compile_pipeline, new_route
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,8 @@ from vertex_trigger.config.durations import parse_duration
 from vertex_trigger.config.labels import ROUTE_LABEL, UPSTREAM_LABEL
 from vertex_trigger.config.loader import load_config
 from vertex_trigger.config.model import Config, EventKind, Route
+from vertex_trigger.config.route_fields import read_route
+from vertex_trigger.config.template_ref import resolve_ref
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import ConfigError, DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.events.run_state_log import RESOURCE_TYPE
@@ -26,7 +28,9 @@ from vertex_trigger.launch.pauses import (
     record_fields,
     resumed,
 )
+from vertex_trigger.launch.route_fit import fitting_placeholders
 from vertex_trigger.launch.services import Services
+from vertex_trigger.launch.templates import Template, parse_template
 from vertex_trigger.startup import (
     RUN_STATE_TARGET,
     Environment,
@@ -78,6 +82,7 @@ __all__ = [
     "Route",
     "Services",
     "Storage",
+    "Template",
     "Trace",
     "TransientError",
     "attempt_outcome",
@@ -88,6 +93,7 @@ __all__ = [
     "environment_from",
     "event_label",
     "filter_time",
+    "fitting_placeholders",
     "handle_drift_event",
     "handle_object_event",
     "handle_run_state_event",
@@ -96,9 +102,12 @@ __all__ = [
     "load_config",
     "parse_duration",
     "parse_rfc3339",
+    "parse_template",
     "plan_rerun",
+    "read_route",
     "record_fields",
     "rerun",
+    "resolve_ref",
     "resumed",
     "route_runs",
     "serve",

@@ -1,6 +1,8 @@
 """Build an instance's services from its environment and check every route against its template."""
 
-from collections.abc import Mapping
+import json
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,7 @@ from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import VertexPipelineJobs
 from vertex_trigger.google.webhook import WebhookPoster
 from vertex_trigger.launch.pauses import PauseBoard
-from vertex_trigger.launch.route_fit import first_misfit
+from vertex_trigger.launch.route_fit import doubtful_parameters, first_misfit
 from vertex_trigger.launch.run_key import LOCAL_RUN_KEY, RunKey
 from vertex_trigger.launch.services import Services
 from vertex_trigger.launch.templates import Template, TemplateStore
@@ -47,8 +49,17 @@ class Environment:
     variables: Mapping[str, str] = field(default_factory=dict)  # for notify.webhook's ${NAME}
 
 
-def build_services(env: Environment) -> Services:
-    """Read the config, connect collaborators, validate every route; raise ConfigError if bad."""
+def log_warning(text: str) -> None:
+    """Write a start-up warning as one Cloud Logging JSON line (the instance still starts)."""
+    sys.stdout.write(json.dumps({"severity": "WARNING", "message": text}) + "\n")
+    sys.stdout.flush()
+
+
+def build_services(env: Environment, warn: Callable[[str], None] = log_warning) -> Services:
+    """Read the config, connect collaborators, validate every route; raise ConfigError if bad.
+
+    What may go wrong for some events only (a placeholder that may not fit) goes to ``warn``.
+    """
     config = load_config(env.config_path, env.project)
     run_key = _run_key(env)
     client = HttpClient()  # one keep-alive pool per instance, shared by its threads
@@ -62,7 +73,7 @@ def build_services(env: Environment) -> Services:
     templates = TemplateStore(storage, ArtifactRegistry(google, calls))
     # One budget for reading every template: a transient error is retried within it.
     with spending(calls.budget()):
-        check_routes(config, templates, env.function_target)
+        check_routes(config, templates, env.function_target, warn)
     publisher, webhooks = _outcome_senders(config, env, client, google, calls)
     return Services(
         config,
@@ -165,8 +176,16 @@ def _api_root(emulator_host: str | None, production: str) -> str:
     return emulator_host if "://" in emulator_host else f"http://{emulator_host}"
 
 
-def check_routes(config: Config, templates: TemplateStore, function_target: str) -> None:
-    """Check the routes an instance of ``function_target`` launches, and the chains; ConfigError."""
+def check_routes(
+    config: Config,
+    templates: TemplateStore,
+    function_target: str,
+    warn: Callable[[str], None] = log_warning,
+) -> None:
+    """Check the routes an instance of ``function_target`` launches, and the chains; ConfigError.
+
+    What may go wrong for some events only (a placeholder that may not fit) goes to ``warn``.
+    """
     read = _TemplateReader(config, templates)
     launched = [
         route
@@ -176,6 +195,8 @@ def check_routes(config: Config, templates: TemplateStore, function_target: str)
     for route in launched:
         template = read(route, route.template, "template")
         check_route(config, route, template)
+        for text in route_warnings(config, route, template):
+            warn(text)
         if route.after is not None:
             check_chain(config, route, template, _upstream_template(config, read, route))
     if any(route.after and route.after.pipeline for route in launched):
@@ -241,6 +262,14 @@ def check_chain(
         raise ConfigError(
             f"{config.path}: route {route.name!r}: key {misfit.key!r}: {misfit.problem}"
         )
+
+
+def route_warnings(config: Config, route: Route, template: Template) -> list[str]:
+    """Return what may reject some of a route's events, each naming file, route and key."""
+    return [
+        f"{config.path}: route {route.name!r}: key {doubt.key!r}: {doubt.problem}"
+        for doubt in doubtful_parameters(route, template)
+    ]
 
 
 def environment_from(variables: Mapping[str, str], default_config: Path) -> Environment:

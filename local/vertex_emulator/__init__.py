@@ -31,11 +31,14 @@ class Emulator:
         *,
         quota: QuotaSettings | None = None,
         clock_scale: float = 1.0,
+        isolated: bool = False,
     ) -> None:
         state_dir = Path(state_dir).resolve()
         self.state_log = state_log
         self.store = JobStore(state_dir, on_state_change=state_log)
-        self.executor = PipelineExecutor(self.store, state_dir / "runs") if execute else None
+        self.executor = (
+            PipelineExecutor(self.store, state_dir / "runs", isolated=isolated) if execute else None
+        )
         if self.executor is None:
             recover_interrupted(self.store)  # a killed emulator may have left RUNNING jobs
         self.service = PipelineService(
@@ -96,14 +99,17 @@ def start_emulator(
     *,
     quota: QuotaSettings | None = None,
     clock_scale: float = 1.0,
+    isolated: bool = False,
 ) -> Emulator:
     """Start an emulator in this process on a background thread and return its handle.
 
     With `state_log` (a StateLogPublisher), every job state change is published as the log
     entry a Vertex AI log sink would forward; with `quota`, creates beyond it answer 429; with
-    `clock_scale`, reported durations are that many times longer (local/vertex_emulator/clock.py).
+    `clock_scale`, reported durations are that many times longer (local/vertex_emulator/clock.py);
+    `isolated`, each component runs in its own venv with only the packages it declares.
     """
     emulator = Emulator(
-        Path(state_dir), host, port, execute, state_log, quota=quota, clock_scale=clock_scale
-    )
+        Path(state_dir), host, port, execute, state_log, quota=quota, clock_scale=clock_scale,
+        isolated=isolated,
+    )  # fmt: skip
     return emulator.start()

@@ -1,7 +1,7 @@
 """Serve the emulator until SIGINT or SIGTERM.
 
-python -m local.vertex_emulator --state-dir DIR [--port 0] [--no-execute] [--create-quota N]
-    [--clock-scale N]
+python -m local.vertex_emulator --state-dir DIR [--port 0] [--no-execute] [--isolated]
+    [--create-quota N] [--clock-scale N]
 
 With `--state-topic projects/P/topics/T` (and PUBSUB_EMULATOR_HOST) every job state change is
 published as the Cloud Logging entry a Vertex AI log sink would forward.
@@ -27,6 +27,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--state-dir", required=True, help="folder for jobs and runs (kept)")
     parser.add_argument("--no-execute", action="store_true", help="record jobs, leave them PENDING")
+    parser.add_argument(
+        "--isolated", action="store_true",
+        help="run each component in its own venv with only the packages it declares "
+        "(packages_to_install, from PyPI), as its container on Vertex AI would: a missing "
+        "package fails here too (slower: a venv and its installs per task)",
+    )  # fmt: skip
     parser.add_argument(
         "--create-quota",
         type=int,
@@ -89,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         state_log=state_log,
         quota=quota,
         clock_scale=args.clock_scale,
+        isolated=args.isolated,
     )
     # serve_forever runs in a thread so a signal handler can call stop() (shutdown would deadlock
     # if called from the serving thread).

@@ -27,11 +27,17 @@ class PipelineExecutor:
     """A worker thread that executes queued jobs in order; cancel kills the running subprocess."""
 
     def __init__(
-        self, store: JobStore, runs_dir: Path, task_faults: TaskFaults | None = None
+        self,
+        store: JobStore,
+        runs_dir: Path,
+        task_faults: TaskFaults | None = None,
+        *,
+        isolated: bool = False,
     ) -> None:
         self.store = store
         self.runs_dir = Path(runs_dir)
         self.task_faults = task_faults or TaskFaults()
+        self.isolated = isolated  # each component in its own venv (kfp.local's use_venv)
         self._queue: queue.Queue[str] = queue.Queue()
         self._stop = threading.Event()
         self._cancelled: set[str] = set()
@@ -88,7 +94,8 @@ class PipelineExecutor:
             self.store.update(name, lambda j: _finish(j, "PIPELINE_STATE_FAILED", [], error))
             return
         run_dir = self.runs_dir / name.replace("/", "~")
-        _prepare_run_dir(run_dir, job, self.task_faults.take_for(job["pipelineSpec"]))
+        faults = self.task_faults.take_for(job["pipelineSpec"])
+        _prepare_run_dir(run_dir, job, faults, self.isolated)
         self.store.update(name, _mark_running)
         process = _spawn(run_dir)
         outcome = self._watch(name, process, run_dir)
@@ -130,7 +137,9 @@ def recover_interrupted(store: JobStore) -> None:
         store.update(name, _reset_to_pending)
 
 
-def _prepare_run_dir(run_dir: Path, job: dict[str, Any], fail_tasks: dict[str, str]) -> None:
+def _prepare_run_dir(
+    run_dir: Path, job: dict[str, Any], fail_tasks: dict[str, str], isolated: bool = False
+) -> None:
     """Write the request the subprocess reads, clearing leftovers of an interrupted attempt.
 
     `fail_tasks` (task name -> message) are the task faults this run took: it fails them.
@@ -141,6 +150,7 @@ def _prepare_run_dir(run_dir: Path, job: dict[str, Any], fail_tasks: dict[str, s
         "pipelineSpec": job["pipelineSpec"],
         "parameterValues": job.get("runtimeConfig", {}).get("parameterValues", {}),
         "failTasks": fail_tasks,
+        "isolated": isolated,
     }
     write_json_atomically(run_dir / "request.json", request)
 

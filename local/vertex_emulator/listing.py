@@ -24,6 +24,25 @@ TIME_FIELDS = {
     "end_time": "endTime",
 }
 ORDER_FIELDS = {**TIME_FIELDS, "display_name": "displayName"}
+# Filter and orderBy fields may be written in camelCase too (the SDK's list() says so).
+CAMEL_FIELDS = {
+    "createTime": "create_time",
+    "updateTime": "update_time",
+    "startTime": "start_time",
+    "endTime": "end_time",
+    "displayName": "display_name",
+    "pipelineName": "pipeline_name",
+    "pipelineJobUserId": "pipeline_job_user_id",
+    "templateUri": "template_uri",
+    "templateMetadata.version": "template_metadata.version",
+}
+# String fields Vertex documents for ListPipelineJobs: `=` and `!=` (a `*` in the value is a
+# wildcard, as AIP-160 allows), and `:` (wildcard match) where Vertex lists it.
+STRING_FIELDS = ("state", "display_name", "pipeline_name", "pipeline_job_user_id", "template_uri",
+                 "template_metadata.version")  # fmt: skip
+WILDCARD_FIELDS = {
+    "display_name", "pipeline_job_user_id", "template_uri", "template_metadata.version",
+}  # fmt: skip
 STRING = r'"((?:[^"\\]|\\.)*)"'
 COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
     "=": lambda a, b: a == b,
@@ -38,7 +57,11 @@ LABEL_HAS_RE = re.compile(r"^labels\.([a-z][a-z0-9_-]*)\s*:\s*\*$")
 TIME_RE = re.compile(
     r"^(create_time|update_time|start_time|end_time)\s*(>=|<=|!=|=|>|<)\s*" + STRING + "$"
 )
-FIELD_RE = re.compile(r'^(state|display_name|pipeline_name)\s*(=|!=)\s*(?:"([^"]*)"|(\w+))$')
+FIELD_RE = re.compile(
+    r"^(" + "|".join(re.escape(f) for f in STRING_FIELDS) + r")\s*(=|!=|:)\s*(?:" + STRING
+    + r"|([\w*.-]+))$"
+)
+FIELD_NAME_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)")
 
 
 def parse_time(text: str) -> datetime:
@@ -121,8 +144,17 @@ class _FilterParser:
         return _parse_term(" ".join(words))
 
 
+def _snake_case_field(term: str) -> str:
+    """Rewrite a term's camelCase field (displayName, createTime) to its snake_case name."""
+    match = FIELD_NAME_RE.match(term)
+    if match and match.group(1) in CAMEL_FIELDS:
+        return CAMEL_FIELDS[match.group(1)] + term[match.end() :]
+    return term
+
+
 def _parse_term(term: str) -> Predicate:
     """Parse one filter term."""
+    term = _snake_case_field(term)
     if match := LABEL_EQ_RE.match(term):
         key, op, value = match.groups()
         return lambda job: COMPARATORS[op](job.get("labels", {}).get(key), _unescape(value))
@@ -136,14 +168,29 @@ def _parse_term(term: str) -> Predicate:
         return lambda job: json_field in job and COMPARATORS[op](parse_time(job[json_field]), bound)
     if match := FIELD_RE.match(term):
         field, op, quoted, bare = match.groups()
-        value = quoted if quoted is not None else bare
-        return lambda job: COMPARATORS[op](_field_value(job, field), value)
+        value = _unescape(quoted) if quoted is not None else bare
+        return _string_predicate(field, op, value)
     raise invalid_argument(
         f'filter: unsupported term {term!r}. Supported: labels.KEY="V", labels.KEY:*, '
         'create_time|update_time|start_time|end_time (=, !=, >, >=, <, <=) "RFC3339", '
-        'state=PIPELINE_STATE_..., display_name="...", pipeline_name="...", combined with '
-        "AND, OR, NOT and parentheses."
+        'state=PIPELINE_STATE_..., pipeline_name="...", and display_name, pipeline_job_user_id, '
+        'template_uri, template_metadata.version (=, != or : "wildcard*"), in snake_case or '
+        "camelCase, combined with AND, OR, NOT and parentheses."
     )
+
+
+def _string_predicate(field: str, op: str, value: str) -> Predicate:
+    """Compare a string field: `=`/`!=` (a `*` in the value is a wildcard), `:` a wildcard match."""
+    if op == ":" and field not in WILDCARD_FIELDS:
+        raise invalid_argument(f"filter: {field} supports = and != only, not ':'.")
+    if op == ":" and value == "*":  # AIP-160: `field:*` is presence
+        return lambda job: _field_value(job, field) != ""
+    if op == ":" or "*" in value:
+        matches = re.compile(".*".join(re.escape(part) for part in value.split("*")) + r"\Z", re.S)
+        if op == "!=":
+            return lambda job: not matches.match(_field_value(job, field))
+        return lambda job: bool(matches.match(_field_value(job, field)))
+    return lambda job: COMPARATORS[op](_field_value(job, field), value)
 
 
 def _unescape(value: str) -> str:
@@ -153,11 +200,49 @@ def _unescape(value: str) -> str:
 
 def _field_value(job: Job, field: str) -> str:
     """Return a plain field used by the filter."""
-    if field == "state":
-        return job.get("state", "")
-    if field == "display_name":
-        return job.get("displayName", "")
+    values = {
+        "state": lambda: job.get("state", ""),
+        "display_name": lambda: job.get("displayName", ""),
+        "pipeline_job_user_id": lambda: job["name"].rsplit("/", 1)[-1],
+        "template_uri": lambda: job.get("templateUri", ""),
+        "template_metadata.version": lambda: job.get("templateMetadata", {}).get("version", ""),
+    }
+    if field in values:
+        return str(values[field]())
     return job.get("pipelineSpec", {}).get("pipelineInfo", {}).get("name", "")
+
+
+def parse_read_mask(text: str) -> list[list[str]]:
+    """Parse a readMask (FieldMask: comma-separated paths, camelCase or snake_case) to paths."""
+    paths = []
+    for path in filter(None, (part.strip() for part in text.split(","))):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", path):
+            raise invalid_argument(f"readMask: {path!r} is not a field path.")
+        paths.append([_camel(segment) for segment in path.split(".")])
+    return paths
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def masked(job: Job, paths: list[list[str]]) -> Job:
+    """Return only the fields a readMask names (the whole job without a mask)."""
+    if not paths:
+        return job
+    kept: Job = {}
+    for path in paths:
+        source: Any = job
+        for segment in path:
+            source = source.get(segment) if isinstance(source, dict) else None
+        if source is None:
+            continue
+        target = kept
+        for segment in path[:-1]:
+            target = target.setdefault(segment, {})
+        target[path[-1]] = source
+    return kept
 
 
 def sort_jobs(jobs: list[Job], order_by: str) -> list[Job]:
@@ -166,7 +251,7 @@ def sort_jobs(jobs: list[Job], order_by: str) -> list[Job]:
     ordered = sorted(jobs, key=lambda job: job["name"])
     for key in reversed(keys):
         words = key.split()
-        field = words[0]
+        field = CAMEL_FIELDS.get(words[0], words[0])
         if field not in ORDER_FIELDS or len(words) > 2 or words[1:] not in ([], ["desc"], ["asc"]):
             raise invalid_argument(
                 f"orderBy: unsupported {key!r}; use one of {', '.join(ORDER_FIELDS)} "

@@ -1,13 +1,14 @@
 """Run one compiled pipeline with kfp.local in its own process; report task progress to files.
 
 Usage: python -m local.vertex_emulator.run_pipeline RUN_DIR
-RUN_DIR/request.json holds {"pipelineSpec", "parameterValues"}; this writes RUN_DIR/progress.json
-while running and RUN_DIR/result.json at the end. A process per run keeps kfp.local's global
-configuration private and lets the emulator cancel a run by killing it.
+RUN_DIR/request.json holds {"pipelineSpec", "parameterValues", "isolated"}; this writes
+RUN_DIR/progress.json while running and RUN_DIR/result.json at the end. A process per run keeps
+kfp.local's global configuration private and lets the emulator cancel a run by killing it.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import re
@@ -171,7 +172,9 @@ def run(run_dir: Path) -> dict[str, Any]:
     report = ProgressReport(run_dir / "progress.json")
     install_progress_hook(report, request.get("failTasks"))
     kfp.local.init(
-        runner=kfp.local.SubprocessRunner(use_venv=False),
+        # Isolated: a venv per task holding only what the component installs (its
+        # packages_to_install and kfp), as its container on Vertex AI would; else this venv.
+        runner=kfp.local.SubprocessRunner(use_venv=bool(request.get("isolated"))),
         pipeline_root=str(run_dir / "pipeline_root"),
         raise_on_error=False,
     )
@@ -185,9 +188,14 @@ def run(run_dir: Path) -> dict[str, Any]:
     return {"state": "SUCCEEDED", "outputs": describe_outputs(outputs or {})}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run, and always leave a result.json behind."""
-    run_dir = Path(sys.argv[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m local.vertex_emulator.run_pipeline",
+        description="Run RUN_DIR/request.json with kfp.local (the emulator starts this per run).",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    run_dir = parser.parse_args(sys.argv[1:] if argv is None else argv).run_dir
     try:
         result = run(run_dir)
     except Exception:

@@ -22,6 +22,8 @@ PARENT = r"/v1/(projects/[^/]+/locations/[^/]+)"
 COLLECTION_RE = re.compile(PARENT + r"/pipelineJobs$")
 JOB_RE = re.compile(PARENT + r"/pipelineJobs/([^/:]+)$")
 CANCEL_RE = re.compile(PARENT + r"/pipelineJobs/([^/:]+):cancel$")
+BATCH_RE = re.compile(PARENT + r"/pipelineJobs:(batchDelete|batchCancel)$")
+OPERATION_RE = re.compile(r"/v1/(projects/[^/]+/locations/[^/]+/operations/[^/:]+)$")
 Response = tuple[int, Any]
 
 
@@ -40,11 +42,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._respond(self._route_get)
 
     def do_POST(self) -> None:
-        """Handle create, cancel and the control endpoints."""
+        """Handle create, cancel, batchDelete, batchCancel and the control endpoints."""
         self._respond(self._route_post)
 
     def do_DELETE(self) -> None:
-        """Handle clearing faults and the quota."""
+        """Handle delete, and clearing faults and the quota."""
         self._respond(self._route_delete)
 
     def _route_get(self, path: str, query: dict[str, str]) -> Response:
@@ -52,6 +54,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return 200, self.service.list(match.group(1), query)
         if match := JOB_RE.match(path):
             return 200, self.service.get(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
+        if match := OPERATION_RE.match(path):
+            return 200, self.service.operations.get(match.group(1))
+        return self._control_get(path)
+
+    def _control_get(self, path: str) -> Response:
+        """Answer the emulator's own GET endpoints (the request log, the quota)."""
         if path == "/emulator/requests":
             return 200, self.service.store.requests()
         if path == "/emulator/quota":
@@ -67,6 +75,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return 200, self.service.create(match.group(1), job_id, self._json_body())
         if match := CANCEL_RE.match(path):
             return 200, self.service.cancel(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
+        if match := BATCH_RE.match(path):
+            batch = self.service.batch_delete if match.group(2) == "batchDelete" else (
+                self.service.batch_cancel)  # fmt: skip
+            return 200, batch(match.group(1), self._json_body())
         return self._control_post(path)
 
     def _control_post(self, path: str) -> Response:
@@ -99,6 +111,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         raise not_found(f"No route for POST {path}.")
 
     def _route_delete(self, path: str, query: dict[str, str]) -> Response:
+        if match := JOB_RE.match(path):
+            return 200, self.service.delete(f"{match.group(1)}/pipelineJobs/{match.group(2)}")
         if path == "/emulator/faults":
             self.service.clear_faults()
             return 200, {}

@@ -18,6 +18,13 @@ from local.vertex_emulator.errors import (
 )
 from local.vertex_emulator.executor import PipelineExecutor, mark_cancelled, mark_ended
 from local.vertex_emulator.faults import FaultInjector, FaultKind, fault_error
+from local.vertex_emulator.operations import (
+    BATCH_CANCEL_METADATA,
+    BATCH_CANCEL_RESPONSE,
+    BATCH_DELETE_RESPONSE,
+    DELETE_METADATA,
+    Operations,
+)
 from local.vertex_emulator.quota import CreateQuota
 from local.vertex_emulator.store import Job, JobStore, now_rfc3339
 from local.vertex_emulator.task_faults import TaskFaults
@@ -25,6 +32,7 @@ from local.vertex_emulator.validation import parse_pipeline_job, validate_create
 
 log = logging.getLogger(__name__)
 FINAL_STATES = {"PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"}
+MAX_BATCH = 32  # "A maximum of 32 PipelineJobs can be deleted (cancelled) in a batch."
 
 
 class PipelineService:
@@ -50,6 +58,7 @@ class PipelineService:
         self.clock = clock or ScaledClock()
         # Runs take their task faults from the executor; without one they stay recorded only.
         self.task_faults = executor.task_faults if executor is not None else TaskFaults()
+        self.operations = Operations()
 
     def create(self, parent: str, job_id: str | None, body: Any) -> Job:
         """Create a job; every attempt (also failed ones) is recorded in the request log."""
@@ -90,10 +99,11 @@ class PipelineService:
         return self.clock.viewer()(job)
 
     def list(self, parent: str, query: dict[str, str]) -> dict[str, Any]:
-        """Filter, order and page the jobs under a parent."""
+        """Filter, order and page the jobs under a parent; a readMask keeps only its fields."""
         _apply(self.list_faults)
         filter_text = query.get("filter", "")
         order_by = query.get("orderBy", query.get("order_by", ""))
+        mask = listing.parse_read_mask(query.get("readMask", query.get("read_mask", "")))
         predicates = listing.parse_filter(filter_text)
         key = listing.query_key(filter_text, order_by)
         offset, size = listing.page_window(
@@ -110,7 +120,7 @@ class PipelineService:
             keep=lambda job: all(p(view(job)) for p in predicates),
             pick=lambda kept: listing.sort_jobs(kept, order_by)[offset : offset + size + 1],
         )
-        chunk = [view(job) for job in jobs[:size]]
+        chunk = [listing.masked(view(job), mask) for job in jobs[:size]]
         token = listing.next_page_token(offset, size, len(jobs) > size, key)
         response: dict[str, Any] = {"pipelineJobs": chunk} if chunk else {}
         if token:
@@ -130,6 +140,33 @@ class PipelineService:
         self.store.update(name, lambda j: j.update(state="PIPELINE_STATE_CANCELLING"))
         self.executor.cancel(name)
         return {}
+
+    def delete(self, name: str) -> dict[str, Any]:
+        """Delete an ended job; answer the operation (done). A job still going is refused."""
+        job = self.get(name)
+        _require_ended(job, "deleted")
+        self.store.delete(name)
+        return self.operations.finished(_parent_of(name), DELETE_METADATA)
+
+    def batch_delete(self, parent: str, body: Any) -> dict[str, Any]:
+        """Delete ended jobs, all or none (the call is atomic); the response lists them."""
+        jobs = [self.get(name) for name in _batch_names(parent, body, "deleted")]
+        for job in jobs:
+            _require_ended(job, "deleted")
+        for job in jobs:
+            self.store.delete(job["name"])
+        response = {"@type": BATCH_DELETE_RESPONSE, "pipelineJobs": jobs}
+        return self.operations.finished(parent, DELETE_METADATA, response)
+
+    def batch_cancel(self, parent: str, body: Any) -> dict[str, Any]:
+        """Cancel the jobs still going, skip those already ended; the response lists them all."""
+        names = _batch_names(parent, body, "cancelled")
+        jobs = [self.get(name) for name in names]  # an unknown name cancels nothing
+        for job in jobs:
+            if job["state"] not in FINAL_STATES:
+                self.cancel(job["name"])
+        response = {"@type": BATCH_CANCEL_RESPONSE, "pipelineJobs": [self.get(n) for n in names]}
+        return self.operations.finished(parent, BATCH_CANCEL_METADATA, response)
 
     def set_state(self, name: str, state: Any, message: Any = "", tasks: Any = None) -> Job:
         """Emulator control: end a job that is not running here (`--no-execute`) in `state`.
@@ -178,6 +215,34 @@ def _check_tasks(tasks: Any) -> None:
             isinstance(outputs.get(key, {}), dict) for key in ("parameters", "artifacts")
         ):
             raise invalid_argument(shape)
+
+
+def _parent_of(name: str) -> str:
+    """Return projects/P/locations/L of a job's resource name."""
+    return name.split("/pipelineJobs/", 1)[0]
+
+
+def _require_ended(job: Job, what: str) -> None:
+    if job["state"] not in FINAL_STATES:
+        raise failed_precondition(
+            f"The PipelineJob \"{job['name']}\" is in state {job['state']} and cannot be {what}:"
+            " cancel it first."
+        )
+
+
+def _batch_names(parent: str, body: Any, what: str) -> list[str]:
+    """Read a batch request's `names`: 1 to 32 jobs of this parent."""
+    names = body.get("names") if isinstance(body, dict) else None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise invalid_argument("names: at least one PipelineJob name is required.")
+    if len(names) > MAX_BATCH:
+        raise invalid_argument(
+            f"names: at most {MAX_BATCH} PipelineJobs can be {what} in a batch, got {len(names)}."
+        )
+    for name in names:
+        if _parent_of(name) != parent or "/pipelineJobs/" not in name:
+            raise invalid_argument(f"names: {name!r} is not a PipelineJob of {parent}.")
+    return list(dict.fromkeys(names))
 
 
 def _apply(faults: FaultInjector) -> None:

@@ -109,6 +109,12 @@ class JobStore:
             kept = [j for name, j in self._jobs.items() if name.startswith(prefix) and keep(j)]
             return [copy.deepcopy(job) for job in pick(kept)]
 
+    def delete(self, name: str) -> None:
+        """Forget one job (its run folder stays: outputs are not the job record)."""
+        with self._lock:
+            self._jobs.pop(name, None)
+            self._path(name).unlink(missing_ok=True)
+
     def names_in_states(self, states: set[str]) -> list[str]:
         """Return names of jobs in any of `states`, oldest first."""
         with self._lock:

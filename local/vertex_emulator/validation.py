@@ -9,6 +9,7 @@ from google.cloud.aiplatform_v1 import PipelineJob
 from google.protobuf import json_format
 
 from local.vertex_emulator.errors import invalid_argument
+from triggers_cli.kfp_spec import spec_problems
 
 JOB_ID_RE = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
 LABEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -19,6 +20,10 @@ SERVICE_ACCOUNT_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LABELS = 64
 MAX_DISPLAY_NAME = 128
 LIGHTWEIGHT_EXECUTOR_MODULE = "kfp.dsl.executor_main"
+# KFP SDK 1.x lightweight Python components (schemaVersion 2.0.0) run these instead, or embed
+# their executor in the program; all of them install KFP 1.x first.
+KFP1_EXECUTOR_MODULES = ("kfp.components.executor_main", "kfp.v2.components.executor_main")
+KFP1_INSTALL = re.compile(r"""['"]?kfp==1\.""")
 CONTAINERIZED_PYTHON_COMMAND = ["python3", "-m", "kfp.dsl.executor_main"]
 
 # Legacy (schema 2.0.0) `type` names mapped to today's `parameterType` names.
@@ -107,10 +112,13 @@ def check_spec_present(job: dict[str, Any]) -> None:
         raise invalid_argument("pipelineSpec.pipelineInfo.name is required.")
     if "root" not in spec:
         raise invalid_argument("pipelineSpec.root is required.")
+    problems = spec_problems(spec)  # what KFP's own PipelineSpec proto and references refuse
+    if problems:
+        raise invalid_argument(f"pipelineSpec is not a valid PipelineSpec: {problems[0]}")
 
 
-def container_components(spec: dict[str, Any]) -> list[str]:
-    """Name the components kfp.local cannot run (executors that are not lightweight Python)."""
+def container_components(spec: dict[str, Any], *, kfp1: bool = False) -> list[str]:
+    """Name the components kfp.local cannot run: container ones (``kfp1``: KFP 1.x Python ones)."""
     executors = spec.get("deploymentSpec", {}).get("executors", {})
     by_executor: dict[str, list[str]] = {}
     for component, component_spec in spec.get("components", {}).items():
@@ -119,7 +127,7 @@ def container_components(spec: dict[str, Any]) -> list[str]:
             by_executor.setdefault(label, []).append(component)
     refused = []
     for label, executor in sorted(executors.items()):
-        if _is_runnable_locally(executor):
+        if _is_runnable_locally(executor) or _is_kfp1_python(executor) is not kfp1:
             continue
         image = executor.get("container", {}).get("image", "no container image")
         for component in by_executor.get(label, [label]):
@@ -140,8 +148,28 @@ def _is_runnable_locally(executor: dict[str, Any]) -> bool:
     return any(LIGHTWEIGHT_EXECUTOR_MODULE in part for part in command)
 
 
+def _is_kfp1_python(executor: dict[str, Any]) -> bool:
+    """Tell a KFP SDK 1.x lightweight Python component (its own executor module) apart."""
+    container = executor.get("container") or {}
+    command = list(container.get("command", [])) + list(container.get("args", []))
+    return any(
+        KFP1_INSTALL.search(part) or any(module in part for module in KFP1_EXECUTOR_MODULES)
+        for part in command
+    )
+
+
 def check_runnable(spec: dict[str, Any]) -> None:
-    """Refuse a pipeline that has container components, naming them."""
+    """Refuse a pipeline kfp.local cannot run, naming the components and why."""
+    older = container_components(spec, kfp1=True)
+    if older:
+        raise invalid_argument(
+            "The Vertex AI emulator runs KFP 2 lightweight Python components with kfp.local; "
+            "this pipeline's Python components were compiled by KFP SDK 1.x (schemaVersion "
+            f"{spec.get('schemaVersion')}, {spec.get('sdkVersion', 'no sdkVersion')}: they "
+            f"install and run KFP 1.x), which kfp.local cannot run: {', '.join(older)}. "
+            "Recompile it with KFP SDK 2 to run it here (Vertex AI runs it as compiled; the "
+            "emulator records it with --no-execute)."
+        )
     refused = container_components(spec)
     if refused:
         raise invalid_argument(

@@ -5,6 +5,8 @@ import pytest
 from local.function_server import launch_function_server
 from tests.functions.helpers import drift_route, object_route, write_config
 
+OBJECT = {"data_uri": "{uri}", "generation": "{generation}"}
+
 
 def test_a_good_config_exits_0_listing_each_route(tmp_path, cli):
     config = write_config(tmp_path, [object_route(), drift_route()])
@@ -72,3 +74,26 @@ def test_webhook_variables_are_checked_as_on_run_state_checks_them(tmp_path, cli
     assert reporter.code == 1
     assert "route 'arrival': key 'notify.webhook'" in reporter.err
     assert every.err == reporter.err
+
+
+def test_the_instance_logs_the_warning_check_prints(tmp_path, cli):
+    parameters = {**OBJECT, "generation": "{event_id}"}
+    config = write_config(tmp_path, [object_route(parameters=parameters)])
+    env = {"TRIGGERS_CONFIG": str(config), "VERTEX_AI_EMULATOR_HOST": "127.0.0.1:9"}
+    server = launch_function_server("on_object_finalized", env)
+    try:
+        server.wait_ready()
+        [logged] = [r for r in server.wait_for_records(1) if r.get("severity") == "WARNING"]
+    finally:
+        server.stop()
+    checked = cli("check", "--config", config, "--json")
+
+    assert checked.code == 0
+    assert checked.json()["warnings"] == [logged["message"]]
+    assert logged["message"].startswith(
+        f"{config}: route 'arrival': key 'parameters.generation': value '{{event_id}}' may not be "
+        "a valid NUMBER_INTEGER"
+    )
+    human = cli("check", "--config", config)
+    assert f"warning: {logged['message']}" in human.out
+    assert human.out.rstrip().endswith("an instance would start (with 1 warning(s))")

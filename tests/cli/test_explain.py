@@ -212,3 +212,75 @@ def test_a_batch_object_is_explained_by_listing_its_folder(gcs, vertex, cli, tmp
         "generation": 1,
     }
     assert len(vertex.create_requests()) == before
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    """No Application Default Credentials: no key file, an empty gcloud folder, no metadata."""
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")  # nothing answers: not on Google Cloud
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
+
+
+def test_a_live_object_without_emulator_or_credentials_says_what_it_needs(
+    config, cli, no_credentials
+):
+    ran = cli("explain", "gs://sample-bucket/folder/a.csv", "--config", config)
+
+    assert ran.code == 1
+    assert ran.out == ""
+    assert ran.err.splitlines() == [
+        "explain: reading gs://sample-bucket/folder/a.csv's metadata needs Cloud Storage: set "
+        "STORAGE_EMULATOR_HOST (the local stack's: `make up` prints the line to export) or Google "
+        "credentials (gcloud auth application-default login); or explain a file holding the "
+        "event (no emulator host or credentials)"
+    ]
+
+
+def test_reading_runs_without_emulator_or_credentials_says_what_it_needs(
+    config, cli, no_credentials
+):
+    ran = cli("explain", DATA / "drift" / "canonical.json", "--config", config, "--check-vertex")
+
+    assert ran.code == 1
+    [line] = ran.err.splitlines()
+    assert line.startswith("explain: reading runs needs Vertex AI: set VERTEX_AI_EMULATOR_HOST")
+    assert line.endswith("; or leave out --check-vertex (no emulator host or credentials)")
+
+
+def canonical() -> dict:
+    return json.loads((DATA / "drift" / "canonical.json").read_text())
+
+
+def base64_of(document: dict) -> str:
+    import base64
+
+    return base64.b64encode(json.dumps(document).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("form", "document"),
+    [
+        ("message data", canonical()),
+        ("PubsubMessage", {"data": base64_of(canonical())}),  # data alone, as gcloud publishes it
+        ("PubsubMessage", {"data": base64_of(canonical()), "attributes": {"model": "m"}}),
+        ("MessagePublishedData", {"message": {"data": base64_of(canonical())},
+                                  "subscription": "projects/p/subscriptions/s"}),
+        ("the drift check's report (its alert)",
+         {"drifted": True, "features": [{"name": "sqft", "distance": 0.4, "drifted": True}],
+          "alert": canonical()}),
+    ],
+)  # fmt: skip
+def test_an_alert_file_in_any_documented_form_is_read(
+    config, vertex, cli, tmp_path, form, document
+):
+    path = tmp_path / "alert.json"
+    path.write_text(json.dumps(document))
+
+    ran = cli("explain", path, "--config", config, VERTEX_AI_EMULATOR_HOST=vertex.host)
+    explained = explain(cli, config, vertex, path)
+
+    assert f"on_drift_alert (event read as {form})" in ran.out
+    assert explained["decision"] == "would_launch"
+    assert explained["route"] == "drift"

@@ -1,9 +1,15 @@
 """Create-time validation: the official PipelineJob type, id and label rules, parameters, 409."""
 
+from pathlib import Path
+
 import pytest
 import requests
+import yaml
 
 from tests.emulator.helpers import body_for, create, jobs_url
+
+INVALID_KFP = (Path(__file__).parents[1] / "functions" / "data" / "templates" / "invalid"
+               / "invalid_yaml.yaml")  # fmt: skip
 
 
 def error_of(response) -> dict:
@@ -211,3 +217,17 @@ def test_runtime_parameters_are_refused_for_a_schema_2_1_0_spec(recorder, specs)
         "runtimeConfig.parameters is for pipelines of schemaVersion 2.0.0 or lower "
         "(KFP SDK 1.8 or lower); use runtimeConfig.parameterValues."
     )
+
+
+def test_kfps_invalid_pipeline_is_refused_as_check_refuses_it(recorder):
+    """KFP's invalid/invalid_yaml.yaml: unknown `components_1`, a task naming no component."""
+    spec = yaml.safe_load(INVALID_KFP.read_text())
+    error = error_of(create(recorder, "run-1", {"displayName": "x", "pipelineSpec": spec}))
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert error["message"].startswith(
+        "pipelineSpec is not a valid PipelineSpec: KFP's PipelineSpec proto refuses it: "
+        'Message type "ml_pipelines.PipelineSpec" has no field named "components_1"'
+    )
+    del spec["components_1"]
+    error = error_of(create(recorder, "run-1", {"displayName": "x", "pipelineSpec": spec}))
+    assert "task 'echo' of root names component 'comp-echo'" in error["message"]

@@ -24,9 +24,9 @@ def spec(name: str) -> dict:
     return yaml.safe_load((COMPILED_DIR / f"{name}.yaml").read_text())
 
 
-def test_compiled_folder_holds_exactly_the_pipelines():
-    assert sorted(path.stem for path in COMPILED_DIR.glob("*.yaml")) == sorted(
-        pipeline_functions())
+def test_every_project_pipeline_has_its_compiled_file():
+    """The golden set is the project's pipelines: a template of yours beside them is ignored."""
+    assert set(pipeline_functions()) <= {path.stem for path in COMPILED_DIR.glob("*.yaml")}
 
 
 @pytest.mark.parametrize("stem", sorted(pipeline_functions()))

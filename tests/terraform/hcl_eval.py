@@ -14,7 +14,10 @@ is unknown unless a test supplies it: a check that reads one is deferred, as Ter
 to apply, and listed in Evaluator.deferred.
 """
 
+import base64
+import json
 import math
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -152,7 +155,10 @@ class Module:
                 }
             for _, block in blocks_of(body, "locals"):
                 module.locals.update(attributes_of(block))
-            for (rtype, name), block in blocks_of(body, "resource"):
+            blocks = [(labels, block) for labels, block in blocks_of(body, "resource")]
+            # Data sources as resources of type data.TYPE (their count, preconditions, values).
+            blocks += [((f"data.{t}", n), block) for (t, n), block in blocks_of(body, "data")]
+            for (rtype, name), block in blocks:
                 lifecycle = blocks_of(block, "lifecycle")
                 conditions = [
                     attributes_of(b)
@@ -464,9 +470,7 @@ class Evaluator:
             return _Lazy(self._module_reference)
         if name == "data":
             return _Lazy(
-                lambda dtype: _Lazy(
-                    lambda n: _Lazy(lambda a: self.resource_attribute(f"data.{dtype}", n, a))
-                )
+                lambda dtype: _Lazy(lambda n: self._resource_reference(f"data.{dtype}", n))
             )
         if any(rtype == name for rtype, _ in self.module.resources):
             return _Lazy(lambda n: self._resource_reference(name, n))
@@ -555,6 +559,15 @@ class Evaluator:
             except HclError:
                 return False
             return True
+        if name == "try":  # the first argument that evaluates without an error
+            for argument in arguments:
+                try:
+                    return self.evaluate(argument, scope)
+                except UnknownValueError:
+                    raise
+                except HclError:
+                    continue
+            raise HclError("try(): no argument could be evaluated")
         if name not in FUNCTIONS:
             raise HclError(f"function {name}() is not implemented by this evaluator")
         values = [self.evaluate(a, scope) for a in arguments]
@@ -860,6 +873,50 @@ def _fileset(_: Evaluator, directory: str, pattern: str) -> set[str]:
     return {p.relative_to(base).as_posix() for p in paths if p.is_file()}
 
 
+def _path(evaluator: Evaluator, path: str) -> Path:
+    """A path as Terraform resolves it: relative ones from where it runs, the root module."""
+    resolved = Path(path)
+    return resolved if resolved.is_absolute() else evaluator.module_path / resolved
+
+
+def _file(evaluator: Evaluator, path: str) -> str:
+    try:
+        return _path(evaluator, path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HclError(f"file({path!r}): {exc.strerror}") from None
+
+
+def _yamldecode(_: Evaluator, text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise HclError(f"yamldecode: {exc}") from None
+
+
+def _jsondecode(_: Evaluator, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise HclError(f"jsondecode: {exc}") from None
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: sets become sorted lists, as Terraform encodes a set."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _one(_: Evaluator, values: Any) -> Any:
+    if len(values) > 1:
+        raise HclError("one(): the collection has more than one element")
+    return next(iter(values), None)
+
+
 def _tonumber(_: Evaluator, value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
@@ -896,19 +953,33 @@ def _format(_: Any, spec: str, *values: Any) -> str:
 
 
 def _replace(_: Any, text: str, search: str, replacement: str) -> str:
-    """Terraform's replace() with a plain search (a slash-wrapped /regex/ is not implemented)."""
+    """Terraform's replace(): a plain search, or a slash-wrapped /regex/ ($1 in the replacement)."""
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
-        raise HclError("replace() with a /regex/ search is not implemented by this evaluator")
+        return re.sub(search[1:-1], re.sub(r"\$(\d+)", r"\\\1", replacement), text)
     return text.replace(search, replacement)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abspath": lambda ev, p: os.path.normpath(_path(ev, p)),  # filepath.Abs: symlinks kept
     "alltrue": lambda _, xs: all(_bool(x) for x in xs),
+    "base64decode": lambda _, s: base64.b64decode(s).decode("utf-8"),
+    "base64encode": lambda _, s: base64.b64encode(s.encode("utf-8")).decode("ascii"),
+    "basename": lambda _, p: p.rstrip("/").rsplit("/", 1)[-1],
+    "dirname": lambda _, p: p.rstrip("/").rsplit("/", 1)[0] if "/" in p.rstrip("/") else ".",
+    "file": _file,
+    "fileexists": lambda ev, p: _path(ev, p).is_file(),
+    "jsondecode": _jsondecode,
+    "jsonencode": lambda _, v: json.dumps(_plain(v), separators=(",", ":")),
+    "lookup": lambda _, m, key, default: m.get(key, default),
+    "one": _one,
+    "tolist": lambda _, xs: sorted(xs) if isinstance(xs, (set, frozenset)) else list(xs),
+    "tomap": lambda _, m: dict(m),
+    "yamldecode": _yamldecode,
     "anytrue": lambda _, xs: any(_bool(x) for x in xs),
     "coalesce": _coalesce,
     "concat": lambda _, *lists: [x for xs in lists for x in xs],
     "contains": lambda _, xs, v: v in xs,
-    "distinct": lambda _, xs: list(dict.fromkeys(xs)),
+    "distinct": lambda _, xs: [x for i, x in enumerate(xs) if x not in xs[:i]],
     "element": lambda _, xs, i: xs[i % len(xs)],
     "endswith": lambda _, s, suffix: s.endswith(suffix),
     "fileset": _fileset,

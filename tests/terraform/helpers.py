@@ -1,6 +1,8 @@
 """Helpers shared by the Terraform tests: the contract's keys, a plan's checks, example edits."""
 
 import copy
+import json
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -53,12 +55,40 @@ def topic_id(topic: str) -> Callable[[Evaluator], str]:
     return value
 
 
+class ExternalProgramError(Exception):
+    """The external provider's program failed: `terraform plan` stops with its stderr."""
+
+
+def external_program(name: str) -> Callable[[Evaluator], dict[str, str]]:
+    """Return how the external provider reads data.external.NAME at plan time: it runs `program`
+    with `query` as JSON on stdin; a non-zero exit fails the plan with the program's stderr, else
+    stdout is the result, a JSON object of strings (hashicorp/terraform-provider-external)."""
+
+    def result(evaluator: Evaluator) -> dict[str, str]:
+        program = evaluator.resource_attribute("data.external", name, "program", 0)
+        query = evaluator.resource_attribute("data.external", name, "query", 0)
+        ran = subprocess.run(program, input=json.dumps(query), capture_output=True, text=True,
+                             cwd=evaluator.module_path, timeout=300, check=False)  # fmt: skip
+        if ran.returncode != 0:
+            raise ExternalProgramError(
+                f"data.external.{name}: External Program Execution Failed: {ran.stderr.strip()}"
+            )
+        answer = json.loads(ran.stdout)
+        assert all(isinstance(v, str) for v in answer.values()), answer  # the protocol's rule
+        return answer
+
+    return result
+
+
+EXISTING_DATA_LOCATION = "EUROPE-WEST4"  # what data.google_storage_bucket reads of one, in tests
 ARCHIVE_SHA = "0f3c"  # data.archive_file's output_sha256, which Terraform reads at plan time
 PROVIDER_VALUES = {
     **{("google_service_account", name, "email"): account_email(name)
        for name in ("function_runtime", "pipeline", "trigger", "outcomes", "scheduler")},
     **{("google_pubsub_topic", name, "id"): topic_id(name) for name in ("drift", "run_states")},
     ("data.archive_file", "function_source", "output_sha256"): lambda _: ARCHIVE_SHA,
+    ("data.external", "routes_check", "result"): external_program("routes_check"),
+    ("data.google_storage_bucket", "existing_data", "location"): lambda _: EXISTING_DATA_LOCATION,
 }  # fmt: skip
 
 

@@ -52,15 +52,18 @@ def test_rendered_config_has_exactly_the_contract_top_level_keys(tf: dict[str, A
     assert set(config) == TOP_LEVEL_KEYS
     assert config["routes"] == "${local.rendered_routes}"
     assert config["service_account"] == "${google_service_account.pipeline.email}"
-    assert config["pipeline_root"] == (
-        "gs://${google_storage_bucket.pipeline_root.name}/${var.pipeline_root_path}"
-    )
+    assert config["pipeline_root"] == "gs://${local.pipeline_root_bucket}/${var.pipeline_root_path}"
 
 
 def test_rendered_config_leaves_out_unset_keys(tf: dict[str, Any]) -> None:
     # An absent key means "as compiled" (enable_caching) or "no filter" (prefix): never write null.
     assert attr(tf["locals"], "triggers_config").endswith("if value != null}}")
-    assert attr(tf["locals"], "rendered_routes").endswith("if value != null}]}")
+    for routes in ("hcl_rendered_routes", "file_rendered_routes"):  # var.routes, a routes file
+        assert attr(tf["locals"], routes).endswith("if value != null}]}")
+    assert attr(tf["locals"], "rendered_routes") == (
+        "${jsondecode(var.routes_file == null ? jsonencode(local.hcl_rendered_routes) : "
+        "jsonencode(local.file_rendered_routes))}"
+    )
 
 
 def test_rendered_config_is_yaml_in_the_archive(tf: dict[str, Any]) -> None:
@@ -75,13 +78,17 @@ def test_routes_variable_mirrors_the_contract_route(tf: dict[str, Any]) -> None:
 
 
 def test_object_routes_default_to_the_data_bucket(tf: dict[str, Any]) -> None:
-    rendered = attr(tf["locals"], "rendered_routes")
-    assert "coalesce(r.bucket, google_storage_bucket.data.name)" in rendered
+    rendered = attr(tf["locals"], "hcl_rendered_routes")
+    assert "coalesce(r.bucket, local.data_bucket)" in rendered
+    # A routes file's object routes watch the data bucket, whatever bucket they named locally.
+    assert 'r.event == "object_finalized" ? local.data_bucket : null' in (
+        attr(tf["locals"], "file_rendered_routes"))
 
 
 def test_template_stems_resolve_to_the_uploaded_objects(tf: dict[str, Any]) -> None:
     resolution = attr(tf["locals"], "route_templates")
-    assert '"gs://${google_storage_bucket.templates.name}/${r.template}.yaml"' in resolution
+    assert '"gs://${local.templates_bucket}/${r.template}.yaml"' in resolution  # var.routes' stems
+    assert '"gs://${local.templates_bucket}/${basename(r.template)}"' in resolution  # file paths
     assert attr(tf["locals"], "template_files") == '${fileset(local.compiled_dir, "*.yaml")}'
 
 

@@ -67,7 +67,7 @@ def test_expression_values(source: str, expected: Any) -> None:
 
 def test_unsupported_functions_and_directives_raise() -> None:
     with pytest.raises(HclError, match="not implemented"):
-        evaluate('jsonencode({})')
+        evaluate('templatefile("x", {})')
     with pytest.raises(HclError, match="directives"):
         evaluate('"%{if true}x%{endif}"')
     with pytest.raises(HclError, match="splat"):
@@ -255,3 +255,46 @@ def test_only_local_module_sources_are_followed(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(registry)
     with pytest.raises(HclError, match="only local module sources"):
         Module.load(tmp_path)
+
+
+def test_try_returns_the_first_argument_that_evaluates() -> None:
+    assert evaluate('try({a = 1}.b, {a = 1}.a, 3)') == 1
+    assert evaluate("try({}.missing, null)") is None
+    with pytest.raises(HclError, match="no argument could be evaluated"):
+        evaluate("try({}.missing)")
+
+
+def test_files_decode_as_terraform_reads_them(tmp_path: Path) -> None:
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "triggers.yaml").write_text("routes:\n  - {name: a, min: 0.5}\n")
+    module = Module()
+    evaluator = Evaluator(module, {}, tmp_path)  # relative paths: from the root module
+
+    def run(source: str) -> Any:
+        return evaluator.evaluate(parse_expression(source), {})
+
+    assert run('yamldecode(file("routes/triggers.yaml")).routes[0].min') == 0.5
+    assert run('fileexists("routes/triggers.yaml")') is True
+    assert run('fileexists("routes/missing.yaml")') is False
+    routes = str(tmp_path / "routes" / "triggers.yaml")
+    assert run('abspath("routes/../routes/triggers.yaml")') == routes
+    assert run('dirname("a/b/c.yaml")') == "a/b"
+    assert run('basename("a/b/c.yaml")') == "c.yaml"
+    assert run('jsondecode(jsonencode({b = [1, "x"], a = toset(["z", "y"])}))') == {
+        "b": [1, "x"], "a": ["y", "z"]}
+    assert run('one([])') is None and run('one(["x"])') == "x"
+    with pytest.raises(HclError, match="file"):
+        run('file("routes/missing.yaml")')
+
+
+def test_a_counted_data_source_is_a_list_of_instances(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "on" {\n  type = bool\n}\n'
+        'data "external" "check" {\n  count   = var.on ? 1 : 0\n  program = ["true"]\n}\n'
+        'locals {\n  ok = alltrue([for c in data.external.check : c.result.ok == "true"])\n}\n'
+    )
+    module = Module.load(tmp_path)
+    computed = {("data.external", "check", "result"): lambda _: {"ok": "false"}}
+
+    assert Evaluator(module, {"on": False}, tmp_path, computed=computed).local("ok") is True
+    assert Evaluator(module, {"on": True}, tmp_path, computed=computed).local("ok") is False

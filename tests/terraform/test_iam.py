@@ -26,14 +26,15 @@ MONITORING_AGENT = "serviceAccount:${local.monitoring_notification_agent}"
 RUN_STATES_WRITER = "${google_logging_project_sink.run_states.writer_identity}"
 
 PROJECT = "project:${var.project_id}"
-DATA = "bucket:${google_storage_bucket.data.name}"
-TEMPLATES = "bucket:${google_storage_bucket.templates.name}"
+# Created or existing (var.existing_buckets), the same grants on them.
+DATA = "bucket:${local.data_bucket}"
+TEMPLATES = "bucket:${local.templates_bucket}"
 # The Cloud Run service of a module call's function.
 OBJECT_FUNCTION = "module.on_object_finalized"
 DRIFT_FUNCTION = "module.on_drift_alert"
 SWEEP_FUNCTION = "module.sweep"
 RUN_STATE_FUNCTION = "module.on_run_state"
-PIPELINE_ROOT = "bucket:${google_storage_bucket.pipeline_root.name}"
+PIPELINE_ROOT = "bucket:${local.pipeline_root_bucket}"
 MODELS = "bucket:${google_storage_bucket.models.name}"
 STATE = "bucket:${google_storage_bucket.state.name}"
 PIPELINE_SA = "sa:${google_service_account.pipeline.name}"
@@ -58,6 +59,10 @@ EXPECTED_GRANTS = {
     (PIPELINE, "roles/storage.objectAdmin", PIPELINE_ROOT),
     (PIPELINE, "roles/storage.objectAdmin", MODELS),
     (PIPELINE, "roles/storage.objectViewer", DATA),
+    # What else the pipelines read (var.pipeline_read_access), read-only, each by itself.
+    (PIPELINE, "roles/storage.objectViewer", "bucket:${each.value}"),
+    (PIPELINE, "roles/bigquery.dataViewer", 'dataset:${split(".", each.value)[1]}'),
+    (PIPELINE, "roles/bigquery.jobUser", PROJECT),
     (TRIGGER, "roles/eventarc.eventReceiver", PROJECT),
     (TRIGGER, "roles/run.invoker", f"run:{OBJECT_FUNCTION}"),
     (TRIGGER, "roles/run.invoker", f"run:{DRIFT_FUNCTION}"),
@@ -90,6 +95,9 @@ CONDITIONAL = {
     "outcomes_acts_as_pipeline": "${local.outcomes_launch_runs ? 1 : 0}",
     "outcomes_templates_viewer": "${local.launches_chains ? 1 : 0}",
     "outcomes_state_viewer": "${local.retries_enabled ? 1 : 0}",
+    "pipeline_bigquery_job_user": (
+        "${length(var.pipeline_read_access.bigquery_datasets) > 0 ? 1 : 0}"
+    ),
 }
 
 # Which attribute names the granted resource, per IAM member resource type.
@@ -102,6 +110,7 @@ TARGETS = {
     "google_artifact_registry_repository_iam_member": ("repository", "repository"),
     "google_kms_crypto_key_iam_member": ("key", "crypto_key_id"),
     "google_secret_manager_secret_iam_member": ("secret", "secret_id"),
+    "google_bigquery_dataset_iam_member": ("dataset", "dataset_id"),
 }
 
 
@@ -242,7 +251,9 @@ def test_outcomes_account_reads_runs_publishes_outcomes_and_reads_only_named_sec
     assert not {target for _, target in held - launching} & {DATA, TEMPLATES, STATE}
     accessor = tf["resource"]["google_secret_manager_secret_iam_member"]
     accessor = accessor["outcomes_webhook_accessor"]
-    assert attr(accessor, "for_each") == "${toset(values(local.webhook_secrets))}"
+    assert attr(accessor, "for_each") == (
+        "${toset([for secret in values(local.webhook_secrets) : secret if secret != null])}"
+    )
 
 
 def test_outcomes_account_may_launch_only_when_a_run_ended_route_exists(

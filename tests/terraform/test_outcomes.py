@@ -32,13 +32,13 @@ def test_on_run_state_listens_to_the_run_states_topic(tf: dict[str, Any]) -> Non
 def test_webhook_urls_come_from_secret_manager_into_on_run_state_only(tf: dict[str, Any]) -> None:
     functions = tf["module"]
     secrets = attr(functions["on_run_state"], "secret_environment_variables")
-    # One per notifying route, keyed by its variable, from its secret's latest version (the
+    # One per variable the notifying routes name, from its secret's latest version (the
     # rendering of real values is in test_functions.py).
     # Then the run key, which every function reads.
     assert secrets == (
-        "${concat([for route, secret in local.webhook_secrets : {key = "
-        'local.webhook_variables[route], project_id = var.project_id, secret = secret, version = '
-        '"latest"}], local.run_key_environment)}'
+        "${concat([for variable in local.webhook_environment : {key = variable.key, "
+        'project_id = var.project_id, secret = variable.secret, version = "latest"}], '
+        'local.run_key_environment)}'
     )
     for others in ("on_object_finalized", "on_drift_alert", "sweep"):
         assert attr(functions[others], "secret_environment_variables") == (

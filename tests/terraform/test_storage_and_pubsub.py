@@ -50,10 +50,13 @@ def test_pipeline_root_is_not_the_data_bucket(tf: dict[str, Any]) -> None:
 
 def test_compiled_templates_are_uploaded_to_the_templates_bucket(tf: dict[str, Any]) -> None:
     upload = tf["resource"]["google_storage_bucket_object"]["templates"]
-    assert attr(upload, "for_each") == "${local.template_files}"
-    assert attr(upload, "bucket") == "${google_storage_bucket.templates.name}"
-    assert attr(upload, "name") == "${each.value}"
-    assert attr(upload, "source") == "${local.compiled_dir}/${each.value}"
+    # Object name => file: every compiled file with var.routes, a routes file's templates else.
+    assert attr(upload, "for_each") == "${local.template_uploads}"
+    assert attr(upload, "bucket") == "${local.templates_bucket}"
+    assert attr(upload, "name") == "${each.key}"
+    assert attr(upload, "source") == "${each.value}"
+    assert "for f in local.template_files : f => \"${local.compiled_dir}/${f}\"" in attr(
+        tf["locals"], "template_uploads")
     assert attr(tf["locals"], "compiled_dir") == (
         '${coalesce(var.compiled_templates_dir, "${path.module}/../compiled")}'
     )

@@ -1,11 +1,15 @@
 """Check a route against its template: at start-up, and again for each new template version."""
 
+import itertools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from vertex_trigger.config.input_artifacts import KEY as INPUT_ARTIFACTS
 from vertex_trigger.config.model import Route
-from vertex_trigger.config.placeholders import placeholders_in
+from vertex_trigger.config.output_refs import output_ref
+from vertex_trigger.config.placeholder_samples import placeholder_samples
+from vertex_trigger.config.placeholders import placeholders_in, substitute
 from vertex_trigger.launch.parameters import (
     STRUCTURED,
     InputParameter,
@@ -15,6 +19,10 @@ from vertex_trigger.launch.parameters import (
     missing_inputs,
 )
 from vertex_trigger.launch.templates import Template
+
+# Beyond this many sample combinations, each placeholder is varied alone (the others at their
+# typical sample): a value with many placeholders must not slow an instance's start.
+MAX_COMBINATIONS = 512
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ def _parameter_misfit(route: Route, template: Template) -> Misfit | None:
             return Misfit(
                 f"parameters.{name}", f"input of type {spec.type} is filled by the platform"
             )
+        if _text_with_placeholders(value, spec):
+            never = _never_fits(route, name, value, spec)
+            if never:
+                return Misfit(f"parameters.{name}", never)
+            continue  # checked per event, once the placeholder has a value
         try:
             _check_configured(name, value, spec)
         except ParameterError as exc:
@@ -59,6 +72,18 @@ def _check_configured(name: str, value: Any, spec: InputParameter) -> None:
         convert_input(configured_structure(name, value, spec.type), spec)
     elif not (isinstance(value, str) and placeholders_in(value)):
         convert_input(value, spec)  # with a placeholder: checked per event, once it has a value
+
+
+def _text_with_placeholders(value: Any, spec: InputParameter) -> bool:
+    """Tell whether a scalar input's value is text an event completes (structures: their leaves).
+
+    A run_ended route's output references are not: their types are checked against the upstream's
+    template (launch/chain_fit.py).
+    """
+    if spec.type in STRUCTURED or not isinstance(value, str):
+        return False
+    used = placeholders_in(value)
+    return bool(used) and not any(output_ref(name) for name in used)
 
 
 def _not_an_input(name: str, template: Template, uri: str) -> str:
@@ -89,3 +114,92 @@ def _artifact_misfit(route: Route, template: Template) -> Misfit | None:
             "(bind each to a Vertex ML Metadata artifact id)",
         )
     return None
+
+
+def doubtful_parameters(route: Route, template: Template) -> list[Misfit]:
+    """Return the parameters whose placeholders fit their input's type for some values only."""
+    doubtful = []
+    for name, value in route.parameters.items():
+        spec = template.inputs.get(name)
+        if not (spec and spec.settable and _text_with_placeholders(value, spec)):
+            continue
+        failing = _failing_example(route, value, spec, want_failure=True)
+        if failing is not None:
+            doubtful.append(Misfit(f"parameters.{name}", _may_not_fit(value, spec, failing)))
+    return doubtful
+
+
+def fitting_placeholders(route: Route, spec: InputParameter) -> list[str]:
+    """Return the placeholders that fit ``spec`` whatever they stand for (for scaffolding)."""
+    if not spec.settable:
+        return []
+    return [
+        p
+        for p in placeholder_samples(route)
+        if _failing_example(route, f"{{{p}}}", spec, want_failure=True) is None
+    ]
+
+
+def _never_fits(route: Route, name: str, value: str, spec: InputParameter) -> str:
+    """Say why no value of the placeholders makes ``value`` fit ``spec``; '' when some may."""
+    if not spec.settable or _failing_example(route, value, spec, want_failure=False) is not None:
+        return ""
+    used = ", ".join(f"{{{p}}}" for p in sorted(placeholders_in(value)))
+    typical = substitute(value, _typical(route, value))
+    return (
+        f"value {value!r} can never be a valid {spec.type}, whatever {used} stand(s) for "
+        f"(e.g. {typical!r}); launching would reject every event"
+    )
+
+
+def _may_not_fit(value: str, spec: InputParameter, failing: Mapping[str, str]) -> str:
+    shown = ", ".join(f"{{{p}}} = {text!r}" for p, text in sorted(failing.items()))
+    return (
+        f"value {value!r} may not be a valid {spec.type}: with {shown} it is "
+        f"{substitute(value, failing)!r}, and such an event would be rejected"
+    )
+
+
+def _failing_example(
+    route: Route, value: str, spec: InputParameter, *, want_failure: bool
+) -> dict[str, str] | None:
+    """Return sample values for which ``value`` fails (or fits, without ``want_failure``)."""
+    for values in _combinations(route, value):
+        if _converts(substitute(value, values), spec) is not want_failure:
+            return values
+    return None
+
+
+def _converts(text: str, spec: InputParameter) -> bool:
+    try:
+        convert_input(text, spec)
+    except ParameterError:
+        return False
+    return True
+
+
+def _typical(route: Route, value: str) -> dict[str, str]:
+    samples = placeholder_samples(route)
+    return {p: samples[p][0] for p in placeholders_in(value)}
+
+
+def _combinations(route: Route, value: str) -> Iterator[dict[str, str]]:
+    """Yield every combination of the samples of the placeholders in ``value`` (bounded)."""
+    samples = placeholder_samples(route)
+    used = sorted(placeholders_in(value))
+    options: list[Any] = [samples[p] for p in used]
+    if _product(options) <= MAX_COMBINATIONS:
+        for chosen in itertools.product(*options):
+            yield dict(zip(used, chosen, strict=True))
+        return
+    typical = _typical(route, value)
+    for placeholder in used:
+        for text in samples[placeholder]:
+            yield {**typical, placeholder: text}
+
+
+def _product(options: list[Any]) -> int:
+    total = 1
+    for choices in options:
+        total *= len(choices)
+    return total

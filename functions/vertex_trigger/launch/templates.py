@@ -33,6 +33,9 @@ class Template:
     artifacts: Mapping[str, ArtifactInput]
     legacy: bool  # schemaVersion 2.0.0: runtimeConfig.parameters, typed Values
     defaults: Mapping[str, Any]  # a PipelineJob JSON's runtimeConfig values, sent with each run
+    # Top-level keys of each YAML document after the first (kfp-kubernetes' `platforms`): never
+    # sent, as Vertex AI takes one PipelineSpec; `vertex-triggers check` says so.
+    extra_documents: tuple[str, ...] = ()
 
     @property
     def pipeline_name(self) -> str:
@@ -58,7 +61,15 @@ def parse_template(ref: TemplateRef, text: str | bytes, version: str) -> Templat
         artifacts=parsed.artifacts,
         legacy=parsed.legacy,
         defaults=parsed.defaults,
+        extra_documents=tuple(_keys(document) for document in documents[1:]),
     )
+
+
+def _keys(document: Any) -> str:
+    """Name a YAML document by its top-level keys (or its type, when it is not a mapping)."""
+    if isinstance(document, dict):
+        return ", ".join(str(key) for key in document)
+    return type(document).__name__
 
 
 class TemplateStore:
