@@ -28,6 +28,7 @@ synthetic history of objects, one every few seconds, named by a date pattern), `
 
 from __future__ import annotations
 
+import argparse
 import base64
 import bisect
 import http.client
@@ -544,8 +545,13 @@ def start_storage_stand_in_process() -> StorageStandIn:
     return StorageStandIn(url, process=process)
 
 
-def main() -> None:
-    """Serve on 127.0.0.1:0 until killed; print the URL first."""
+def main(argv: list[str] | None = None) -> None:
+    """Serve on 127.0.0.1:0 until killed; print the URL first (``--help`` starts nothing)."""
+    argparse.ArgumentParser(
+        prog="python -m local.storage_stand_in",
+        description="A Cloud Storage JSON API stand-in that counts list calls, items listed and "
+        "metadata reads (benchmarks/scale.py); serves on 127.0.0.1 until killed.",
+    ).parse_args(argv)
     handler = type("Handler", (_Handler,), {"store": StandInStore()})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

@@ -102,7 +102,7 @@ locals {
           for key, value in merge(r.after, {
             template = r.after.template == null ? null : (
               contains(local.template_stems, r.after.template)
-              ? "gs://${google_storage_bucket.templates.name}/${r.after.template}.yaml"
+              ? "gs://${local.templates_bucket}/${r.after.template}.yaml"
               : r.after.template
             )
           }) : key => value if value != null

@@ -191,7 +191,7 @@ locals {
 resource "google_storage_bucket_iam_member" "outcomes_templates_viewer" {
   count = local.launches_chains ? 1 : 0
 
-  bucket = google_storage_bucket.templates.name
+  bucket = local.templates_bucket
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.outcomes.email}"
 }

@@ -27,7 +27,6 @@ from vertex_trigger.public import (
     Services,
     Trace,
     attempt_outcome,
-    build_services,
     candidates,
     listed_events,
     parse_rfc3339,
@@ -36,7 +35,7 @@ from vertex_trigger.public import (
 
 from triggers_cli.arguments import Commands, duration, subcommand
 from triggers_cli.dry_run import dry_run_services, would
-from triggers_cli.environment import cli_environment
+from triggers_cli.environment import cli_environment, cli_services
 from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
 from triggers_cli.pacing import DEFAULT_RATE, Pacer, per_second
@@ -155,7 +154,7 @@ def register(commands: Commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Backfill one route; print a row per candidate and the count of each decision."""
-    services = build_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
+    services = cli_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
     route = services.config.route_named(args.route)
     if route is None or route.event is not EventKind.OBJECT_FINALIZED:
         what = "no route named" if route is None else "not an object_finalized route:"

@@ -24,13 +24,12 @@ from vertex_trigger.public import (
     Outcome,
     Services,
     TransientError,
-    build_services,
     serve,
 )
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import Recorded, dry_run_services, would
-from triggers_cli.environment import cli_environment
+from triggers_cli.environment import cli_environment, cli_services
 from triggers_cli.events import (
     Explainable,
     NoSuchObjectError,
@@ -144,7 +143,7 @@ def register(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Explain the event; print the decision, parameters, labels and request body."""
     if args.event.startswith("gs://"):
-        services = build_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
+        services = cli_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
         try:
             explainable = event_from_gcs(services.storage, args.event)
         except NoSuchObjectError as exc:
@@ -167,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"explain: cannot read {args.event}: {exc.strerror}", file=sys.stderr)
                 return 1
             explainable = event_from_bytes(content, now, args.function)
-        services = build_services(cli_environment(args.config, explainable.function.value))
+        services = cli_services(cli_environment(args.config, explainable.function.value))
     result = explain(explainable, services, args.check_vertex)
     if result.decision == "failed" and NO_CREDENTIALS in result.reason:
         instead = "or leave out --check-vertex" if args.check_vertex else ""

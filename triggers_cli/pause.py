@@ -28,7 +28,6 @@ from vertex_trigger.public import (
     PauseRecord,
     RejectedEvent,
     TransientError,
-    build_services,
     connect_pauses,
     load_config,
     parse_rfc3339,
@@ -38,7 +37,7 @@ from vertex_trigger.public import (
 
 from triggers_cli.arguments import Commands, subcommand
 from triggers_cli.backfill import Backfill, backfill, rate
-from triggers_cli.environment import cli_environment
+from triggers_cli.environment import cli_environment, cli_services
 from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
 from triggers_cli.pacing import DEFAULT_RATE, Pacer
@@ -175,7 +174,7 @@ def _catch_up(args: argparse.Namespace, record: PauseRecord, missed: str) -> Bac
     Since the resume: an event a stale cache skipped in the last ``pause_check``. The backfill's
     candidates, under their events' job ids: a run that exists is a duplicate.
     """
-    services = build_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
+    services = cli_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
     route = services.config.route_named(args.route)
     if route is None or route.event is not EventKind.OBJECT_FINALIZED:
         return None  # drift alerts are not kept anywhere: the next alert launches

@@ -16,11 +16,11 @@ from functools import cache
 from typing import Protocol
 
 from cloudevents.http import CloudEvent
-from vertex_trigger.public import Decision, Outcome, Services, build_services, serve
+from vertex_trigger.public import Decision, Outcome, Services, serve
 
 from triggers_cli.arguments import Commands, add_function, subcommand
 from triggers_cli.dry_run import dry_run_services, would
-from triggers_cli.environment import cli_environment
+from triggers_cli.environment import cli_environment, cli_services
 from triggers_cli.eventarc import FINALIZED, message_published_event, object_finalized_event
 from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
@@ -290,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
 
     @cache
     def services_for(function: Function) -> Services:
-        services = build_services(cli_environment(args.config, function.value))
+        services = cli_services(cli_environment(args.config, function.value))
         # A run's end writes a line per run_ended route it launches; its own line, the one shown,
         # says what followed it ("followed by route ... launched ..."), so those lines are dropped.
         services = replace(services, log=lambda outcome: None)

@@ -18,14 +18,13 @@ from vertex_trigger.public import (
     Services,
     Trace,
     attempt_outcome,
-    build_services,
     plan_rerun,
     rerun,
 )
 
 from triggers_cli.arguments import Commands, subcommand
 from triggers_cli.dry_run import dry_run_services, would
-from triggers_cli.environment import cli_environment
+from triggers_cli.environment import cli_environment, cli_services
 from triggers_cli.functions import Function
 from triggers_cli.output import print_json, table
 
@@ -46,7 +45,7 @@ def register(commands: Commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan the rerun, then print its request (--dry-run) or launch it."""
-    services = build_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
+    services = cli_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
     try:
         plan = plan_rerun(services, args.job)
     except RerunError as exc:

@@ -40,7 +40,6 @@ def fit(tmp_path: Path, route: dict[str, Any]) -> tuple[Any, list[Any]]:
         ("generation", "{time_created}"),
         ("flag", "{size}"),
         ("ratio", "{content_type}"),
-        ("options", "{name}"),  # STRUCT: never a JSON object
     ],
 )
 def test_an_object_placeholder_that_can_never_fit_is_a_start_up_error(tmp_path, parameter, value):
@@ -49,6 +48,16 @@ def test_an_object_placeholder_that_can_never_fit_is_a_start_up_error(tmp_path, 
     assert misfit.key == f"parameters.{parameter}"
     assert f"value {value!r} can never be a valid " in misfit.problem
     assert f"whatever {value} stand(s) for" in misfit.problem
+
+
+def test_a_placeholder_as_a_whole_structure_is_a_start_up_error(tmp_path):
+    """STRUCT and LIST values are structures whose string leaves events fill (issue 22): a
+    placeholder standing for the whole structure is refused at start-up, naming the parameter."""
+    misfit, _ = fit(tmp_path, object_route(parameters={**OBJECT, "options": "{name}"}))
+
+    assert misfit.key == "parameters.options"
+    assert "is not a valid STRUCT" in misfit.problem
+    assert "a placeholder must sit inside a JSON string" in misfit.problem
 
 
 def test_features_into_a_boolean_can_never_fit(tmp_path):

@@ -62,7 +62,12 @@ def test_existing_templates_and_pipeline_root_buckets_get_objects_and_grants_onl
     assert len(evaluator.render_resource("google_storage_bucket", "data")) == 1  # still created
     uploads = evaluator.render_resource("google_storage_bucket_object", "templates")
     assert {upload["bucket"] for upload in uploads.values()} == {"acme-tpl"}
-    assert grants_on(evaluator, "acme-tpl") == {(RUNTIME, "roles/storage.objectViewer")}
+    # The example chains a run_ended route: on_run_state reads its templates too.
+    outcomes = "serviceAccount:vertex-triggers-outcomes@my-project.iam.gserviceaccount.com"
+    assert grants_on(evaluator, "acme-tpl") == {
+        (RUNTIME, "roles/storage.objectViewer"),
+        (outcomes, "roles/storage.objectViewer"),
+    }
     assert grants_on(evaluator, "acme-runs") == {(PIPELINE, "roles/storage.objectAdmin")}
     rendered = evaluator.local("triggers_config")
     assert rendered["pipeline_root"] == "gs://acme-runs/runs"

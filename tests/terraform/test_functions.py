@@ -126,7 +126,9 @@ def grants_a_launch_needs(tf: dict[str, Any], member: str) -> set[str]:
     buckets = {
         f"${{google_storage_bucket_iam_member.{name}}}"
         for name, grant in resources["google_storage_bucket_iam_member"].items()
-        if attr(grant, "member") == PIPELINE_MEMBER
+        # pipeline_reads: the user's other buckets a pipeline reads as it runs (a create
+        # does not need them).
+        if attr(grant, "member") == PIPELINE_MEMBER and name != "pipeline_reads"
     }
     return acts_as | buckets
 

@@ -262,7 +262,7 @@ def test_outcomes_account_may_launch_only_when_a_run_ended_route_exists(
     """What launching needs (create, act as the pipeline account, read templates) is counted on
     run_ended routes: without one, on_run_state stays read-only on Vertex AI and the buckets."""
     assert attr(tf["locals"], "launches_chains") == (
-        '${anytrue([for r in var.routes : r.event == "run_ended"])}'
+        '${anytrue([for r in local.routes : r.event == "run_ended"])}'
     )
     assert attr(tf["locals"], "outcomes_launch_runs") == (
         "${local.launches_chains || local.retries_enabled}"

@@ -189,7 +189,11 @@ def test_a_webhook_variable_is_read_from_the_secret_the_deployment_names(tmp_pat
     assert notify == {"webhook": "${ROWS_HOOK}", "on": ["FAILED"]}
     run_state = evaluator.module_instance("on_run_state")
     assert run_state.vars["secret_environment_variables"] == [
-        {"key": "ROWS_HOOK", "project_id": "acme-prod", "secret": "rows-hook", "version": "latest"}]
+        {"key": "ROWS_HOOK", "project_id": "acme-prod", "secret": "rows-hook", "version": "latest"},
+        # Every function verifies and signs runs with the run key (docs/design.md).
+        {"key": "TRIGGER_RUN_KEY", "secret": "vertex-triggers-run-key", "project_id": "acme-prod",
+         "version": "latest"},
+    ]
     accessors = evaluator.render_resource("google_secret_manager_secret_iam_member",
                                           "outcomes_webhook_accessor")  # fmt: skip
     assert list(accessors) == ["rows-hook"]
