@@ -21,6 +21,7 @@ from typing import Any
 
 from vertex_trigger.public import (
     DeploymentError,
+    Environment,
     Outcome,
     Services,
     TransientError,
@@ -28,6 +29,7 @@ from vertex_trigger.public import (
 )
 
 from triggers_cli.arguments import Commands, add_function, subcommand
+from triggers_cli.check import CHECK_ONLY_RUN_KEY
 from triggers_cli.dry_run import Recorded, dry_run_services, would
 from triggers_cli.environment import cli_environment, cli_services
 from triggers_cli.events import (
@@ -143,7 +145,7 @@ def register(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Explain the event; print the decision, parameters, labels and request body."""
     if args.event.startswith("gs://"):
-        services = cli_services(cli_environment(args.config, Function.OBJECT_FINALIZED.value))
+        services = cli_services(_dry(cli_environment(args.config, Function.OBJECT_FINALIZED.value)))
         try:
             explainable = event_from_gcs(services.storage, args.event)
         except NoSuchObjectError as exc:
@@ -166,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"explain: cannot read {args.event}: {exc.strerror}", file=sys.stderr)
                 return 1
             explainable = event_from_bytes(content, now, args.function)
-        services = cli_services(cli_environment(args.config, explainable.function.value))
+        services = cli_services(_dry(cli_environment(args.config, explainable.function.value)))
     result = explain(explainable, services, args.check_vertex)
     if result.decision == "failed" and NO_CREDENTIALS in result.reason:
         instead = "or leave out --check-vertex" if args.check_vertex else ""
@@ -235,3 +237,13 @@ def _body_text(job: str, body: dict[str, Any]) -> str:
     body[SPEC_SHOWN] = f"<pipeline {name!r}: {size} bytes of JSON, in full with --json>"
     request = f"POST .../pipelineJobs?pipelineJobId={job}"
     return f"{request}\n{json.dumps(body, indent=2, ensure_ascii=False)}"
+
+
+def _dry(env: Environment) -> Environment:
+    """Return ``env`` with a stand-in run key if it has none: explain creates and signs nothing.
+
+    Against the Vertex AI emulator the instance's own local key applies, as the functions'.
+    """
+    if env.run_key or env.vertex_emulator_host:
+        return env
+    return replace(env, run_key=CHECK_ONLY_RUN_KEY)

@@ -16,10 +16,11 @@ from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.lifecycle import OverlapAction, OverlapScope
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome
-from vertex_trigger.errors import DeferredEvent, DeploymentError, TransientError
+from vertex_trigger.errors import DeferredEvent, TransientError
 from vertex_trigger.google.pipeline_states import CANCELLED, FINISHED, is_cancelled, state_of
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
+from vertex_trigger.launch.race_cancels import cancel_loser
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
@@ -90,7 +91,8 @@ def settle(
     newer = _listed(services, route, source, f'{_NOT_CANCELLED} AND create_time>="{since}"')
     winner = max([*live, *newer, own], key=_order)
     losers = [run for run in live if _order(run) < _order(winner)]
-    notes = "; ".join(_cancel(services, run, launched.job, job_id_of(winner)) for run in losers)
+    replaced_by = f"run {job_id_of(winner)} replaces"
+    notes = "; ".join(cancel_loser(services, run, launched.job, replaced_by) for run in losers)
     if job_id_of(winner) != launched.job:
         return _replaced(launched, f"run {job_id_of(winner)} is newer; {notes}".rstrip("; "))
     replaced = f"overlap replace: {notes}" if notes else ""
@@ -113,19 +115,6 @@ def _listed(
 def _replaced(launched: Outcome, why: str) -> Outcome:
     """Turn this event's launch into a skip: a newer run of its scope replaces its run."""
     return replace(launched, decision=Decision.SKIPPED, reason=f"overlap replace: {why}")
-
-
-def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) -> str:
-    """Cancel a replaced run and say what happened, naming it as this event's run or another."""
-    name = job_id_of(run)
-    which = f"this run {name}" if name == own_job else f"run {name}"
-    try:
-        result = services.jobs.cancel(name)
-    except (TransientError, DeploymentError) as exc:  # the redelivery gets 409 and settles again
-        raise type(exc)(f"could not cancel {which}, which run {winner} replaces: {exc}") from None
-    if result.accepted:
-        return f"cancelled {which}"
-    return f"could not cancel {which}: {result.refusal}"  # finished or gone: nothing to stop
 
 
 def _created(run: dict[str, Any]) -> datetime:

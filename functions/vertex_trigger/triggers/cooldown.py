@@ -16,12 +16,13 @@ from vertex_trigger.config.cooldown_counts import CooldownCounts
 from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome
-from vertex_trigger.errors import DeploymentError, TransientError
+from vertex_trigger.errors import TransientError
 from vertex_trigger.events.drift_alerts.alert import DriftAlert
 from vertex_trigger.google.pipeline_states import CANCELLED, FAILED, is_cancelled
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.identity import job_id
+from vertex_trigger.launch.race_cancels import cancel_loser
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
@@ -122,7 +123,8 @@ def settle(services: Services, route: Route, source_id: str, launched: Outcome) 
     winner = job_id_of(live[0])  # own counts, so there is one
     cooldown = timedelta(seconds=_cooldown(route))
     losers = [run for run in live[1:] if _created(run) - _created(live[0]) < cooldown]
-    notes = "; ".join(_cancel(services, run, launched.job, winner) for run in losers)
+    lost = f"lost the cooldown race to {winner}"
+    notes = "; ".join(cancel_loser(services, run, launched.job, lost) for run in losers)
     if winner != launched.job and own in losers:
         return _skipped(launched, f"run {winner} won the race; {notes}")
     # Here our run is the winner (or, with clocks apart, a full cooldown after it): it stays.
@@ -146,21 +148,6 @@ def _cooldown(route: Route) -> float:
 def _skipped(launched: Outcome, why: str) -> Outcome:
     """Turn this event's launch into a cooldown skip: its run lost the race."""
     return replace(launched, decision=Decision.SKIPPED, reason=f"cooling down: {why}")
-
-
-def _cancel(services: Services, run: dict[str, Any], own_job: str, winner: str) -> str:
-    """Cancel a losing run and say what happened, naming it as this event's run or another."""
-    name = job_id_of(run)
-    which = f"this run {name}" if name == own_job else f"run {name}"
-    try:
-        result = services.jobs.cancel(name)
-    except (TransientError, DeploymentError) as exc:  # the redelivery gets 409 and settles again
-        raise type(exc)(
-            f"could not cancel {which}, which lost the cooldown race to {winner}: {exc}"
-        ) from None
-    if result.accepted:
-        return f"cancelled {which}"
-    return f"could not cancel {which}: {result.refusal}"  # finished or gone: nothing to stop
 
 
 def _cooling_down(route: Route, run: dict[str, Any]) -> str:

@@ -9,10 +9,9 @@ from vertex_trigger.events.drift_alerts.parsing import parse_drift_alert
 from vertex_trigger.events.pubsub import PubsubMessage, published_message
 from vertex_trigger.launch.identity import former_job_ids, job_id, run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
-from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers import cooldown
-from vertex_trigger.triggers.routing import Skip, route_drift
+from vertex_trigger.triggers.routing import launchable, route_drift
 
 
 def handle_drift_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
@@ -23,17 +22,10 @@ def handle_drift_event(cloud_event: Any, services: Services, trace: Trace) -> Ou
     trace.source = alert.model_key
     if alert.closed:
         return trace.outcome(Decision.SKIPPED, "incident closed")
-    target = route_drift(services.config, alert)
-    if isinstance(target, Skip):
-        trace.route = target.route
-        return trace.outcome(Decision.SKIPPED, target.reason)
-    trace.route = target.name
-    paused = paused_reason(services.pauses, target.name)
-    if paused:
-        return trace.outcome(Decision.SKIPPED, paused)
+    route = launchable(services, route_drift(services.config, alert), trace)
     return _launch_unless_cooling_down(
         services,
-        target,
+        route,
         alert,
         message=published.message,
         event_time=published.event_time,

@@ -3,32 +3,24 @@
 from typing import Any
 
 from vertex_trigger.config.model import Route
-from vertex_trigger.decisions import Decision, Outcome, Trace
+from vertex_trigger.decisions import Outcome, Trace
 from vertex_trigger.events.cloud_events import envelope_of
 from vertex_trigger.events.storage import FINALIZED, ObjectEvent, parse_object_event
 from vertex_trigger.launch.identity import former_job_ids, job_id, run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
-from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batches import handle_batch_object
-from vertex_trigger.triggers.routing import Skip, route_object
+from vertex_trigger.triggers.routing import launchable, route_object
 
 
 def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
     """Parse, route, guard and launch one storage event (or evaluate its batch)."""
     event = parse_object_event(envelope_of(cloud_event, FINALIZED))
     trace.source = f"{event.uri}#{event.generation}"
-    target = route_object(services.config, event)
-    if isinstance(target, Skip):
-        trace.route = target.route
-        return trace.outcome(Decision.SKIPPED, target.reason)
-    trace.route = target.name
-    paused = paused_reason(services.pauses, target.name)
-    if paused:
-        return trace.outcome(Decision.SKIPPED, paused)
-    if target.batch is not None:
-        return handle_batch_object(services, target, event, trace)
-    return launch_object(services, target, event, trace)
+    route = launchable(services, route_object(services.config, event), trace)
+    if route.batch is not None:
+        return handle_batch_object(services, route, event, trace)
+    return launch_object(services, route, event, trace)
 
 
 def launch_object(services: Services, route: Route, event: ObjectEvent, trace: Trace) -> Outcome:

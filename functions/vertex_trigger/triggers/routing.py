@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.config.template_ref import TemplateKind
+from vertex_trigger.decisions import Trace
+from vertex_trigger.errors import SkippedEvent
 from vertex_trigger.events.drift_alerts.alert import DriftAlert
 from vertex_trigger.events.storage import ObjectEvent
+from vertex_trigger.launch.pauses import paused_reason
+from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import is_control
 
 
@@ -17,6 +21,17 @@ class Skip:
 
     reason: str
     route: str = ""
+
+
+def launchable(services: Services, target: Route | Skip, trace: Trace) -> Route:
+    """Return the route to launch, named on the trace; SkippedEvent if none takes it or paused."""
+    trace.route = target.route if isinstance(target, Skip) else target.name
+    if isinstance(target, Skip):
+        raise SkippedEvent(target.reason)
+    paused = paused_reason(services.pauses, target.name)
+    if paused:
+        raise SkippedEvent(paused)
+    return target
 
 
 def route_object(config: Config, event: ObjectEvent) -> Route | Skip:

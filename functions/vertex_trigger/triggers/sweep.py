@@ -29,7 +29,13 @@ from typing import Any, TextIO
 
 from vertex_trigger.config.model import EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace, write_log
-from vertex_trigger.errors import DeferredEvent, DeploymentError, RejectedEvent, TransientError
+from vertex_trigger.errors import (
+    DeferredEvent,
+    DeploymentError,
+    RejectedEvent,
+    SkippedEvent,
+    TransientError,
+)
 from vertex_trigger.events.storage import ObjectEvent
 from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.resource_names import job_id_of
@@ -339,7 +345,7 @@ def attempt_outcome(
     try:
         with spending(Budget(policy or services.config.retry)):
             outcome = attempt(services, trace)
-    except (RejectedEvent, DeferredEvent, TransientError, DeploymentError) as exc:
+    except (SkippedEvent, RejectedEvent, DeferredEvent, TransientError, DeploymentError) as exc:
         return failure_outcome(exc, trace, again)
     if outcome.decision is Decision.LAUNCHED and not outcome.reason:
         return trace.outcome(Decision.LAUNCHED, launched)
