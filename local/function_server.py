@@ -89,6 +89,18 @@ class FunctionServer:
         """Return every structured log line seen so far for `event_id`."""
         return [record for record in self.log_records() if record.get("event_id") == event_id]
 
+    def nth_entry_for(self, event_id: str, count: int, timeout: float = 10.0) -> dict:
+        """Return the `count`-th log line of `event_id` (a redelivery's), waiting for it.
+
+        A thread reads the server's stdout: the line may arrive after the HTTP answer.
+        """
+        deadline = time.monotonic() + timeout
+        while len(lines := self.entries_for(event_id)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(lines)} log line(s) for {event_id}, {count} expected")
+            time.sleep(0.02)
+        return lines[count - 1]
+
     def send(self, event: CloudEvent, mode: str = "binary") -> requests.Response:
         """Post a CloudEvent to the server in binary or structured mode."""
         post = post_binary if mode == "binary" else post_structured

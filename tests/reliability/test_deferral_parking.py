@@ -172,8 +172,9 @@ def test_a_deferred_alert_waits_out_a_long_run_and_launches_once(pubsub, stack: 
     # Nothing doubles: another sweep finds nothing parked, a late redelivery is a duplicate.
     assert stack.sweep()["parked"] == {}
     again = pubsub_event(alert, message_id=parked_id)
+    before = len(stack.parking.entries_for(parked_id))
     assert stack.parking.send(again).status_code == 200
-    assert stack.parking.entries_for(parked_id)[-1]["decision"] == "duplicate"
+    assert stack.parking.nth_entry_for(parked_id, before + 1)["decision"] == "duplicate"
     assert len(stack.vertex.jobs('labels.trigger-route="held"')) == 2
     assert stack.vertex.jobs('labels.trigger-route="held-control"') == [
         stack.vertex.job(training["held-control"])]  # fmt: skip
