@@ -397,7 +397,9 @@ class Demo:
         command = [str(VERTEX_TRIGGERS), "status", "--config", str(self.settings.triggers_config),
                    *options]  # fmt: skip
         self.say(f"$ vertex-triggers status {' '.join(options)}   ({what})")
-        env = {**os.environ, "VERTEX_AI_EMULATOR_HOST": self.endpoints.vertex_host}
+        # Vertex AI for the runs, Cloud Storage for the routes' pauses (the config's `state`).
+        env = {**os.environ, "VERTEX_AI_EMULATOR_HOST": self.endpoints.vertex_host,
+               "STORAGE_EMULATOR_HOST": self.endpoints.storage_url}  # fmt: skip
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         print(result.stdout, end="", flush=True)
         if result.returncode != 0:
