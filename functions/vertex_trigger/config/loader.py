@@ -5,7 +5,6 @@ from typing import Any
 
 import yaml
 
-from vertex_trigger.config.chain_graph import chain_problem
 from vertex_trigger.config.durations import parse_duration
 from vertex_trigger.config.model import DEFAULT_MAX_CHAIN_DEPTH, SWEEP_DEADLINE, Config, Route
 from vertex_trigger.config.notify import parse_topic
@@ -178,6 +177,10 @@ def check_chain_graph(
     path: Path, routes: tuple[Route, ...], max_depth: int, pipelines: dict[str, str] | None = None
 ) -> None:
     """Raise ConfigError naming the route and key if the chain graph is wrong (see chain_graph)."""
+    if not any(route.after is not None for route in routes):
+        return  # no run_ended route: no chain, and the graph's module stays off the cold path
+    from vertex_trigger.config.chain_graph import chain_problem
+
     problem = chain_problem(routes, max_depth, pipelines)
     if problem:
         raise Where(path, f"route {problem.route!r}").error(problem.key, problem.problem)
