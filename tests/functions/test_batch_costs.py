@@ -223,13 +223,15 @@ def test_min_objects_lists_until_the_count_and_counts_exactly_when_it_launches(
 def test_a_folder_too_large_for_the_time_budget_fails_naming_the_limit(
     bucket: StorageStandIn, clean_vertex: VertexStandIn, tmp_path: Path
 ) -> None:
-    retry = {"initial_delay": "0.01s", "max_delay": "0.02s", "deadline": "0.5s"}
+    # Generous enough that the first page is read even on a loaded machine (its timeout is half
+    # of what is left), far too short for 20 pages of 0.3 s: the limit is the folder's size.
+    retry = {"initial_delay": "0.01s", "max_delay": "0.02s", "deadline": "3s"}
     config = write_config(tmp_path, ROUTES, retry=retry)
     services = connect(config, clean_vertex, bucket)
     where = folder("marker")
     bucket.add_objects(BUCKET, [{"name": f"{where}part-{n:05d}.csv"} for n in range(20_000)])
     marker = put(bucket, f"{where}_SUCCESS", b"\n")
-    bucket.slow_listings(delay=0.1)
+    bucket.slow_listings(delay=0.3)
     try:
         outcome, _ = decide(services, bucket, marker)
     finally:

@@ -42,7 +42,7 @@ def test_valid_config_reads_into_frozen_dataclasses(tmp_path: Path) -> None:
     assert arrival.event is EventKind.OBJECT_FINALIZED
     assert arrival.template.kind is TemplateKind.LOCAL
     assert drift.cooldown == 6 * 3600
-    assert services.config.retry.deadline == 1.5
+    assert services.config.retry.deadline == 3.0
     with pytest.raises(AttributeError):
         arrival.name = "other"  # type: ignore[misc]
 

@@ -165,6 +165,6 @@ def test_a_template_unreadable_through_the_start_up_budget_stops_the_instance(
     expected = "key 'template': cannot read it: Cloud Storage GET failed"
     assert f"ConfigError: {config}: route 'arrival': {expected}" in message
     assert "last: HTTP 503 Injected." in message
-    assert "time(s) within 1.5s" in message
+    assert "time(s) within 3s" in message
     assert "last: HTTP 503 Injected." in message
     assert template_proxy.requests > 1

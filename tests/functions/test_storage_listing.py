@@ -28,7 +28,8 @@ NAMES = [
     "f/_SUCCESS", "f/a.csv", "f/b.csv", "f/c.csv", "f/sub/", "f/sub/d.csv", "f/sub/deeper/e.csv",
     "f/sub2/f.csv", "f/z.csv", "f-other/g.csv", "g/h.csv",
 ]  # fmt: skip
-FAST = RetryPolicy(initial_delay=0.01, max_delay=0.02, deadline=0.5, request_timeout=0.2)
+# Short backoff for the failure cases; timeouts roomy enough for a loaded CI machine.
+FAST = RetryPolicy(initial_delay=0.01, max_delay=0.02, deadline=2.0, request_timeout=1.0)
 
 
 @pytest.fixture(scope="module")

@@ -105,9 +105,10 @@ def test_a_sweep_that_runs_out_of_time_answers_500_naming_the_limit(
     servers: StartedServers, bucket: StorageStandIn, tmp_path: Path
 ) -> None:
     servers.vertex.clean()
-    config = write_config(tmp_path, [route()], sweep_deadline="1s")
+    config = write_config(tmp_path, [route()], sweep_deadline="3s")
     server = servers.start("sweep", config, signature="http", STORAGE_EMULATOR_HOST=bucket.url)
-    bucket.slow_listings(delay=0.2)  # 12 pages: 2.4 s, more than the sweep has
+    # 12 pages: 6 s, twice what the sweep has, and the first page in time even on a loaded machine
+    bucket.slow_listings(delay=0.5)
     try:
         response = requests.post(server.url, timeout=60)
     finally:
@@ -118,7 +119,7 @@ def test_a_sweep_that_runs_out_of_time_answers_500_naming_the_limit(
     line, report = server.wait_for_records(2)[-2:]
     assert (line["decision"], line["severity"], line["route"]) == ("failed", "ERROR", "arrival")
     assert line["reason"].startswith("cannot sweep: listing gs://history/incoming/ stopped after ")
-    assert "of sweep_deadline 1s) ran out while listing gs://history/incoming/: set partitions " \
+    assert "of sweep_deadline 3s) ran out while listing gs://history/incoming/: set partitions " \
         "on this route to list only recent objects, or raise sweep_deadline" in line["reason"]
     assert report["severity"] == "ERROR"
     assert servers.vertex.jobs() == []
