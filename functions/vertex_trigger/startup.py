@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vertex_trigger.config.loader import check_chain_graph, load_config
 from vertex_trigger.config.model import Config, EventKind, Route
@@ -15,18 +16,20 @@ from vertex_trigger.errors import ConfigError, DeploymentError, TransientError
 from vertex_trigger.google.api_calls import ApiCalls, spending
 from vertex_trigger.google.artifact_registry import ArtifactRegistry
 from vertex_trigger.google.http import HttpClient, Requester
-from vertex_trigger.google.pubsub import PubsubPublisher
 from vertex_trigger.google.retries import Retrier
 from vertex_trigger.google.session import GoogleSession
-from vertex_trigger.google.state_objects import StateObjects
 from vertex_trigger.google.storage import Storage
 from vertex_trigger.google.vertex import VertexPipelineJobs
-from vertex_trigger.google.webhook import WebhookPoster
-from vertex_trigger.launch.pauses import PauseBoard
 from vertex_trigger.launch.route_fit import doubtful_parameters, first_misfit
 from vertex_trigger.launch.run_key import LOCAL_RUN_KEY, RunKey
 from vertex_trigger.launch.services import Services
 from vertex_trigger.launch.templates import Template, TemplateStore
+
+# What only some instances use is imported where it is connected, so the others never load it.
+if TYPE_CHECKING:
+    from vertex_trigger.google.pubsub import PubsubPublisher
+    from vertex_trigger.google.webhook import WebhookPoster
+    from vertex_trigger.launch.pauses import PauseBoard
 
 # The entry point that reports how runs ended: it launches only run_ended routes, so it checks
 # only those against their templates (and reads no other template unless a pipeline: chain needs
@@ -94,10 +97,13 @@ def connect_pauses(
     client: HttpClient | None = None,
     google: Requester | None = None,
     calls: ApiCalls | None = None,
-) -> PauseBoard | None:
+) -> "PauseBoard | None":
     """Connect the route pauses under the config's ``state`` location (None: it has none)."""
     if config.state is None:
         return None
+    from vertex_trigger.google.state_objects import StateObjects
+    from vertex_trigger.launch.pauses import PauseBoard
+
     client = client or HttpClient()
     session = client if env.storage_emulator_host else (google or GoogleSession(client))
     objects = StateObjects(
@@ -132,12 +138,19 @@ def connect_vertex(
 
 def _outcome_senders(
     config: Config, env: Environment, client: HttpClient, google: Requester, calls: ApiCalls
-) -> tuple[PubsubPublisher, WebhookPoster]:
-    """Connect the Pub/Sub publisher and the webhook poster (URLs read where they are posted)."""
+) -> tuple["PubsubPublisher | None", "WebhookPoster | None"]:
+    """Connect the Pub/Sub publisher and the webhook poster where runs are reported, else None.
+
+    Only the instance that reports run ends sends them (and reads the webhook URLs).
+    """
+    if env.function_target not in ("", RUN_STATE_TARGET):
+        return None, None
+    from vertex_trigger.google.pubsub import PubsubPublisher
+    from vertex_trigger.google.webhook import WebhookPoster
+
     session = client if env.pubsub_emulator_host else google
     root = _api_root(env.pubsub_emulator_host, "https://pubsub.googleapis.com")
-    reporting = env.function_target in ("", RUN_STATE_TARGET)
-    urls = _webhook_urls(config, env.variables) if reporting else {}
+    urls = _webhook_urls(config, env.variables)
     # The plain client: Google credentials must never be sent to a third-party webhook.
     return PubsubPublisher(session, root, calls), WebhookPoster(client, urls, calls)
 

@@ -10,11 +10,11 @@ import pytest
 from vertex_trigger.config.placeholders import DRIFT_PLACEHOLDERS
 from vertex_trigger.errors import RejectedEvent
 from vertex_trigger.events.drift_alerts.alert import (
-    MATCH_FIELDS,
     AlertForm,
     FeatureDeviation,
     IncidentState,
 )
+from vertex_trigger.events.drift_alerts.match_fields import MATCH_FIELDS
 from vertex_trigger.events.drift_alerts.parsing import FORMS, parse_drift_alert
 
 from tests.functions.helpers import load_json

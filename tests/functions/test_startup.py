@@ -105,6 +105,22 @@ def test_an_object_instance_never_loads_the_other_entry_points_modules(
     assert sorted(set(others) & set(first["ours"])) == []
 
 
+def test_an_instance_loads_a_features_modules_only_when_its_configuration_uses_it(
+    tmp_path: Path, clean_vertex: VertexStandIn
+) -> None:
+    """A plain object route (no batch, overlap, state, parking, notify): none of their modules,
+    nor the outcome senders only on_run_state uses, nor the drift alert's classes."""
+    first = first_object_event(tmp_path, clean_vertex, "on_object_finalized")
+    assert first["decision"] == "launched"
+    features = ["vertex_trigger.triggers.batches", "vertex_trigger.triggers.batch_rules",
+                "vertex_trigger.triggers.manifests", "vertex_trigger.launch.overlap",
+                "vertex_trigger.launch.race_cancels", "vertex_trigger.launch.pauses",
+                "vertex_trigger.google.state_objects", "vertex_trigger.triggers.parking",
+                "vertex_trigger.google.pubsub", "vertex_trigger.google.webhook",
+                "vertex_trigger.events.drift_alerts.alert"]  # fmt: skip
+    assert sorted(set(features) & set(first["ours"])) == []
+
+
 def test_an_object_instance_checks_run_ended_routes_but_never_loads_their_launching(
     tmp_path: Path, clean_vertex: VertexStandIn
 ) -> None:

@@ -26,6 +26,11 @@ class BatchSpec:
     quiet: float = 0.0  # seconds
 
 
+def is_control(spec: BatchSpec | None, name: str) -> bool:
+    """Tell whether ``name`` is its folder's marker or manifest (routed whatever its suffix)."""
+    return spec is not None and bool(spec.control) and name[name.rfind("/") + 1 :] == spec.control
+
+
 class BatchSpecError(ValueError):
     """A bad ``batch:`` key; ``key`` is the dotted key to name in the ConfigError."""
 

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from vertex_trigger.config.output_refs import REFERENCE, OutputKind, output_ref, ref_problem
-from vertex_trigger.events.drift_alerts.alert import MATCH_FIELDS
+from vertex_trigger.events.drift_alerts.match_fields import MATCH_FIELDS
 
 OBJECT_PLACEHOLDERS = frozenset(
     {

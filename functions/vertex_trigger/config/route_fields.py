@@ -58,7 +58,7 @@ from vertex_trigger.config.where import (
     setting,
     string,
 )
-from vertex_trigger.events.drift_alerts.alert import MATCH_FIELDS
+from vertex_trigger.events.drift_alerts.match_fields import MATCH_FIELDS
 
 ROUTE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 

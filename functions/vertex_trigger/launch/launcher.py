@@ -8,7 +8,6 @@ from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.google.vertex import CreateOutcome
-from vertex_trigger.launch import overlap
 from vertex_trigger.launch.identity import display_name
 from vertex_trigger.launch.job_body import pipeline_job_body
 from vertex_trigger.launch.limits import check_limits
@@ -72,23 +71,26 @@ def submit(services: Services, route: Route, body: dict[str, Any], trace: Trace)
     over_budget = check_limits(services, route, trace.job)  # may raise DeferredEvent
     if over_budget:
         return trace.outcome(Decision.SKIPPED, over_budget)
+    if route.overlap is None:
+        return _create(services, body, trace)
+    # Imported here: only instances with an overlap policy load it (most routes have none).
+    from vertex_trigger.launch import overlap
+
     overlapping = overlap.check(services, route, body["labels"], trace.job)  # queue: deferred
     if overlapping:
         return trace.outcome(Decision.SKIPPED, overlapping)
+    return overlap.settle(services, route, body["labels"], _create(services, body, trace))
+
+
+def _create(services: Services, body: dict[str, Any], trace: Trace) -> Outcome:
+    """Create ``trace.job``: launched, or a duplicate of the run of ours under that id."""
     result = services.jobs.create(trace.job, body)
     if result.outcome is CreateOutcome.CREATED:
-        created = trace.outcome(Decision.LAUNCHED)
-    else:
-        _check_the_existing_run_is_ours(services, trace.job)
-        if result.after_lost_reply:
-            created = trace.outcome(
-                Decision.LAUNCHED, "created by an attempt whose reply was lost"
-            )
-        else:
-            created = trace.outcome(
-                Decision.DUPLICATE, "a run with this job id exists: already launched"
-            )
-    return overlap.settle(services, route, body["labels"], created)
+        return trace.outcome(Decision.LAUNCHED)
+    _check_the_existing_run_is_ours(services, trace.job)
+    if result.after_lost_reply:
+        return trace.outcome(Decision.LAUNCHED, "created by an attempt whose reply was lost")
+    return trace.outcome(Decision.DUPLICATE, "a run with this job id exists: already launched")
 
 
 def _launched_under_a_former_name(services: Services, former_ids: Sequence[str]) -> str:

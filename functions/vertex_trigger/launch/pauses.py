@@ -129,6 +129,11 @@ class PauseBoard:
         record = self.record(route)
         return record if record is not None and record.paused else None
 
+    def paused_reason(self, route: str) -> str:
+        """Return why the route may not launch now (it is paused), or ''."""
+        record = self.paused(route)
+        return record.describe() if record else ""
+
     def write(self, record: PauseRecord) -> None:
         """Store a route's record (the operator's tools; the functions never write)."""
         name = self.location.pause_object(record.route)
@@ -145,12 +150,6 @@ class PauseBoard:
     def _read(self, name: str, generation: str) -> PauseRecord | None:
         data = self._objects.read(self.location.bucket, name, generation)
         return None if data is None else parse_record(data, f"gs://{self.location.bucket}/{name}")
-
-
-def paused_reason(board: PauseBoard | None, route: str) -> str:
-    """Return why the route may not launch now (it is paused), or ''."""
-    record = board.paused(route) if board is not None else None
-    return record.describe() if record else ""
 
 
 def record_fields(record: PauseRecord) -> dict[str, Any]:

@@ -9,7 +9,7 @@ few objects a rule needs), never held whole: a folder of any size costs the same
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vertex_trigger.config.batch import BatchRule, BatchSpec
+from vertex_trigger.config.batch import BatchRule, BatchSpec, is_control
 from vertex_trigger.config.model import Route
 from vertex_trigger.google.storage import ObjectInfo
 from vertex_trigger.launch.identity import job_id
@@ -23,11 +23,6 @@ def folder_of(name: str) -> str:
 def is_hidden(name: str) -> bool:
     """Tell whether an object is hidden (``.`` or ``_`` first, as Hadoop and Spark write them)."""
     return name[name.rfind("/") + 1 :].startswith((".", "_"))
-
-
-def is_control(spec: BatchSpec | None, name: str) -> bool:
-    """Tell whether ``name`` is its folder's marker or manifest."""
-    return spec is not None and bool(spec.control) and name[name.rfind("/") + 1 :] == spec.control
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ listing goes on to the end only for the event that launches, so the run's counts
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from vertex_trigger.config.batch import BatchRule, BatchSpec
+from vertex_trigger.config.batch import BatchRule, BatchSpec, is_control
 from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
@@ -33,7 +33,6 @@ from vertex_trigger.triggers.batch_rules import (
     batch_values,
     completion,
     folder_of,
-    is_control,
     is_hidden,
     manifest_identity,
     marker_identity,

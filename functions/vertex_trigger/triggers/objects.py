@@ -9,7 +9,6 @@ from vertex_trigger.events.storage import FINALIZED, ObjectEvent, parse_object_e
 from vertex_trigger.launch.identity import former_job_ids, job_id, run_labels, short_hash
 from vertex_trigger.launch.launcher import launch
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.batches import handle_batch_object
 from vertex_trigger.triggers.routing import launchable, route_object
 
 
@@ -19,6 +18,9 @@ def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> O
     trace.source = f"{event.uri}#{event.generation}"
     route = launchable(services, route_object(services.config, event), trace)
     if route.batch is not None:
+        # Imported here: an instance whose routes have no batch never loads the batch rules.
+        from vertex_trigger.triggers.batches import handle_batch_object
+
         return handle_batch_object(services, route, event, trace)
     return launch_object(services, route, event, trace)
 

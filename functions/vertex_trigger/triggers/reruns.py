@@ -23,7 +23,6 @@ from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.launch.identity import trigger_of
 from vertex_trigger.launch.launcher import submit
 from vertex_trigger.launch.lineage import original_of, rerun_id, rerun_number
-from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.relaunch import relaunch_body
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
@@ -57,7 +56,7 @@ def plan_rerun(services: Services, job_id: str) -> RerunPlan:
             f"{job_id} is not a run the trigger service made: its {AUTH_LABEL} label does not "
             "verify"
         )
-    paused = paused_reason(services.pauses, route.name)
+    paused = services.paused_reason(route.name)
     if paused:
         raise RerunError(f"{paused}: resume it first")
     body = relaunch_body(job, RERUN_OF_LABEL, job_id)

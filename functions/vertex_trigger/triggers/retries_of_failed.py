@@ -31,7 +31,6 @@ from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.launcher import submit
 from vertex_trigger.launch.lineage import attempt_of, next_attempt, original_of
 from vertex_trigger.launch.overlap import scope_runs
-from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.relaunch import relaunch_body
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
@@ -88,7 +87,7 @@ def note_after_failure(
     if count.last:
         return f"{count.describe()}, the last: not retried"
     retry_id = next_attempt(job_id_of(failed))
-    paused = paused_reason(services.pauses, route.name)
+    paused = services.paused_reason(route.name)
     if paused:
         return f"{count.describe()}: {paused}; the sweeper retries it as {retry_id} once resumed"
     if setting.after:

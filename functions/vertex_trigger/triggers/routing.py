@@ -3,16 +3,18 @@
 import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from vertex_trigger.config.batch import is_control
 from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.config.template_ref import TemplateKind
 from vertex_trigger.decisions import Trace
 from vertex_trigger.errors import SkippedEvent
-from vertex_trigger.events.drift_alerts.alert import DriftAlert
 from vertex_trigger.events.storage import ObjectEvent
-from vertex_trigger.launch.pauses import paused_reason
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.batch_rules import is_control
+
+if TYPE_CHECKING:  # an object instance never loads the alert's classes
+    from vertex_trigger.events.drift_alerts.alert import DriftAlert
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ def launchable(services: Services, target: Route | Skip, trace: Trace) -> Route:
     trace.route = target.route if isinstance(target, Skip) else target.name
     if isinstance(target, Skip):
         raise SkippedEvent(target.reason)
-    paused = paused_reason(services.pauses, target.name)
+    paused = services.paused_reason(target.name)
     if paused:
         raise SkippedEvent(paused)
     return target
@@ -69,7 +71,7 @@ def _is_under(uri: str, root: str) -> bool:
     return uri == root or uri.startswith(root.rstrip("/") + "/")
 
 
-def route_drift(config: Config, alert: DriftAlert) -> Route | Skip:
+def route_drift(config: Config, alert: "DriftAlert") -> Route | Skip:
     """Return the first drift route whose globs, policy labels and threshold the alert meets."""
     fields = alert.match_fields()
     closest: Skip | None = None
@@ -88,13 +90,13 @@ def _matches(globs: Mapping[str, str], values: Mapping[str, str]) -> bool:
     return all(fnmatch.fnmatchcase(values[key], glob) for key, glob in globs.items())
 
 
-def _labels_match(route: Route, alert: DriftAlert) -> bool:
+def _labels_match(route: Route, alert: "DriftAlert") -> bool:
     """Every label the route names must be on the alert's policy and match its glob."""
     labels = alert.policy_labels
     return set(route.policy_labels) <= set(labels) and _matches(route.policy_labels, labels)
 
 
-def _below_min_deviation(route: Route, alert: DriftAlert) -> str:
+def _below_min_deviation(route: Route, alert: "DriftAlert") -> str:
     """Return why the alert falls short of the route's min_deviation, or ''."""
     if route.min_deviation is None:
         return ""

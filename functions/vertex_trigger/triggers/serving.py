@@ -15,7 +15,6 @@ from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.failures import ACKNOWLEDGED, failure_outcome
-from vertex_trigger.triggers.parking import park, parks
 
 Handler = Callable[[Any, Services, Trace], Outcome]
 # What each raised failure tells the reader will happen to the event.
@@ -43,7 +42,11 @@ def serve(
             try:
                 outcome = handler(cloud_event, services, trace)
             except DeferredEvent as deferral:
-                if services.config.parking is None or not parks(handler):
+                if services.config.parking is None:
+                    raise
+                from vertex_trigger.triggers.parking import park, parks  # only where configured
+
+                if not parks(handler):
                     raise
                 # Each 429 spends a delivery attempt: a long run would outlast them all.
                 outcome = park(services, cloud_event, trace, deferral)

@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from vertex_trigger.events.drift_alerts.match_fields import INCIDENT_FIELDS
+
 
 class AlertForm(enum.StrEnum):
     """Which accepted shape the alert arrived in (a LogEntry wrapper is noted apart)."""
@@ -68,20 +70,6 @@ class Incident:
 
 
 NO_NAMES = VertexNames()
-# Incident fields a drift alert exposes to `match` and placeholders ('' for other forms).
-INCIDENT_FIELDS = (
-    "policy",
-    "condition",
-    "incident_id",
-    "summary",
-    "observed_value",
-    "threshold_value",
-)
-# Every field a route's `match` globs can test (config.py wires them in).
-MATCH_FIELDS = frozenset(
-    {"model", "endpoint", "monitoring_job", "deployed_model_id", "objective", "form"}
-    | set(INCIDENT_FIELDS)
-)
 
 
 @dataclass(frozen=True)
