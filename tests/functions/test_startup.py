@@ -4,11 +4,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudevents.http import CloudEvent
 
 from local.function_server import FUNCTIONS_DIR, FunctionServer, launch_function_server
 from tests.functions.helpers import (
@@ -17,6 +18,9 @@ from tests.functions.helpers import (
     StorageStandIn,
     VertexStandIn,
     object_route,
+    pubsub_event,
+    run_state_entry,
+    storage_event,
     write_config,
 )
 
@@ -52,14 +56,29 @@ def first_object_event(
 ) -> dict[str, Any]:
     """Import main, handle a first object event in a new process; return its log line and the
     modules it loaded (``heavy``: NOT_ON_THE_COLD_PATH; ``ours``: vertex_trigger's)."""
-    config = write_config(tmp_path, [object_route(), *more_routes])
+    event = storage_event("incoming/a.csv", bucket="data", generation="1")
+    return first_event(tmp_path, vertex, target, "on_object_finalized", event, more_routes)
+
+
+def first_event(
+    tmp_path: Path,
+    vertex: VertexStandIn,
+    target: str,
+    entry_point: str,
+    event: CloudEvent,
+    more_routes: Sequence[dict[str, Any]] = (),
+    **first_route: Any,
+) -> dict[str, Any]:
+    """Import main, hand ``event`` to ``entry_point`` in a new process; return its decision line
+    and the modules it loaded (``heavy``: NOT_ON_THE_COLD_PATH; ``ours``: vertex_trigger's)."""
+    config = write_config(tmp_path, [object_route(**first_route), *more_routes])
     script = (
         "import json, sys\n"
         "from cloudevents.http import CloudEvent\n"
         "import main\n"
-        "event = CloudEvent({'type': 'google.cloud.storage.object.v1.finalized', 'source': 's',"
-        " 'id': 'cold-1'}, {'bucket': 'data', 'name': 'incoming/a.csv', 'generation': '1'})\n"
-        "main.on_object_finalized(event)\n"
+        f"event = CloudEvent(json.loads({json.dumps(dict(event.get_attributes()))!r}),"
+        f" json.loads({json.dumps(event.get_data())!r}))\n"
+        f"main.{entry_point}(event)\n"
         f"heavy = sorted(m for m in sys.modules if m.startswith({NOT_ON_THE_COLD_PATH!r}))\n"
         "ours = sorted(m for m in sys.modules if m.startswith('vertex_trigger.'))\n"
         "print(json.dumps({'heavy': heavy, 'ours': ours}))\n"
@@ -75,7 +94,7 @@ def first_object_event(
         timeout=60, check=True,
     )  # fmt: skip
     log_line, report = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
-    return {**report, "decision": log_line["decision"]}
+    return {**report, "decision": log_line["decision"], "job": log_line.get("job")}
 
 
 @pytest.mark.parametrize("target", ["", "on_object_finalized"])
@@ -119,6 +138,30 @@ def test_an_instance_loads_a_features_modules_only_when_its_configuration_uses_i
                 "vertex_trigger.google.pubsub", "vertex_trigger.google.webhook",
                 "vertex_trigger.events.drift_alerts.alert"]  # fmt: skip
     assert sorted(set(features) & set(first["ours"])) == []
+
+
+@pytest.mark.parametrize(
+    ("rules", "loaded"), [({}, False), ({"retry_failed": {"attempts": 2}}, True)]
+)
+def test_a_run_state_instance_loads_chains_and_lifecycle_rules_only_when_configured(
+    tmp_path: Path, clean_vertex: VertexStandIn, rules: dict[str, Any], loaded: bool
+) -> None:
+    """A failed run of a route without chains or lifecycle rules is reported without loading
+    them; with retry_failed, the same end loads the retries (and launches the retry)."""
+    launched = first_object_event(tmp_path, clean_vertex, "on_object_finalized")
+    clean_vertex.end_run(launched["job"], "PIPELINE_STATE_FAILED", "boom")
+    entry = pubsub_event(run_state_entry(launched["job"]))
+    ended = first_event(tmp_path, clean_vertex, "on_run_state", "on_run_state", entry, **rules)
+    assert ended["decision"] == "reported"
+    rule_modules = {"vertex_trigger.triggers.run_notes", "vertex_trigger.launch.lineage",
+                    "vertex_trigger.triggers.retries_of_failed",
+                    "vertex_trigger.reporting.cancel_notes"}  # fmt: skip
+    chain_modules = {"vertex_trigger.triggers.chains", "vertex_trigger.launch.upstream_outputs",
+                     "vertex_trigger.launch.task_outputs"}  # fmt: skip
+    assert sorted(chain_modules & set(ended["ours"])) == []
+    assert (rule_modules <= set(ended["ours"])) is loaded
+    if not loaded:
+        assert sorted(rule_modules & set(ended["ours"])) == []
 
 
 def test_an_object_instance_checks_run_ended_routes_but_never_loads_their_launching(

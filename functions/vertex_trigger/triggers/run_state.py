@@ -10,17 +10,15 @@ from dataclasses import replace
 from typing import Any
 
 from vertex_trigger.config.labels import AUTH_LABEL
-from vertex_trigger.config.model import Config
+from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.events.pubsub import published_message
 from vertex_trigger.events.run_state_log import JobRef, job_ref_of
-from vertex_trigger.google.pipeline_states import state_of
+from vertex_trigger.google.pipeline_states import EndState, state_of
 from vertex_trigger.launch.identity import trigger_of
 from vertex_trigger.launch.services import Services
 from vertex_trigger.reporting.report import report
 from vertex_trigger.reporting.run_end import run_end
-from vertex_trigger.triggers.chains import chain_note, follow
-from vertex_trigger.triggers.run_notes import lifecycle_note
 
 
 def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -> Outcome:
@@ -44,7 +42,7 @@ def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -
             Decision.SKIPPED,
             f"not a run the trigger service made: its {AUTH_LABEL} label does not verify",
         )
-    chained = chain_note(follow(services, job, trace))
+    chained = _chained(services, job, trace)
     if trigger is None or route is None:
         return trace.outcome(
             Decision.SKIPPED, _joined("not a run of this configuration's routes", chained)
@@ -56,9 +54,29 @@ def handle_run_state_event(cloud_event: Any, services: Services, trace: Trace) -
         return trace.outcome(Decision.SKIPPED, f"state {state_of(job)} is not an end state")
     # A retry is launched before the end is published: should it fail transiently, the event is
     # redelivered and tries both again (the retry's id is deterministic: no second run).
-    note = lifecycle_note(services, route, job, ended.state, trace.event_id)
+    note = _lifecycle_note(services, route, job, ended.state, trace.event_id)
     ended = replace(ended, note=note or None)
     return trace.outcome(Decision.REPORTED, _joined(report(services, route, ended), chained))
+
+
+def _chained(services: Services, job: dict[str, Any], trace: Trace) -> str:
+    """Launch the run_ended routes that follow the run; say what they decided ('' if none)."""
+    if not services.config.routes_for(EventKind.RUN_ENDED):
+        return ""  # no chains configured: their modules are never loaded
+    from vertex_trigger.triggers.chains import chain_note, follow
+
+    return chain_note(follow(services, job, trace))
+
+
+def _lifecycle_note(
+    services: Services, route: Route, job: dict[str, Any], state: EndState, event_id: str
+) -> str:
+    """Retry a failed run, or say why it was cancelled, under the route's lifecycle rules."""
+    if route.retry_failed is None and route.max_duration is None and route.overlap is None:
+        return ""  # no rule that retries or cancels: nothing to add, nothing of theirs loaded
+    from vertex_trigger.triggers.run_notes import lifecycle_note
+
+    return lifecycle_note(services, route, job, state, event_id)
 
 
 def _joined(reason: str, chained: str) -> str:
