@@ -106,8 +106,9 @@ resource "google_pubsub_topic_iam_member" "model_monitoring_sink_publisher" {
 
 # Optional: Cloud Monitoring alerting policies (and Vertex AI Model Monitoring v2, whose alerts go
 # through notification channels) notify the drift topic; their incident JSON is a drift alert form.
+# The Monitoring API, for that channel or the failed-events alerting policy (alerting.tf).
 resource "google_project_service" "monitoring" {
-  count = var.enable_monitoring_notification_channel ? 1 : 0
+  count = var.enable_monitoring_notification_channel || var.failed_events_alert != null ? 1 : 0
 
   project            = var.project_id
   service            = "monitoring.googleapis.com"
@@ -149,12 +150,14 @@ locals {
     [module.on_object_finalized.name, module.on_drift_alert.name, module.on_run_state.name],
     local.sweep_enabled ? [module.sweep[0].name] : [],
   )
+  # Counted here, alerted on in alerting.tf.
+  failed_events_filter = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for service in local.failed_event_services : "\"${service}\""])}) AND jsonPayload.decision=\"failed\""
 }
 
 resource "google_logging_metric" "failed_events" {
   name    = "${var.name_prefix}/failed_events"
   project = var.project_id
-  filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for service in local.failed_event_services : "\"${service}\""])}) AND jsonPayload.decision=\"failed\""
+  filter  = local.failed_events_filter
 
   metric_descriptor {
     metric_kind = "DELTA"

@@ -478,6 +478,35 @@ variable "enable_monitoring_notification_channel" {
   default     = false
 }
 
+variable "failed_events_alert" {
+  description = "A log-based alerting policy on the functions' `decision: failed` lines (the failed_events metric's filter): an incident opens when an event fails, or the sweep cannot sweep a route, and notification_channels (projects/PROJECT/notificationChannels/ID) are told at most once per notification_period (at least 300s); it closes auto_close (1800s to 604800s) after the last such line. null: no policy (the metric stays)."
+  type = object({
+    notification_channels = optional(list(string), [])
+    notification_period   = optional(string, "300s")
+    auto_close            = optional(string, "1800s")
+  })
+  default = {}
+
+  validation {
+    condition     = var.failed_events_alert == null ? true : alltrue([for channel in var.failed_events_alert.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))])
+    error_message = "failed_events_alert.notification_channels must be channel names: projects/PROJECT/notificationChannels/ID."
+  }
+  validation {
+    # Cloud Monitoring's bounds for a log-based alerting policy: one notification per 5 minutes
+    # at most, and an incident closes between 30 minutes and 7 days after its last log entry.
+    condition     = var.failed_events_alert == null ? true : can(regex("^[0-9]+s$", var.failed_events_alert.notification_period)) && can(regex("^[0-9]+s$", var.failed_events_alert.auto_close))
+    error_message = "failed_events_alert.notification_period and auto_close are whole seconds, such as \"300s\"."
+  }
+  validation {
+    condition     = var.failed_events_alert == null ? true : !can(regex("^[0-9]+s$", var.failed_events_alert.notification_period)) || tonumber(trimsuffix(var.failed_events_alert.notification_period, "s")) >= 300
+    error_message = "failed_events_alert.notification_period must be at least 300s, Cloud Monitoring's least for a log-based alerting policy."
+  }
+  validation {
+    condition     = var.failed_events_alert == null ? true : !can(regex("^[0-9]+s$", var.failed_events_alert.auto_close)) || (tonumber(trimsuffix(var.failed_events_alert.auto_close, "s")) >= 1800 && tonumber(trimsuffix(var.failed_events_alert.auto_close, "s")) <= 604800)
+    error_message = "failed_events_alert.auto_close must be between 1800s (30 minutes) and 604800s (7 days)."
+  }
+}
+
 variable "labels" {
   description = "Labels on the buckets, topics and functions."
   type        = map(string)

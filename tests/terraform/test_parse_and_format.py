@@ -9,6 +9,7 @@ from tests.terraform.hcl_config import TERRAFORM_DIR, format_errors, parse_file
 EXPECTED_FILES = {
     "versions.tf", "variables.tf", "main.tf", "config.tf", "storage.tf",
     "functions.tf", "sweeper.tf", "pubsub.tf", "iam.tf", "outputs.tf", "outcomes.tf", "moved.tf",
+    "alerting.tf",
 }
 
 
