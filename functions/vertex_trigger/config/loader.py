@@ -105,6 +105,7 @@ def _gcs_uri(where: Where, key: str, value: Any) -> str:
         raise where.error(key, f"expected a gs://BUCKET[/PREFIX] URI, got {text!r}")
     return text.rstrip("/")
 
+
 def _sweep_deadline(where: Where, value: Any) -> float:
     if value is None:
         return SWEEP_DEADLINE
@@ -112,6 +113,7 @@ def _sweep_deadline(where: Where, value: Any) -> float:
         return parse_duration(value)
     except ValueError as exc:
         raise where.error("sweep_deadline", str(exc)) from None
+
 
 def _parking(where: Where, value: Any) -> str | None:
     """Return ``gs://BUCKET/PREFIX`` (a prefix is required: the sweeper lists under it)."""
@@ -160,6 +162,7 @@ def _retry(where: Where, raw: Any) -> RetryPolicy:
         except ValueError as exc:
             raise where.error(f"retry.{key}", str(exc)) from None
     return RetryPolicy(**values)
+
 
 def _max_chain_depth(where: Where, value: Any) -> int:
     if value is None:

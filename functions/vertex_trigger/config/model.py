@@ -32,6 +32,7 @@ class EventKind(enum.StrEnum):
     DRIFT_ALERT = "drift_alert"
     RUN_ENDED = "run_ended"  # another run ended: a chain's next link
 
+
 @dataclass(frozen=True)
 class Route:
     """One configured trigger: which events, which template, which parameters."""
@@ -67,6 +68,7 @@ class Route:
     def names(self) -> tuple[str, ...]:
         """Return the route's name, then its former names (what its runs may be labelled)."""
         return (self.name, *self.renamed_from)
+
 
 @dataclass(frozen=True)
 class Config:

@@ -84,8 +84,7 @@ _COMMON_ROUTE_KEYS = frozenset(
 
 _ROUTE_KEYS = {
     EventKind.OBJECT_FINALIZED: (
-        _COMMON_ROUTE_KEYS
-        | {"bucket", "prefix", "suffix", "batch", "sweep_lookback", "partitions"}
+        _COMMON_ROUTE_KEYS | {"bucket", "prefix", "suffix", "batch", "sweep_lookback", "partitions"}
     ),
     EventKind.DRIFT_ALERT: (
         _COMMON_ROUTE_KEYS
@@ -97,6 +96,7 @@ _ROUTE_KEYS = {
 _PARAMETER_REFS = frozenset({OutputKind.PARAMETER, OutputKind.ARTIFACT_URI})
 _ARTIFACT_REFS = frozenset({OutputKind.ARTIFACT})
 _NO_REFS: frozenset[OutputKind] = frozenset()
+
 
 def read_route(path: Path, index: int, raw: Any) -> Route:
     where = Where(path, f"routes[{index}]")
@@ -135,6 +135,7 @@ def read_route(path: Path, index: int, raw: Any) -> Route:
         **kind,
     )
 
+
 def _kind_fields(where: Where, path: Path, event: EventKind, raw: Any) -> dict[str, Any]:
     """Read the keys of the route's kind of event."""
     if event is EventKind.OBJECT_FINALIZED:
@@ -142,6 +143,8 @@ def _kind_fields(where: Where, path: Path, event: EventKind, raw: Any) -> dict[s
     if event is EventKind.DRIFT_ALERT:
         return _drift_fields(where, raw)
     return _run_fields(where, path, raw)
+
+
 def _lifecycle_fields(
     where: Where, raw: Mapping[str, Any], kind: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -181,6 +184,7 @@ def _placeholders_for(event: EventKind, batch: BatchSpec | None) -> tuple[frozen
         return MANIFEST_PLACEHOLDERS, "manifest batch"
     return BATCH_PLACEHOLDERS, "batch"
 
+
 def _former_names(where: Where, name: str, raw: Any) -> tuple[str, ...]:
     """Return the names the route had before (its runs under them are its own)."""
     if isinstance(raw, str):
@@ -206,12 +210,14 @@ def _limit(where: Where, key: str, value: Any) -> int | None:
         raise where.error(key, f"expected a whole number from 1 to {MAX_LIMIT}, got {value!r}")
     return value
 
+
 def _template(where: Where, path: Path, value: Any) -> TemplateRef:
     text = string(where, "template", value)
     try:
         return resolve_ref(text, path.parent)
     except ValueError as exc:
         raise where.error("template", str(exc)) from None
+
 
 def _parameters(
     where: Where, allowed: frozenset[str], routes: str, raw: Any, refs: frozenset[OutputKind]
@@ -229,6 +235,7 @@ def _parameters(
             raise where.error(f"parameters.{path}", PLACEHOLDER_IN_KEY)
     return MappingProxyType(dict(raw))
 
+
 def _input_artifacts(
     where: Where, allowed: frozenset[str], routes: str, raw: Any, refs: frozenset[OutputKind]
 ) -> Mapping[str, str]:
@@ -236,6 +243,7 @@ def _input_artifacts(
         return parse_input_artifacts(raw, allowed, routes, refs)
     except InputArtifactError as exc:
         raise where.error(exc.key, str(exc)) from None
+
 
 def _labels(where: Where, raw: Any, chained: bool) -> Mapping[str, str]:
     if not isinstance(raw, dict):
@@ -260,6 +268,7 @@ def _labels(where: Where, raw: Any, chained: bool) -> Mapping[str, str]:
         )
     return MappingProxyType(dict(raw))
 
+
 def _object_fields(where: Where, raw: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {"bucket": string(where, "bucket", raw.get("bucket"))}
     if fields["bucket"].startswith("gs://"):
@@ -282,6 +291,7 @@ def _object_fields(where: Where, raw: Mapping[str, Any]) -> dict[str, Any]:
             raise where.error("partitions", str(exc)) from None
     return fields
 
+
 def _sweep_lookback(where: Where, value: Any, fields: Mapping[str, Any]) -> float | None:
     """Parse the sweeper's lookback; a quiet batch needs it, since only the sweeper launches it."""
     quiet = fields.get("batch") and fields["batch"].rule is BatchRule.QUIET
@@ -302,6 +312,7 @@ def _sweep_lookback(where: Where, value: Any, fields: Mapping[str, Any]) -> floa
             "never sees a batch become quiet",
         )
     return lookback
+
 
 def _run_fields(where: Where, path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Read a run_ended route's ``after`` and its sweeper lookback (lost links)."""
@@ -349,6 +360,7 @@ def _drift_fields(where: Where, raw: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             raise where.error(COOLDOWN_COUNTS, str(exc)) from None
     return fields
+
 
 def _globs(where: Where, key: str, raw: Any, what: str) -> Mapping[str, str]:
     """Check a mapping of names to glob strings (`match`, `policy_labels`)."""

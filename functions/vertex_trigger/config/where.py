@@ -19,6 +19,7 @@ class Where:
         place = f"{self.route}: " if self.route else ""
         return ConfigError(f"{self.path}: {place}key {key!r}: {problem}")
 
+
 def reject_unknown(
     where: Where, mapping: Mapping[str, Any], allowed: frozenset[str], what: str
 ) -> None:
@@ -28,13 +29,16 @@ def reject_unknown(
             unknown[0], f"unknown key at {what} (allowed: {', '.join(sorted(allowed))})"
         )
 
+
 def string(where: Where, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise where.error(key, f"expected a non-empty string, got {value!r}")
     return value
 
+
 def optional_string(where: Where, key: str, mapping: Mapping[str, Any]) -> str | None:
     return string(where, key, mapping[key]) if mapping.get(key) is not None else None
+
 
 def setting(where: Where, parse: Callable[[Any], Any], value: Any) -> Any:
     """Parse an optional setting with its feature's parser; its SettingError names the key."""
@@ -44,6 +48,7 @@ def setting(where: Where, parse: Callable[[Any], Any], value: Any) -> Any:
         return parse(value)
     except SettingError as exc:
         raise where.error(exc.key, str(exc)) from None
+
 
 def optional_bool(where: Where, key: str, value: Any) -> bool | None:
     if value is not None and not isinstance(value, bool):

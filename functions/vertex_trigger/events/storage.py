@@ -109,8 +109,7 @@ def _int64(data: dict[str, Any], key: str, *, required: bool) -> int | None:
         number = int(digits or "0") if len(digits) <= len(str(INT64_MAX)) else INT64_MAX + 1
     else:
         raise RejectedEvent(
-            f"storage event field {key!r} must be an int64 (string or number), "
-            f"got {excerpt(value)}"
+            f"storage event field {key!r} must be an int64 (string or number), got {excerpt(value)}"
         )
     if not 0 <= number <= INT64_MAX:
         raise RejectedEvent(

@@ -64,9 +64,7 @@ def check(services: Services, route: Route, labels: dict[str, str], own_job: str
     return f"overlap skip: {what}"
 
 
-def settle(
-    services: Services, route: Route, labels: dict[str, str], launched: Outcome
-) -> Outcome:
+def settle(services: Services, route: Route, labels: dict[str, str], launched: Outcome) -> Outcome:
     """After a create (replace): cancel the scope's live runs older than its newest run.
 
     The winner is the newest run of the scope that is not cancelled, by (createTime, job name):

@@ -26,4 +26,3 @@ def failure_outcome(exc: Exception, trace: Trace, again: str, prefix: str = "") 
     if isinstance(exc, TransientError):
         return trace.outcome(Decision.FAILED, f"{prefix}{exc}; {again}")
     return trace.outcome(Decision.FAILED, f"unexpected {type(exc).__name__}: {exc}")
-

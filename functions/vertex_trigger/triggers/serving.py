@@ -66,7 +66,6 @@ def _again(exc: Exception) -> str:
     return _WAITS if isinstance(exc, DeploymentError) else _REDELIVERED
 
 
-
 def refused_request(event_id: str, log: Callable[[Outcome], None] = write_log) -> tuple[str, int]:
     """Give functions-framework's 400 (no CloudEvent in the request) its decision line."""
     log(Trace(event_id=event_id).outcome(Decision.REJECTED, NOT_A_CLOUD_EVENT))
