@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 # every route's pipeline name), and it is the only one that reads webhook URLs.
 RUN_STATE_TARGET = "on_run_state"
 RUN_KEY_VARIABLE = "TRIGGER_RUN_KEY"
+STORAGE_API = "https://storage.googleapis.com"
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,7 @@ def build_services(env: Environment, warn: Callable[[str], None] = log_warning) 
     client = HttpClient()  # one keep-alive pool per instance, shared by its threads
     google = GoogleSession(client)
     calls = ApiCalls(Retrier(config.retry))  # the one request path every client sends through
-    storage = Storage(
-        client if env.storage_emulator_host else google,
-        _api_root(env.storage_emulator_host, "https://storage.googleapis.com"),
-        calls,
-    )
+    storage = Storage(*_endpoint(env.storage_emulator_host, STORAGE_API, client, google), calls)
     templates = TemplateStore(storage, ArtifactRegistry(google, calls))
     # One budget for reading every template: a transient error is retried within it.
     with spending(calls.budget()):
@@ -105,12 +102,8 @@ def connect_pauses(
     from vertex_trigger.launch.pauses import PauseBoard
 
     client = client or HttpClient()
-    session = client if env.storage_emulator_host else (google or GoogleSession(client))
-    objects = StateObjects(
-        session,
-        _api_root(env.storage_emulator_host, "https://storage.googleapis.com"),
-        calls or ApiCalls(Retrier(config.retry)),
-    )
+    endpoint = _endpoint(env.storage_emulator_host, STORAGE_API, client, google)
+    objects = StateObjects(*endpoint, calls or ApiCalls(Retrier(config.retry)))
     return PauseBoard(objects, config.state, config.pause_check)
 
 
@@ -126,10 +119,9 @@ def connect_vertex(
     Through ``client`` (else a new one); ``google`` adds credentials (else they are found anew).
     """
     client = client or HttpClient()
-    session = client if env.vertex_emulator_host else (google or GoogleSession(client))
+    production = f"https://{config.region}-aiplatform.googleapis.com"
     return VertexPipelineJobs(
-        session,
-        _api_root(env.vertex_emulator_host, f"https://{config.region}-aiplatform.googleapis.com"),
+        *_endpoint(env.vertex_emulator_host, production, client, google),
         config.project,
         config.region,
         calls or ApiCalls(Retrier(config.retry)),
@@ -148,11 +140,10 @@ def _outcome_senders(
     from vertex_trigger.google.pubsub import PubsubPublisher
     from vertex_trigger.google.webhook import WebhookPoster
 
-    session = client if env.pubsub_emulator_host else google
-    root = _api_root(env.pubsub_emulator_host, "https://pubsub.googleapis.com")
+    pubsub = _endpoint(env.pubsub_emulator_host, "https://pubsub.googleapis.com", client, google)
     urls = _webhook_urls(config, env.variables)
     # The plain client: Google credentials must never be sent to a third-party webhook.
-    return PubsubPublisher(session, root, calls), WebhookPoster(client, urls, calls)
+    return PubsubPublisher(*pubsub, calls), WebhookPoster(client, urls, calls)
 
 
 def _run_key(env: Environment) -> RunKey:
@@ -182,11 +173,17 @@ def _webhook_urls(config: Config, variables: Mapping[str, str]) -> dict[str, str
     return urls
 
 
-def _api_root(emulator_host: str | None, production: str) -> str:
-    """Return ``http://HOST`` for an emulator (the *_EMULATOR_HOST convention), else production."""
-    if not emulator_host:
-        return production
-    return emulator_host if "://" in emulator_host else f"http://{emulator_host}"
+def _endpoint(
+    emulator_host: str | None, production: str, client: HttpClient, google: Requester | None
+) -> tuple[Requester, str]:
+    """Return the requester and API root: an emulator's, plain; else production's, credentialed.
+
+    An emulator host is ``HOST:PORT`` (the *_EMULATOR_HOST convention: http) or a URL. ``google``
+    is the instance's credentialed session (else one is made on ``client``).
+    """
+    if emulator_host:
+        return client, emulator_host if "://" in emulator_host else f"http://{emulator_host}"
+    return google or GoogleSession(client), production
 
 
 def check_routes(
