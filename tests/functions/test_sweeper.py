@@ -18,6 +18,7 @@ from vertex_trigger.triggers.sweep import sweep
 
 from tests.functions.helpers import (
     TYPED_TEMPLATE,
+    FaultyProxy,
     StartedServers,
     StorageStandIn,
     VertexStandIn,
@@ -134,6 +135,34 @@ def test_a_failing_vertex_stops_the_route_and_leaves_the_rest_for_the_next_sweep
     assert line.reason.endswith("; the next sweep tries again")
     clean_vertex.clear_faults()
     assert swept(services)[0]["launched"] == 3
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [({"max_duration": "6h"}, "cannot run the watchdog: "),
+     ({"retry_failed": {"attempts": 2}}, "cannot sweep the retries: ")],
+)  # fmt: skip
+def test_a_watchdog_or_retry_sweep_vertex_refuses_is_one_failed_line_not_a_crashed_sweep(
+    bucket: str,
+    gcs: StorageStandIn,
+    clean_vertex: VertexStandIn,
+    tmp_path: Path,
+    rule: dict[str, Any],
+    problem: str,
+) -> None:
+    route = object_route(bucket=bucket, template=str(TYPED_TEMPLATE), **rule)
+    vertex = FaultyProxy(clean_vertex.url)  # lists answer 503 (the emulator's faults: creates)
+    vertex.always = 503
+    config = write_config(tmp_path, [route])
+    env = Environment(config, vertex_emulator_host=vertex.url, storage_emulator_host=gcs.url)
+    try:
+        summary, [line] = swept(build_services(env))
+    finally:
+        vertex.stop()
+    assert summary["routes"]["arrival"] == {"failed": 1}
+    assert (line.decision, line.route) == ("failed", "arrival")
+    assert line.reason.startswith(problem)
+    assert line.reason.endswith("; the next sweep tries again")
 
 
 def test_max_running_defers_the_sweep_of_a_route(

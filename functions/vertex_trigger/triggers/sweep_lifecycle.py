@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
@@ -58,8 +59,26 @@ def sweep_lifecycle(
         done.counts[Decision.SKIPPED.value] += 1
         done.go_on = False
         return done
+    # A failure of either is one failed line (the failed-events alert counts it); the route's
+    # objects are still swept, and the next sweep tries again.
+    trace = Trace(sweep_id, route=route.name)
+    arguments = (services, route, sweep_id, started, log)
     if route.max_duration is not None:
-        done.counts.update(watch(services, route, sweep_id, started, log))
+        done.counts.update(_guarded(partial(watch, *arguments), "cannot run the watchdog: ",
+                                    trace, log))  # fmt: skip
     if route.retry_failed is not None:
-        done.counts.update(sweep_retries(services, route, sweep_id, started, log))
+        done.counts.update(_guarded(partial(sweep_retries, *arguments),
+                                    "cannot sweep the retries: ", trace, log))  # fmt: skip
     return done
+
+
+def _guarded(
+    part: Callable[[], Counter[str]], problem: str, trace: Trace, log: Log
+) -> Counter[str]:
+    """Run one part of the route's lifecycle; what a retry may fix is one logged line."""
+    try:
+        return part()
+    except (TransientError, DeploymentError, RejectedEvent) as exc:
+        outcome = failure_outcome(exc, trace, AGAIN, problem)
+        log(outcome)
+        return Counter({outcome.decision.value: 1})
