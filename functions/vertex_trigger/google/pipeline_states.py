@@ -10,6 +10,9 @@ CANCELLED = frozenset({"PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_CANCELLING"})
 # Every state but these counts as running (QUEUED, PENDING, RUNNING, CANCELLING, PAUSED, and any
 # state Vertex adds later): a filter names the finished ones, so a new state is never missed.
 FINISHED = ("PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED")
+# List filters: runs still live (a cancelling run is as good as gone), and runs not cancelled.
+LIVE_FILTER = " AND ".join(f'state!="{s}"' for s in (*FINISHED, "PIPELINE_STATE_CANCELLING"))
+NOT_CANCELLED_FILTER = " AND ".join(f'state!="{state}"' for state in sorted(CANCELLED))
 
 
 class EndState(enum.StrEnum):

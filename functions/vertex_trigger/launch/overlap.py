@@ -9,7 +9,6 @@ newest (why: docs/design.md#the-overlap-race). Vertex is the only state, as for 
 """
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from vertex_trigger.config.labels import SOURCE_LABEL
@@ -17,16 +16,19 @@ from vertex_trigger.config.lifecycle import OverlapAction, OverlapScope
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome
 from vertex_trigger.errors import DeferredEvent, TransientError
-from vertex_trigger.google.pipeline_states import CANCELLED, FINISHED, is_cancelled, state_of
+from vertex_trigger.google.pipeline_states import (
+    LIVE_FILTER,
+    NOT_CANCELLED_FILTER,
+    is_cancelled,
+    state_of,
+)
 from vertex_trigger.google.resource_names import job_id_of
-from vertex_trigger.google.times import filter_time, parse_rfc3339
-from vertex_trigger.launch.race_cancels import cancel_loser
+from vertex_trigger.google.times import filter_time
+from vertex_trigger.launch.race_cancels import cancel_loser, created_at, race_order
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
 # Live: not finished and not being cancelled (a run on its way out holds nothing back).
-_LIVE = " AND ".join(f'state!="{state}"' for state in (*FINISHED, "PIPELINE_STATE_CANCELLING"))
-_NOT_CANCELLED = " AND ".join(f'state!="{state}"' for state in sorted(CANCELLED))
 
 
 def replaces(route: Route) -> bool:
@@ -55,7 +57,7 @@ def check(services: Services, route: Route, labels: dict[str, str], own_job: str
     overlap = route.overlap
     if overlap is None or overlap.action is OverlapAction.REPLACE:
         return ""
-    live = _listed(services, route, labels[SOURCE_LABEL], _LIVE)
+    live = _listed(services, route, labels[SOURCE_LABEL], LIVE_FILTER)
     if not live or own_job in {job_id_of(run) for run in live}:
         return ""
     what = f"run {job_id_of(live[-1])} {_of_scope(route)} is {state_of(live[-1])}"
@@ -76,7 +78,7 @@ def settle(services: Services, route: Route, labels: dict[str, str], launched: O
     if not replaces(route) or launched.decision not in (Decision.LAUNCHED, Decision.DUPLICATE):
         return launched
     source = labels[SOURCE_LABEL]
-    live = _listed(services, route, source, _LIVE)
+    live = _listed(services, route, source, LIVE_FILTER)
     own = next((run for run in live if job_id_of(run) == launched.job), None)
     own = own or services.jobs.get(launched.job)
     if own is None:
@@ -85,10 +87,10 @@ def settle(services: Services, route: Route, labels: dict[str, str], launched: O
         raise TransientError(f"run {launched.job} is not listed yet; cannot settle the overlap")
     if is_cancelled(own):
         return _replaced(launched, f"this run {launched.job} was already cancelled")
-    since = filter_time(_created(own))  # whole seconds: a run of the same second is listed too
-    newer = _listed(services, route, source, f'{_NOT_CANCELLED} AND create_time>="{since}"')
-    winner = max([*live, *newer, own], key=_order)
-    losers = [run for run in live if _order(run) < _order(winner)]
+    since = filter_time(created_at(own))  # whole seconds: a run of the same second is listed too
+    newer = _listed(services, route, source, f'{NOT_CANCELLED_FILTER} AND create_time>="{since}"')
+    winner = max([*live, *newer, own], key=race_order)
+    losers = [run for run in live if race_order(run) < race_order(winner)]
     replaced_by = f"run {job_id_of(winner)} replaces"
     notes = "; ".join(cancel_loser(services, run, launched.job, replaced_by) for run in losers)
     if job_id_of(winner) != launched.job:
@@ -107,7 +109,7 @@ def _listed(
 ) -> list[dict[str, Any]]:
     """Return the scope's runs meeting ``condition``, oldest first in race order."""
     runs = scope_runs(services, route, source_id, condition, order_by="create_time")
-    return sorted(runs, key=_order)
+    return sorted(runs, key=race_order)
 
 
 def _replaced(launched: Outcome, why: str) -> Outcome:
@@ -115,9 +117,3 @@ def _replaced(launched: Outcome, why: str) -> Outcome:
     return replace(launched, decision=Decision.SKIPPED, reason=f"overlap replace: {why}")
 
 
-def _created(run: dict[str, Any]) -> datetime:
-    return parse_rfc3339(str(run.get("createTime", ""))) or datetime.max.replace(tzinfo=UTC)
-
-
-def _order(run: dict[str, Any]) -> tuple[datetime, str]:
-    return _created(run), job_id_of(run)

@@ -1,10 +1,22 @@
-"""Cancel the runs a settled race left over (cooldown, overlap), saying what happened."""
+"""Settle a race between runs (cooldown, overlap): their order, and cancelling the losers."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from vertex_trigger.errors import DeploymentError, TransientError
 from vertex_trigger.google.resource_names import job_id_of
+from vertex_trigger.google.times import parse_rfc3339
 from vertex_trigger.launch.services import Services
+
+
+def created_at(run: dict[str, Any]) -> datetime:
+    """Return the run's creation time; a run without one sorts last."""
+    return parse_rfc3339(str(run.get("createTime", ""))) or datetime.max.replace(tzinfo=UTC)
+
+
+def race_order(run: dict[str, Any]) -> tuple[datetime, str]:
+    """Order runs as every observer does: by creation time, then job id."""
+    return created_at(run), job_id_of(run)
 
 
 def cancel_loser(services: Services, run: dict[str, Any], own_job: str, lost: str) -> str:

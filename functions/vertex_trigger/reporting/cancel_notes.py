@@ -13,13 +13,11 @@ from typing import Any
 from vertex_trigger.config.durations import short_duration
 from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Route
-from vertex_trigger.google.pipeline_states import CANCELLED
+from vertex_trigger.google.pipeline_states import NOT_CANCELLED_FILTER
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.overlap import replaces, scope_runs
 from vertex_trigger.launch.services import Services
-
-_NOT_CANCELLED = " AND ".join(f'state!="{state}"' for state in sorted(CANCELLED))
 
 
 def cancelled_note(services: Services, route: Route, job: dict[str, Any]) -> str:
@@ -43,7 +41,7 @@ def _newer_runs(
 ) -> list[dict[str, Any]]:
     """Return the runs of the job's scope created after it and not cancelled, oldest first."""
     source = str((job.get("labels") or {}).get(SOURCE_LABEL, ""))
-    condition = f'{_NOT_CANCELLED} AND create_time>="{filter_time(created)}"'
+    condition = f'{NOT_CANCELLED_FILTER} AND create_time>="{filter_time(created)}"'
     runs = scope_runs(services, route, source, condition, order_by="create_time")
     order = (created, job_id_of(job))
     newer = [run for run in runs if (_time(run, "createTime") or created, job_id_of(run)) > order]

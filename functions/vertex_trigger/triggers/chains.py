@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vertex_trigger.config.labels import ROUTE_LABEL, SOURCE_LABEL
+from vertex_trigger.config.labels import SOURCE_LABEL
 from vertex_trigger.config.model import Config, EventKind, Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import RejectedEvent
@@ -175,12 +175,18 @@ def lost_links(
 
 
 def _upstream_runs(services: Services, route: Route, since: datetime) -> list[dict[str, Any]]:
-    """List the upstream runs that ended since ``since`` in a listed state."""
+    """List the upstream runs that ended since ``since`` in a listed state.
+
+    ``after.route`` names a route of the configuration (checked at start-up): its runs, under
+    any of its names; else ``after.pipeline``: any run of that pipeline the service made.
+    """
     after = route.after
-    upstream = services.config.route_named(after.route) if after and after.route else None
+    assert after is not None
+    upstream = services.config.route_named(after.route) if after.route else None
     if upstream is not None:
         return route_runs(services, upstream, _ended_since(route, since), page_size=RUNS_PAGE)
-    listed = services.jobs.list(upstream_filter(route, since), page_size=RUNS_PAGE)
+    condition = f'pipeline_name="{after.pipeline}" AND {_ended_since(route, since)}'
+    listed = services.jobs.list(condition, page_size=RUNS_PAGE)
     return [run for run in listed if not forged(services, run)]
 
 
@@ -190,18 +196,6 @@ def _ended_since(route: Route, since: datetime) -> str:
     assert after is not None
     states = " OR ".join(f'state="PIPELINE_STATE_{state}"' for state in sorted(after.states))
     return f'end_time>"{filter_time(since)}" AND ({states})'
-
-
-def upstream_filter(route: Route, since: datetime) -> str:
-    """Return the list filter for the route's upstream runs that ended since ``since``."""
-    after = route.after
-    if after is None:
-        raise ValueError(f"route {route.name!r} is not a run_ended route")
-    if after.route:
-        who = f'labels.{ROUTE_LABEL}="{after.route}"'
-    else:
-        who = f'pipeline_name="{after.pipeline}"'
-    return f"{who} AND {_ended_since(route, since)}"
 
 
 def _link_attempt(route: Route, upstream_job: str, runs: set[str]) -> Attempt:

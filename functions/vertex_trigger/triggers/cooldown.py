@@ -22,7 +22,7 @@ from vertex_trigger.google.pipeline_states import CANCELLED, FAILED, is_cancelle
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.identity import job_id
-from vertex_trigger.launch.race_cancels import cancel_loser
+from vertex_trigger.launch.race_cancels import cancel_loser, created_at, race_order
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
 
@@ -38,7 +38,7 @@ def recent_runs(
     # Only runs the service made hold the cooldown or win a race: a forged run would otherwise
     # hold every alert back, or get a real retrain cancelled as the race's loser.
     listed = route_runs(services, route, condition, order_by="create_time")
-    return sorted(listed, key=_race_order)
+    return sorted(listed, key=race_order)
 
 
 def window_runs(
@@ -88,7 +88,7 @@ def window_job_id(
 def check(route: Route, runs: Sequence[dict[str, Any]], own_job: str, now: datetime) -> str:
     """Return why the alert must wait (a counted run in the cooldown that is not ours), or ''."""
     since = now - timedelta(seconds=_cooldown(route))  # a late alert's list reaches further back
-    counted = [run for run in runs if counts(run, route.cooldown_counts) and _created(run) > since]
+    counted = [r for r in runs if counts(r, route.cooldown_counts) and created_at(r) > since]
     if counted and own_job not in {job_id_of(run) for run in counted}:
         # Our own run in the list means a redelivery: create answers 409 and we settle.
         return _cooling_down(route, counted[0])
@@ -122,7 +122,7 @@ def settle(services: Services, route: Route, source_id: str, launched: Outcome) 
         return launched  # it failed already: nothing of it holds the cooldown
     winner = job_id_of(live[0])  # own counts, so there is one
     cooldown = timedelta(seconds=_cooldown(route))
-    losers = [run for run in live[1:] if _created(run) - _created(live[0]) < cooldown]
+    losers = [run for run in live[1:] if created_at(run) - created_at(live[0]) < cooldown]
     lost = f"lost the cooldown race to {winner}"
     notes = "; ".join(cancel_loser(services, run, launched.job, lost) for run in losers)
     if winner != launched.job and own in losers:
@@ -158,9 +158,3 @@ def _cooling_down(route: Route, run: dict[str, Any]) -> str:
     )
 
 
-def _created(run: dict[str, Any]) -> datetime:
-    return parse_rfc3339(str(run.get("createTime", ""))) or datetime.max.replace(tzinfo=UTC)
-
-
-def _race_order(run: dict[str, Any]) -> tuple[datetime, str]:
-    return _created(run), job_id_of(run)

@@ -1,5 +1,7 @@
 """The decision an exception stands for, and whether the platform must see it raised."""
 
+from collections.abc import Callable
+
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import (
     DeferredEvent,
@@ -11,6 +13,8 @@ from vertex_trigger.errors import (
 
 DEPLOYMENT_PROBLEM = "deployment problem: "  # how a failed reason says the event was fine
 ACKNOWLEDGED = (SkippedEvent, RejectedEvent)  # a retry cannot change them: never raised on
+NEXT_SWEEP = "the next sweep tries again"  # what retries a sweep's failure or deferral
+Log = Callable[[Outcome], None]  # where a sweep or a chain writes its decision lines
 
 
 def failure_outcome(exc: Exception, trace: Trace, again: str, prefix: str = "") -> Outcome:

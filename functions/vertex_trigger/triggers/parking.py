@@ -28,18 +28,18 @@ from vertex_trigger.errors import (
     SkippedEvent,
     TransientError,
 )
+from vertex_trigger.events.pubsub import MESSAGE_PUBLISHED
+from vertex_trigger.events.storage import FINALIZED
 from vertex_trigger.google.api_calls import spending
 from vertex_trigger.google.retries import Budget, RetryPolicy
 from vertex_trigger.google.storage import ObjectInfo
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.failures import failure_outcome
+from vertex_trigger.triggers.failures import Log, failure_outcome
 
 PARKED_LIMIT = 10_000  # parked events one sweep lists
 RECORD_LIMIT = 16 * 1024 * 1024  # a Pub/Sub message is at most 10 MB; its record a little more
 STAYS = "it stays parked for the next sweep"
-FINALIZED = "google.cloud.storage.object.v1.finalized"
-PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
-Log = Callable[[Outcome], None]
+STILL_PARKED = "still_parked"  # counted in the sweep summary's parked, not as a decision
 # The modules whose handlers' deferred events are parked, and re-driven by CloudEvent type.
 _REDRIVEN = frozenset({"vertex_trigger.triggers.objects", "vertex_trigger.triggers.drift"})
 
@@ -109,14 +109,14 @@ def redrive_parked(services: Services, route: Route, log: Log, budget: Budget) -
     waiting = sorted(listed, key=lambda o: (o.time_created, o.name))
     for done, parked in enumerate(waiting):
         if not budget.can_wait(0.0):  # too little left of the sweep for one more launch
-            counts["still_parked"] += len(waiting) - done
+            counts[STILL_PARKED] += len(waiting) - done
             break
         outcome = _redrive(services, bucket, parked, Trace(route=route.name), budget)
         counts[outcome.decision.value] += 1
         log(outcome)
         if outcome.decision in (Decision.DEFERRED, Decision.FAILED):
             # The route's cap is still reached (or Vertex fails): its later events wait too.
-            counts["still_parked"] += len(waiting) - done
+            counts[STILL_PARKED] += len(waiting) - done
             break
     return counts
 
@@ -158,7 +158,7 @@ def _handler(event: ParkedEvent) -> Callable[[Any, Services, Trace], Outcome]:
         from vertex_trigger.triggers.objects import handle_object_event
 
         return handle_object_event
-    if kind == PUBLISHED:
+    if kind == MESSAGE_PUBLISHED:
         from vertex_trigger.triggers.drift import handle_drift_event
 
         return handle_drift_event

@@ -13,7 +13,6 @@ the route's caching choice: with ``enable_caching: false`` every task runs again
 """
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import DeferredEvent, DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.google.api_calls import spending
-from vertex_trigger.google.pipeline_states import CANCELLED, FAILED
+from vertex_trigger.google.pipeline_states import FAILED, NOT_CANCELLED_FILTER
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.google.times import filter_time, parse_rfc3339
@@ -34,13 +33,11 @@ from vertex_trigger.launch.overlap import scope_runs
 from vertex_trigger.launch.relaunch import relaunch_body
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.failures import failure_outcome
+from vertex_trigger.triggers.failures import NEXT_SWEEP, Log, failure_outcome
 
 # The sweeper retries failures that ended this recently (a retry skipped by the daily budget is
 # tried again by each sweep until then).
 RETRY_WINDOW = timedelta(hours=24)
-AGAIN = "the next sweep tries again"
-Log = Callable[[Outcome], None]
 
 
 @dataclass(frozen=True)
@@ -133,14 +130,15 @@ def sweep_retries(
 def _sweep_one(services: Services, route: Route, run: dict[str, Any], trace: Trace) -> Outcome:
     """Retry one failure on its own budget; what it raises is its outcome."""
     trace.source = str(run.get("displayName") or "")
-    count = attempts(route.retry_failed or RetryFailed(2), job_id_of(run))
+    assert route.retry_failed is not None  # only routes with retry_failed are swept for retries
+    count = attempts(route.retry_failed, job_id_of(run))
     try:
         with spending(Budget(services.config.retry)):
             # The listing may leave out the spec: read the run whole before copying it.
             failed = services.jobs.get(job_id_of(run)) or run
             outcome = retry(services, route, failed, trace)
     except (RejectedEvent, DeferredEvent, TransientError, DeploymentError) as exc:
-        return failure_outcome(exc, trace, AGAIN)
+        return failure_outcome(exc, trace, NEXT_SWEEP)
     if outcome.decision is Decision.LAUNCHED:
         why = f"retry of {job_id_of(run)} ({count.describe()} failed): launched by the sweeper"
         return trace.outcome(Decision.LAUNCHED, "; ".join(filter(None, [why, outcome.reason])))
@@ -165,12 +163,12 @@ def _superseded_by(services: Services, route: Route, failed: dict[str, Any]) -> 
         return ""
     source = str((failed.get("labels") or {}).get(SOURCE_LABEL, ""))
     created = _created(failed)
-    states = " AND ".join(f'state!="{state}"' for state in sorted(CANCELLED))
-    since = filter_time(created)  # whole seconds: the run's own second is listed, then compared
+    # Whole seconds: the run's own second is listed, then compared.
+    condition = f'{NOT_CANCELLED_FILTER} AND create_time>="{filter_time(created)}"'
     lineage = original_of(job_id_of(failed))
     newer = [
         run
-        for run in scope_runs(services, route, source, f'{states} AND create_time>="{since}"')
+        for run in scope_runs(services, route, source, condition)
         if _created(run) > created and original_of(job_id_of(run)) != lineage
     ]
     return job_id_of(newer[0]) if newer else ""

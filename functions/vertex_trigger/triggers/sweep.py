@@ -48,22 +48,19 @@ from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import Batch, folder_of
 from vertex_trigger.triggers.batches import launch_batch
 from vertex_trigger.triggers.chains import lost_links
-from vertex_trigger.triggers.failures import failure_outcome
+from vertex_trigger.triggers.failures import NEXT_SWEEP, Log, failure_outcome
 from vertex_trigger.triggers.objects import launch_object
-from vertex_trigger.triggers.parking import redrive_parked
+from vertex_trigger.triggers.parking import STILL_PARKED, redrive_parked
 from vertex_trigger.triggers.routing import route_object
 from vertex_trigger.triggers.sweep_lifecycle import sweep_lifecycle
 
 RUNS_PAGE = 1000
-STILL_PARKED = "still_parked"  # counted in the summary's parked, not as a decision
 LAUNCHED_REASON = "no run for it: launched by the sweeper"
-AGAIN = "the next sweep tries again"
 # A listing read this many objects, and this many times what the lookback held: worth a WARNING.
 WARN_READ = 10_000
 WARN_RATIO = 10
 # Logged one line each; skips and duplicates are only counted (a sweep sees them by thousands).
 LOGGED = frozenset({Decision.LAUNCHED, Decision.REJECTED, Decision.DEFERRED, Decision.FAILED})
-Log = Callable[[Outcome], None]
 Warn = Callable[[str, str], None]
 Attempt = Callable[[Services, Trace], Outcome]
 Missed = Callable[[datetime], bool]  # objects a --skip-missed resume chose to leave, by creation
@@ -151,7 +148,7 @@ def _redrive(services: Services, route: Route, run: _Sweep) -> Counter[str]:
         return redrive_parked(services, route, run.log, run.budget)
     except (RejectedEvent, TransientError, DeploymentError) as exc:
         trace = Trace(run.id, source=services.config.parking or "", route=route.name)
-        outcome = failure_outcome(exc, trace, AGAIN, "cannot list parked events: ")
+        outcome = failure_outcome(exc, trace, NEXT_SWEEP, "cannot list parked events: ")
         run.log(outcome)
         return Counter({outcome.decision.value: 1})
 
@@ -251,16 +248,16 @@ def _out_of_time(run: _Sweep, trace: Trace, left: int) -> Outcome:
         Decision.FAILED,
         f"cannot sweep: the sweep's time (sweep_deadline {run.budget.policy.deadline:g}s) ran "
         f"out with {left} candidate(s) of this route left: raise sweep_deadline (and the sweep "
-        f"function's timeout above it); {AGAIN}",
+        f"function's timeout above it); {NEXT_SWEEP}",
     )
 
 
 def cannot_sweep(exc: Exception, trace: Trace) -> Outcome:
     """Return the ``failed`` outcome of a route (or candidate) that an exception stopped."""
     if isinstance(exc, TransientError | DeploymentError):
-        return failure_outcome(exc, trace, AGAIN, "cannot sweep: ")
+        return failure_outcome(exc, trace, NEXT_SWEEP, "cannot sweep: ")
     what = str(exc) if isinstance(exc, RejectedEvent) else f"unexpected {type(exc).__name__}: {exc}"
-    return trace.outcome(Decision.FAILED, f"cannot sweep: {what}; {AGAIN}")
+    return trace.outcome(Decision.FAILED, f"cannot sweep: {what}; {NEXT_SWEEP}")
 
 
 def _warn_if_wasteful(route: Route, listed: Listed, run: _Sweep) -> None:
@@ -333,7 +330,7 @@ def attempt_outcome(
     trace: Trace,
     *,
     launched: str = LAUNCHED_REASON,
-    again: str = AGAIN,
+    again: str = NEXT_SWEEP,
     policy: RetryPolicy | None = None,
 ) -> Outcome:
     """Run one candidate on its own time budget, as an event; what it raises is its outcome.

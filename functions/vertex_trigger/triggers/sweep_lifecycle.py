@@ -13,17 +13,15 @@ from datetime import datetime
 from functools import partial
 
 from vertex_trigger.config.model import Route
-from vertex_trigger.decisions import Decision, Outcome, Trace
+from vertex_trigger.decisions import Decision, Trace
 from vertex_trigger.errors import DeploymentError, RejectedEvent, TransientError
 from vertex_trigger.launch.pauses import PauseRecord
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.failures import failure_outcome
+from vertex_trigger.triggers.failures import NEXT_SWEEP, Log, failure_outcome
 from vertex_trigger.triggers.retries_of_failed import sweep_retries
 from vertex_trigger.triggers.watchdog import watch
 
-Log = Callable[[Outcome], None]
 LEFT_ALONE = "the sweeper leaves it alone until it is resumed"
-AGAIN = "the next sweep tries again"
 
 
 @dataclass
@@ -48,7 +46,7 @@ def sweep_lifecycle(
         done.record = services.pauses.record(route.name) if services.pauses else None
     except (TransientError, DeploymentError, RejectedEvent) as exc:
         trace = Trace(sweep_id, route=route.name)
-        outcome = failure_outcome(exc, trace, AGAIN, "cannot read the route's pause: ")
+        outcome = failure_outcome(exc, trace, NEXT_SWEEP, "cannot read the route's pause: ")
         log(outcome)
         done.counts[outcome.decision.value] += 1
         done.go_on = False
@@ -79,6 +77,6 @@ def _guarded(
     try:
         return part()
     except (TransientError, DeploymentError, RejectedEvent) as exc:
-        outcome = failure_outcome(exc, trace, AGAIN, problem)
+        outcome = failure_outcome(exc, trace, NEXT_SWEEP, problem)
         log(outcome)
         return Counter({outcome.decision.value: 1})

@@ -8,7 +8,6 @@ was live; the run's outcome (``on_run_state``) says the watchdog cancelled it an
 """
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,17 +16,13 @@ from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import DeploymentError, TransientError
 from vertex_trigger.google.api_calls import spending
-from vertex_trigger.google.pipeline_states import FINISHED
+from vertex_trigger.google.pipeline_states import LIVE_FILTER
 from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget
 from vertex_trigger.google.times import filter_time, parse_rfc3339
 from vertex_trigger.launch.route_runs import route_runs
 from vertex_trigger.launch.services import Services
-from vertex_trigger.triggers.failures import failure_outcome
-
-_LIVE = " AND ".join(f'state!="{state}"' for state in (*FINISHED, "PIPELINE_STATE_CANCELLING"))
-AGAIN = "the next sweep tries again"
-Log = Callable[[Outcome], None]
+from vertex_trigger.triggers.failures import NEXT_SWEEP, Log, failure_outcome
 
 
 def watch(
@@ -37,7 +32,7 @@ def watch(
     limit = route.max_duration
     assert limit is not None  # only routes with a watchdog come here
     cutoff = filter_time(started - timedelta(seconds=limit))
-    condition = f'{_LIVE} AND create_time<"{cutoff}"'
+    condition = f'{LIVE_FILTER} AND create_time<"{cutoff}"'
     counts: Counter[str] = Counter()
     # Only runs the service made: the watchdog cancels nobody else's run (launch/route_runs.py).
     listed = route_runs(services, route, condition, order_by="create_time")
@@ -64,7 +59,7 @@ def _cancel(
         with spending(Budget(services.config.retry)):
             result = services.jobs.cancel(trace.job)
     except (TransientError, DeploymentError) as exc:
-        return failure_outcome(exc, trace, AGAIN, f"{why}; could not cancel: ")
+        return failure_outcome(exc, trace, NEXT_SWEEP, f"{why}; could not cancel: ")
     if result.accepted:
         return trace.outcome(Decision.CANCELLED, f"{why}: cancelled")
     return trace.outcome(Decision.SKIPPED, f"{why}; could not cancel: {result.refusal}")
