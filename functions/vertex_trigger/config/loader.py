@@ -127,6 +127,12 @@ def _parking(where: Where, value: Any) -> str | None:
     return uri
 
 
+def parking_place(uri: str) -> tuple[str, str]:
+    """Split ``gs://BUCKET/PREFIX`` into the bucket and the prefix (with its trailing ``/``)."""
+    bucket, _, prefix = uri.removeprefix("gs://").partition("/")
+    return bucket, prefix.rstrip("/") + "/"
+
+
 def _check_parking_is_not_watched(where: Where, value: Any, routes: tuple[Route, ...]) -> None:
     """Parked events must not land in a watched bucket: each would be an event of its own."""
     bucket = str(value or "").removeprefix("gs://").split("/", 1)[0]
@@ -141,8 +147,7 @@ def _check_parking_is_apart_from_pauses(where: Where, config: Config) -> None:
     """Refuse a parking place holding the pauses: the sweeper deletes what it cannot re-drive."""
     if config.parking is None or config.state is None:
         return
-    bucket, _, prefix = config.parking.removeprefix("gs://").partition("/")
-    parked, pauses = prefix.rstrip("/") + "/", config.state.pauses_folder
+    (bucket, parked), pauses = parking_place(config.parking), config.state.pauses_folder
     if bucket == config.state.bucket and (parked.startswith(pauses) or pauses.startswith(parked)):
         raise where.error(
             "parking",

@@ -3,7 +3,7 @@
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vertex_trigger.errors import CredentialError, TransientError
 from vertex_trigger.google.api_errors import Fix, fix_for, read_error
@@ -19,8 +19,12 @@ class RetryPolicy:
 
     initial_delay: float = 1.0
     max_delay: float = 10.0
-    deadline: float = 45.0  # one event's total for every call; below the 60 s default timeout
+    deadline: float = 45.0  # one event's total for every call; below the function's timeout
     request_timeout: float = 20.0
+
+    def within(self, seconds: float) -> "RetryPolicy":
+        """Return this policy with its deadline cut to ``seconds`` (a sweep's time left)."""
+        return replace(self, deadline=max(min(self.deadline, seconds), 0.0))
 
 
 class Budget:

@@ -16,9 +16,10 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
+from vertex_trigger.config.loader import parking_place
 from vertex_trigger.config.model import Route
 from vertex_trigger.decisions import Decision, Outcome, Trace
 from vertex_trigger.errors import (
@@ -58,12 +59,6 @@ class ParkedEvent:
     def get_data(self) -> Any:
         """Return the CloudEvent's data (a JSON value, or bytes)."""
         return self.data
-
-
-def parking_place(uri: str) -> tuple[str, str]:
-    """Split ``gs://BUCKET/PREFIX`` into the bucket and the prefix (with its trailing ``/``)."""
-    bucket, _, prefix = uri.removeprefix("gs://").partition("/")
-    return bucket, prefix.rstrip("/") + "/"
 
 
 def park(services: Services, cloud_event: Any, trace: Trace, deferral: DeferredEvent) -> Outcome:
@@ -123,8 +118,7 @@ def redrive_parked(services: Services, route: Route, log: Log, budget: Budget) -
 
 def _policy(services: Services, budget: Budget) -> RetryPolicy:
     """Return one call's (or re-drive's) retry policy, its time cut to what is left of the sweep."""
-    retry = services.config.retry
-    return replace(retry, deadline=max(min(retry.deadline, budget.remaining()), 0.0))
+    return services.config.retry.within(budget.remaining())
 
 
 def _redrive(

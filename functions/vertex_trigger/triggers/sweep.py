@@ -186,7 +186,7 @@ def _sweep_route(
         if not run.budget.can_wait(0.0):  # too little left of the sweep for one more launch
             counts["left_for_next_sweep"] += len(attempts) - done + 1
             return _counted(run, counts, _out_of_time(run, trace, len(attempts) - done + 1))
-        policy = _policy(services.config.retry, run.budget.remaining())
+        policy = services.config.retry.within(run.budget.remaining())
         try:
             outcome = attempt_outcome(
                 services, attempt, Trace(run.id, source=source, route=route.name), policy=policy
@@ -205,11 +205,6 @@ def _counted(run: _Sweep, counts: Counter[str], outcome: Outcome) -> Counter[str
     if outcome.decision in LOGGED:
         run.log(outcome)
     return counts
-
-
-def _policy(retry: RetryPolicy, left: float) -> RetryPolicy:
-    """Return a launch's retry policy, its time cut to what is left of the sweep."""
-    return replace(retry, deadline=min(retry.deadline, left))
 
 
 @dataclass(frozen=True)
