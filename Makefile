@@ -86,7 +86,8 @@ functions-lock: $(STAMP)
 # Options of `make demo` and `make up`: CONFIG=routes.yaml (else $$TRIGGERS_CONFIG, else
 # functions/triggers.yaml, whose templates `compile` rebuilds first), ISOLATED=1 (each component in
 # its own venv with only its packages_to_install), ROOT=dir (where the stack keeps runs, buckets
-# and logs; default .demo), SAMPLE=file (demo: what object routes get).
+# and logs; default .demo, and .demo/yours for `make demo` with routes other than
+# functions/triggers.yaml), SAMPLE=file (demo: what object routes get).
 STACK_OPTIONS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ISOLATED),--isolated) $(if $(ROOT),--root $(ROOT))
 OWN_ROUTES    = $(CONFIG)$(TRIGGERS_CONFIG)
 

@@ -19,6 +19,8 @@ from vertex_trigger.public import (
     load_config,
 )
 
+from triggers_cli.check import error_line
+
 # A Vertex AI model name for alerts, when a route's `match` does not constrain it.
 EXAMPLE_MODEL = "projects/{project}/locations/{region}/models/my-model"
 
@@ -43,7 +45,7 @@ def start_up_check(config: Config) -> tuple[str, list[str]]:
     try:
         build_services(env, warn=warnings.append)
     except ConfigError as err:
-        return f"{type(err).__module__}.{type(err).__name__}: {err}", warnings
+        return error_line(err), warnings
     return "", warnings
 
 
@@ -59,7 +61,14 @@ def example_of(glob: str, fallback: str) -> str:
 
 
 def watches(route: Route) -> str:
-    """Say what a route launches on, in one phrase."""
+    """Say when a route launches, in one phrase: ``on ...`` or ``when ...``."""
+    if route.event is EventKind.RUN_ENDED:
+        return f"when {upstream_ends(route)}"
+    return f"on {_watched(route)}"
+
+
+def _watched(route: Route) -> str:
+    """Say what an object or drift route launches on."""
     if route.event is EventKind.DRIFT_ALERT:
         conditions = [f"{k}={v}" for k, v in route.match.items()]
         conditions += [f"policy label {k}={v}" for k, v in route.policy_labels.items()]
@@ -76,6 +85,8 @@ def watches(route: Route) -> str:
 
 def how_to_trigger(route: Route, config: Config, buckets: Path, pubsub_host: str) -> list[str]:
     """Return the commands that make this route launch on the local stack."""
+    if route.event is EventKind.RUN_ENDED:
+        return [f"(nothing to send: it is launched when {upstream_ends(route)})"]
     if route.event is EventKind.DRIFT_ALERT:
         return [_alert_command(route, config, pubsub_host)]
     folder = f"{_shown(buckets / route.bucket)}/{route.prefix}"
@@ -85,6 +96,14 @@ def how_to_trigger(route: Route, config: Config, buckets: Path, pubsub_host: str
         f"mkdir -p {folder}FOLDER && cp YOUR_PART {folder}FOLDER/part-1{route.suffix}",
         f"(the run starts once {_complete(route)})",
     ]
+
+
+def upstream_ends(route: Route) -> str:
+    """Say which run ends launch a run_ended route: ``a run of route 'R' ends SUCCEEDED``."""
+    after = route.after
+    assert after is not None
+    states = " or ".join(sorted(state.value for state in after.states))
+    return f"a run of {after.describe()} ends {states}"
 
 
 def _complete(route: Route) -> str:
@@ -132,7 +151,7 @@ def routes_banner(config: Config, buckets: Path, pubsub_host: str) -> str:
     """Return, per route, what it watches and how to trigger it here."""
     lines = [f"routes of {_shown(config.path)}:"]
     for route in config.routes:
-        lines.append(f"  {route.name} ({route.event.value}) launches on {watches(route)}")
+        lines.append(f"  {route.name} ({route.event.value}) launches {watches(route)}")
         lines += [f"      {command}" for command in how_to_trigger(route, config, buckets,
                                                                    pubsub_host)]  # fmt: skip
     return "\n".join(lines)

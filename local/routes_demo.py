@@ -2,7 +2,8 @@
 
 Each object route gets the sample file (SAMPLE=) under its prefix, named with its suffix (a batch
 route gets it as a part file, then what completes its folder); each drift route gets a canonical
-alert its `match` takes, published to the Pub/Sub emulator. Every run is followed to its end.
+alert its `match` takes, published to the Pub/Sub emulator; a run_ended route is not triggered
+(its upstream's end launches it). Every run the demo triggers is followed to its end.
 Exits 0 when every run SUCCEEDED, 1 otherwise.
 """
 
@@ -19,7 +20,7 @@ from vertex_trigger.public import Config, EventKind, Route
 from local.demo import RUN_APPEARS_TIMEOUT, RUN_FINISHES_TIMEOUT, SUCCEEDED, Console
 from local.processes import ProcessGroup, StartupError
 from local.progress import DecisionLog, Job, RunMonitor, job_id, short_state
-from local.routes import example_of, routes_banner
+from local.routes import example_of, routes_banner, upstream_ends
 from local.stack import PYTHON, REPO, StackEndpoints, StackSettings, start_stack
 
 SAMPLE_NAME = "demo-sample"
@@ -42,7 +43,9 @@ class RoutesDemo:
 
     def trigger(self, route: Route, sample: Path | None) -> None:
         """Trigger one route and follow its run; a route that cannot be triggered is said so."""
-        if route.event is EventKind.DRIFT_ALERT:
+        if route.event is EventKind.RUN_ENDED:
+            self.say(f"{route.name}: launched when {upstream_ends(route)} only, skipped")
+        elif route.event is EventKind.DRIFT_ALERT:
             self.follow(route, lambda: self.send_alert(route))
         elif sample is None:
             self.say(f"{route.name}: no SAMPLE= file to drop, skipped")

@@ -41,7 +41,6 @@ class StackSettings:
 
     root: Path
     project: str = "local-project"
-    region: str = "us-central1"
     topic_id: str = "drift-alerts"
     triggers_config: Path = FUNCTIONS_DIR / "triggers.yaml"
     # Where `vertex-triggers pause` keeps route pauses (functions/triggers.yaml's `state`).

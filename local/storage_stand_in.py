@@ -47,6 +47,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from local.processes import start_announcing
+from triggers_cli.eventarc import rfc3339_millis
 
 PAGE_LIMIT = 1000  # the JSON API's largest page
 COMMAND = [sys.executable, "-m", "local.storage_stand_in"]
@@ -335,12 +336,6 @@ def _partial(resource: dict[str, Any], fields: str | None) -> dict[str, Any]:
             value = [{k: v for k, v in item.items() if k in wanted} for item in value]
         kept[key] = value
     return kept
-
-
-def rfc3339_millis(moment: datetime) -> str:
-    """Return ``moment`` as Cloud Storage writes times: UTC, milliseconds, ``Z``."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -41,9 +41,8 @@ from triggers_cli.events import (
     job_named,
 )
 from triggers_cli.functions import Function
-from triggers_cli.output import print_json, table
+from triggers_cli.output import body_text, print_json, table
 
-SPEC_SHOWN = "pipelineSpec"
 # How the functions' Google session says it found neither credentials nor an emulator.
 NO_CREDENTIALS = "no Google credentials"
 SIGN_IN = "or Google credentials (gcloud auth application-default login)"
@@ -71,7 +70,7 @@ class Explanation:
 
 def explain(explainable: Explainable, services: Services, check_vertex: bool) -> Explanation:
     """Dispatch the event to its function's handler with nothing written; say what it decided."""
-    read = check_vertex or explainable.function is Function.RUN_STATE
+    read = reads_vertex(check_vertex, explainable.function)
     dry, recorded = dry_run_services(services, read_vertex=read)
     logged: list[Outcome] = []
     chained: list[Outcome] = []  # the lines a run's end writes per run_ended route
@@ -80,6 +79,11 @@ def explain(explainable: Explainable, services: Services, check_vertex: bool) ->
     with contextlib.suppress(Exception):
         serve(explainable.function.handler, explainable.event, dry, log=logged.append)
     return explanation(logged[-1], explainable.function, recorded, chained)
+
+
+def reads_vertex(check_vertex: bool, function: Function) -> bool:
+    """Tell whether explaining an event for ``function`` lists and reads runs."""
+    return check_vertex or function is Function.RUN_STATE
 
 
 def explanation(
@@ -145,7 +149,9 @@ def register(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Explain the event; print the decision, parameters, labels and request body."""
     if args.event.startswith("gs://"):
-        services = cli_services(_dry(cli_environment(args.config, Function.OBJECT_FINALIZED.value)))
+        function = Function.OBJECT_FINALIZED
+        env = cli_environment(args.config, function.value)
+        services = cli_services(_dry(env, reads_vertex(args.check_vertex, function)))
         try:
             explainable = event_from_gcs(services.storage, args.event)
         except NoSuchObjectError as exc:
@@ -168,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"explain: cannot read {args.event}: {exc.strerror}", file=sys.stderr)
                 return 1
             explainable = event_from_bytes(content, now, args.function)
-        services = cli_services(_dry(cli_environment(args.config, explainable.function.value)))
+        env = cli_environment(args.config, explainable.function.value)
+        services = cli_services(_dry(env, reads_vertex(args.check_vertex, explainable.function)))
     result = explain(explainable, services, args.check_vertex)
     if result.decision == "failed" and NO_CREDENTIALS in result.reason:
         instead = "or leave out --check-vertex" if args.check_vertex else ""
@@ -212,7 +219,7 @@ def human(result: Explanation, form: str) -> str:
         rows = [{"label": k, "value": v} for k, v in result.labels.items()]
         parts.append(table(rows, ["label", "value"]))
     if result.body is not None:
-        parts.append(_body_text(result.job, result.body))
+        parts.append(body_text(result.job, result.body))
     for launch in result.launches:
         parts.append(_launch_text(launch))
     parts += [f"would cancel run {job}" for job in result.cancels]
@@ -225,25 +232,16 @@ def _launch_text(launch: dict[str, Any]) -> str:
     """Return one run_ended route's decision and the request it would send."""
     head = f"run_ended route {launch['route']}: {launch['decision']} {launch['job']}"
     text = f"{head}: {launch['reason']}" if launch["reason"] else head
-    return f"{text}\n{_body_text(launch['job'], launch['body'])}" if launch["body"] else text
+    return f"{text}\n{body_text(launch['job'], launch['body'])}" if launch["body"] else text
 
 
-def _body_text(job: str, body: dict[str, Any]) -> str:
-    """Return the request line and body, the pipeline spec summarised (--json has all of it)."""
-    body = dict(body)
-    spec = body.get(SPEC_SHOWN) or {}
-    name = (spec.get("pipelineInfo") or {}).get("name", "?")
-    size = len(json.dumps(spec))
-    body[SPEC_SHOWN] = f"<pipeline {name!r}: {size} bytes of JSON, in full with --json>"
-    request = f"POST .../pipelineJobs?pipelineJobId={job}"
-    return f"{request}\n{json.dumps(body, indent=2, ensure_ascii=False)}"
+def _dry(env: Environment, read_vertex: bool) -> Environment:
+    """Return ``env`` with a stand-in run key if it has none and no run is read.
 
-
-def _dry(env: Environment) -> Environment:
-    """Return ``env`` with a stand-in run key if it has none: explain creates and signs nothing.
-
-    Against the Vertex AI emulator the instance's own local key applies, as the functions'.
+    Explain creates and signs nothing, but the runs it lists and reads (--check-vertex, a run's
+    end) are told ours by the deployment's run key, as the functions tell them: there the
+    instance's own rule applies ($TRIGGER_RUN_KEY, the emulator's local key, else its error).
     """
-    if env.run_key or env.vertex_emulator_host:
+    if read_vertex or env.run_key or env.vertex_emulator_host:
         return env
     return replace(env, run_key=CHECK_ONLY_RUN_KEY)

@@ -1,9 +1,10 @@
 """``vertex-triggers``: the operator's command line over the functions' own modules.
 
-Every subcommand reads the configuration the functions read ($TRIGGERS_CONFIG, else
-functions/triggers.yaml; --config overrides) and talks to the services they talk to:
-Application Default Credentials on Google Cloud, or VERTEX_AI_EMULATOR_HOST,
-STORAGE_EMULATOR_HOST and PUBSUB_EMULATOR_HOST locally. --json prints machine-readable output.
+Every subcommand but compile and new-route reads the configuration the functions read
+($TRIGGERS_CONFIG, else functions/triggers.yaml; --config overrides) and talks to the services
+they talk to: Application Default Credentials on Google Cloud, or VERTEX_AI_EMULATOR_HOST,
+STORAGE_EMULATOR_HOST and PUBSUB_EMULATOR_HOST locally. compile and new-route read the files
+they are given. --json (every subcommand but new-route) prints machine-readable output.
 """
 
 import argparse

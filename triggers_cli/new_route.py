@@ -27,6 +27,9 @@ from vertex_trigger.public import (
 
 from triggers_cli.arguments import Commands
 
+# The routes it scaffolds: a run_ended route names its upstream (`after`), which no template says.
+EVENTS = (EventKind.OBJECT_FINALIZED, EventKind.DRIFT_ALERT)
+
 # A new routes file's header: what the local stack needs; Terraform replaces every value of it
 # with the deployment's (docs/your-own-pipeline.md).
 HEADER = """\
@@ -132,14 +135,24 @@ def write_route(path: Path, text: str) -> str:
     return f"added route {routes[-1].get('name')!r} to {path}"
 
 
+def _event(text: str) -> EventKind:
+    """Parse ``--event``: one of EVENTS."""
+    if text in {event.value for event in EVENTS}:
+        return EventKind(text)
+    problem = f"expected {' or '.join(event.value for event in EVENTS)}, got {text!r}"
+    if text == EventKind.RUN_ENDED.value:
+        problem += " (a run_ended route names its upstream, `after`: write it by hand)"
+    raise argparse.ArgumentTypeError(problem)
+
+
 def register(commands: Commands) -> None:
     """Add ``new-route``."""
     summary = "scaffold a route for a compiled template (printed, or added to --file)"
     parser = commands.add_parser("new-route", help=summary, description=summary)
     parser.add_argument("--template", type=Path, required=True, help="the compiled template")
     parser.add_argument(
-        "--event", type=EventKind, choices=list(EventKind), required=True, metavar="EVENT",
-        help="object_finalized or drift_alert",
+        "--event", type=_event, required=True, metavar="EVENT",
+        help=" or ".join(event.value for event in EVENTS),
     )  # fmt: skip
     parser.add_argument("--name", help="the route's name (default: the template's file stem)")
     parser.add_argument("--bucket", help="object routes: the bucket to watch")

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 CELL_LIMIT = 80  # a table stays readable; --json carries every character
+SPEC_SHOWN = "pipelineSpec"  # summarised in a request body's text: --json carries all of it
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
@@ -32,3 +33,14 @@ def _cell(value: Any) -> str:
 def print_json(value: Any, stream: TextIO | None = None) -> None:
     """Print one JSON document."""
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str), file=stream or sys.stdout)
+
+
+def body_text(job: str, body: Mapping[str, Any]) -> str:
+    """Return a create request's line and body, the pipeline spec summarised (--json has all)."""
+    shown = dict(body)
+    spec = shown.get(SPEC_SHOWN) or {}
+    name = (spec.get("pipelineInfo") or {}).get("name", "?")
+    size = len(json.dumps(spec))
+    shown[SPEC_SHOWN] = f"<pipeline {name!r}: {size} bytes of JSON, in full with --json>"
+    request = f"POST .../pipelineJobs?pipelineJobId={job}"
+    return f"{request}\n{json.dumps(shown, indent=2, ensure_ascii=False)}"

@@ -7,7 +7,6 @@ request and what the launch would decide, with the dry-run collaborators: it cre
 """
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 
@@ -26,9 +25,8 @@ from triggers_cli.arguments import Commands, subcommand
 from triggers_cli.dry_run import dry_run_services, would
 from triggers_cli.environment import cli_environment, cli_services
 from triggers_cli.functions import Function
-from triggers_cli.output import print_json, table
+from triggers_cli.output import body_text, print_json, table
 
-SPEC = "pipelineSpec"
 AGAIN = "rerun again later"
 
 
@@ -60,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print_json({**result, "body": plan.body} if args.dry_run else result)
     else:
         if args.dry_run:
-            print(request_text(plan), end="\n\n")
+            print(body_text(plan.job, plan.body), end="\n\n")
         print(table([result], ["job", "rerun_of", "decision", "reason"]))
     return 0 if decision in ("launched", "would_launch", "duplicate") else 1
 
@@ -71,13 +69,3 @@ def _launch(services: Services, plan: RerunPlan) -> Outcome:
     launched = f"rerun of {plan.of}: launched by vertex-triggers rerun"
     return attempt_outcome(services, lambda s, trace: rerun(s, plan, trace), Trace(event_id),
                            launched=launched, again=AGAIN)  # fmt: skip
-
-
-def request_text(plan: RerunPlan) -> str:
-    """Return the request line and body, the pipeline spec summarised (--json has all of it)."""
-    body = dict(plan.body)
-    spec = body.get(SPEC) or {}
-    name = (spec.get("pipelineInfo") or {}).get("name", "?")
-    body[SPEC] = f"<pipeline {name!r}: {len(json.dumps(spec))} bytes of JSON, in full with --json>"
-    request = f"POST .../pipelineJobs?pipelineJobId={plan.job}"
-    return f"{request}\n{json.dumps(body, indent=2, ensure_ascii=False)}"

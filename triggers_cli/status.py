@@ -18,6 +18,7 @@ from vertex_trigger.public import (
     Config,
     EndState,
     PauseBoard,
+    PauseRecord,
     PipelineJobs,
     connect_pauses,
     connect_vertex,
@@ -164,15 +165,15 @@ def as_rows(
     return [{**asdict(run), "route_paused": (paused or {}).get(run.route, "")} for run in runs]
 
 
-def _pause_rows(config: Config, board: PauseBoard | None, route: str) -> list[dict[str, str]]:
+def _pauses(config: Config, board: PauseBoard | None, route: str) -> list[PauseRecord]:
     names = [route] if route else [r.name for r in config.routes]
     records = [board.paused(name) for name in names] if board else []
+    return [r for r in records if r is not None]
+
+
+def _pause_rows(records: Sequence[PauseRecord]) -> list[dict[str, str]]:
     return [{"paused route": r.route, "by": r.by, "at": r.at, "reason": r.reason}
-            for r in records if r is not None]  # fmt: skip
-
-
-def _described(row: Mapping[str, str]) -> str:
-    return f"route paused by {row['by']} at {row['at']}: {row['reason']}"
+            for r in records]  # fmt: skip
 
 
 def table_rows(
@@ -215,8 +216,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         while True:
             now = datetime.now(UTC)
-            pauses = _pause_rows(config, board, args.route)
-            paused = {row["paused route"]: _described(row) for row in pauses}
+            records = _pauses(config, board, args.route)
+            pauses = _pause_rows(records)
+            paused = {record.route: record.describe() for record in records}
             try:
                 runs = _runs(config, jobs, args, now)
             except LookupError as exc:

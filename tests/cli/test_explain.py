@@ -241,12 +241,40 @@ def test_a_live_object_without_emulator_or_credentials_says_what_it_needs(
 def test_reading_runs_without_emulator_or_credentials_says_what_it_needs(
     config, cli, no_credentials
 ):
-    ran = cli("explain", DATA / "drift" / "canonical.json", "--config", config, "--check-vertex")
+    ran = cli("explain", DATA / "drift" / "canonical.json", "--config", config, "--check-vertex",
+              TRIGGER_RUN_KEY="a deployment's key")  # fmt: skip
 
     assert ran.code == 1
     [line] = ran.err.splitlines()
     assert line.startswith("explain: reading runs needs Vertex AI: set VERTEX_AI_EMULATOR_HOST")
     assert line.endswith("; or leave out --check-vertex (no emulator host or credentials)")
+
+
+@pytest.mark.parametrize(
+    "event", [DATA / "drift" / "canonical.json", DATA / "run_state" / "pipeline_job_event.json"]
+)
+def test_reading_runs_without_a_run_key_stops_as_an_instance_does(
+    config, cli, no_credentials, monkeypatch, event
+):
+    """Runs read on Google Cloud are told ours by the deployment's key: no stand-in for it."""
+    monkeypatch.delenv("TRIGGER_RUN_KEY", raising=False)
+    options = ["--check-vertex"] if "drift" in event.parts else []  # a run's end always reads
+
+    ran = cli("explain", event, "--config", config, *options)
+
+    assert ran.code == 1
+    assert ran.out == ""
+    [line] = ran.err.splitlines()
+    assert line.startswith("vertex_trigger.errors.ConfigError: TRIGGER_RUN_KEY is not set: ")
+
+
+def test_without_reading_runs_no_run_key_is_needed(config, cli, no_credentials, monkeypatch):
+    monkeypatch.delenv("TRIGGER_RUN_KEY", raising=False)
+
+    ran = cli("explain", DATA / "drift" / "canonical.json", "--config", config, "--json")
+
+    assert ran.code == 0, ran.err
+    assert ran.json()["decision"] == "would_launch"
 
 
 def canonical() -> dict:

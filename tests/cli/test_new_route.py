@@ -1,5 +1,6 @@
 """``new-route``: a route for a compiled template, every required input filled or marked."""
 
+import pytest
 import yaml
 
 from tests.functions.helpers import DATA, TYPED_TEMPLATE
@@ -79,3 +80,18 @@ def test_an_object_route_needs_a_bucket_and_a_bad_name_is_named(cli):
               "--bucket", "a", "--name", "Bad_Name")  # fmt: skip
     assert bad.code == 1
     assert "key 'name': expected a name matching" in bad.err
+
+
+def test_only_object_and_drift_routes_are_scaffolded(cli, capsys, tmp_path):
+    routes = tmp_path / "triggers.yaml"
+
+    with pytest.raises(SystemExit) as refused:
+        cli("new-route", "--template", HOUSE_PRICES, "--event", "run_ended", "--file", routes)
+
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "vertex-triggers new-route: error: argument --event: expected object_finalized or "
+        "drift_alert, got 'run_ended' (a run_ended route names its upstream, `after`: write it "
+        "by hand)"
+    )
+    assert not routes.exists()

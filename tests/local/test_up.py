@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 from kfp import compiler, dsl
+from vertex_trigger.public import EventKind
 
 from local.routes import read_routes, routes_banner, start_up_check
+from local.routes_demo import RoutesDemo
+from local.stack import StackEndpoints, StackSettings
 from tests.local.test_entry_points import processes_marked
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,6 +79,39 @@ def test_the_demos_batch_route_says_how_to_complete_a_folder(monkeypatch):
             "last)") in banner.splitlines()  # fmt: skip
     folder = ".demo/buckets/local-data/exports/FOLDER"
     assert f"      mkdir -p {folder} && cp YOUR_PART {folder}/part-1.csv" in banner.splitlines()
+
+
+def test_a_run_ended_route_is_said_to_launch_when_its_upstream_run_ends(monkeypatch):
+    monkeypatch.chdir(REPO)
+    config = read_routes(REPO / "functions" / "triggers.yaml")
+
+    banner = routes_banner(config, REPO / ".demo" / "buckets", "h:1").splitlines()
+
+    line = banner.index("  score-after-train (run_ended) launches when a run of route "
+                        "'prices-arrival' ends SUCCEEDED")  # fmt: skip
+    assert banner[line + 1] == ("      (nothing to send: it is launched when a run of route "
+                                "'prices-arrival' ends SUCCEEDED)")  # fmt: skip
+    assert not any("gs:///" in text or "buckets/NAME" in text for text in banner)
+
+
+def test_the_routes_demo_skips_a_run_ended_route(monkeypatch, tmp_path):
+    monkeypatch.chdir(REPO)
+    config = read_routes(REPO / "functions" / "triggers.yaml")
+    route = next(r for r in config.routes if r.event is EventKind.RUN_ENDED)
+    said: list[str] = []
+    nowhere = "http://127.0.0.1:9"  # no stack: nothing may be asked of it
+    endpoints = StackEndpoints(nowhere, nowhere, nowhere, nowhere, "127.0.0.1:9", nowhere,
+                               tmp_path)  # fmt: skip
+    demo = RoutesDemo(StackSettings(tmp_path / "stack"), endpoints, config, said.append)
+    sample = tmp_path / "sample.csv"
+    sample.write_text("x\n")
+
+    demo.trigger(route, sample)
+
+    assert said == [f"{route.name}: launched when a run of route 'prices-arrival' ends SUCCEEDED "
+                    "only, skipped"]  # fmt: skip
+    assert demo.runs == []
+    assert not (tmp_path / "stack").exists()
 
 
 def test_routes_that_would_stop_an_instance_stop_make_up_before_it_starts(tmp_path):
