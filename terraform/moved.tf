@@ -34,7 +34,7 @@ moved {
   to   = module.on_run_state.google_cloud_run_v2_service_iam_member.invoker["trigger"]
 }
 
-# The sweeper is counted (it exists only when a route sets sweep_lookback): instance [0] moves to
+# The sweeper is counted (it exists only when local.sweep_enabled): instance [0] moves to
 # the one instance of the counted module call.
 moved {
   from = google_cloudfunctions2_function.sweep[0]

@@ -77,7 +77,7 @@ output "functions" {
 }
 
 output "sweeper" {
-  description = "The sweep function and its Cloud Scheduler job, or null when no route sets sweep_lookback."
+  description = "The sweep function and its Cloud Scheduler job, or null when no route sets sweep_lookback, max_duration, retry_failed, max_running or overlap."
   value = local.sweep_enabled ? {
     name     = module.sweep[0].name
     url      = module.sweep[0].uri

@@ -10,8 +10,10 @@ thing; a run older than the lookback answers ``409`` (a duplicate).
 
 A route with ``partitions`` lists only the partitions the lookback covers (one ``startOffset``);
 any other lists its whole prefix, page by page, keeping only what the lookback holds, and says so
-in a WARNING when that was far more than it kept. One sweep takes at most ``sweep_deadline``: each
-route lists within its share of what is left, and no launch starts once too little is left. A
+in a WARNING when that was far more than it kept. One sweep's listings, launches and re-drives
+take at most ``sweep_deadline``: each route lists within its share of what is left, and no launch
+starts once too little is left (the watchdog's cancels and the retries of failed runs each have the
+config's ``retry`` budget besides). A
 route that could not be swept (a deployment problem, the time ran out, any error) is ``failed``:
 logged at ERROR, and the sweep answers 500 so Cloud Scheduler and the failed-events metric see it.
 
