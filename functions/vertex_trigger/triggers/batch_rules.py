@@ -91,7 +91,7 @@ def waiting(batch: Batch, why: str) -> Completion:
 
 
 def completion(batch: Batch, scan: FolderScan, now: datetime) -> Completion:
-    """Decide a listed folder by its route's rule (all but ``manifest``, decided in manifests)."""
+    """Decide a listed folder by its route's rule (all but ``manifest``: batches._by_manifest)."""
     spec = scan.spec
     if not scan.data:
         return Completion(waiting=f"batch {batch.uri} is empty: no data objects yet")

@@ -58,6 +58,6 @@ def _launch_unless_cooling_down(
     if wait:
         return trace.outcome(Decision.SKIPPED, wait)
     launched = launch(services, route, values, labels, trace)
-    if launched.decision is Decision.SKIPPED:  # the route's daily budget: nothing to settle
+    if launched.decision is Decision.SKIPPED:  # daily budget, overlap skip or replace: no settling
         return launched
     return cooldown.settle(services, route, source_id, launched)

@@ -27,8 +27,12 @@ def handle_object_event(cloud_event: Any, services: Services, trace: Trace) -> O
 
 def launch_object(services: Services, route: Route, event: ObjectEvent, trace: Trace) -> Outcome:
     """Launch one object's run under its deterministic job id (the event path and the sweeper)."""
-    identity = (event.bucket, event.name, str(event.generation))
-    trace.job = job_id(route.name, *identity)
+    trace.job, *former = object_job_ids(route, event)
     labels = run_labels(route, "object", short_hash(event.bucket, event.name), trace.event_id)
-    former = former_job_ids(route, *identity)
     return launch(services, route, event.placeholder_values(), labels, trace, former_ids=former)
+
+
+def object_job_ids(route: Route, event: ObjectEvent) -> list[str]:
+    """Return the object's job id under the route's name, then under its former names."""
+    identity = (event.bucket, event.name, str(event.generation))
+    return [job_id(route.name, *identity), *former_job_ids(route, *identity)]

@@ -44,14 +44,13 @@ from vertex_trigger.google.resource_names import job_id_of
 from vertex_trigger.google.retries import Budget, RetryPolicy
 from vertex_trigger.google.storage import ListingStoppedError, ObjectInfo, Span
 from vertex_trigger.google.times import filter_time, parse_rfc3339
-from vertex_trigger.launch.identity import former_job_ids, job_id
 from vertex_trigger.launch.route_runs import route_runs as own_route_runs
 from vertex_trigger.launch.services import Services
 from vertex_trigger.triggers.batch_rules import Batch, folder_of
 from vertex_trigger.triggers.batches import launch_batch
 from vertex_trigger.triggers.chains import lost_links
 from vertex_trigger.triggers.failures import NEXT_SWEEP, Log, failure_outcome
-from vertex_trigger.triggers.objects import launch_object
+from vertex_trigger.triggers.objects import launch_object, object_job_ids
 from vertex_trigger.triggers.parking import STILL_PARKED, redrive_parked
 from vertex_trigger.triggers.routing import route_object
 from vertex_trigger.triggers.sweep_lifecycle import sweep_lifecycle
@@ -361,9 +360,9 @@ def candidates(
 
 def _object_attempt(route: Route, event: ObjectEvent, runs: set[str]) -> Attempt:
     def attempt(services: Services, trace: Trace) -> Outcome:
-        identity = (event.bucket, event.name, str(event.generation))
-        trace.job = job_id(route.name, *identity)
-        existing = [j for j in (trace.job, *former_job_ids(route, *identity)) if j in runs]
+        ids = object_job_ids(route, event)
+        trace.job = ids[0]
+        existing = [j for j in ids if j in runs]
         if existing:
             trace.job = existing[0]
             return trace.outcome(Decision.DUPLICATE, "its run exists")
